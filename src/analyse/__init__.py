@@ -1,0 +1,3 @@
+"""Conseillers numériques France Services : couverture territoriale par EPCI."""
+
+__version__ = "0.1.0"

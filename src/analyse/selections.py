@@ -1,0 +1,275 @@
+"""Reading raw selection rounds (comités de sélection) into one clean table.
+
+Accepts what French spreadsheets export: CSV in UTF-8 (with or without BOM) or
+Windows-1252, with ``;`` or ``,`` separators, and ``.xlsx``. Every row keeps the file
+and line it came from, so that any later message can point back to it.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Iterable
+from pathlib import Path
+
+import pandas as pd
+
+from analyse import config
+from analyse.names import normalise_text
+
+REQUIRED_COLUMNS = ["date_comite", "departement", "structure", "type_structure", "postes"]
+OPTIONAL_COLUMNS = ["commune", "code", "source"]
+STRUCTURE_TYPES = ["commune", "epci", "departement", "association", "autre"]
+SUFFIXES = {".csv", ".txt", ".xlsx"}
+
+# Output columns, in order. ``fichier`` and ``ligne`` locate the row in its source.
+COLUMNS = [
+    "fichier",
+    "ligne",
+    "date_comite",
+    "mois_comite",
+    "departement",
+    "structure",
+    "type_structure",
+    "postes",
+    "commune",
+    "code",
+    "source",
+]
+
+_DEPARTEMENT_RE = re.compile(r"^(?:\d{2}|2A|2B|97[1-6])$")
+
+
+class SelectionError(ValueError):
+    """Bad input in a selection file; the message (in French) names file, line and value."""
+
+    def __init__(self, fichier: str, message: str, ligne: int | None = None, colonne: str = ""):
+        self.fichier, self.ligne, self.colonne = fichier, ligne, colonne
+        where = fichier if ligne is None else f"{fichier}, ligne {ligne}"
+        if colonne:
+            where += f", colonne « {colonne} »"
+        super().__init__(f"{where} : {message}")
+
+
+# ----------------------------------------------------------------------- file level
+
+
+def list_selection_files(paths: Iterable[Path]) -> list[Path]:
+    """Expand folders into their selection files (sorted), keep files as given."""
+    files: list[Path] = []
+    for path in map(Path, paths):
+        if path.is_dir():
+            files.extend(
+                sorted(
+                    p
+                    for p in path.iterdir()
+                    if p.suffix.lower() in SUFFIXES and not p.name.startswith((".", "~$"))
+                )
+            )
+        elif path.exists():
+            files.append(path)
+        else:
+            raise SelectionError(str(path), "fichier ou dossier introuvable.")
+    return files
+
+
+def _decode(raw: bytes, name: str) -> str:
+    # UTF-8 first (the BOM of Excel's "CSV UTF-8" is dropped); Windows-1252 is what
+    # Excel's plain "CSV" export writes on a French Windows.
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        pass
+    try:
+        return raw.decode("cp1252")
+    except UnicodeDecodeError as error:
+        raise SelectionError(
+            name, f"ni UTF-8 ni Windows-1252 (octet illisible en position {error.start})."
+        ) from None
+
+
+def _read_csv_rows(path: Path) -> tuple[list[str], list[tuple[int, list[str]]]]:
+    text = _decode(path.read_bytes(), str(path))
+    lines = text.splitlines()
+    header_line = next((line for line in lines if line.strip()), "")
+    if not header_line:
+        raise SelectionError(str(path), "le fichier est vide.")
+    separator = ";" if header_line.count(";") > header_line.count(",") else ","
+    reader = csv.reader(io.StringIO(text), delimiter=separator)
+    header: list[str] | None = None
+    rows: list[tuple[int, list[str]]] = []
+    for record in reader:
+        if not any(cell.strip() for cell in record):
+            continue
+        if header is None:
+            header = [cell.strip() for cell in record]
+            continue
+        rows.append((reader.line_num, record))
+    return header or [], rows
+
+
+def _read_xlsx_rows(path: Path) -> tuple[list[str], list[tuple[int, list[str]]]]:
+    frame = pd.read_excel(path, sheet_name=0, dtype=str, header=None, engine="openpyxl")
+    frame = frame.fillna("")
+    records = frame.to_numpy().tolist()
+    header: list[str] | None = None
+    rows: list[tuple[int, list[str]]] = []
+    for index, record in enumerate(records):
+        if not any(str(cell).strip() for cell in record):
+            continue
+        if header is None:
+            header = [str(cell).strip() for cell in record]
+            continue
+        rows.append((index + 1, [str(cell) for cell in record]))  # Excel rows start at 1
+    return header or [], rows
+
+
+def read_selection_file(path: Path, display_name: str | None = None) -> pd.DataFrame:
+    """Read and validate one selection file into the clean table (see ``COLUMNS``)."""
+    path = Path(path)
+    name = display_name or str(path)
+    if path.suffix.lower() == ".xlsx":
+        header, rows = _read_xlsx_rows(path)
+    else:
+        header, rows = _read_csv_rows(path)
+    if not header:
+        raise SelectionError(name, "le fichier est vide.")
+    columns = [normalise_text(h).replace(" ", "_") for h in header]
+    missing = [c for c in REQUIRED_COLUMNS if c not in columns]
+    if missing:
+        raise SelectionError(
+            name,
+            f"colonne(s) obligatoire(s) absente(s) : {', '.join(missing)} "
+            f"(colonnes trouvées : {', '.join(header)}).",
+            ligne=1,
+        )
+    if not rows:
+        raise SelectionError(name, "le fichier n'a aucune ligne de données.")
+    position = {c: columns.index(c) for c in REQUIRED_COLUMNS + OPTIONAL_COLUMNS if c in columns}
+    records = []
+    for line, record in rows:
+        values = {
+            c: (record[i].strip() if i < len(record) else "") for c, i in position.items()
+        }
+        records.append(_clean_record(values, name, line))
+    return pd.DataFrame.from_records(records, columns=COLUMNS)
+
+
+def read_selections(paths: Iterable[Path] | None = None) -> pd.DataFrame:
+    """Read every selection file under ``paths`` (default: ``data/raw/selections``)."""
+    files = list_selection_files(paths or [config.SELECTIONS_DIR])
+    if not files:
+        raise SelectionError(
+            ", ".join(str(p) for p in (paths or [config.SELECTIONS_DIR])),
+            "aucun fichier de sélection (.csv, .xlsx) trouvé.",
+        )
+    frames = [read_selection_file(f, _display_name(f)) for f in files]
+    table = pd.concat(frames, ignore_index=True)
+    table["ligne"] = table["ligne"].astype("int64")
+    table["postes"] = table["postes"].astype("int64")
+    return table
+
+
+def _display_name(path: Path) -> str:
+    """Path relative to the project when inside it (short, stable across machines)."""
+    try:
+        return str(path.resolve().relative_to(config.PROJECT_ROOT.resolve()))
+    except ValueError:
+        return str(path)
+
+
+# ------------------------------------------------------------------------ row level
+
+
+def clean_departement(value: str) -> str | None:
+    """INSEE code of a département with its leading zero restored ('5' → '05')."""
+    value = value.strip().upper()
+    if value.endswith(".0"):  # a spreadsheet turned the code into a float
+        value = value[:-2]
+    if value.isdigit() and len(value) < 2:
+        value = value.zfill(2)
+    return value if _DEPARTEMENT_RE.match(value) else None
+
+
+def clean_commune(value: str) -> str:
+    """INSEE code of a commune with its leading zero restored ('5061' → '05061')."""
+    value = value.strip().upper()
+    if value.endswith(".0"):
+        value = value[:-2]
+    if value.isdigit() and len(value) == 4:
+        value = value.zfill(5)
+    return value
+
+
+def parse_committee_date(value: str) -> pd.Timestamp | None:
+    """Committee date as YYYY-MM, YYYY-MM-DD or DD/MM/YYYY; None when unreadable."""
+    value = value.strip()
+    for pattern, fmt in (
+        (r"^\d{4}-\d{2}$", "%Y-%m"),
+        (r"^\d{4}-\d{2}-\d{2}$", "%Y-%m-%d"),
+        (r"^\d{4}-\d{2}-\d{2}[ T]00:00:00$", "%Y-%m-%d %H:%M:%S"),  # from .xlsx dates
+        (r"^\d{2}/\d{2}/\d{4}$", "%d/%m/%Y"),
+    ):
+        if re.match(pattern, value):
+            try:
+                return pd.Timestamp(pd.to_datetime(value.replace("T", " "), format=fmt))
+            except ValueError:
+                return None
+    return None
+
+
+def _clean_record(values: dict[str, str], name: str, line: int) -> dict:
+    date = parse_committee_date(values["date_comite"])
+    if date is None:
+        raise SelectionError(
+            name,
+            f"date de comité illisible « {values['date_comite']} » "
+            "(attendu AAAA-MM, AAAA-MM-JJ ou JJ/MM/AAAA).",
+            line,
+            "date_comite",
+        )
+    departement = clean_departement(values["departement"])
+    if departement is None:
+        raise SelectionError(
+            name,
+            f"code département invalide « {values['departement']} ».",
+            line,
+            "departement",
+        )
+    structure = values["structure"]
+    if not structure:
+        raise SelectionError(name, "nom de structure vide.", line, "structure")
+    kind = normalise_text(values["type_structure"])
+    if kind not in STRUCTURE_TYPES:
+        raise SelectionError(
+            name,
+            f"type de structure inconnu « {values['type_structure']} » "
+            f"(attendu : {', '.join(STRUCTURE_TYPES)}).",
+            line,
+            "type_structure",
+        )
+    raw_posts = values["postes"]
+    try:
+        posts = int(raw_posts)
+    except ValueError:
+        raise SelectionError(
+            name, f"nombre de postes non entier « {raw_posts} ».", line, "postes"
+        ) from None
+    if posts <= 0:
+        raise SelectionError(
+            name, f"nombre de postes nul ou négatif « {raw_posts} ».", line, "postes"
+        )
+    return {
+        "fichier": name,
+        "ligne": line,
+        "date_comite": date,
+        "mois_comite": date.strftime("%Y-%m"),
+        "departement": departement,
+        "structure": structure,
+        "type_structure": kind,
+        "postes": posts,
+        "commune": clean_commune(values.get("commune", "")),
+        "code": re.sub(r"\s+", "", values.get("code", "")),
+        "source": values.get("source", ""),
+    }
