@@ -125,4 +125,5 @@ def to_csv_frame(indicators: gpd.GeoDataFrame) -> pd.DataFrame:
         ("conseillers_pour_10000_hab_avec_departementaux_repartis", 3),
     ):
         frame[column] = np.round(frame[column].astype(float), digits)
+    frame["habitants_par_conseiller"] = frame["habitants_par_conseiller"].astype("Int64")
     return frame

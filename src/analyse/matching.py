@@ -25,8 +25,15 @@ LOCATED = "epci"  # attached to an EPCI à fiscalité propre
 DEPARTEMENT_LEVEL = "departemental"  # a Conseil départemental: own category
 REVIEW = "revue"  # not resolved: listed for a person to decide
 
-MATCH_COLUMNS = ["statut", "insee_commune", "siren_epci", "nom_officiel", "methode", "motif",
-                 "candidats"]
+MATCH_COLUMNS = [
+    "statut",
+    "insee_commune",
+    "siren_epci",
+    "nom_officiel",
+    "methode",
+    "motif",
+    "candidats",
+]
 
 
 @dataclass
@@ -167,8 +174,7 @@ class Matcher:
 
         best = candidates.best(key)
         listed = "; ".join(
-            f"{candidates.names[i]} ({candidates.codes[i]}, score {score:.0f})"
-            for i, score in best
+            f"{candidates.names[i]} ({candidates.codes[i]}, score {score:.0f})" for i, score in best
         )
         if not best or best[0][1] < config.FUZZY_SCORE:
             return _review("nom introuvable dans le référentiel", listed)
@@ -196,7 +202,7 @@ class Matcher:
     def match(self, selections: pd.DataFrame) -> pd.DataFrame:
         """The selections with the columns of ``MATCH_COLUMNS`` added."""
         results = [self.match_row(row) for _, row in selections.iterrows()]
-        matched = pd.DataFrame.from_records(results, index=selections.index)
+        matched = pd.DataFrame.from_records(results, index=selections.index, columns=MATCH_COLUMNS)
         for column in MATCH_COLUMNS:
             if column not in matched:
                 matched[column] = None
@@ -218,6 +224,14 @@ def _review(reason: str, candidates: str) -> dict:
 
 def review_table(matched: pd.DataFrame) -> pd.DataFrame:
     """Rows a person must look at: file, line, name, posts, reason, best candidates."""
-    columns = ["fichier", "ligne", "departement", "structure", "type_structure", "postes",
-               "motif", "candidats"]
+    columns = [
+        "fichier",
+        "ligne",
+        "departement",
+        "structure",
+        "type_structure",
+        "postes",
+        "motif",
+        "candidats",
+    ]
     return matched.loc[matched["statut"] == REVIEW, columns].reset_index(drop=True)

@@ -47,8 +47,9 @@ class Prepared:
     @property
     def outline(self) -> gpd.GeoSeries:
         """Outline of the département, dissolved from its communes."""
-        return gpd.GeoSeries([shapely.union_all(self.communes.geometry.to_numpy())],
-                             crs=self.communes.crs)
+        return gpd.GeoSeries(
+            [shapely.union_all(self.communes.geometry.to_numpy())], crs=self.communes.crs
+        )
 
     @property
     def hosts(self) -> gpd.GeoDataFrame:
@@ -62,10 +63,13 @@ class Prepared:
         points = gpd.points_from_xy(hosts["mairie_lon"], hosts["mairie_lat"])
         # Communes without a known town hall get a point inside their area.
         fallback = hosts.geometry.representative_point()
-        geometry = [p if not p.is_empty and p.is_valid and p.x == p.x else f
-                    for p, f in zip(points, fallback, strict=True)]
-        return gpd.GeoDataFrame(hosts.drop(columns="geometry"), geometry=geometry,
-                                crs=config.GEOGRAPHIC_CRS)
+        geometry = [
+            p if not p.is_empty and p.is_valid and p.x == p.x else f
+            for p, f in zip(points, fallback, strict=True)
+        ]
+        return gpd.GeoDataFrame(
+            hosts.drop(columns="geometry"), geometry=geometry, crs=config.GEOGRAPHIC_CRS
+        )
 
 
 def check_departement(reference: Reference, departement: str) -> str:
@@ -111,11 +115,10 @@ def prepare(
     context = {
         "departement": departement,
         "nom": reference.departement_name(departement),
+        "nom_avec_charniere": reference.departement_of_name(departement),
         "crs": config.metric_crs(departement),
         "edition_reference": reference.edition,
-        "fichiers_selection": [
-            {"fichier": _relative(f), "sha256": _sha256(f)} for f in files
-        ],
+        "fichiers_selection": [{"fichier": _relative(f), "sha256": _sha256(f)} for f in files],
         "genere_le": datetime.now().astimezone().isoformat(timespec="seconds"),
         "version": __version__,
         "financement_par_poste_eur": config.STATE_FUNDING_PER_POST_EUR,

