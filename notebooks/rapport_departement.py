@@ -35,6 +35,7 @@ n = d.counts
 # %%
 display(Markdown(f"# Conseillers numériques France Services — {esc(d.nom)} ({d.departement})"))
 display(HTML(tables.summary_html(d)))
+display(HTML(tables.changes_html(d)))
 
 # %% [markdown]
 # Les **conseillers numériques France Services** accompagnent les habitants dans leurs
@@ -77,20 +78,24 @@ display(HTML(tables.spread_variant_table(d.indicators)))
 # ## Les postes attribués, comité après comité
 
 # %%
-fig = maps.timeline_chart(d.selections, title="Postes attribués par mois de comité de sélection")
+fig = maps.timeline_chart(d.counted, title="Postes attribués par mois de comité de sélection")
 plt.show()
 
 # %%
-display(HTML(tables.selections_table(d.selections)))
+display(HTML(tables.selections_table(d.counted)))
 
 # %% [markdown]
 # ## Contrôle : chaque poste est compté une fois
 #
-# Tous les postes lus dans les fichiers de sélection sont répartis ci-dessous ; aucun
-# n'est écarté sans être montré.
+# Tous les postes comptés pour le département sont répartis ci-dessous ; aucun n'est
+# écarté sans être montré. Une structure est localisée dans la commune de son code
+# INSEE, donc dans l'intercommunalité de cette commune : c'est ce qui compte pour la
+# carte, même quand l'ANCT compte ses postes pour un autre département.
 
 # %%
 display(HTML(tables.reconciliation_table(n)))
+display(HTML(tables.crossing_tables(d)))
+display(HTML(tables.unlocatable_table(d.selections)))
 
 # %%
 display(HTML(tables.review_section(d.review)))

@@ -42,7 +42,7 @@ def matcher(reference):
 
 @pytest.fixture(scope="session")
 def prepared_05(reference):
-    return pipeline.prepare("05", reference=reference)
+    return pipeline.prepare_one("05", reference=reference)
 
 
 def square(x: float, y: float, side: float = 10_000):

@@ -59,7 +59,11 @@ def test_density_and_spread_variant(tiny_reference):
         "localises_dans_un_epci_du_departement": 3,
         "localises_hors_departement": 0,
         "departementaux": 4,
+        "regionaux": 0,
+        "non_localisables": 0,
         "en_revue": 7,
+        "venus_d_ailleurs": 0,
+        "localises_dans_ses_epci": 3,
     }
 
 
@@ -85,7 +89,11 @@ def test_hautes_alpes_figures(prepared_05):
         "localises_dans_un_epci_du_departement": 14,
         "localises_hors_departement": 0,
         "departementaux": 4,
+        "regionaux": 0,
+        "non_localisables": 0,
         "en_revue": 0,
+        "venus_d_ailleurs": 0,
+        "localises_dans_ses_epci": 14,
     }
     # EPCI reaching into 04 or 26 are kept whole.
     spanning = set(table.index[table["departements"].str.contains(",")])

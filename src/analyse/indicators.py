@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from analyse import config
-from analyse.matching import DEPARTEMENT_LEVEL, LOCATED, REVIEW
+from analyse.matching import DEPARTEMENT_LEVEL, LOCATED, REGION_LEVEL, REVIEW, UNLOCATABLE
 
 # Columns of reports/<dep>/indicateurs_epci.csv, in order.
 CSV_COLUMNS = [
@@ -90,26 +90,54 @@ def departement_level_posts(matched: pd.DataFrame, departement: str) -> int:
 def reconciliation(matched: pd.DataFrame, departement: str, epci_sirens: list[str]) -> dict:
     """Where every post counted for ``departement`` went; asserts that nothing is lost.
 
-    ``lus`` = ``localises_dans_un_epci_du_departement`` + ``localises_hors_departement``
-    + ``departementaux`` + ``en_revue``.
+    ``lus`` (posts counted for the département, as the ANCT counts them) =
+    ``localises_dans_un_epci_du_departement`` + ``localises_hors_departement`` +
+    ``departementaux`` + ``regionaux`` + ``non_localisables`` + ``en_revue``.
+
+    ``localises_dans_ses_epci`` is the other figure: posts located in the EPCI of the
+    département, whatever département they were counted for. It equals
+    ``localises_dans_un_epci_du_departement`` + ``venus_d_ailleurs``.
     """
     rows = matched.loc[matched["departement"] == departement]
-    located = rows.loc[rows["statut"] == LOCATED]
+    status = rows["statut"]
+    located = rows.loc[status == LOCATED]
     inside = located["siren_epci"].isin(epci_sirens)
+    elsewhere = matched.loc[
+        (matched["departement"] != departement)
+        & (matched["statut"] == LOCATED)
+        & matched["siren_epci"].isin(epci_sirens)
+    ]
     counts = {
         "lus": int(rows["postes"].sum()),
         "localises_dans_un_epci_du_departement": int(located.loc[inside, "postes"].sum()),
         "localises_hors_departement": int(located.loc[~inside, "postes"].sum()),
-        "departementaux": int(rows.loc[rows["statut"] == DEPARTEMENT_LEVEL, "postes"].sum()),
-        "en_revue": int(rows.loc[rows["statut"] == REVIEW, "postes"].sum()),
+        "departementaux": int(rows.loc[status == DEPARTEMENT_LEVEL, "postes"].sum()),
+        "regionaux": int(rows.loc[status == REGION_LEVEL, "postes"].sum()),
+        "non_localisables": int(rows.loc[status == UNLOCATABLE, "postes"].sum()),
+        "en_revue": int(rows.loc[status == REVIEW, "postes"].sum()),
+        "venus_d_ailleurs": int(elsewhere["postes"].sum()),
     }
-    accounted = sum(v for k, v in counts.items() if k != "lus")
+    accounted = sum(counts[k] for k in ACCOUNTED)
     if accounted != counts["lus"]:
         raise AssertionError(
             f"Rapprochement faux pour le département {departement} : {counts['lus']} postes "
             f"lus mais {accounted} répartis ({counts})."
         )
+    counts["localises_dans_ses_epci"] = (
+        counts["localises_dans_un_epci_du_departement"] + counts["venus_d_ailleurs"]
+    )
     return counts
+
+
+# The categories that add up to the posts read for a département.
+ACCOUNTED = [
+    "localises_dans_un_epci_du_departement",
+    "localises_hors_departement",
+    "departementaux",
+    "regionaux",
+    "non_localisables",
+    "en_revue",
+]
 
 
 def to_csv_frame(indicators: gpd.GeoDataFrame) -> pd.DataFrame:

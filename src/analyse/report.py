@@ -10,21 +10,23 @@ renamed, so a failed run leaves the previous report intact.
 from __future__ import annotations
 
 import json
+import os
+import shutil
 import sys
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-import nbformat
-
 from analyse import config, pipeline
-from analyse.atomic import atomic_path, write_text
-from analyse.reference import Reference
+from analyse.atomic import write_text
+from analyse.errors import FailedError
+from analyse.reference import Reference, load_reference
 
 KERNEL_NAME = "analyse"
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 
 
-class ReportError(RuntimeError):
+class ReportError(FailedError):
     """The notebook failed; the message (in French) gives the first line of the error."""
 
 
@@ -65,33 +67,48 @@ def ensure_kernel() -> str:
     return KERNEL_NAME
 
 
+# Errors of the kernel's start-up (a race between parallel kernels for ports or
+# files, a slow machine): worth another try. An error raised by the notebook's own code
+# is not retried.
+KERNEL_START_ATTEMPTS = 3
+
+
 def execute_notebook(parameters: dict, output: Path, kernel_name: str | None = None) -> None:
-    """Execute the report notebook with ``parameters`` into ``output`` (atomically)."""
+    """Execute the report notebook with ``parameters`` into ``output``."""
     import papermill
     from papermill.exceptions import PapermillExecutionError
 
-    with atomic_path(output) as tmp:
+    kernel_name = kernel_name or ensure_kernel()
+    for attempt in range(1, KERNEL_START_ATTEMPTS + 1):
         try:
             papermill.execute_notebook(
                 str(config.REPORT_NOTEBOOK),
-                str(tmp),
+                str(output),
                 parameters=parameters,
-                kernel_name=kernel_name or ensure_kernel(),
+                kernel_name=kernel_name,
                 language="python",
                 progress_bar=False,
                 cwd=str(config.NOTEBOOKS_DIR),
                 start_timeout=120,
             )
+            return
         except PapermillExecutionError as error:
             first = f"{error.ename}: {error.evalue}".splitlines()[0]
             raise ReportError(
                 f"Le notebook a échoué pour {parameters.get('departement')} "
                 f"(cellule {error.exec_count}) : {first}"
             ) from error
+        except (RuntimeError, TimeoutError, OSError) as error:
+            if attempt == KERNEL_START_ATTEMPTS:
+                raise ReportError(
+                    f"Le noyau Jupyter n'a pas démarré pour {parameters.get('departement')} "
+                    f"après {attempt} essais : {error}"
+                ) from error
 
 
 def export_html(notebook_path: Path, target: Path, title: str) -> None:
     """HTML for officials: no code cells, no prompts, images embedded, no scripts."""
+    import nbformat
     from nbconvert import HTMLExporter
 
     notebook = nbformat.read(notebook_path, as_version=4)
@@ -106,7 +123,65 @@ def export_html(notebook_path: Path, target: Path, title: str) -> None:
         language_code="fr",
     )
     body, _ = exporter.from_notebook_node(notebook)
-    write_text(target, body)
+    target.write_text(body, encoding="utf-8")
+
+
+@dataclass
+class ReportJob:
+    """One report to produce from a prepared bundle."""
+
+    departement: str
+    data_dir: Path
+    out_dir: Path
+    title: str
+
+    @property
+    def files(self) -> ReportFiles:
+        return ReportFiles(
+            html=self.out_dir / "rapport.html",
+            notebook=self.out_dir / "rapport.ipynb",
+            csv=self.out_dir / "indicateurs_epci.csv",
+        )
+
+
+def run_job(job: ReportJob, kernel_name: str | None = None) -> ReportFiles:
+    """Execute, export and write the report files of ``job``.
+
+    Everything is first written to a staging folder beside the report; only when all
+    three files are complete are they renamed into place, so a failed or killed run
+    leaves the previous report as it was.
+    """
+    import geopandas as gpd
+
+    files = job.files
+    job.out_dir.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".en-cours-", dir=job.out_dir))
+    try:
+        staged = ReportJob(job.departement, job.data_dir, staging, job.title).files
+        execute_notebook(
+            {"departement": job.departement, "dossier_donnees": str(job.data_dir)},
+            staged.notebook,
+            kernel_name,
+        )
+        export_html(staged.notebook, staged.html, job.title)
+        indicators = gpd.read_parquet(job.data_dir / "indicateurs_epci.parquet")
+        pipeline.write_indicators_csv(indicators, staged.csv)
+        for name in ("notebook", "csv", "html"):
+            source = getattr(staged, name)
+            os.chmod(source, 0o644)
+            os.replace(source, getattr(files, name))
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return files
+
+
+def report_title(prepared: pipeline.Prepared) -> str:
+    title = f"Conseillers numériques — {prepared.nom} ({prepared.departement})"
+    if prepared.context.get("mois"):
+        from analyse.maps import month_label
+
+        title += f", situation fin {month_label(prepared.context['mois'])}"
+    return title
 
 
 def build_report(
@@ -117,23 +192,31 @@ def build_report(
     kernel_name: str | None = None,
 ) -> tuple[pipeline.Prepared, ReportFiles]:
     """Prepare the data of a département and write its report files."""
-    prepared = pipeline.prepare(departement, selection_paths, reference=reference)
+    reference = reference or load_reference()
+    departement = pipeline.check_departement(reference, departement)
+    selections = pipeline.match_selections(selection_paths, reference)
+    prepared = pipeline.prepare(departement, selections, reference)
     data_dir = pipeline.save(prepared)
-    out_dir = config.report_dir(prepared.departement, reports_dir)
-    files = ReportFiles(
-        html=out_dir / "rapport.html",
-        notebook=out_dir / "rapport.ipynb",
-        csv=out_dir / "indicateurs_epci.csv",
+    job = ReportJob(
+        prepared.departement,
+        data_dir,
+        config.report_dir(prepared.departement, reports_dir),
+        report_title(prepared),
     )
-    execute_notebook(
-        {"departement": prepared.departement, "dossier_donnees": str(data_dir)},
-        files.notebook,
-        kernel_name,
-    )
-    title = f"Conseillers numériques — {prepared.nom} ({prepared.departement})"
-    export_html(files.notebook, files.html, title)
-    pipeline.write_indicators_csv(prepared, files.csv)
-    return prepared, files
+    return prepared, run_job(job, kernel_name)
+
+
+RECONCILIATION_LINES = [
+    ("lus", "postes comptés pour le département (lus)"),
+    ("localises_dans_un_epci_du_departement", "  localisés dans un EPCI du département"),
+    ("localises_hors_departement", "  localisés hors du département"),
+    ("departementaux", "  départementaux (catégorie à part)"),
+    ("regionaux", "  régionaux (catégorie à part)"),
+    ("non_localisables", "  non localisables"),
+    ("en_revue", "  en revue (non comptés ailleurs)"),
+    ("venus_d_ailleurs", "comptés ailleurs mais localisés dans ses EPCI"),
+    ("localises_dans_ses_epci", "postes localisés dans ses EPCI"),
+]
 
 
 def reconciliation_text(prepared: pipeline.Prepared) -> str:
@@ -141,14 +224,6 @@ def reconciliation_text(prepared: pipeline.Prepared) -> str:
     from analyse.wording import fmt_number
 
     counts = prepared.counts
-    lines = [
-        f"Rapprochement des postes — {prepared.nom} ({prepared.departement})",
-        f"  postes lus                                   {fmt_number(counts['lus']):>6}",
-        "  localisés dans un EPCI du département        "
-        f"{fmt_number(counts['localises_dans_un_epci_du_departement']):>6}",
-        "  localisés hors du département                "
-        f"{fmt_number(counts['localises_hors_departement']):>6}",
-        f"  départementaux (catégorie à part)            {fmt_number(counts['departementaux']):>6}",
-        f"  en revue (non comptés ailleurs)              {fmt_number(counts['en_revue']):>6}",
-    ]
+    lines = [f"Rapprochement des postes — {prepared.nom} ({prepared.departement})"]
+    lines += [f"  {label:<52}{fmt_number(counts[key]):>7}" for key, label in RECONCILIATION_LINES]
     return "\n".join(lines)

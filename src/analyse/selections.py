@@ -11,16 +11,18 @@ import csv
 import io
 import re
 from collections.abc import Iterable
+from datetime import datetime
 from pathlib import Path
 
 import pandas as pd
 
 from analyse import config
+from analyse.errors import UserError
 from analyse.names import normalise_text
 
 REQUIRED_COLUMNS = ["date_comite", "departement", "structure", "type_structure", "postes"]
 OPTIONAL_COLUMNS = ["commune", "code", "source"]
-STRUCTURE_TYPES = ["commune", "epci", "departement", "association", "autre"]
+STRUCTURE_TYPES = ["commune", "epci", "departement", "region", "association", "autre"]
 SUFFIXES = {".csv", ".txt", ".xlsx"}
 
 # Output columns, in order. ``fichier`` and ``ligne`` locate the row in its source.
@@ -36,12 +38,20 @@ COLUMNS = [
     "commune",
     "code",
     "source",
+    # Only in the national COSELEC list (empty otherwise):
+    "code_postal",
+    "statut_juridique",
+    "zrr",
+    "qpv",
+    "france_services",
 ]
 
-_DEPARTEMENT_RE = re.compile(r"^(?:\d{2}|2A|2B|97[1-6])$")
+# Départements, plus the overseas collectivities that appear in the national list
+# (975 Saint-Pierre-et-Miquelon, 977 Saint-Barthélemy, 978 Saint-Martin, 98x Pacific).
+_DEPARTEMENT_RE = re.compile(r"^(?:\d{2}|2A|2B|97[1-8]|98[4-9])$")
 
 
-class SelectionError(ValueError):
+class SelectionError(UserError):
     """Bad input in a selection file; the message (in French) names file, line and value."""
 
     def __init__(self, fichier: str, message: str, ligne: int | None = None, colonne: str = ""):
@@ -136,22 +146,101 @@ def read_selection_file(path: Path, display_name: str | None = None) -> pd.DataF
     if not header:
         raise SelectionError(name, "le fichier est vide.")
     columns = [normalise_text(h).replace(" ", "_") for h in header]
-    missing = [c for c in REQUIRED_COLUMNS if c not in columns]
-    if missing:
-        raise SelectionError(
-            name,
-            f"colonne(s) obligatoire(s) absente(s) : {', '.join(missing)} "
-            f"(colonnes trouvées : {', '.join(header)}).",
-            ligne=1,
-        )
     if not rows:
         raise SelectionError(name, "le fichier n'a aucune ligne de données.")
-    position = {c: columns.index(c) for c in REQUIRED_COLUMNS + OPTIONAL_COLUMNS if c in columns}
+    if set(COSELEC_COLUMNS.values()) <= set(columns):
+        to_native = _coselec_values
+    else:
+        to_native = _native_values
+        missing = [c for c in REQUIRED_COLUMNS if c not in columns]
+        if missing:
+            raise SelectionError(
+                name,
+                f"colonne(s) obligatoire(s) absente(s) : {', '.join(missing)} "
+                f"(colonnes trouvées : {', '.join(header)}).",
+                ligne=1,
+            )
+    position = {c: i for i, c in reversed(list(enumerate(columns)))}
     records = []
     for line, record in rows:
-        values = {c: (record[i].strip() if i < len(record) else "") for c, i in position.items()}
-        records.append(_clean_record(values, name, line))
+        cells = {c: (record[i].strip() if i < len(record) else "") for c, i in position.items()}
+        records.append(_clean_record(to_native(cells), name, line))
     return pd.DataFrame.from_records(records, columns=COLUMNS)
+
+
+def _native_values(cells: dict[str, str]) -> dict[str, str]:
+    return {c: cells.get(c, "") for c in REQUIRED_COLUMNS + OPTIONAL_COLUMNS}
+
+
+# ----------------------------------------------------------------- national COSELEC list
+
+# Our column ← the COSELEC list's column (normalised header).
+COSELEC_COLUMNS = {
+    "structure": "raison_sociale",
+    "postes": "nombre_de_conseillers_valides_par_le_coselec",
+    "date_comite": "date_de_validation_en_comite_de_selection",
+    "statut_juridique": "type",
+    "code": "siret",
+    "departement": "code_departement",
+    "commune": "code_commune_insee",
+    "code_postal": "code_postal",
+}
+COSELEC_FLAGS = {"zrr": "zrr", "qpv": "qpv", "france_services": "france_services"}
+
+# Département- and region-level bodies, recognised by name (the SIREN of a département
+# starts with 22). "CONSEIL DEP ASS…" or "CONSEIL DEP DE L'ACCES AU DROIT" are
+# associations and public interest groups, not the département.
+_DEPARTEMENT_NAME_RE = re.compile(
+    r"^(?:DEPARTEMENT (?:DE|DU|DES|D)\b|CONSEIL DEPARTEMENTAL (?:DE|DU|DES|D)\b"
+    r"|COLLECTIVITE DE CORSE$|COLLECTIVITE EUROPEENNE D ALSACE$"
+    r"|COLLECTIVITE TERRITORIALE DE (?:MARTINIQUE|GUYANE)$)"
+)
+_REGION_NAME_RE = re.compile(r"^(?:REGION|CONSEIL REGIONAL)\b(?! DE LA REGION)")
+_EPCI_NAME_RE = re.compile(
+    r"^(?:CC|CA|CU|COMMUNAUTE (?:DE |D )?(?:COMMUNES|AGGLOMERATION|AGGLO|URBAINE)"
+    r"|COMMUNAUTE COMMUNES|METROPOLE|EUROMETROPOLE)\b"
+)
+_ASSOCIATION_NAME_RE = re.compile(r"\b(?:ASSOCIATION|ASSO|ASS|ASSOC)\b")
+
+
+def structure_type_from_coselec(name: str, siret: str, legal_status: str) -> str:
+    """Type of structure of a COSELEC row, which only says public or private."""
+    upper = normalise_text(name).upper()
+    siren = siret[:9]
+    if siren.startswith("22") or _DEPARTEMENT_NAME_RE.match(upper):
+        return "departement"
+    if _REGION_NAME_RE.match(upper):
+        return "region"
+    if normalise_text(legal_status) == "publique":
+        if siren.startswith("21"):  # SIREN of communes
+            return "commune"
+        if _EPCI_NAME_RE.match(upper):
+            return "epci"
+        return "autre"
+    return "association" if _ASSOCIATION_NAME_RE.search(upper) else "autre"
+
+
+def clean_flag(value: str) -> str:
+    """'oui' / 'non'; the list's 'Non défini', 'non renseigné', 'sans objet' become ''."""
+    value = normalise_text(value)
+    return value if value in ("oui", "non") else ""
+
+
+def _coselec_values(cells: dict[str, str]) -> dict[str, str]:
+    values = {ours: cells.get(theirs, "") for ours, theirs in COSELEC_COLUMNS.items()}
+    values.update(
+        {ours: clean_flag(cells.get(theirs, "")) for ours, theirs in COSELEC_FLAGS.items()}
+    )
+    values["type_structure"] = structure_type_from_coselec(
+        values["structure"], values["code"], values["statut_juridique"]
+    )
+    commune = clean_commune(values["commune"])
+    # Saint-Martin (97801) and other overseas collectivities are listed with
+    # "Code département" 0: their INSEE code starts with the collectivity's code.
+    if values["departement"].strip() in ("0", "00") and commune[:2] == "97":
+        values["departement"] = commune[:3]
+    values["source"] = "Liste nationale des structures validées en COSELEC (ANCT)"
+    return values
 
 
 def read_selections(paths: Iterable[Path] | None = None) -> pd.DataFrame:
@@ -211,7 +300,7 @@ def parse_committee_date(value: str) -> pd.Timestamp | None:
     ):
         if re.match(pattern, value):
             try:
-                return pd.Timestamp(pd.to_datetime(value.replace("T", " "), format=fmt))
+                return pd.Timestamp(datetime.strptime(value.replace("T", " "), fmt))
             except ValueError:
                 return None
     return None
@@ -258,6 +347,8 @@ def _clean_record(values: dict[str, str], name: str, line: int) -> dict:
         raise SelectionError(
             name, f"nombre de postes nul ou négatif « {raw_posts} ».", line, "postes"
         )
+    commune = clean_commune(values.get("commune", ""))
+    postal = clean_commune(values.get("code_postal", ""))  # same lost leading zero
     return {
         "fichier": name,
         "ligne": line,
@@ -267,7 +358,12 @@ def _clean_record(values: dict[str, str], name: str, line: int) -> dict:
         "structure": structure,
         "type_structure": kind,
         "postes": posts,
-        "commune": clean_commune(values.get("commune", "")),
+        "commune": commune,
         "code": re.sub(r"\s+", "", values.get("code", "")),
         "source": values.get("source", ""),
+        "code_postal": postal,
+        "statut_juridique": values.get("statut_juridique", ""),
+        "zrr": values.get("zrr", ""),
+        "qpv": values.get("qpv", ""),
+        "france_services": values.get("france_services", ""),
     }

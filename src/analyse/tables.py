@@ -98,28 +98,80 @@ def spread_variant_table(indicators: pd.DataFrame) -> str:
 
 
 def reconciliation_table(counts: dict) -> str:
-    """Where every post read went; the first line equals the sum of the others."""
+    """Where every post counted for the département went, and the posts located in its
+    EPCI: the first line equals the sum of the "dont" lines below it."""
+    lines = [
+        ("Postes comptés pour le département (comme l'ANCT les compte)", "lus"),
+        (
+            "dont localisés dans une intercommunalité du département",
+            "localises_dans_un_epci_du_departement",
+        ),
+        ("dont localisés dans une structure hors du département", "localises_hors_departement"),
+        ("dont attribués au Conseil départemental (catégorie à part)", "departementaux"),
+        ("dont attribués à la Région (catégorie à part)", "regionaux"),
+        ("dont non localisables (hors de toute intercommunalité)", "non_localisables"),
+        ("dont en attente de vérification (non comptés ailleurs)", "en_revue"),
+        (
+            "Postes comptés pour un autre département mais localisés dans une de ses "
+            "intercommunalités",
+            "venus_d_ailleurs",
+        ),
+        (
+            "Postes localisés dans les intercommunalités du département (carte et tableau)",
+            "localises_dans_ses_epci",
+        ),
+    ]
     frame = pd.DataFrame(
-        [
-            ("Postes lus dans les fichiers de sélection", counts["lus"]),
-            (
-                "dont localisés dans une intercommunalité du département",
-                counts["localises_dans_un_epci_du_departement"],
-            ),
-            (
-                "dont localisés dans une structure hors du département",
-                counts["localises_hors_departement"],
-            ),
-            (
-                "dont attribués au Conseil départemental (catégorie à part)",
-                counts["departementaux"],
-            ),
-            ("dont en attente de vérification (non comptés ailleurs)", counts["en_revue"]),
-        ],
+        [(label, fmt_number(counts.get(key, 0))) for label, key in lines],
         columns=["", "Postes"],
     )
-    frame["Postes"] = frame["Postes"].map(fmt_number)
     return _html(frame)
+
+
+def crossing_tables(prepared) -> str:
+    """Structures counted here but located elsewhere, and the reverse, listed by name."""
+    rows = prepared.selections
+    out = rows.loc[
+        rows["compte_pour_departement"]
+        & ~rows["dans_un_epci_du_departement"]
+        & rows["statut"].eq("epci")
+    ]
+    into = rows.loc[~rows["compte_pour_departement"]]
+    html = ""
+    for title, part in (
+        ("Comptés pour le département mais localisés ailleurs", out),
+        ("Comptés pour un autre département mais localisés ici", into),
+    ):
+        if part.empty:
+            continue
+        frame = pd.DataFrame(
+            {
+                "Structure": part["structure"],
+                "Compté pour": part["departement"],
+                "Commune (INSEE)": part["insee_commune"].fillna("–"),
+                "Intercommunalité": part["siren_epci"].fillna("–"),
+                "Postes": part["postes"].map(fmt_number),
+            }
+        )
+        html += f"<p><strong>{esc(title)}</strong></p>" + _html(frame)
+    return html
+
+
+def unlocatable_table(selections: pd.DataFrame) -> str:
+    """Posts that cannot be located in any EPCI, with the reason."""
+    rows = selections.loc[
+        selections["compte_pour_departement"] & selections["statut"].eq("non_localisable")
+    ]
+    if rows.empty:
+        return ""
+    frame = pd.DataFrame(
+        {
+            "Structure": rows["structure"],
+            "Postes": rows["postes"].map(fmt_number),
+            "Motif": rows["motif"],
+        }
+    )
+    return "<p><strong>Postes non localisables</strong></p>" + _html(frame)
 
 
 def review_table(review: pd.DataFrame) -> str:
@@ -139,14 +191,14 @@ def review_table(review: pd.DataFrame) -> str:
 
 
 def selections_table(selections: pd.DataFrame) -> str:
-    """Every selection row of the département and what it was matched to."""
+    """Selection rows and what they were matched to."""
     rows = selections.sort_values(["date_comite", "structure"])
     frame = pd.DataFrame(
         {
             "Comité": rows["mois_comite"],
             "Structure (telle que publiée)": rows["structure"],
             "Postes": rows["postes"].map(fmt_number),
-            "Rattachée à": rows["nom_officiel"].fillna("–"),
+            "Rattachée à": rows["nom_officiel"].fillna(rows["motif"]).replace("", "–"),
             "Méthode": rows["methode"].replace("", "–"),
             "Fichier, ligne": rows["fichier"] + ", l. " + rows["ligne"].astype(str),
         }
@@ -212,3 +264,43 @@ def review_section(review: pd.DataFrame) -> str:
         "<code>data/raw/aliases.csv</code> puis relancez le rapport.</p>"
     )
     return intro + review_table(review)
+
+
+def changes_html(prepared) -> str:
+    """'What changed since last month' for monthly reports ('' otherwise)."""
+    month = prepared.context.get("mois")
+    if not month:
+        return ""
+    from analyse.maps import month_label
+
+    new = prepared.changes
+    counted = new.loc[new["compte_pour_departement"]] if len(new) else new
+    parts = [f"<h2>Ce qui a changé en {esc(month_label(month))}</h2>"]
+    if counted.empty:
+        parts.append("<p>Aucune nouvelle structure retenue ce mois-ci pour le département.</p>")
+    else:
+        parts.append(
+            f"<p>{fmt_number(len(counted))} structure(s) retenue(s) ce mois-ci, pour "
+            f"{fmt_number(counted['postes'].sum())} poste(s) :</p>"
+        )
+        parts.append(
+            _html(
+                pd.DataFrame(
+                    {
+                        "Structure": counted["structure"],
+                        "Postes": counted["postes"].map(fmt_number),
+                        "Rattachée à": counted["nom_officiel"]
+                        .fillna(counted["motif"])
+                        .replace("", "–"),
+                    }
+                )
+            )
+        )
+    covered = prepared.context.get("epci_nouvellement_couverts") or []
+    if covered:
+        names = ", ".join(esc(n) for n in covered)
+        parts.append(
+            f"<p>Intercommunalité(s) qui n'avaient aucun conseiller le mois précédent et en "
+            f"ont désormais : {names}.</p>"
+        )
+    return "".join(parts)

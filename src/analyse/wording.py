@@ -87,6 +87,10 @@ def summary_sentences(indicators: pd.DataFrame, counts: dict, of_departement: st
         parts = [f"{plural(total_epci, 'poste')} dans les intercommunalités"]
         if dep_level:
             parts.append(f"{plural(dep_level, 'poste')} au Conseil départemental")
+        if counts.get("regionaux"):
+            parts.append(f"{plural(counts['regionaux'], 'poste')} à la Région")
+        if counts.get("non_localisables"):
+            parts.append(f"{plural(counts['non_localisables'], 'poste')} non localisables")
         if counts["localises_hors_departement"]:
             parts.append(
                 f"{plural(counts['localises_hors_departement'], 'poste')} "

@@ -1,0 +1,245 @@
+"""Download the national COSELEC list from data.gouv.fr, safely.
+
+The file is streamed to a temporary file beside the target, hashed on the way, checked
+(expected SHA-256 if given, then the header of the COSELEC list) and only then renamed
+onto the target. A failed or interrupted download never leaves a half-written file and
+never damages a previous copy. Only the standard library is used.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import http.client
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+from tempfile import TemporaryDirectory
+
+from analyse import __version__ as _version
+from analyse.atomic import atomic_path, write_text
+from analyse.errors import UserError
+
+# Dataset page on data.gouv.fr (ANCT): "Conseiller numérique – Liste des structures
+# validées par le comité de sélection". The slug was found in public code that reads the
+# very edition kept in ../shared/data (20230405, 3 925 posts).
+COSELEC_DATASET_URL = (
+    "https://www.data.gouv.fr/fr/datasets/"
+    "conseiller-numerique-liste-des-structures-validees-par-le-comite-de-selection/"
+)
+
+# The data.gouv.fr API describes the dataset and its resources (URL, format, checksum,
+# date): the current CSV is found there rather than through a resource id that changes
+# with each new edition.
+COSELEC_API_URL = (
+    "https://www.data.gouv.fr/api/1/datasets/"
+    "conseiller-numerique-liste-des-structures-validees-par-le-comite-de-selection/"
+)
+
+# Both must appear in the first line of the COSELEC CSV.
+EXPECTED_HEADER_PARTS = ("Raison sociale", "Nombre de conseillers valid")
+
+_CHUNK_SIZE = 64 * 1024
+_HEAD_SIZE = 64 * 1024
+_USER_AGENT = f"analyse/{_version} (Conseillers numériques France Services; urllib)"
+
+
+class DownloadError(UserError):
+    """A download that failed or was rejected; the message (in French) is for the user."""
+
+
+@dataclass(frozen=True)
+class Resource:
+    """A CSV resource of the dataset, as described by the data.gouv.fr API."""
+
+    url: str
+    title: str
+    last_modified: str
+    checksum: tuple[str, str] | None  # (algorithm, hex digest), e.g. ("sha1", "…")
+
+
+@dataclass(frozen=True)
+class DownloadResult:
+    """A completed download: where it is, its SHA-256 (hex) and its size in bytes."""
+
+    path: Path
+    sha256: str
+    size: int
+
+
+def sidecar_path(target: Path) -> Path:
+    """Path of the ``.sha256`` file written beside ``target``."""
+    target = Path(target)
+    return target.with_suffix(target.suffix + ".sha256")
+
+
+def _manual_hint() -> str:
+    return (
+        "Vous pouvez télécharger le fichier à la main depuis data.gouv.fr "
+        f"({COSELEC_DATASET_URL}) puis l'indiquer avec --selections CHEMIN."
+    )
+
+
+def _network_error(url: str, detail: object) -> DownloadError:
+    return DownloadError(
+        f"Échec du téléchargement de {url} : le serveur n'a pas pu être joint, "
+        "probablement faute d'accès au réseau (pas de connexion, nom de domaine introuvable, "
+        f"connexion refusée ou délai dépassé). Détail : {detail}. {_manual_hint()}"
+    )
+
+
+def _http_error(url: str, code: int, reason: str) -> DownloadError:
+    if code == 404:
+        why = "le fichier n'existe pas (ou plus) à cette adresse"
+    elif 500 <= code < 600:
+        why = "le serveur rencontre un problème, réessayez plus tard"
+    else:
+        why = "la requête a été refusée"
+    return DownloadError(
+        f"Échec du téléchargement de {url} : le serveur a répondu HTTP {code} "
+        f"({reason}) ; {why}. {_manual_hint()}"
+    )
+
+
+def _check_header(path: Path, url: str) -> None:
+    """Raise DownloadError unless the first line looks like the COSELEC list header."""
+    with path.open("rb") as f:
+        head = f.read(_HEAD_SIZE)
+    first_line = head.split(b"\n", 1)[0].decode("utf-8", errors="replace").lstrip("\ufeff")
+    if all(part in first_line for part in EXPECTED_HEADER_PARTS):
+        return
+    looks_html = head.lstrip()[:15].lower().startswith((b"<!doctype html", b"<html"))
+    what = "une page web (HTML)" if looks_html else "un fichier sans l'en-tête attendu"
+    if not head:
+        what = "un fichier vide"
+    raise DownloadError(
+        f"Le fichier reçu de {url} n'est pas la liste attendue des structures validées par "
+        f"le comité de sélection (COSELEC) : c'est {what}, sans les colonnes "
+        "« Raison sociale » et « Nombre de conseillers validés par le COSELEC » en première "
+        f"ligne. Rien n'a été enregistré. {_manual_hint()}"
+    )
+
+
+def resolve_resource(api_url: str = COSELEC_API_URL, timeout: float = 30) -> Resource:
+    """The most recent CSV resource of the dataset, with the checksum the API publishes."""
+    import json
+
+    with TemporaryDirectory() as folder:
+        tmp = Path(folder) / "dataset.json"
+        _stream(api_url, tmp, timeout)
+        try:
+            dataset = json.loads(tmp.read_text(encoding="utf-8"))
+        except ValueError as exc:
+            raise DownloadError(
+                f"La réponse de {api_url} n'est pas la description JSON attendue du jeu de "
+                f"données ({exc}). {_manual_hint()}"
+            ) from exc
+    resources = [
+        r
+        for r in dataset.get("resources", [])
+        if str(r.get("format", "")).lower() == "csv" and r.get("url")
+    ]
+    if not resources:
+        raise DownloadError(
+            f"Le jeu de données décrit par {api_url} ne contient aucune ressource CSV. "
+            f"{_manual_hint()}"
+        )
+    latest = max(resources, key=lambda r: str(r.get("last_modified", "")))
+    checksum = latest.get("checksum") or {}
+    algorithm = str(checksum.get("type", "")).lower()
+    return Resource(
+        url=latest["url"],
+        title=str(latest.get("title", "")),
+        last_modified=str(latest.get("last_modified", "")),
+        checksum=(algorithm, str(checksum["value"]).lower())
+        if algorithm in hashlib.algorithms_available and checksum.get("value")
+        else None,
+    )
+
+
+def _stream(
+    url: str, tmp: Path, timeout: float, also: str | None = None
+) -> tuple[str, int, str | None]:
+    """Write the body at ``url`` into ``tmp``; return its SHA-256 (hex), its size and,
+    when ``also`` names another hash algorithm, that digest too."""
+    digest = hashlib.sha256()
+    other = hashlib.new(also) if also else None
+    size = 0
+    try:
+        request = urllib.request.Request(url, headers={"User-Agent": _USER_AGENT})
+        with urllib.request.urlopen(request, timeout=timeout) as response, tmp.open("wb") as out:
+            while chunk := response.read(_CHUNK_SIZE):
+                digest.update(chunk)
+                if other is not None:
+                    other.update(chunk)
+                out.write(chunk)
+                size += len(chunk)
+    except urllib.error.HTTPError as exc:
+        exc.close()
+        raise _http_error(url, exc.code, str(exc.reason)) from exc
+    except urllib.error.URLError as exc:
+        raise _network_error(url, exc.reason) from exc
+    except (TimeoutError, ConnectionError) as exc:
+        raise _network_error(url, str(exc) or type(exc).__name__) from exc
+    except http.client.HTTPException as exc:
+        raise DownloadError(
+            f"Échec du téléchargement de {url} : la connexion a été interrompue avant la fin "
+            f"du fichier ({type(exc).__name__}). Rien n'a été enregistré ; réessayez. "
+            f"{_manual_hint()}"
+        ) from exc
+    except ValueError as exc:
+        raise DownloadError(f"Adresse de téléchargement invalide : {url} ({exc}).") from exc
+    except OSError as exc:
+        raise DownloadError(
+            f"Échec du téléchargement de {url} vers {tmp.parent} : {exc}. Rien n'a été enregistré."
+        ) from exc
+    return digest.hexdigest(), size, (other.hexdigest() if other is not None else None)
+
+
+def download(
+    url: str,
+    target: Path,
+    sha256: str | None = None,
+    timeout: float = 30,
+    checksum: tuple[str, str] | None = None,
+) -> DownloadResult:
+    """Download ``url`` to ``target`` atomically and write ``target``'s ``.sha256`` sidecar.
+
+    If ``sha256`` is given, the download must match it; likewise ``checksum``, an
+    (algorithm, hex digest) pair such as the ``sha1`` that data.gouv.fr publishes. The
+    content must look like the COSELEC list (checked on its first line). On any failure
+    ``DownloadError`` is raised, no temporary file remains and a previous ``target`` is
+    left as it was.
+    """
+    target = Path(target)
+    try:
+        with atomic_path(target) as tmp:
+            expected = [("sha256", sha256.strip().lower())] if sha256 else []
+            if checksum:
+                expected.append((checksum[0].lower(), checksum[1].strip().lower()))
+            also = checksum[0].lower() if checksum and checksum[0].lower() != "sha256" else None
+            digest, size, other = _stream(url, tmp, timeout, also)
+            for algorithm, value in expected:
+                got = digest if algorithm == "sha256" else other
+                if got != value:
+                    raise DownloadError(
+                        f"La somme de contrôle {algorithm.upper().replace('SHA', 'SHA-')} du "
+                        "fichier téléchargé depuis "
+                        f"{url} ne correspond pas : attendue {value}, obtenue {got}. "
+                        f"Le fichier n'a pas été enregistré ; {target} est inchangé."
+                    )
+            _check_header(tmp, url)
+    except OSError as exc:  # creating the temporary file or renaming it
+        raise DownloadError(f"Impossible d'enregistrer {target} : {exc}.") from exc
+
+    sidecar = sidecar_path(target)
+    try:
+        write_text(sidecar, f"{digest}  {target.name}\n")
+    except OSError as exc:
+        # A stale sidecar would describe the previous file: better none than a wrong one.
+        sidecar.unlink(missing_ok=True)
+        raise DownloadError(
+            f"{target} a été téléchargé, mais sa somme de contrôle n'a pas pu être écrite "
+            f"dans {sidecar} : {exc}."
+        ) from exc
+    return DownloadResult(path=target, sha256=digest, size=size)

@@ -1,0 +1,312 @@
+"""Download of the COSELEC list, against a local HTTP server only (never the internet)."""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import http.server
+import shutil
+import socket
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from analyse.download import (
+    COSELEC_API_URL,
+    DownloadError,
+    DownloadResult,
+    download,
+    resolve_resource,
+    sidecar_path,
+)
+
+SHARED_CSV = (
+    Path(__file__).resolve().parents[2]
+    / "shared"
+    / "data"
+    / "cnfs-structures-validees-coselec-2023-04-05.csv"
+)
+CSV_NAME = "coselec.csv"
+
+# A tiny file with the real header, for tests that do not need the national list.
+SMALL_CSV = (
+    "Raison sociale;Commune INSEE;Département;Région;"
+    "Nombre de conseillers validés par le COSELEC;Date de validation en comité de sélection\n"
+    "COMMUNE TEST;Gap;Hautes-Alpes;Provence-Alpes-Côte d'Azur;1;28/04/2021\n"
+).encode()
+
+HTML_PAGE = b"<!DOCTYPE html>\n<html><head><title>data.gouv.fr</title></head><body></body></html>\n"
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
+    """Serve a temporary folder on 127.0.0.1 (ephemeral port); yield (base URL, folder)."""
+    root = tmp_path_factory.mktemp("served")
+    if SHARED_CSV.exists():
+        shutil.copyfile(SHARED_CSV, root / CSV_NAME)
+    (root / "small.csv").write_bytes(SMALL_CSV)
+    (root / "small-bom.csv").write_bytes(b"\xef\xbb\xbf" + SMALL_CSV)
+    (root / "page.html").write_bytes(HTML_PAGE)
+    (root / "empty.csv").write_bytes(b"")
+    (root / "not-json").write_bytes(HTML_PAGE)
+
+    handler = functools.partial(_QuietHandler, directory=str(root))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
+    thread.daemon = True
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}", root
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+
+
+@pytest.fixture
+def shared_csv() -> Path:
+    if not SHARED_CSV.exists():
+        pytest.skip(f"copie partagée de la liste COSELEC absente : {SHARED_CSV}")
+    return SHARED_CSV
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _assert_only(folder: Path, *names: str) -> None:
+    """No temporary file left: the folder holds exactly ``names``."""
+    assert sorted(p.name for p in folder.iterdir()) == sorted(names)
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_coselec_api_is_data_gouv() -> None:
+    assert COSELEC_API_URL.startswith("https://www.data.gouv.fr/api/1/datasets/")
+
+
+def test_download_success(served, shared_csv, tmp_path) -> None:
+    base, _ = served
+    target = tmp_path / "selections" / "coselec.csv"  # the folder is created
+
+    result = download(f"{base}/{CSV_NAME}", target)
+
+    assert isinstance(result, DownloadResult)
+    assert result.path == target
+    assert target.read_bytes() == shared_csv.read_bytes()
+    assert result.sha256 == _sha256(shared_csv)
+    assert result.size == shared_csv.stat().st_size
+    sidecar = sidecar_path(target)
+    assert sidecar.name == "coselec.csv.sha256"
+    assert sidecar.read_text(encoding="utf-8") == f"{result.sha256}  coselec.csv\n"
+    _assert_only(target.parent, "coselec.csv", "coselec.csv.sha256")
+
+
+def test_expected_sha256_passes(served, shared_csv, tmp_path) -> None:
+    base, _ = served
+    target = tmp_path / "coselec.csv"
+    expected = _sha256(shared_csv)
+
+    result = download(f"{base}/{CSV_NAME}", target, sha256=expected.upper())
+
+    assert result.sha256 == expected
+    assert target.read_bytes() == shared_csv.read_bytes()
+
+
+def test_wrong_sha256_creates_nothing(served, shared_csv, tmp_path) -> None:
+    base, _ = served
+    target = tmp_path / "coselec.csv"
+
+    with pytest.raises(DownloadError, match="SHA-256"):
+        download(f"{base}/{CSV_NAME}", target, sha256="0" * 64)
+
+    assert not target.exists()
+    assert not sidecar_path(target).exists()
+    _assert_only(tmp_path)
+
+
+def test_wrong_sha256_keeps_previous_target(served, shared_csv, tmp_path) -> None:
+    base, _ = served
+    target = tmp_path / "coselec.csv"
+    previous = b"Raison sociale;Nombre de conseillers valid\xc3\xa9s\nANCIENNE;1\n"
+    target.write_bytes(previous)
+    sidecar_path(target).write_text("ancienne somme  coselec.csv\n", encoding="utf-8")
+
+    with pytest.raises(DownloadError):
+        download(f"{base}/{CSV_NAME}", target, sha256="f" * 64)
+
+    assert target.read_bytes() == previous
+    assert sidecar_path(target).read_text(encoding="utf-8") == "ancienne somme  coselec.csv\n"
+    _assert_only(tmp_path, "coselec.csv", "coselec.csv.sha256")
+
+
+def test_replaces_previous_target(served, tmp_path) -> None:
+    base, _ = served
+    target = tmp_path / "coselec.csv"
+    target.write_bytes(b"old")
+    sidecar_path(target).write_text("old  coselec.csv\n", encoding="utf-8")
+
+    result = download(f"{base}/small.csv", target)
+
+    assert target.read_bytes() == SMALL_CSV
+    assert sidecar_path(target).read_text(encoding="utf-8") == f"{result.sha256}  coselec.csv\n"
+    _assert_only(tmp_path, "coselec.csv", "coselec.csv.sha256")
+
+
+def test_header_with_bom_is_accepted(served, tmp_path) -> None:
+    base, _ = served
+    result = download(f"{base}/small-bom.csv", tmp_path / "coselec.csv")
+    assert result.size == len(SMALL_CSV) + 3
+
+
+def test_http_404(served, tmp_path) -> None:
+    base, _ = served
+    url = f"{base}/absent.csv"
+    target = tmp_path / "coselec.csv"
+
+    with pytest.raises(DownloadError, match="404") as info:
+        download(url, target)
+
+    assert url in str(info.value)
+    _assert_only(tmp_path)
+
+
+def test_connection_refused(tmp_path) -> None:
+    url = f"http://127.0.0.1:{_free_port()}/coselec.csv"
+    target = tmp_path / "coselec.csv"
+
+    with pytest.raises(DownloadError) as info:
+        download(url, target, timeout=2)
+
+    message = str(info.value)
+    assert "réseau" in message
+    assert url in message
+    assert "--selections" in message
+    _assert_only(tmp_path)
+
+
+def test_timeout(tmp_path) -> None:
+    # A socket that listens but never answers: the connection opens, no response comes.
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(1)
+        url = f"http://127.0.0.1:{silent.getsockname()[1]}/coselec.csv"
+        with pytest.raises(DownloadError, match="réseau") as info:
+            download(url, tmp_path / "coselec.csv", timeout=0.2)
+    assert url in str(info.value)
+    _assert_only(tmp_path)
+
+
+def test_invalid_url(tmp_path) -> None:
+    with pytest.raises(DownloadError, match="invalide"):
+        download("pas-une-adresse/coselec.csv", tmp_path / "coselec.csv")
+    _assert_only(tmp_path)
+
+
+@pytest.mark.parametrize("name", ["page.html", "empty.csv"])
+def test_not_the_coselec_list(served, tmp_path, name) -> None:
+    base, _ = served
+    target = tmp_path / "coselec.csv"
+
+    with pytest.raises(DownloadError, match="n'est pas la liste attendue"):
+        download(f"{base}/{name}", target)
+
+    assert not target.exists()
+    _assert_only(tmp_path)
+
+
+def test_not_the_coselec_list_keeps_previous_target(served, tmp_path) -> None:
+    base, _ = served
+    target = tmp_path / "coselec.csv"
+    target.write_bytes(SMALL_CSV)
+
+    with pytest.raises(DownloadError, match="HTML"):
+        download(f"{base}/page.html", target)
+
+    assert target.read_bytes() == SMALL_CSV
+    _assert_only(tmp_path, "coselec.csv")
+
+
+def _dataset_json(root: Path, base: str, checksum: str, name: str = "dataset.json") -> str:
+    """A data.gouv.fr-style dataset description with an older and a newer CSV."""
+    import json
+
+    dataset = {
+        "resources": [
+            {
+                "format": "csv",
+                "url": f"{base}/small.csv",
+                "title": "ancienne",
+                "last_modified": "2022-01-01T00:00:00",
+                "checksum": None,
+            },
+            {
+                "format": "csv",
+                "url": f"{base}/{CSV_NAME}",
+                "title": "structures validées",
+                "last_modified": "2023-04-05T10:00:00",
+                "checksum": {"type": "sha1", "value": checksum},
+            },
+            {
+                "format": "pdf",
+                "url": f"{base}/page.html",
+                "title": "notice",
+                "last_modified": "2024-01-01T00:00:00",
+            },
+        ]
+    }
+    (root / name).write_text(json.dumps(dataset), encoding="utf-8")
+    return f"{base}/{name}"
+
+
+def test_resolve_picks_the_latest_csv_with_its_checksum(served, shared_csv) -> None:
+    base, root = served
+    sha1 = hashlib.sha1(shared_csv.read_bytes()).hexdigest()
+    resource = resolve_resource(_dataset_json(root, base, sha1))
+    assert resource.url == f"{base}/{CSV_NAME}"
+    assert resource.checksum == ("sha1", sha1)
+
+
+def test_published_checksum_is_verified(served, shared_csv, tmp_path) -> None:
+    base, root = served
+    good = resolve_resource(
+        _dataset_json(root, base, hashlib.sha1(shared_csv.read_bytes()).hexdigest())
+    )
+    result = download(good.url, tmp_path / "ok.csv", checksum=good.checksum)
+    assert result.sha256 == _sha256(shared_csv)
+    bad = resolve_resource(_dataset_json(root, base, "0" * 40, "bad.json"))
+    with pytest.raises(DownloadError, match="SHA-1"):
+        download(bad.url, tmp_path / "bad.csv", checksum=bad.checksum)
+    _assert_only(tmp_path, "ok.csv", "ok.csv.sha256")
+
+
+def test_api_answer_that_is_not_json(served) -> None:
+    base, _ = served
+    with pytest.raises(DownloadError, match="JSON"):
+        resolve_resource(f"{base}/not-json")
+
+
+def test_cli_telecharger(served, shared_csv, tmp_path, capsys) -> None:
+    from analyse import cli
+
+    base, root = served
+    api = _dataset_json(root, base, hashlib.sha1(shared_csv.read_bytes()).hexdigest(), "cli.json")
+    target = tmp_path / "coselec.csv"
+    assert cli.main(["telecharger", "--api", api, "--sortie", str(target)]) == 0
+    assert target.read_bytes() == shared_csv.read_bytes()
+    assert "3925" in capsys.readouterr().out.replace("\u202f", "").replace(" ", "")
+    refused = f"http://127.0.0.1:{_free_port()}/api"
+    assert cli.main(["telecharger", "--api", refused, "--sortie", str(target)]) == 2
+    assert "réseau" in capsys.readouterr().err
+    assert target.read_bytes() == shared_csv.read_bytes()  # previous copy intact
