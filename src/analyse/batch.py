@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import sys
 import time
+from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import dataclass
 from multiprocessing import get_context
@@ -46,14 +47,33 @@ def _peak_rss_mb() -> float:
     return max(own, children) / 1024  # kilobytes on Linux
 
 
+def _first_line(error: BaseException) -> str:
+    return (str(error).strip().splitlines() or [type(error).__name__])[0]
+
+
 def _run(job: ReportJob) -> JobResult:
     start = time.perf_counter()
     try:
         run_job(job, _KERNEL)
     except Exception as error:  # reported, never lost: the batch goes on
-        first = (str(error).strip().splitlines() or [type(error).__name__])[0]
-        return JobResult(job.departement, False, time.perf_counter() - start, first, _peak_rss_mb())
+        seconds = time.perf_counter() - start
+        return JobResult(job.departement, False, seconds, _first_line(error), _peak_rss_mb())
     return JobResult(job.departement, True, time.perf_counter() - start, "", _peak_rss_mb())
+
+
+def prepare_jobs(
+    codes: list[str], make_job: Callable[[str], ReportJob]
+) -> tuple[list[ReportJob], list[JobResult]]:
+    """Build the job of each département; one whose data cannot be prepared is reported
+    as failed and does not stop the others."""
+    jobs, failed = [], []
+    for code in codes:
+        start = time.perf_counter()
+        try:
+            jobs.append(make_job(code))
+        except Exception as error:
+            failed.append(JobResult(code, False, time.perf_counter() - start, _first_line(error)))
+    return jobs, failed
 
 
 def default_jobs() -> int:

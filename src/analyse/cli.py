@@ -211,14 +211,16 @@ def _cmd_rapports(args: argparse.Namespace) -> int:
     reference = _load_reference(args)
     codes = _departements(args, reference)
     selections = pipeline.match_selections(args.selections, reference)
-    jobs = []
-    for code in codes:
+
+    def make_job(code: str) -> ReportJob:
         prepared = pipeline.prepare(code, selections, reference)
         data_dir = pipeline.save(prepared)
-        jobs.append(
-            ReportJob(code, data_dir, config.report_dir(code, args.sortie), report_title(prepared))
+        return ReportJob(
+            code, data_dir, config.report_dir(code, args.sortie), report_title(prepared)
         )
-    results = batch.run_jobs(jobs, args.jobs)
+
+    jobs, failed = batch.prepare_jobs(codes, make_job)
+    results = failed + batch.run_jobs(jobs, args.jobs)
     print(batch.summary(results))
     print(f"Durée : {time.perf_counter() - start:.0f} s.")
     return EXIT_FAILED if any(not r.ok for r in results) else 0

@@ -61,12 +61,14 @@ def run_month(
     """Reports of ``departements`` at the end of ``month``, then the national index."""
     month = check_month(month)
     out_root = (reports_dir or config.REPORTS_DIR) / month
-    jobs = []
-    for code in departements:
+
+    def make_job(code: str) -> ReportJob:
         prepared = pipeline.prepare(code, selections, reference, month=month)
         data_dir = pipeline.save(prepared, config.PROCESSED_DIR / "mensuel" / month / code)
-        jobs.append(ReportJob(code, data_dir, out_root / code, report_title(prepared)))
-    results = batch.run_jobs(jobs, workers, progress) if jobs else []
+        return ReportJob(code, data_dir, out_root / code, report_title(prepared))
+
+    jobs, failed = batch.prepare_jobs(departements, make_job)
+    results = failed + (batch.run_jobs(jobs, workers, progress) if jobs else [])
 
     table = departement_table(selections, reference, month)
     # Link every département whose report exists, from this run or an earlier one.

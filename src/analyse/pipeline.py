@@ -197,13 +197,13 @@ def _previous_month(month: str) -> str:
 def _hosts(located: pd.DataFrame, communes: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     """Town-hall points of the communes where located structures sit, with their posts."""
     posts = located.dropna(subset=["insee_commune"]).groupby("insee_commune")["postes"].sum()
-    rows = communes.loc[(communes["type"] == "COM") & communes["insee"].isin(posts.index)]
-    rows = pd.DataFrame(rows[["insee", "nom", "mairie_lon", "mairie_lat"]]).assign(
+    current = communes.loc[(communes["type"] == "COM") & communes["insee"].isin(posts.index)]
+    rows = pd.DataFrame(current[["insee", "nom", "mairie_lon", "mairie_lat"]]).assign(
         postes=lambda f: f["insee"].map(posts)
     )
     known = rows["mairie_lon"].notna()
     # A commune without a known town hall gets a point sure to lie inside it.
-    fallback = communes.set_index("insee").loc[rows["insee"], "geometry"].representative_point()
+    fallback = current.geometry.representative_point()
     geometry = [
         shapely.Point(x, y) if ok else point
         for x, y, ok, point in zip(

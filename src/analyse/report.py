@@ -54,7 +54,7 @@ def ensure_kernel() -> str:
         "{connection_file}",
         # The kernel only talks to this process on localhost; its warning about
         # unencrypted TCP would only be noise in the monthly job's log.
-        "--IPKernelApp.log_level=ERROR",
+        "--IPKernelApp.log_level=CRITICAL",
     ]
     try:
         if KernelSpecManager().get_kernel_spec(KERNEL_NAME).argv == argv:

@@ -148,8 +148,8 @@ def crossing_tables(prepared) -> str:
             {
                 "Structure": part["structure"],
                 "Compté pour": part["departement"],
-                "Commune (INSEE)": part["insee_commune"].fillna("–"),
-                "Intercommunalité": part["siren_epci"].fillna("–"),
+                "Rattachée à": part["nom_officiel"].fillna("–"),
+                "SIREN de l'intercommunalité": part["siren_epci"].fillna("–"),
                 "Postes": part["postes"].map(fmt_number),
             }
         )

@@ -1,0 +1,88 @@
+"""The Papermill batch and the monthly run, on the embedded Hautes-Alpes rounds."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from analyse import batch, cli, config, pipeline
+from analyse.monthly import MonthError, check_month, months_between, run_month
+from analyse.report import ReportJob
+
+pytestmark = pytest.mark.slow
+
+
+def test_one_failure_does_not_stop_the_others(reference, tmp_path):
+    selections = pipeline.match_selections(None, reference)
+    good = pipeline.save(pipeline.prepare("05", selections, reference), tmp_path / "data05")
+    previous = tmp_path / "reports" / "38"
+    previous.mkdir(parents=True)
+    (previous / "rapport.html").write_text("rapport précédent", encoding="utf-8")
+    jobs = [
+        ReportJob("05", good, tmp_path / "reports" / "05", "Hautes-Alpes"),
+        # No prepared data: the notebook fails, and the previous report must survive.
+        ReportJob("38", tmp_path / "absent", previous, "Isère"),
+    ]
+    results = batch.run_jobs(jobs, workers=2, progress=False)
+    assert [(r.departement, r.ok) for r in results] == [("05", True), ("38", False)]
+    assert "Données préparées introuvables" in results[1].error
+    assert (tmp_path / "reports" / "05" / "rapport.html").exists()
+    assert (previous / "rapport.html").read_text(encoding="utf-8") == "rapport précédent"
+    assert sorted(p.name for p in previous.iterdir()) == ["rapport.html"]  # no leftovers
+    text = batch.summary(results)
+    assert "2 rapport(s) : 1 réussi(s), 1 en échec." in text
+    assert "échec 38 : " in text
+    assert 0 < results[0].peak_rss_mb < 1024
+
+
+def test_batch_cli_exit_code(tmp_path, capsys):
+    code = cli.main(["rapports", "--departements", "05,2A", "--sortie", str(tmp_path), "-j", "2"])
+    assert code == 0
+    assert (tmp_path / "05" / "rapport.html").exists()
+    assert (tmp_path / "2A" / "rapport.html").exists()
+    assert "2 rapport(s) : 2 réussi(s), 0 en échec." in capsys.readouterr().out
+    assert cli.main(["rapports", "--departements", "05,99", "--sortie", str(tmp_path)]) == 2
+
+
+def test_month_validation():
+    assert check_month("2021-06") == "2021-06"
+    with pytest.raises(MonthError, match="AAAA-MM"):
+        check_month("juin 2021")
+    assert months_between("2021-11", "2022-02") == ["2021-11", "2021-12", "2022-01", "2022-02"]
+    with pytest.raises(MonthError):
+        months_between("2022-02", "2021-11")
+
+
+def _without_date(html: str) -> str:
+    return re.sub(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}[+-]\d{2}:\d{2}", "", html)
+
+
+def test_monthly_report_and_index(reference, tmp_path):
+    selections = pipeline.match_selections(None, reference)
+    result = run_month("2021-04", selections, reference, ["05"], tmp_path, 1, progress=False)
+    assert result.total_posts == 18 and all(r.ok for r in result.results)
+    index = (tmp_path / "2021-04" / "index.html").read_text(encoding="utf-8")
+    assert '<a href="05/rapport.html">Hautes-Alpes</a>' in index
+    assert index.count("<tr>") == 1 + 101  # header + every département of the reference
+    assert 'data-tri="7"' in index  # 7 posts granted in April 2021
+    assert "data:image/png;base64," in index and "triable" in index
+    report = (tmp_path / "2021-04" / "05" / "rapport.html").read_text(encoding="utf-8")
+    assert "Ce qui a changé en avril 2021" in report
+    assert "situation fin avril 2021" in report
+    # March: only the 11 EPCI posts; the April report lists what April added.
+    march = pipeline.prepare("05", selections, reference, month="2021-03")
+    assert march.counts["lus"] == 11 and march.counts["departementaux"] == 0
+    # Running the same month again gives the same files (but for the generation date).
+    csv = (tmp_path / "2021-04" / "05" / "indicateurs_epci.csv").read_bytes()
+    run_month("2021-04", selections, reference, ["05"], tmp_path, 1, progress=False)
+    assert (tmp_path / "2021-04" / "05" / "indicateurs_epci.csv").read_bytes() == csv
+    again = (tmp_path / "2021-04" / "index.html").read_text(encoding="utf-8")
+    assert _without_date(again) == _without_date(index)
+    assert sorted(p.name for p in (tmp_path / "2021-04").iterdir()) == ["05", "index.html"]
+
+
+def test_monthly_cli_rejects_a_bad_month(capsys):
+    assert cli.main(["mensuel", "--mois", "2021-13", "--departements", "05"]) == 2
+    assert "Mois invalide" in capsys.readouterr().err
+    assert not (config.REPORTS_DIR / "2021-13").exists()
