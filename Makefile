@@ -40,5 +40,8 @@ notebooks: installer ## resynchronise les .ipynb depuis les .py appariés et ret
 	$(BIN)/jupytext --sync notebooks/*.py
 	$(BIN)/nbstripout notebooks/*.ipynb
 
+bench: installer ## mesure les temps (plancher, rapports, lot complet, référentiel) : ~15 min
+	$(BIN)/python bench/bench.py
+
 nettoyer: ## supprime les données préparées et les rapports générés
 	find data/processed reports -mindepth 1 ! -name .gitkeep ! -name README.md -delete

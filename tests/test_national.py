@@ -10,15 +10,18 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from conftest import EPCI_05
 
 from analyse import config, pipeline
 from analyse.matching import DEPARTEMENT_LEVEL, LOCATED, REVIEW, UNLOCATABLE
 from analyse.national import control_table, departement_table
 from analyse.selections import read_selection_file, structure_type_from_coselec
-from conftest import EPCI_05
 
-NATIONAL = config.PROJECT_ROOT.parent / "shared" / "data" / (
-    "cnfs-structures-validees-coselec-2023-04-05.csv"
+NATIONAL = (
+    config.PROJECT_ROOT.parent
+    / "shared"
+    / "data"
+    / ("cnfs-structures-validees-coselec-2023-04-05.csv")
 )
 pytestmark = pytest.mark.skipif(
     not NATIONAL.exists(), reason=f"liste nationale absente : {NATIONAL} (../shared/data)"
@@ -29,9 +32,7 @@ def _extract(target: Path, keep) -> Path:
     """Copy the header and the lines ``keep`` accepts, verbatim (same format, same traps)."""
     lines = NATIONAL.read_text(encoding="utf-8").splitlines(keepends=True)
     header = lines[0].split(";")
-    kept = [
-        line for line in lines[1:] if keep(dict(zip(header, line.split(";"), strict=False)))
-    ]
+    kept = [line for line in lines[1:] if keep(dict(zip(header, line.split(";"), strict=False)))]
     target.write_text(lines[0] + "".join(kept), encoding="utf-8")
     return target
 
@@ -56,22 +57,27 @@ def test_reader_restores_codes_and_types(alpes_extract):
     assert "05700" in set(sisteron["code_postal"])  # "5700": Orpierre's, not Sisteron's
     assert set(sisteron["type_structure"]) == {"epci"}
     dep = table.loc[table["structure"] == "DEPARTEMENT DES HAUTES ALPES"].iloc[0]
-    assert (dep["type_structure"], dep["postes"], dep["mois_comite"]) == ("departement", 5,
-                                                                         "2021-06")
+    assert (dep["type_structure"], dep["postes"], dep["mois_comite"]) == (
+        "departement",
+        5,
+        "2021-06",
+    )
     # Flags: 'Non défini', 'non renseigné', 'sans objet' are not answers.
     assert set(table["qpv"]) <= {"oui", "non", ""}
     assert "" in set(table["qpv"])
 
 
 def test_structure_types():
-    assert structure_type_from_coselec("DEPARTEMENT DES HAUTES ALPES", "22050001100089",
-                                       "publique") == "departement"
-    assert structure_type_from_coselec("CONSEIL DEP DE L'ACCES AU DROIT", "18080904800010",
-                                       "publique") == "autre"
-    assert structure_type_from_coselec("COMMUNE DE GAP", "21050061700019",
-                                       "publique") == "commune"
-    assert structure_type_from_coselec("CC SERRE-PONCON", "20006774200011",
-                                       "publique") == "epci"
+    assert (
+        structure_type_from_coselec("DEPARTEMENT DES HAUTES ALPES", "22050001100089", "publique")
+        == "departement"
+    )
+    assert (
+        structure_type_from_coselec("CONSEIL DEP DE L'ACCES AU DROIT", "18080904800010", "publique")
+        == "autre"
+    )
+    assert structure_type_from_coselec("COMMUNE DE GAP", "21050061700019", "publique") == "commune"
+    assert structure_type_from_coselec("CC SERRE-PONCON", "20006774200011", "publique") == "epci"
     assert structure_type_from_coselec("ASSOCIATION X", "1", "privée") == "association"
 
 

@@ -24,7 +24,8 @@ class JobResult:
     ok: bool
     seconds: float
     error: str = ""  # first line of the error, in French when it comes from us
-    peak_rss_mb: float = 0.0  # of the worker process, children (the kernel) included
+    worker_rss_mb: float = 0.0  # peak resident memory of the worker process so far
+    kernel_rss_mb: float = 0.0  # largest peak of the kernels it ran (its children)
 
 
 _KERNEL: str | None = None
@@ -39,12 +40,13 @@ def _init_worker(kernel_name: str) -> None:
     _KERNEL = kernel_name
 
 
-def _peak_rss_mb() -> float:
+def _peak_rss_mb() -> tuple[float, float]:
+    """Peak RSS of this worker and of its largest child (a kernel), in MiB."""
     import resource
 
     own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    return max(own, children) / 1024  # kilobytes on Linux
+    return own / 1024, children / 1024  # kilobytes on Linux
 
 
 def _first_line(error: BaseException) -> str:
@@ -57,8 +59,8 @@ def _run(job: ReportJob) -> JobResult:
         run_job(job, _KERNEL)
     except Exception as error:  # reported, never lost: the batch goes on
         seconds = time.perf_counter() - start
-        return JobResult(job.departement, False, seconds, _first_line(error), _peak_rss_mb())
-    return JobResult(job.departement, True, time.perf_counter() - start, "", _peak_rss_mb())
+        return JobResult(job.departement, False, seconds, _first_line(error), *_peak_rss_mb())
+    return JobResult(job.departement, True, time.perf_counter() - start, "", *_peak_rss_mb())
 
 
 def prepare_jobs(

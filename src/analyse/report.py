@@ -9,6 +9,7 @@ renamed, so a failed run leaves the previous report intact.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import shutil
@@ -106,14 +107,12 @@ def execute_notebook(parameters: dict, output: Path, kernel_name: str | None = N
                 ) from error
 
 
-def export_html(notebook_path: Path, target: Path, title: str) -> None:
-    """HTML for officials: no code cells, no prompts, images embedded, no scripts."""
-    import nbformat
+@functools.cache
+def _html_exporter():
+    """One exporter per process: compiling its templates costs a quarter of a second."""
     from nbconvert import HTMLExporter
 
-    notebook = nbformat.read(notebook_path, as_version=4)
-    notebook.metadata["title"] = title
-    exporter = HTMLExporter(
+    return HTMLExporter(
         template_name="rapport",
         extra_template_basedirs=[str(TEMPLATES_DIR)],
         exclude_input=True,
@@ -122,7 +121,15 @@ def export_html(notebook_path: Path, target: Path, title: str) -> None:
         embed_images=True,
         language_code="fr",
     )
-    body, _ = exporter.from_notebook_node(notebook)
+
+
+def export_html(notebook_path: Path, target: Path, title: str) -> None:
+    """HTML for officials: no code cells, no prompts, images embedded, no scripts."""
+    import nbformat
+
+    notebook = nbformat.read(notebook_path, as_version=4)
+    notebook.metadata["title"] = title
+    body, _ = _html_exporter().from_notebook_node(notebook)
     target.write_text(body, encoding="utf-8")
 
 
@@ -159,7 +166,8 @@ def run_job(job: ReportJob, kernel_name: str | None = None) -> ReportFiles:
     try:
         staged = ReportJob(job.departement, job.data_dir, staging, job.title).files
         execute_notebook(
-            {"departement": job.departement, "dossier_donnees": str(job.data_dir)},
+            # The kernel runs in notebooks/: the data folder must be absolute.
+            {"departement": job.departement, "dossier_donnees": str(job.data_dir.resolve())},
             staged.notebook,
             kernel_name,
         )
