@@ -91,6 +91,9 @@ def execute_notebook(parameters: dict, output: Path, kernel_name: str | None = N
                 progress_bar=False,
                 cwd=str(config.NOTEBOOKS_DIR),
                 start_timeout=120,
+                # Written once at the end (into a staging folder) rather than after
+                # every cell: a partial notebook is of no use here, and each save costs.
+                request_save_on_cell_execute=False,
             )
             return
         except PapermillExecutionError as error:
