@@ -104,40 +104,6 @@ class Matcher:
         # national list are resolved by their codes and never need them.
         self._communes_named = communes.loc[communes["type"].isin(["COM", "COMD", "COMA"])]
         self._candidate_cache: dict[tuple[str, str], _Candidates] = {}
-        # Département prefixes of INSEE codes the reference covers ('05', '2A', '974'…).
-        self._known_prefixes = set(reference.departements["code"])
-        # Postal codes of each current commune (those of its communes déléguées included).
-        codes = reference.postal_codes["insee"]
-        current_codes = codes.map(self._parent).fillna(codes).tolist()
-        self._postal_of: dict[str, set[str]] = defaultdict(set)
-        self._communes_of_postal: dict[str, set[str]] = defaultdict(set)
-        for postal, insee in zip(
-            reference.postal_codes["code_postal"].tolist(), current_codes, strict=True
-        ):
-            self._postal_of[insee].add(postal)
-            self._communes_of_postal[postal].add(insee)
-        self._epci = reference.epci.set_index("siren")
-        self._aliases = {
-            (row.departement, row.cle): row.code
-            for row in (aliases if aliases is not None else read_aliases()).itertuples()
-        }
-        current = communes.loc[is_current]
-        # EPCI candidates of a département: those with at least one commune in it.
-        self._epci_by_dep: dict[str, _Candidates] = {}
-        for dep, sirens in current.groupby("departement")["siren_epci"]:
-            rows = self._epci.loc[self._epci.index.intersection(sirens.dropna().unique())]
-            self._epci_by_dep[dep] = _Candidates(
-                [normalise_name(n) for n in rows["nom"]], list(rows.index), list(rows["nom"])
-            )
-        # Commune candidates include communes déléguées and associées, whose names
-        # people still use; they resolve to their current commune.
-        self._commune_by_dep: dict[str, _Candidates] = {}
-        named = communes.loc[communes["type"].isin(["COM", "COMD", "COMA"])]
-        for dep, rows in named.groupby("departement"):
-            codes = rows["insee_parent"].where(rows["type"] != "COM", rows["insee"])
-            self._commune_by_dep[dep] = _Candidates(
-                [normalise_name(n) for n in rows["nom"]], list(codes), list(rows["nom"])
-            )
 
     def _candidates(self, kind: str, dep: str) -> _Candidates:
         """EPCI with at least one commune in ``dep``, or communes of ``dep`` (communes
