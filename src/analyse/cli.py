@@ -36,6 +36,7 @@ def _parser() -> argparse.ArgumentParser:
         "--departement", "-d", required=True, help="code INSEE du département (05, 2A, 974…)"
     )
     _add_selections(rapport)
+    _add_gaps(rapport)
     _add_output(rapport)
     _add_admin_express(rapport)
 
@@ -44,6 +45,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     _add_departements(rapports)
     _add_selections(rapports)
+    _add_gaps(rapports)
     _add_output(rapports)
     _add_jobs(rapports)
     _add_admin_express(rapports)
@@ -61,6 +63,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     _add_departements(mensuel, default_all=True)
     _add_selections(mensuel)
+    _add_gaps(mensuel)
     _add_output(mensuel)
     _add_jobs(mensuel)
 
@@ -103,6 +106,32 @@ def _add_selections(parser: argparse.ArgumentParser) -> None:
         metavar="CHEMIN",
         help="fichier ou dossier de sélections, liste nationale comprise (répétable ; "
         "défaut : data/raw/selections)",
+    )
+
+
+def _add_gaps(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--fragilite",
+        action="append",
+        type=Path,
+        metavar="CHEMIN",
+        help="indice de fragilité numérique (IFN) : les fichiers par commune et par EPCI, "
+        "ou leur dossier (facultatif)",
+    )
+    parser.add_argument(
+        "--lieux",
+        type=Path,
+        default=None,
+        metavar="FICHIER",
+        help="lieux où travaillent les conseillers (JSON de data.gouv.fr ; facultatif : "
+        "à défaut, les mairies des communes des structures retenues)",
+    )
+    parser.add_argument(
+        "--cible",
+        type=float,
+        default=None,
+        metavar="DENSITÉ",
+        help="densité cible de votre choix, en conseillers pour 10 000 habitants",
     )
 
 
@@ -157,6 +186,12 @@ def _load_reference(args: argparse.Namespace):
     return load_reference(_reference_dir(admin_express), admin_express)
 
 
+def _extras(args: argparse.Namespace, reference):
+    from analyse.pipeline import load_extras
+
+    return load_extras(reference, args.fragilite, args.lieux, args.cible)
+
+
 def _departements(args: argparse.Namespace, reference) -> list[str]:
     from analyse.pipeline import check_departement
 
@@ -190,7 +225,11 @@ def _cmd_rapport(args: argparse.Namespace) -> int:
     start = time.perf_counter()
     reference = _load_reference(args)
     prepared, files = build_report(
-        args.departement, args.selections, reports_dir=args.sortie, reference=reference
+        args.departement,
+        args.selections,
+        reports_dir=args.sortie,
+        reference=reference,
+        extras=_extras(args, reference),
     )
     print(reconciliation_text(prepared))
     if len(prepared.review):
@@ -198,7 +237,7 @@ def _cmd_rapport(args: argparse.Namespace) -> int:
         for row in prepared.review.itertuples():
             print(f"  {row.fichier}, ligne {row.ligne} : « {row.structure} » — {row.motif}")
     print(f"\nRapport écrit en {time.perf_counter() - start:.1f} s :")
-    for path in (files.html, files.csv, files.notebook):
+    for path in files.all():
         print(f"  {path}")
     return 0
 
@@ -211,9 +250,10 @@ def _cmd_rapports(args: argparse.Namespace) -> int:
     reference = _load_reference(args)
     codes = _departements(args, reference)
     selections = pipeline.match_selections(args.selections, reference)
+    extras = _extras(args, reference)
 
     def make_job(code: str) -> ReportJob:
-        prepared = pipeline.prepare(code, selections, reference)
+        prepared = pipeline.prepare(code, selections, reference, extras=extras)
         data_dir = pipeline.save(prepared)
         return ReportJob(
             code, data_dir, config.report_dir(code, args.sortie), report_title(prepared)
@@ -235,9 +275,12 @@ def _cmd_mensuel(args: argparse.Namespace) -> int:
     reference = _load_reference(args)
     codes = _departements(args, reference)
     selections = pipeline.match_selections(args.selections, reference)
+    extras = _extras(args, reference)
     failed = False
     for month in months:
-        result = run_month(month, selections, reference, codes, args.sortie, args.jobs)
+        result = run_month(
+            month, selections, reference, codes, args.sortie, args.jobs, extras=extras
+        )
         print(
             f"{month} : {fmt_number(result.total_posts)} postes au total ; index : {result.index}"
         )

@@ -39,6 +39,12 @@ STATE_FUNDING_PER_POST_EUR = 50_000
 # Densities are expressed per 10 000 inhabitants.
 DENSITY_BASE = 10_000
 
+# National target density of the gaps analysis: the posts of the national list when
+# the selections cover at least this many départements; otherwise the national list
+# of 2023-04-05 (3 925 posts) stands in.
+NATIONAL_COVERAGE_MIN = 90
+NATIONAL_LIST_POSTS = 3_925
+
 # Classes of the choropleth (conseillers per 10 000 inhabitants). Fixed, not computed
 # from the data, so that two départements' maps read the same way. Zero has a class
 # of its own: an EPCI without any conseiller is the gap the map is meant to show.

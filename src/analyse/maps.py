@@ -74,11 +74,18 @@ def density_classes(values: pd.Series) -> tuple[np.ndarray, list[str]]:
     # Upper bounds are inclusive (0,5 is in "de 0,25 à 0,5"). Explicit bins need no
     # classification library: mapclassify would cost its scipy import on every report.
     classes[positive] = np.searchsorted(bins, values[positive], side="left")
-    edges = [fmt_number(b, 2).rstrip("0").rstrip(",") for b in config.DENSITY_BINS]
-    labels = [f"jusqu'à {edges[0]}"]
-    labels += [f"de {a} à {b}" for a, b in zip(edges[:-1], edges[1:], strict=True)]
-    labels.append(f"plus de {edges[-1]}")
-    return classes, labels
+    return classes, range_labels(config.DENSITY_BINS)
+
+
+def _map_figure(data: gpd.GeoDataFrame) -> tuple[Figure, plt.Axes]:
+    """A figure shaped like the territory, so that no page space is wasted."""
+    xmin, ymin, xmax, ymax = data.total_bounds
+    height = float(np.clip(6.0 * (ymax - ymin) / max(xmax - xmin, 1.0), 4.0, 9.0))
+    fig, ax = plt.subplots(figsize=(9.5, height))
+    # Axes off first: geopandas redraws the figure after each layer, and ticks that
+    # nobody will see are the costliest part of those draws.
+    ax.set_axis_off()
+    return fig, ax
 
 
 def density_map(
@@ -97,13 +104,7 @@ def density_map(
     classes, labels = density_classes(epci[column])
     colours = [NO_POST_COLOUR if c < 0 else CLASS_COLOURS[c] for c in classes]
 
-    # The figure takes the shape of the territory, so that no page space is wasted.
-    xmin, ymin, xmax, ymax = epci.total_bounds
-    height = float(np.clip(6.0 * (ymax - ymin) / max(xmax - xmin, 1.0), 4.0, 9.0))
-    fig, ax = plt.subplots(figsize=(9.5, height))
-    # Axes off first: geopandas redraws the figure after each layer, and ticks that
-    # nobody will see are the costliest part of those draws.
-    ax.set_axis_off()
+    fig, ax = _map_figure(epci)
     epci.plot(ax=ax, color=colours, edgecolor="white", linewidth=0.8)
     no_post = epci.loc[classes < 0]
     if len(no_post):
@@ -224,7 +225,7 @@ def timeline_chart(selections: pd.DataFrame, title: str) -> Figure:
             values = table[kind].to_numpy()
             ax.bar(positions, values, 0.7, bottom=bottom, color=colour, label=label)
             bottom += values
-    many = len(table) > 8  # a long series: lighter labels, slanted months
+    many = len(table) > 6  # a long series: lighter labels, slanted months
     running = np.cumsum(bottom)
     for x, (total, cumul) in enumerate(zip(bottom, running, strict=True)):
         text = fmt_number(total) if many else f"{fmt_number(total)} (cumul {fmt_number(cumul)})"
@@ -250,3 +251,125 @@ def timeline_chart(selections: pd.DataFrame, title: str) -> Figure:
     ax.set_title(f"{title} (total : {fmt_number(running[-1])})", loc="left", fontsize=12)
     fig.tight_layout()
     return fig
+
+
+def classed_commune_map(
+    communes: gpd.GeoDataFrame,
+    values: pd.Series,
+    bins: list[float],
+    labels: list[str],
+    palette: str,
+    legend_title: str,
+    title: str,
+    crs: int,
+    outline: gpd.GeoSeries,
+    points: gpd.GeoDataFrame | None = None,
+    points_label: str = "",
+) -> Figure:
+    """Communes coloured by explicit classes (upper bounds inclusive); grey when missing."""
+    data = communes.to_crs(crs)
+    data["geometry"] = data.geometry.simplify(MAP_TOLERANCE_M)
+    values = values.astype(float).to_numpy()
+    classes = np.searchsorted([*bins, np.inf], values, side="left")
+    colours = [to_hex(plt.get_cmap(palette)(x)) for x in np.linspace(0.15, 0.9, len(bins) + 1)]
+    fill = [
+        NO_POST_COLOUR if np.isnan(v) else colours[c] for v, c in zip(values, classes, strict=True)
+    ]
+    xmin, ymin, xmax, ymax = data.total_bounds
+    fig, ax = _map_figure(data)
+    data.plot(ax=ax, color=fill, edgecolor="white", linewidth=0.2)
+    outline.to_crs(crs).simplify(MAP_TOLERANCE_M).boundary.plot(
+        ax=ax, color="#222222", linewidth=1.4
+    )
+    handles = [Patch(facecolor=c, label=label) for c, label in zip(colours, labels, strict=True)]
+    if np.isnan(values).any():
+        handles.append(Patch(facecolor=NO_POST_COLOUR, label="non renseigné"))
+    if points is not None and len(points):
+        shown = points.to_crs(crs).cx[xmin:xmax, ymin:ymax]
+        shown.plot(
+            ax=ax,
+            marker="o",
+            markersize=14,
+            color="#222222",
+            edgecolor="white",
+            linewidth=0.5,
+            zorder=4,
+        )
+        handles.append(
+            Line2D(
+                [],
+                [],
+                marker="o",
+                color="none",
+                markerfacecolor="#222222",
+                markeredgecolor="white",
+                markersize=5,
+                label=points_label,
+            )
+        )
+    ax.legend(
+        handles=handles,
+        title=legend_title,
+        loc="upper left",
+        bbox_to_anchor=(1.0, 1.0),
+        frameon=False,
+        fontsize=9,
+    )
+    ax.set_title(title, loc="left", fontsize=12)
+    ax.set_aspect("equal")
+    fig.tight_layout()
+    return fig
+
+
+def range_labels(bins: list[float], unit: str = "") -> list[str]:
+    """French class labels for explicit upper bounds: 'jusqu'à 5 km', 'de 5 à 10 km'…"""
+    edges = [fmt_number(b, 2).rstrip("0").rstrip(",") for b in bins]
+    labels = [f"jusqu'à {edges[0]}{unit}"]
+    labels += [f"de {a} à {b}{unit}" for a, b in zip(edges[:-1], edges[1:], strict=True)]
+    labels.append(f"plus de {edges[-1]}{unit}")
+    return labels
+
+
+IFN_BINS = [4.0, 5.0, 6.0, 7.0]
+DISTANCE_BINS_KM = [5.0, 10.0, 20.0, 30.0]
+
+
+def fragility_map(
+    communes: gpd.GeoDataFrame, outline: gpd.GeoSeries, crs: int, title: str
+) -> Figure:
+    """Digital-fragility index (1 low risk, 10 high risk) of every commune."""
+    return classed_commune_map(
+        communes,
+        communes["ifn"],
+        IFN_BINS,
+        range_labels(IFN_BINS),
+        "OrRd",
+        "Indice de fragilité numérique",
+        title,
+        crs,
+        outline,
+    )
+
+
+def distance_map(
+    communes: gpd.GeoDataFrame,
+    outline: gpd.GeoSeries,
+    places: gpd.GeoDataFrame,
+    crs: int,
+    title: str,
+    places_label: str,
+) -> Figure:
+    """Straight-line distance from each town hall to the nearest place, in km."""
+    return classed_commune_map(
+        communes,
+        communes["distance_m"] / 1000,
+        DISTANCE_BINS_KM,
+        range_labels(DISTANCE_BINS_KM, " km"),
+        "PuBu",
+        "Distance au lieu le plus proche",
+        title,
+        crs,
+        outline,
+        places,
+        places_label,
+    )

@@ -57,13 +57,14 @@ def run_month(
     reports_dir: Path | None = None,
     workers: int | None = None,
     progress: bool | None = None,
+    extras: pipeline.Extras | None = None,
 ) -> MonthResult:
     """Reports of ``departements`` at the end of ``month``, then the national index."""
     month = check_month(month)
     out_root = (reports_dir or config.REPORTS_DIR) / month
 
     def make_job(code: str) -> ReportJob:
-        prepared = pipeline.prepare(code, selections, reference, month=month)
+        prepared = pipeline.prepare(code, selections, reference, month=month, extras=extras)
         data_dir = pipeline.save(prepared, config.PROCESSED_DIR / "mensuel" / month / code)
         return ReportJob(code, data_dir, out_root / code, report_title(prepared))
 

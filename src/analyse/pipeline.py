@@ -21,7 +21,10 @@ import shapely
 
 from analyse import __version__, config
 from analyse.atomic import atomic_path, write_text
+from analyse.distance import nearest_place, population_beyond
 from analyse.errors import UserError
+from analyse.fragility import IFN, IFNFileError, join_ifn, read_ifn
+from analyse.gaps import SCORE_FORMULA, density, gaps_table
 from analyse.indicators import (
     epci_indicators,
     posts_per_epci,
@@ -29,8 +32,10 @@ from analyse.indicators import (
     to_csv_frame,
 )
 from analyse.matching import LOCATED, Matcher, read_aliases, review_table
+from analyse.places import locate_places, read_places, town_hall_places
 from analyse.reference import Reference, load_reference
 from analyse.selections import list_selection_files, read_selections
+from analyse.wording import fmt_number
 
 
 class UnknownDepartementError(UserError):
@@ -56,6 +61,94 @@ class MatchedSelections:
 
 
 @dataclass
+class Extras:
+    """Optional national inputs of the gaps analysis, read once per run.
+
+    ``places`` are the located places of mediation (``--lieux``); without them the
+    town halls of the communes hosting a selected structure stand in for them.
+    """
+
+    ifn: IFN | None = None
+    places: gpd.GeoDataFrame | None = None
+    places_rejected: pd.DataFrame | None = None
+    sources: list[dict] = field(default_factory=list)  # file, sha256, what it is
+    custom_target: float | None = None  # --cible, conseillers per 10 000 inhabitants
+
+
+def load_extras(
+    reference: Reference,
+    fragility_paths: Iterable[Path] | None = None,
+    places_path: Path | None = None,
+    custom_target: float | None = None,
+) -> Extras:
+    """Read the IFN files and the places file given on the command line (if any)."""
+    extras = Extras(custom_target=custom_target)
+    if fragility_paths:
+        communes_csv, epci_csv = find_ifn_files(list(fragility_paths))
+        extras.ifn = read_ifn(communes_csv, epci_csv)
+        for path, what in ((communes_csv, "IFN par commune"), (epci_csv, "IFN par EPCI")):
+            extras.sources.append(
+                {"fichier": _relative(path), "sha256": _sha256(path), "contenu": what}
+            )
+    if places_path is not None:
+        places, rejected = read_places(Path(places_path))
+        extras.places = locate_places(places, reference.communes, reference.postal_codes)
+        extras.places_rejected = rejected
+        extras.sources.append(
+            {
+                "fichier": _relative(places_path),
+                "sha256": _sha256(Path(places_path)),
+                "contenu": "lieux de médiation numérique",
+            }
+        )
+    return extras
+
+
+def find_ifn_files(paths: list[Path]) -> tuple[Path, Path]:
+    """The commune and EPCI files of the IFN: both files, a folder holding them (files
+    with « ifn » in their name), or the commune file alone with its EPCI twin beside it
+    (``ifn-communes-2023.csv`` → ``ifn-epci-2023.csv``)."""
+    files: list[Path] = []
+    for path in map(Path, paths):
+        files.extend(sorted(path.glob("*ifn*.csv")) if path.is_dir() else [path])
+    if len(files) == 1 and "commune" in files[0].name:
+        files.append(files[0].with_name(files[0].name.replace("communes", "epci")))
+    epci = [f for f in files if "epci" in f.name.lower()]
+    communes = [f for f in files if "epci" not in f.name.lower()]
+    if len(epci) != 1 or len(communes) != 1:
+        raise IFNFileError(
+            "--fragilite attend les deux fichiers de l'indice (par commune et par EPCI, "
+            f"« epci » dans le nom du second) ou leur dossier ; reçu : "
+            f"{', '.join(str(f) for f in files) or 'aucun fichier .csv'}."
+        )
+    return communes[0], epci[0]
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def national_target(selections: MatchedSelections, reference: Reference) -> tuple[float, str]:
+    """Density of the programme: posts of the national list ÷ national population.
+
+    When the selections do not cover the country (the embedded Hautes-Alpes rounds),
+    the national list of 2023-04-05 (3 925 posts) stands in, and the label says so.
+    """
+    population = reference.communes.loc[reference.communes["type"] == "COM", "population"].sum()
+    covered = selections.table["departement"].nunique()
+    if covered >= config.NATIONAL_COVERAGE_MIN:
+        posts = int(selections.table["postes"].sum())
+        label = f"{fmt_number(posts)} postes des fichiers fournis ÷ population de la France"
+    else:
+        posts = config.NATIONAL_LIST_POSTS
+        label = (
+            f"{posts} postes de la liste nationale du 05/04/2023 ÷ population de la "
+            "France (les fichiers fournis ne couvrent pas tout le pays)"
+        )
+    return posts / population * config.DENSITY_BASE, label
+
+
+@dataclass
 class Prepared:
     """Everything the report of one département shows."""
 
@@ -71,6 +164,9 @@ class Prepared:
     hosts: gpd.GeoDataFrame  # town halls of communes where a located structure sits
     counts: dict
     changes: pd.DataFrame  # rows of this month's committees (monthly reports only)
+    gaps: pd.DataFrame  # one row per EPCI, most urgent first
+    places: gpd.GeoDataFrame  # places of mediation in or near the département
+    unmatched_ifn: pd.DataFrame  # IFN codes without a territory, and the reverse
     context: dict = field(default_factory=dict)
 
     @property
@@ -78,6 +174,16 @@ class Prepared:
         """Outline of the département, dissolved from its communes."""
         return gpd.GeoSeries(
             [shapely.union_all(self.communes.geometry.to_numpy())], crs=self.communes.crs
+        )
+
+    @property
+    def gaps_geo(self) -> gpd.GeoDataFrame:
+        """The gaps table with the EPCI geometry: every indicator of an EPCI in one layer."""
+        geometry = self.indicators.set_index("siren_epci").geometry
+        return gpd.GeoDataFrame(
+            self.gaps.drop(columns="geometry", errors="ignore"),
+            geometry=self.gaps["siren_epci"].map(geometry).to_numpy(),
+            crs=self.indicators.crs,
         )
 
     @property
@@ -115,10 +221,7 @@ def match_selections(
     """Read every selection file under ``selection_paths`` and match every row, once."""
     reference = reference or load_reference()
     paths = list(selection_paths or [config.SELECTIONS_DIR])
-    files = [
-        {"fichier": _relative(f), "sha256": hashlib.sha256(f.read_bytes()).hexdigest()}
-        for f in list_selection_files(paths)
-    ]
+    files = [{"fichier": _relative(f), "sha256": _sha256(f)} for f in list_selection_files(paths)]
     aliases = aliases if aliases is not None else read_aliases()
     table = Matcher(reference, aliases).match(read_selections(paths))
     return MatchedSelections(table, files)
@@ -129,6 +232,7 @@ def prepare(
     selections: MatchedSelections,
     reference: Reference,
     month: str | None = None,
+    extras: Extras | None = None,
 ) -> Prepared:
     """What the report of ``departement`` shows, at the end of ``month`` if given."""
     departement = check_departement(reference, departement)
@@ -162,6 +266,18 @@ def prepare(
             ]
         )
 
+    extras = extras or Extras()
+    coverage = _coverage(departement, current, reference, indicators, communes, extras)
+    indicators, communes, places, unmatched, beyond = coverage
+    target_nat, target_label = national_target(selections, reference)
+    target_dep = density(counts["lus"], communes["population"].sum())
+    gaps = gaps_table(
+        pd.DataFrame(indicators.drop(columns="geometry")),
+        target_nat,
+        target_dep,
+        extras.custom_target,
+    )
+
     context = {
         "departement": departement,
         "nom": reference.departement_name(departement),
@@ -174,6 +290,15 @@ def prepare(
         "genere_le": datetime.now().astimezone().isoformat(timespec="seconds"),
         "version": __version__,
         "financement_par_poste_eur": config.STATE_FUNDING_PER_POST_EUR,
+        "ifn_fourni": extras.ifn is not None,
+        "lieux_source": "fichier" if extras.places is not None else "mairies",
+        "fichiers_complementaires": extras.sources,
+        "cible_nationale": target_nat,
+        "cible_nationale_calcul": target_label,
+        "cible_departementale": target_dep,
+        "cible_choisie": extras.custom_target,
+        "population_au_dela": beyond,
+        "formule_priorite": SCORE_FORMULA,
     }
     return Prepared(
         departement=departement,
@@ -186,8 +311,74 @@ def prepare(
         hosts=_hosts(ours.loc[ours["dans_un_epci_du_departement"]], communes_all),
         counts=counts,
         changes=changes,
+        gaps=gaps,
+        places=places,
+        unmatched_ifn=unmatched,
         context=context,
     )
+
+
+def _coverage(
+    departement: str,
+    current: pd.DataFrame,
+    reference: Reference,
+    indicators: gpd.GeoDataFrame,
+    communes: gpd.GeoDataFrame,
+    extras: Extras,
+) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, gpd.GeoDataFrame, pd.DataFrame, dict]:
+    """IFN, places and distances for the communes of the département and of its EPCI.
+
+    Distances are computed for every member commune of the report's EPCI (an EPCI is
+    shown whole); the département figure sums its own communes only.
+    """
+    all_communes = reference.communes
+    sirens = set(indicators["siren_epci"])
+    scope = all_communes.loc[
+        (all_communes["type"] == "COM")
+        & (all_communes["departement"].eq(departement) | all_communes["siren_epci"].isin(sirens))
+    ]
+    unmatched = pd.DataFrame(columns=["niveau", "code", "nom", "motif"])
+    if extras.ifn is not None:
+        # Every commune of the départements touched, so that an IFN code of those
+        # départements is "unknown" only when the reference really lacks it.
+        touched = all_communes.loc[all_communes["departement"].isin(set(scope["departement"]))]
+        scored, epci_scored, unmatched = join_ifn(
+            touched, reference.epci.loc[reference.epci["siren"].isin(sirens)], extras.ifn
+        )
+        # The report lists the département's own communes and its EPCI.
+        ours = unmatched["niveau"].ne("commune") | unmatched["code"].str.startswith(departement)
+        unmatched = unmatched.loc[ours].reset_index(drop=True)
+        ifn_columns = [c for c in scored.columns if c.startswith("ifn")]
+        communes = communes.merge(scored[["insee", *ifn_columns]], on="insee", how="left")
+        indicators = indicators.merge(
+            epci_scored[["siren", "ifn"]].rename(columns={"siren": "siren_epci"}),
+            on="siren_epci",
+            how="left",
+        )
+    if extras.places is not None:
+        places = extras.places
+    else:
+        places = town_hall_places(current, all_communes, reference.epci)
+    crs = config.metric_crs(departement)
+    distances = nearest_place(scope, places, crs)
+    per_epci, _ = population_beyond(distances)
+    in_dep = distances.loc[distances["departement"] == departement]
+    _, beyond = population_beyond(in_dep)
+    beyond = {k: (int(v) if v == v else None) for k, v in beyond.items()}
+    communes = communes.merge(
+        distances[["insee", "distance_m", "id_lieu", "nom_lieu"]], on="insee", how="left"
+    )
+    columns = [c for c in per_epci.columns if c.startswith("population_")]
+    indicators = indicators.merge(
+        per_epci[["siren_epci", *[c for c in columns if c != "population"]]],
+        on="siren_epci",
+        how="left",
+    )
+    # The places shown: those in the département and those nearest to one of its communes.
+    near = places.loc[
+        places["id"].isin(distances["id_lieu"]) | places["departement"].eq(departement)
+    ]
+    return indicators, communes, near.reset_index(drop=True), unmatched, beyond
 
 
 def _previous_month(month: str) -> str:
@@ -237,6 +428,9 @@ _TABLES = {
     "review": "revue.parquet",
     "hosts": "structures.parquet",
     "changes": "nouveautes.parquet",
+    "gaps": "lacunes.parquet",
+    "places": "lieux.parquet",
+    "unmatched_ifn": "ifn_non_apparies.parquet",
 }
 
 
@@ -263,7 +457,7 @@ def load(departement: str, folder: Path | None = None) -> Prepared:
         )
     meta = json.loads(meta_path.read_text(encoding="utf-8"))
     context = meta["context"]
-    geo = {"indicators", "communes", "hosts"}
+    geo = {"indicators", "communes", "hosts", "places"}
     tables = {
         attribute: (gpd.read_parquet if attribute in geo else pd.read_parquet)(folder / name)
         for attribute, name in _TABLES.items()

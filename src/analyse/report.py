@@ -36,6 +36,19 @@ class ReportFiles:
     html: Path
     notebook: Path
     csv: Path
+    geopackage: Path
+    workbook: Path
+    interactive_map: Path
+
+    def all(self) -> list[Path]:
+        return [
+            self.html,
+            self.csv,
+            self.workbook,
+            self.geopackage,
+            self.interactive_map,
+            self.notebook,
+        ]
 
 
 def ensure_kernel() -> str:
@@ -147,10 +160,15 @@ class ReportJob:
 
     @property
     def files(self) -> ReportFiles:
+        from analyse.exports import GEOPACKAGE_NAME, MAP_NAME, WORKBOOK_NAME
+
         return ReportFiles(
             html=self.out_dir / "rapport.html",
             notebook=self.out_dir / "rapport.ipynb",
             csv=self.out_dir / "indicateurs_epci.csv",
+            geopackage=self.out_dir / GEOPACKAGE_NAME,
+            workbook=self.out_dir / WORKBOOK_NAME,
+            interactive_map=self.out_dir / MAP_NAME,
         )
 
 
@@ -161,7 +179,6 @@ def run_job(job: ReportJob, kernel_name: str | None = None) -> ReportFiles:
     three files are complete are they renamed into place, so a failed or killed run
     leaves the previous report as it was.
     """
-    import geopandas as gpd
 
     files = job.files
     job.out_dir.mkdir(parents=True, exist_ok=True)
@@ -175,15 +192,29 @@ def run_job(job: ReportJob, kernel_name: str | None = None) -> ReportFiles:
             kernel_name,
         )
         export_html(staged.notebook, staged.html, job.title)
-        indicators = gpd.read_parquet(job.data_dir / "indicateurs_epci.parquet")
-        pipeline.write_indicators_csv(indicators, staged.csv)
-        for name in ("notebook", "csv", "html"):
+        write_analyst_exports(job, staged)
+        for name in ("notebook", "csv", "workbook", "geopackage", "interactive_map", "html"):
             source = getattr(staged, name)
             os.chmod(source, 0o644)
             os.replace(source, getattr(files, name))
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return files
+
+
+def write_analyst_exports(job: ReportJob, files: ReportFiles) -> None:
+    """CSV, GeoPackage, workbook and interactive map, from the prepared bundle."""
+    from analyse import exports
+
+    prepared = pipeline.load(job.departement, job.data_dir)
+    pipeline.write_indicators_csv(prepared.indicators, files.csv)
+    exports.write_geopackage(
+        files.geopackage, prepared.gaps_geo, prepared.communes, prepared.places
+    )
+    exports.write_workbook(files.workbook, prepared.indicators, prepared.gaps, prepared.review)
+    exports.write_interactive_map(
+        files.interactive_map, prepared.gaps_geo, prepared.places, job.title
+    )
 
 
 def report_title(prepared: pipeline.Prepared) -> str:
@@ -201,12 +232,13 @@ def build_report(
     reports_dir: Path | None = None,
     reference: Reference | None = None,
     kernel_name: str | None = None,
+    extras: pipeline.Extras | None = None,
 ) -> tuple[pipeline.Prepared, ReportFiles]:
     """Prepare the data of a département and write its report files."""
     reference = reference or load_reference()
     departement = pipeline.check_departement(reference, departement)
     selections = pipeline.match_selections(selection_paths, reference)
-    prepared = pipeline.prepare(departement, selections, reference)
+    prepared = pipeline.prepare(departement, selections, reference, extras=extras)
     data_dir = pipeline.save(prepared)
     job = ReportJob(
         prepared.departement,

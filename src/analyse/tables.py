@@ -227,7 +227,13 @@ def summary_html(prepared) -> str:
     from analyse.wording import summary_sentences
 
     of_name = prepared.context.get("nom_avec_charniere", prepared.nom)
-    sentences = summary_sentences(prepared.indicators, prepared.counts, of_name)
+    sentences = summary_sentences(
+        prepared.indicators,
+        prepared.counts,
+        of_name,
+        prepared.context.get("population_au_dela"),
+        prepared.gaps,
+    )
     items = "".join(f"<li>{s}</li>" for s in sentences)  # already escaped
     return f'<div class="resume"><p><strong>En bref</strong></p><ul>{items}</ul></div>'
 
@@ -304,3 +310,119 @@ def changes_html(prepared) -> str:
             f"ont désormais : {names}.</p>"
         )
     return "".join(parts)
+
+
+def gaps_html(prepared) -> str:
+    """Posts missing for the targets side by side, remoteness, IFN, priority rank."""
+    gaps = prepared.gaps
+    ctx = prepared.context
+    columns = {
+        "Rang": gaps["rang_priorite"].map(fmt_number),
+        "Intercommunalité": gaps["nom_epci"],
+        "Score de priorité": gaps["score_priorite"].map(lambda v: fmt_number(v, 1)),
+        f"Conseillers pour {_BASE} hab.": gaps["conseillers_pour_10000_hab"].map(
+            lambda v: fmt_number(v, 2)
+        ),
+    }
+    if "ifn" in gaps:
+        columns["IFN (1 à 10)"] = gaps["ifn"].map(lambda v: fmt_number(v, 1))
+    columns[f"Postes manquants, cible nationale ({fmt_number(ctx['cible_nationale'], 2)})"] = gaps[
+        "postes_manquants_cible_nationale"
+    ].map(fmt_number)
+    columns[
+        f"Postes manquants, cible départementale ({fmt_number(ctx['cible_departementale'], 2)})"
+    ] = gaps["postes_manquants_cible_departementale"].map(fmt_number)
+    if ctx.get("cible_choisie") is not None:
+        columns[f"Postes manquants, cible choisie ({fmt_number(ctx['cible_choisie'], 2)})"] = gaps[
+            "postes_manquants_cible_choisie"
+        ].map(fmt_number)
+    for km in (10, 20, 30):
+        columns[f"Habitants à plus de {km} km"] = gaps[f"population_au_dela_{km}km"].map(fmt_number)
+    return _html(pd.DataFrame(columns))
+
+
+def targets_html(prepared) -> str:
+    """How the targets and the priority score are computed, in plain words."""
+    ctx = prepared.context
+    text = (
+        f"<p><strong>Cible nationale</strong> : {fmt_number(ctx['cible_nationale'], 2)} "
+        f"conseiller pour {_BASE} habitants ({esc(ctx['cible_nationale_calcul'])}). "
+        f"<strong>Cible départementale</strong> : {fmt_number(ctx['cible_departementale'], 2)} "
+        f"(postes comptés pour le département ÷ sa population)."
+    )
+    if ctx.get("cible_choisie") is not None:
+        text += f" <strong>Cible choisie</strong> : {fmt_number(ctx['cible_choisie'], 2)}."
+    text += (
+        " Un poste manquant est un poste qu'il faudrait ajouter pour que l'intercommunalité "
+        "atteigne la cible (arrondi au poste supérieur).</p>"
+        f"<p><strong>Score de priorité</strong> : {esc(ctx['formule_priorite'])}</p>"
+    )
+    return text
+
+
+def distance_html(prepared) -> str:
+    """The département's figures of remoteness, with the caveat on straight lines."""
+    beyond = prepared.context["population_au_dela"]
+    source = (
+        "les lieux de médiation numérique déclarés (fichier fourni)"
+        if prepared.context["lieux_source"] == "fichier"
+        else "les mairies des communes où siège une structure retenue (le fichier des lieux "
+        "n'a pas été fourni : option --lieux)"
+    )
+    rows = pd.DataFrame(
+        [
+            (
+                f"Habitants à plus de {km} km du lieu le plus proche",
+                fmt_number(beyond[f"population_au_dela_{km}km"]),
+                fmt_number(
+                    100 * beyond[f"population_au_dela_{km}km"] / max(beyond["population"], 1), 1
+                )
+                + " %",
+            )
+            for km in (10, 20, 30)
+        ],
+        columns=["", "Habitants", "Part de la population"],
+    )
+    return (
+        f"<p>Distances à vol d'oiseau depuis chaque mairie jusqu'au lieu le plus proche, "
+        f"lieux des départements voisins compris. Lieux utilisés : {source}. "
+        "<strong>La ligne droite sous-estime le trajet réel, surtout en montagne</strong> : "
+        "une commune à 12 km à vol d'oiseau peut être à 40 minutes de route.</p>" + _html(rows)
+    )
+
+
+def fragility_note(prepared) -> str:
+    """Whether the IFN was provided, and codes that did not match."""
+    if not prepared.context.get("ifn_fourni"):
+        return (
+            "<p>L'indice de fragilité numérique n'a pas été fourni (option --fragilite) : "
+            "le besoin est estimé par la population seule, et le score de priorité ne "
+            "combine que la densité et l'éloignement.</p>"
+        )
+    unmatched = prepared.unmatched_ifn
+    if unmatched.empty:
+        return "<p>Toutes les communes et intercommunalités ont un indice.</p>"
+    frame = pd.DataFrame(
+        {
+            "Niveau": unmatched["niveau"],
+            "Code": unmatched["code"],
+            "Nom": unmatched["nom"],
+            "Motif": unmatched["motif"],
+        }
+    )
+    return "<p><strong>Codes non rapprochés entre l'indice et le référentiel</strong></p>" + (
+        _html(frame)
+    )
+
+
+def exports_html() -> str:
+    """Links to the analyst exports written next to the report."""
+    from analyse.exports import GEOPACKAGE_NAME, MAP_NAME, WORKBOOK_NAME
+
+    return (
+        "<p>Pour les analystes, à côté de ce rapport : "
+        f'<a href="{WORKBOOK_NAME}">{WORKBOOK_NAME}</a> (tableur : indicateurs, lacunes, '
+        f'lignes à vérifier), <a href="{GEOPACKAGE_NAME}">{GEOPACKAGE_NAME}</a> (couches '
+        f'pour QGIS), <a href="{MAP_NAME}">{MAP_NAME}</a> (carte interactive, demande une '
+        "connexion internet pour le fond de carte) et indicateurs_epci.csv.</p>"
+    )

@@ -63,75 +63,127 @@ def epci_subject(name: str, start: bool = False) -> str:
     return name
 
 
-def summary_sentences(indicators: pd.DataFrame, counts: dict, of_departement: str) -> list[str]:
+def summary_sentences(
+    indicators: pd.DataFrame,
+    counts: dict,
+    of_departement: str,
+    beyond: dict | None = None,
+    gaps: pd.DataFrame | None = None,
+) -> list[str]:
     """Three to five plain sentences for an elected official, computed from the figures.
 
-    ``of_departement`` is the name with its charnière ('des Hautes-Alpes').
+    ``of_departement`` is the name with its charnière ('des Hautes-Alpes'); ``beyond``
+    the département's population beyond 10/20/30 km; ``gaps`` the priority table.
     """
-    total_epci = counts["localises_dans_un_epci_du_departement"]
-    dep_level = counts["departementaux"]
-    sentences = []
+    return [
+        s
+        for s in (
+            _posts_sentence(counts, of_departement),
+            _coverage_sentence(indicators),
+            _lowest_density_sentence(indicators),
+            _remoteness_sentence(beyond),
+            _priority_sentence(gaps),
+        )
+        if s
+    ][:5]
+
+
+def _posts_sentence(counts: dict, of_departement: str) -> str:
     if counts["lus"] == 0:
-        sentences.append(
-            f"Aucun poste de conseiller numérique n'apparaît pour le département "
+        return (
+            "Aucun poste de conseiller numérique n'apparaît pour le département "
             f"{esc(of_departement)} dans les fichiers de sélection fournis."
         )
-    else:
-        sentences.append(
-            f"{plural(counts['lus'], 'poste')} de conseiller numérique "
-            f"{'a été attribué' if counts['lus'] < 2 else 'ont été attribués'} au titre du "
-            f"département {esc(of_departement)}, soit "
-            f"{fmt_euros(counts['lus'] * config.STATE_FUNDING_PER_POST_EUR)} "
-            "de financement de l'État."
-        )
-        parts = [f"{plural(total_epci, 'poste')} dans les intercommunalités"]
-        if dep_level:
-            parts.append(f"{plural(dep_level, 'poste')} au Conseil départemental")
-        if counts.get("regionaux"):
-            parts.append(f"{plural(counts['regionaux'], 'poste')} à la Région")
-        if counts.get("non_localisables"):
-            parts.append(f"{plural(counts['non_localisables'], 'poste')} non localisables")
-        if counts["localises_hors_departement"]:
-            parts.append(
-                f"{plural(counts['localises_hors_departement'], 'poste')} "
-                "dans des structures situées hors du département"
-            )
-        if counts["en_revue"]:
-            parts.append(f"{plural(counts['en_revue'], 'poste')} encore à vérifier")
-        sentences.append("Ils se répartissent ainsi : " + ", ".join(parts) + ".")
+    parts = [
+        f"{plural(counts['localises_dans_un_epci_du_departement'], 'poste')} dans les "
+        "intercommunalités"
+    ]
+    for key, where in (
+        ("departementaux", "au Conseil départemental"),
+        ("regionaux", "à la Région"),
+        ("localises_hors_departement", "dans des structures situées hors du département"),
+        ("non_localisables", "non localisables"),
+        ("en_revue", "encore à vérifier"),
+    ):
+        if counts.get(key):
+            parts.append(f"{plural(counts[key], 'poste')} {where}")
+    verb = "a été attribué" if counts["lus"] < 2 else "ont été attribués"
+    return (
+        f"{plural(counts['lus'], 'poste')} de conseiller numérique {verb} au titre du "
+        f"département {esc(of_departement)}, soit "
+        f"{fmt_euros(counts['lus'] * config.STATE_FUNDING_PER_POST_EUR)} de financement de "
+        f"l'État : {', '.join(parts)}."
+    )
 
-    covered = indicators.loc[indicators["postes"] > 0]
+
+def _coverage_sentence(indicators: pd.DataFrame) -> str:
     uncovered = indicators.loc[indicators["postes"] == 0]
-    if len(covered):
-        ranked = covered.sort_values("conseillers_pour_10000_hab")
-        lowest, highest = ranked.iloc[0], ranked.iloc[-1]
-        sentences.append(
-            f"{esc(epci_subject(lowest['nom_epci'], start=True))} compte 1 conseiller pour "
-            f"{fmt_number(lowest['habitants_par_conseiller'])} habitants, la densité la plus "
-            + (
-                "faible parmi les intercommunalités qui en ont au moins un."
-                if len(uncovered)
-                else "faible du département."
-            )
+    if not len(indicators):
+        return ""
+    if not len(uncovered):
+        return (
+            f"Les {fmt_number(len(indicators))} intercommunalités du département ont toutes "
+            "au moins un conseiller numérique."
         )
-        if highest["siren_epci"] != lowest["siren_epci"]:
-            sentences.append(
-                f"La densité la plus forte est celle de {esc(epci_subject(highest['nom_epci']))}, "
-                "avec "
-                f"{fmt_number(highest['conseillers_pour_10000_hab'], 1)} conseiller(s) pour "
-                f"{fmt_number(10_000)} habitants."
-            )
-    if len(uncovered):
-        names = ", ".join(esc(short_epci_name(n)) for n in uncovered["nom_epci"])
-        population = uncovered["population"].sum()
-        sentences.append(
-            f"{plural(len(uncovered), 'intercommunalité')} sur {fmt_number(len(indicators))} "
-            f"{'n’a' if len(uncovered) < 2 else 'n’ont'} aucun conseiller numérique "
-            f"({names}), pour {fmt_number(population)} habitants."
+    names = ", ".join(esc(short_epci_name(n)) for n in uncovered["nom_epci"])
+    verb = "n’a" if len(uncovered) < 2 else "n’ont"
+    return (
+        f"{plural(len(uncovered), 'intercommunalité')} sur {fmt_number(len(indicators))} "
+        f"{verb} aucun conseiller numérique ({names}), pour "
+        f"{fmt_number(uncovered['population'].sum())} habitants."
+    )
+
+
+def _lowest_density_sentence(indicators: pd.DataFrame) -> str:
+    covered = indicators.loc[indicators["postes"] > 0]
+    if not len(covered):
+        return ""
+    lowest = covered.sort_values("conseillers_pour_10000_hab").iloc[0]
+    where = (
+        "parmi les intercommunalités qui en ont au moins un"
+        if len(covered) < len(indicators)
+        else "du département"
+    )
+    per = fmt_number(lowest["habitants_par_conseiller"])
+    return (
+        f"{esc(epci_subject(lowest['nom_epci'], start=True))} compte "
+        f"{fmt_number(lowest['postes'])} conseiller{'s' if lowest['postes'] > 1 else ''} "
+        f"pour {fmt_number(lowest['population'])} habitants, soit 1 pour {per} : la densité "
+        f"la plus faible {where}."
+        if lowest["postes"] > 1
+        else f"{esc(epci_subject(lowest['nom_epci'], start=True))} compte 1 conseiller pour "
+        f"{per} habitants, la densité la plus faible {where}."
+    )
+
+
+def _remoteness_sentence(beyond: dict | None) -> str:
+    if not beyond or not beyond.get("population"):
+        return ""
+    far = beyond["population_au_dela_20km"]
+    if far == 0:
+        return (
+            "Tous les habitants vivent à moins de 20 km à vol d'oiseau d'un lieu où "
+            "travaille un conseiller numérique."
         )
-    elif len(indicators):
-        sentences.append(
-            f"Les {fmt_number(len(indicators))} intercommunalités du département ont toutes au "
-            "moins un conseiller numérique."
-        )
-    return sentences[:5]
+    share = fmt_number(100 * far / beyond["population"], 1)
+    return (
+        f"{fmt_number(far)} habitants ({share} % de la population) vivent à plus de 20 km à "
+        "vol d'oiseau du lieu le plus proche où travaille un conseiller numérique."
+    )
+
+
+def _priority_sentence(gaps: pd.DataFrame | None) -> str:
+    if gaps is None or not len(gaps):
+        return ""
+    first = gaps.sort_values("rang_priorite").iloc[0]
+    missing = int(first["postes_manquants_cible_nationale"])
+    tail = (
+        f"il lui manque {plural(missing, 'poste')} pour atteindre la densité nationale du "
+        "programme."
+        if missing
+        else "elle atteint déjà la densité nationale du programme."
+    )
+    return (
+        f"Priorité n° 1 : {esc(epci_subject(first['nom_epci']))} (score "
+        f"{fmt_number(first['score_priorite'], 1)} sur 100) ; {tail}"
+    )
