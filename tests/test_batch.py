@@ -27,7 +27,8 @@ def test_one_failure_does_not_stop_the_others(reference, tmp_path):
     results = batch.run_jobs(jobs, workers=2, progress=False)
     assert [(r.departement, r.ok) for r in results] == [("05", True), ("38", False)]
     assert "Données préparées introuvables" in results[1].error
-    assert (tmp_path / "reports" / "05" / "rapport.html").exists()
+    for name in ("rapport.html", "couverture.xlsx", "couverture.gpkg", "carte_interactive.html"):
+        assert (tmp_path / "reports" / "05" / name).exists(), name
     assert (previous / "rapport.html").read_text(encoding="utf-8") == "rapport précédent"
     assert sorted(p.name for p in previous.iterdir()) == ["rapport.html"]  # no leftovers
     text = batch.summary(results)

@@ -387,8 +387,31 @@ def distance_html(prepared) -> str:
         f"<p>Distances à vol d'oiseau depuis chaque mairie jusqu'au lieu le plus proche, "
         f"lieux des départements voisins compris. Lieux utilisés : {source}. "
         "<strong>La ligne droite sous-estime le trajet réel, surtout en montagne</strong> : "
-        "une commune à 12 km à vol d'oiseau peut être à 40 minutes de route.</p>" + _html(rows)
+        "une commune à 12 km à vol d'oiseau peut être à 40 minutes de route.</p>"
+        + _html(rows)
+        + _suspicious_places(prepared.places)
     )
+
+
+def _suspicious_places(places) -> str:
+    """Places outside every commune or far from the commune they declare, by name."""
+    if "hors_commune" not in places:
+        return ""
+    far = places["loin_de_la_commune_declaree"].fillna(False).astype(bool)
+    flagged = places.loc[places["hors_commune"].astype(bool) | far]
+    if flagged.empty:
+        return "<p>Aucun des lieux utilisés n'est hors commune ou loin de sa commune déclarée.</p>"
+    frame = pd.DataFrame(
+        {
+            "Lieu": flagged["nom"],
+            "Commune déclarée": flagged["commune_declaree"],
+            "Commune où il se trouve": flagged["nom_commune"].fillna("hors de toute commune"),
+            "Écart (km)": (flagged["distance_commune_declaree_m"] / 1000).map(
+                lambda v: fmt_number(v, 1)
+            ),
+        }
+    )
+    return "<p><strong>Lieux à vérifier</strong> (coordonnées douteuses)</p>" + _html(frame)
 
 
 def fragility_note(prepared) -> str:
