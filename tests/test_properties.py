@@ -1,0 +1,53 @@
+"""Invariants, checked on generated inputs (hypothesis) and on every département."""
+
+from __future__ import annotations
+
+import pandas as pd
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from analyse.indicators import ACCOUNTED, reconciliation
+from analyse.matching import STATUSES
+from analyse.names import normalise_name
+
+NAMES = st.text(alphabet=st.sampled_from(list("abcdeéèêëçàôûABCDÉ -’'’.()0123456789")), max_size=40)
+
+
+@settings(max_examples=300, deadline=None)
+@given(NAMES)
+def test_normalisation_is_idempotent(name):
+    key = normalise_name(name)
+    assert normalise_name(key) == key
+
+
+def test_official_epci_names_keep_distinct_keys_in_every_departement(reference):
+    communes = reference.communes.loc[reference.communes["type"] == "COM"]
+    names = reference.epci.set_index("siren")["nom"]
+    for dep, sirens in communes.dropna(subset=["siren_epci"]).groupby("departement")["siren_epci"]:
+        official = names.reindex(sorted(set(sirens))).dropna()
+        keys = official.map(normalise_name)
+        assert keys.is_unique, (dep, official[keys.duplicated(keep=False)].tolist())
+
+
+ROWS = st.lists(
+    st.tuples(
+        st.sampled_from(["05", "04", "38"]),
+        st.sampled_from(STATUSES),
+        st.sampled_from(["200067825", "200068765", "240500439", None]),
+        st.integers(min_value=1, max_value=12),
+    ),
+    max_size=30,
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(ROWS)
+def test_every_post_read_is_accounted_for(rows):
+    matched = pd.DataFrame(rows, columns=["departement", "statut", "siren_epci", "postes"])
+    if matched.empty:
+        matched = matched.astype({"postes": "int64"})
+    for dep in ("05", "04", "38"):
+        counts = reconciliation(matched, dep, ["200067825", "200068765"])
+        assert counts["lus"] == sum(counts[k] for k in ACCOUNTED)
+        assert all(v >= 0 for v in counts.values())
+        assert counts["lus"] == matched.loc[matched["departement"] == dep, "postes"].sum()
