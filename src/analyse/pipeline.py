@@ -8,6 +8,7 @@ The report notebook only ever calls ``load``: it never reads raw or national fil
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from collections.abc import Iterable
@@ -34,7 +35,7 @@ from analyse.indicators import (
 from analyse.matching import LOCATED, Matcher, read_aliases, review_table
 from analyse.places import locate_places, read_places, town_hall_places
 from analyse.reference import Reference, load_reference
-from analyse.selections import list_selection_files, read_selections
+from analyse.selections import SelectionError, list_selection_files, read_selections
 from analyse.wording import fmt_number
 
 
@@ -223,8 +224,25 @@ def match_selections(
     paths = list(selection_paths or [config.SELECTIONS_DIR])
     files = [{"fichier": _relative(f), "sha256": _sha256(f)} for f in list_selection_files(paths)]
     aliases = aliases if aliases is not None else read_aliases()
-    table = Matcher(reference, aliases).match(read_selections(paths))
+    rows = read_selections(paths)
+    _check_departements(rows, reference)
+    table = Matcher(reference, aliases).match(rows)
     return MatchedSelections(table, files)
+
+
+def _check_departements(rows: pd.DataFrame, reference: Reference) -> None:
+    """Refuse a département code that exists nowhere, naming file, line and value."""
+    known = set(reference.departements["code"]) | set(config.OVERSEAS_COLLECTIVITIES)
+    unknown = rows.loc[~rows["departement"].isin(known)]
+    if len(unknown):
+        first = unknown.iloc[0]
+        raise SelectionError(
+            first["fichier"],
+            f"code département inconnu « {first['departement']} »"
+            + (f" (et {len(unknown) - 1} autre(s) ligne(s))." if len(unknown) > 1 else "."),
+            int(first["ligne"]),
+            "departement",
+        )
 
 
 def prepare(
@@ -289,6 +307,7 @@ def prepare(
         "fichiers_selection": selections.files,
         "genere_le": datetime.now().astimezone().isoformat(timespec="seconds"),
         "version": __version__,
+        "commit": _commit(),
         "financement_par_poste_eur": config.STATE_FUNDING_PER_POST_EUR,
         "ifn_fourni": extras.ifn is not None,
         "lieux_source": "fichier" if extras.places is not None else "mairies",
@@ -379,6 +398,23 @@ def _coverage(
         places["id"].isin(distances["id_lieu"]) | places["departement"].eq(departement)
     ]
     return indicators, communes, near.reset_index(drop=True), unmatched, beyond
+
+
+@functools.cache
+def _commit() -> str:
+    """Commit of the project that produced the report ('inconnu' outside a checkout);
+    '+modifié' when the working tree has uncommitted changes."""
+    import subprocess
+
+    try:
+        run = functools.partial(
+            subprocess.run, cwd=config.PROJECT_ROOT, capture_output=True, text=True, timeout=5
+        )
+        head = run(["git", "rev-parse", "--short", "HEAD"]).stdout.strip()
+        dirty = run(["git", "status", "--porcelain", "--untracked-files=no"]).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return "inconnu"
+    return (head or "inconnu") + (" +modifié" if head and dirty else "")
 
 
 def _previous_month(month: str) -> str:

@@ -316,6 +316,13 @@ def _clean_record(values: dict[str, str], name: str, line: int) -> dict:
             line,
             "date_comite",
         )
+    if date > pd.Timestamp.now():
+        raise SelectionError(
+            name,
+            f"date de comité dans le futur « {values['date_comite']} ».",
+            line,
+            "date_comite",
+        )
     departement = clean_departement(values["departement"])
     if departement is None:
         raise SelectionError(

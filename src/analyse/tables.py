@@ -218,8 +218,22 @@ def provenance_html(context: dict) -> str:
         "Sélections des comités (fichiers utilisés) :</p>"
         f"<ul>{files}</ul>"
         f"<p>Rapport généré le {esc(context.get('genere_le', ''))} par analyse "
-        f"{esc(context.get('version', ''))}.</p></footer>"
+        f"{esc(context.get('version', ''))} (commit {esc(context.get('commit', 'inconnu'))}).</p>"
+        + _extra_sources(context)
+        + "</footer>"
     )
+
+
+def _extra_sources(context: dict) -> str:
+    files = context.get("fichiers_complementaires") or []
+    if not files:
+        return ""
+    items = "".join(
+        f"<li>{esc(f['contenu'])} : <code>{esc(f['fichier'])}</code> "
+        f"(sha256 {esc(f['sha256'][:12])}…)</li>"
+        for f in files
+    )
+    return f"<p>Autres sources :</p><ul>{items}</ul>"
 
 
 def summary_html(prepared) -> str:
