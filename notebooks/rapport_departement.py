@@ -142,6 +142,7 @@ display(HTML(tables.unlocatable_table(d.selections)))
 
 # %%
 display(HTML(tables.review_section(d.review)))
+display(HTML(tables.anomalies_html(d)))
 display(HTML(tables.exports_html()))
 
 # %%

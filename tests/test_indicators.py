@@ -62,6 +62,7 @@ def test_density_and_spread_variant(tiny_reference):
         "regionaux": 0,
         "non_localisables": 0,
         "en_revue": 7,
+        "rejetes": 0,
         "venus_d_ailleurs": 0,
         "localises_dans_ses_epci": 3,
     }
@@ -92,6 +93,7 @@ def test_hautes_alpes_figures(prepared_05):
         "regionaux": 0,
         "non_localisables": 0,
         "en_revue": 0,
+        "rejetes": 0,
         "venus_d_ailleurs": 0,
         "localises_dans_ses_epci": 14,
     }

@@ -100,6 +100,12 @@ def _parser() -> argparse.ArgumentParser:
 
 def _add_selections(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
+        "--tolerant",
+        action="store_true",
+        help="écarte les lignes invalides (listées dans la section « Anomalies » des "
+        "rapports) au lieu d'arrêter",
+    )
+    parser.add_argument(
         "--selections",
         action="append",
         type=Path,
@@ -230,6 +236,7 @@ def _cmd_rapport(args: argparse.Namespace) -> int:
         reports_dir=args.sortie,
         reference=reference,
         extras=_extras(args, reference),
+        tolerant=args.tolerant,
     )
     print(reconciliation_text(prepared))
     if len(prepared.review):
@@ -249,7 +256,7 @@ def _cmd_rapports(args: argparse.Namespace) -> int:
     start = time.perf_counter()
     reference = _load_reference(args)
     codes = _departements(args, reference)
-    selections = pipeline.match_selections(args.selections, reference)
+    selections = pipeline.match_selections(args.selections, reference, tolerant=args.tolerant)
     extras = _extras(args, reference)
 
     def make_job(code: str) -> ReportJob:
@@ -274,7 +281,7 @@ def _cmd_mensuel(args: argparse.Namespace) -> int:
     months = months_between(args.mois, args.jusqu_a or args.mois)
     reference = _load_reference(args)
     codes = _departements(args, reference)
-    selections = pipeline.match_selections(args.selections, reference)
+    selections = pipeline.match_selections(args.selections, reference, tolerant=args.tolerant)
     extras = _extras(args, reference)
     failed = False
     for month in months:
@@ -295,8 +302,8 @@ def _cmd_controle(args: argparse.Namespace) -> int:
     from analyse.national import control_text
 
     reference = _load_reference(args)
-    selections = pipeline.match_selections(args.selections, reference)
-    print(control_text(selections.table, reference))
+    selections = pipeline.match_selections(args.selections, reference, tolerant=args.tolerant)
+    print(control_text(selections.table, reference, selections.anomalies))
     return 0
 
 

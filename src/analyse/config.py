@@ -17,6 +17,8 @@ DATA_DIR = PROJECT_ROOT / "data"
 RAW_DIR = DATA_DIR / "raw"
 SELECTIONS_DIR = RAW_DIR / "selections"
 ALIASES_FILE = RAW_DIR / "aliases.csv"
+# Repeated grants (same structure, committee and posts in two files) confirmed as real.
+CONFIRMED_DUPLICATES_FILE = RAW_DIR / "doublons_confirmes.csv"
 # Where ``analyse telecharger`` puts the national COSELEC list (not versioned).
 NATIONAL_LIST = RAW_DIR / "national" / "structures-validees-coselec.csv"
 PROCESSED_DIR = DATA_DIR / "processed"

@@ -87,12 +87,18 @@ def departement_level_posts(matched: pd.DataFrame, departement: str) -> int:
     return int(rows["postes"].sum())
 
 
-def reconciliation(matched: pd.DataFrame, departement: str, epci_sirens: list[str]) -> dict:
+def reconciliation(
+    matched: pd.DataFrame,
+    departement: str,
+    epci_sirens: list[str],
+    rejected: pd.DataFrame | None = None,
+) -> dict:
     """Where every post counted for ``departement`` went; asserts that nothing is lost.
 
     ``lus`` (posts counted for the département, as the ANCT counts them) =
     ``localises_dans_un_epci_du_departement`` + ``localises_hors_departement`` +
-    ``departementaux`` + ``regionaux`` + ``non_localisables`` + ``en_revue``.
+    ``departementaux`` + ``regionaux`` + ``non_localisables`` + ``en_revue`` +
+    ``rejetes`` (rows set aside in tolerant mode, when their posts could be read).
 
     ``localises_dans_ses_epci`` is the other figure: posts located in the EPCI of the
     département, whatever département they were counted for. It equals
@@ -115,8 +121,14 @@ def reconciliation(matched: pd.DataFrame, departement: str, epci_sirens: list[st
         "regionaux": int(rows.loc[status == REGION_LEVEL, "postes"].sum()),
         "non_localisables": int(rows.loc[status == UNLOCATABLE, "postes"].sum()),
         "en_revue": int(rows.loc[status == REVIEW, "postes"].sum()),
+        "rejetes": 0,
         "venus_d_ailleurs": int(elsewhere["postes"].sum()),
     }
+    if rejected is not None and len(rejected):
+        counts["rejetes"] = int(
+            rejected.loc[rejected["departement"] == departement, "postes"].sum()
+        )
+        counts["lus"] += counts["rejetes"]
     accounted = sum(counts[k] for k in ACCOUNTED)
     if accounted != counts["lus"]:
         raise AssertionError(
@@ -137,6 +149,7 @@ ACCOUNTED = [
     "regionaux",
     "non_localisables",
     "en_revue",
+    "rejetes",
 ]
 
 

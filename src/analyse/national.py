@@ -28,6 +28,7 @@ CONTROL_LABELS = {
     "regionaux": "région.",
     "non_localisables": "non loc.",
     "en_revue": "revue",
+    "rejetes": "rejetés",
 }
 
 
@@ -38,23 +39,30 @@ def epci_by_departement(reference: Reference) -> dict[str, list[str]]:
     return {dep: sorted(set(sirens)) for dep, sirens in groups}
 
 
-def control_table(matched: pd.DataFrame, reference: Reference) -> pd.DataFrame:
+def control_table(
+    matched: pd.DataFrame, reference: Reference, anomalies: pd.DataFrame | None = None
+) -> pd.DataFrame:
     """One line per département present in the data or the reference, plus a total.
 
     Each line is a ``reconciliation`` (which asserts that its categories add up).
     """
     sirens = epci_by_departement(reference)
+    rejected_codes = set() if anomalies is None else set(anomalies["departement"]) - {""}
     codes = sorted(
-        set(matched["departement"]) | set(reference.departements["code"]),
+        set(matched["departement"]) | set(reference.departements["code"]) | rejected_codes,
         key=lambda c: (len(c) > 2 and c.isdigit(), c),
     )
     rows = []
     for code in codes:
-        counts = reconciliation(matched, code, sirens.get(code, []))
+        counts = reconciliation(matched, code, sirens.get(code, []), anomalies)
         rows.append({"departement": code, **{k: counts[k] for k in CONTROL_COLUMNS}})
     table = pd.DataFrame(rows)
     total = table[CONTROL_COLUMNS].sum()
-    if total["lus"] != matched["postes"].sum():
+    # Rejected rows count where their département could be read.
+    rejected = 0
+    if anomalies is not None:
+        rejected = int(anomalies.loc[anomalies["departement"] != "", "postes"].sum())
+    if total["lus"] != matched["postes"].sum() + rejected:
         raise AssertionError(
             f"Rapprochement national faux : {matched['postes'].sum()} postes lus, "
             f"{total['lus']} répartis entre départements."
@@ -64,9 +72,11 @@ def control_table(matched: pd.DataFrame, reference: Reference) -> pd.DataFrame:
     )
 
 
-def control_text(matched: pd.DataFrame, reference: Reference) -> str:
+def control_text(
+    matched: pd.DataFrame, reference: Reference, anomalies: pd.DataFrame | None = None
+) -> str:
     """The national reconciliation as printed by ``analyse controle``."""
-    table = control_table(matched, reference)
+    table = control_table(matched, reference, anomalies)
     total = table.iloc[-1]
     widths = {c: max(len(CONTROL_LABELS[c]), 6) for c in CONTROL_COLUMNS}
     header = "dép.   " + " ".join(f"{CONTROL_LABELS[c]:>{widths[c]}}" for c in CONTROL_COLUMNS)
@@ -99,6 +109,9 @@ def control_text(matched: pd.DataFrame, reference: Reference) -> str:
             if row.candidats:
                 line += f" ; candidats : {row.candidats}"
             lines.append(line)
+    if anomalies is not None and len(anomalies):
+        lines += ["", f"Lignes rejetées ({fmt_number(len(anomalies))}, mode tolérant) :"]
+        lines += [f"  {row.motif}" for row in anomalies.itertuples()]
     alerts = matched.loc[matched["alerte"] != ""]
     if len(alerts):
         lines += [

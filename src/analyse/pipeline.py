@@ -33,9 +33,15 @@ from analyse.indicators import (
     to_csv_frame,
 )
 from analyse.matching import LOCATED, Matcher, read_aliases, review_table
+from analyse.names import normalise_name
 from analyse.places import locate_places, read_places, town_hall_places
 from analyse.reference import Reference, load_reference
-from analyse.selections import SelectionError, list_selection_files, read_selections
+from analyse.selections import (
+    ANOMALY_COLUMNS,
+    SelectionError,
+    list_selection_files,
+    read_selections,
+)
 from analyse.wording import fmt_number
 
 
@@ -45,16 +51,21 @@ class UnknownDepartementError(UserError):
 
 @dataclass
 class MatchedSelections:
-    """Every selection row, matched, and the files it came from (with checksums)."""
+    """Every selection row, matched, and the files it came from (with checksums).
+
+    ``anomalies`` lists the rows rejected in tolerant mode, with their reason.
+    """
 
     table: pd.DataFrame
     files: list[dict]
+    anomalies: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=ANOMALY_COLUMNS))
 
     def until(self, month: str | None) -> MatchedSelections:
         """The situation at the end of ``month`` (YYYY-MM): committees up to it."""
         if month is None:
             return self
-        return MatchedSelections(self.table.loc[self.table["mois_comite"] <= month], self.files)
+        table = self.table.loc[self.table["mois_comite"] <= month]
+        return MatchedSelections(table, self.files, self.anomalies)
 
     @property
     def months(self) -> list[str]:
@@ -168,6 +179,7 @@ class Prepared:
     gaps: pd.DataFrame  # one row per EPCI, most urgent first
     places: gpd.GeoDataFrame  # places of mediation in or near the département
     unmatched_ifn: pd.DataFrame  # IFN codes without a territory, and the reverse
+    anomalies: pd.DataFrame  # rows rejected in tolerant mode that may concern it
     context: dict = field(default_factory=dict)
 
     @property
@@ -218,31 +230,110 @@ def match_selections(
     selection_paths: Iterable[Path] | None = None,
     reference: Reference | None = None,
     aliases: pd.DataFrame | None = None,
+    tolerant: bool = False,
 ) -> MatchedSelections:
-    """Read every selection file under ``selection_paths`` and match every row, once."""
+    """Read every selection file under ``selection_paths`` and match every row, once.
+
+    Bad input stops the run with a message naming file, line, column and value, before
+    anything is written; in ``tolerant`` mode the bad rows are set aside as anomalies
+    (shown in every report) and the run goes on.
+    """
     reference = reference or load_reference()
     paths = list(selection_paths or [config.SELECTIONS_DIR])
     files = [{"fichier": _relative(f), "sha256": _sha256(f)} for f in list_selection_files(paths)]
     aliases = aliases if aliases is not None else read_aliases()
-    rows = read_selections(paths)
-    _check_departements(rows, reference)
+    rejected: list[dict] | None = [] if tolerant else None
+    rows = read_selections(paths, rejected)
+    rows = _check_departements(rows, reference, rejected)
+    rows = _check_duplicates(rows, read_confirmed_duplicates(), rejected)
     table = Matcher(reference, aliases).match(rows)
-    return MatchedSelections(table, files)
+    anomalies = pd.DataFrame(rejected or [], columns=ANOMALY_COLUMNS)
+    return MatchedSelections(table, files, anomalies)
 
 
-def _check_departements(rows: pd.DataFrame, reference: Reference) -> None:
+def _reject(error: SelectionError, row: pd.Series, rejected: list[dict] | None) -> None:
+    """Raise ``error``, or, in tolerant mode, set the row aside with its reason."""
+    if rejected is None:
+        raise error
+    rejected.append(
+        {
+            "fichier": row["fichier"],
+            "ligne": int(row["ligne"]),
+            "colonne": error.colonne,
+            "departement": row["departement"],
+            "structure": row["structure"],
+            "postes": int(row["postes"]),
+            "motif": str(error),
+        }
+    )
+
+
+def _check_departements(
+    rows: pd.DataFrame, reference: Reference, rejected: list[dict] | None = None
+) -> pd.DataFrame:
     """Refuse a département code that exists nowhere, naming file, line and value."""
     known = set(reference.departements["code"]) | set(config.OVERSEAS_COLLECTIVITIES)
-    unknown = rows.loc[~rows["departement"].isin(known)]
-    if len(unknown):
-        first = unknown.iloc[0]
-        raise SelectionError(
-            first["fichier"],
-            f"code département inconnu « {first['departement']} »"
-            + (f" (et {len(unknown) - 1} autre(s) ligne(s))." if len(unknown) > 1 else "."),
-            int(first["ligne"]),
+    unknown = ~rows["departement"].isin(known)
+    for _, row in rows.loc[unknown].iterrows():
+        error = SelectionError(
+            row["fichier"],
+            f"code département inconnu « {row['departement']} ».",
+            int(row["ligne"]),
             "departement",
         )
+        _reject(error, row, rejected)
+    return rows.loc[~unknown]
+
+
+def read_confirmed_duplicates(path: Path | None = None) -> set[tuple]:
+    """Keys of the repeated grants an analyst confirmed in ``data/raw/doublons_confirmes.csv``."""
+    path = Path(path or config.CONFIRMED_DUPLICATES_FILE)
+    if not path.exists():
+        return set()
+    table = pd.read_csv(path, dtype=str, keep_default_na=False)
+    return {
+        _duplicate_key(r.departement.zfill(2), r.structure, r.date_comite[:7], int(r.postes))
+        for r in table.itertuples()
+    }
+
+
+def _duplicate_key(departement: str, structure: str, month: str, posts: int) -> tuple:
+    return (departement, normalise_name(structure), month, int(posts))
+
+
+def _check_duplicates(
+    rows: pd.DataFrame, confirmed: set[tuple], rejected: list[dict] | None = None
+) -> pd.DataFrame:
+    """The same structure, committee and posts in two files is a probable duplicate:
+    refused unless confirmed (in tolerant mode, the later occurrence is set aside)."""
+    keys = [
+        _duplicate_key(d, s, m, p)
+        for d, s, m, p in zip(
+            rows["departement"], rows["structure"], rows["mois_comite"], rows["postes"], strict=True
+        )
+    ]
+    first_seen: dict[tuple, int] = {}
+    keep = []
+    for position, key in enumerate(keys):
+        row = rows.iloc[position]
+        earlier = first_seen.get(key)
+        if earlier is None or key in confirmed or rows.iloc[earlier]["fichier"] == row["fichier"]:
+            first_seen.setdefault(key, position)
+            keep.append(True)
+            continue
+        first = rows.iloc[earlier]
+        error = SelectionError(
+            row["fichier"],
+            f"probable doublon : « {row['structure']} » ({row['departement']}, comité "
+            f"{row['mois_comite']}, {row['postes']} poste(s)) figure déjà dans "
+            f"{first['fichier']}, ligne {first['ligne']}. S'il s'agit bien de deux "
+            f"attributions, confirmez-le dans {_relative(config.CONFIRMED_DUPLICATES_FILE)}.",
+            int(row["ligne"]),
+            "structure",
+        )
+        _reject(error, row, rejected)
+        keep.append(False)
+    return rows.loc[keep]
 
 
 def prepare(
@@ -261,7 +352,7 @@ def prepare(
     ].reset_index(drop=True)
     indicators = epci_indicators(reference.epci, communes_all, current, departement)
     sirens = list(indicators["siren_epci"])
-    counts = reconciliation(current, departement, sirens)
+    counts = reconciliation(current, departement, sirens, selections.anomalies)
 
     counted = current["departement"] == departement
     located_here = (current["statut"] == LOCATED) & current["siren_epci"].isin(sirens)
@@ -327,6 +418,7 @@ def prepare(
         communes=communes,
         selections=ours,
         review=review_table(ours.loc[ours["compte_pour_departement"]]),
+        anomalies=_anomalies_of(selections.anomalies, departement),
         hosts=_hosts(ours.loc[ours["dans_un_epci_du_departement"]], communes_all),
         counts=counts,
         changes=changes,
@@ -335,6 +427,13 @@ def prepare(
         unmatched_ifn=unmatched,
         context=context,
     )
+
+
+def _anomalies_of(anomalies: pd.DataFrame, departement: str) -> pd.DataFrame:
+    """Every rejected row, this département's first: a row set aside may belong here
+    even when its département code is the very thing that is wrong."""
+    ours = anomalies["departement"].eq(departement)
+    return pd.concat([anomalies.loc[ours], anomalies.loc[~ours]], ignore_index=True)
 
 
 def _coverage(
@@ -467,6 +566,7 @@ _TABLES = {
     "gaps": "lacunes.parquet",
     "places": "lieux.parquet",
     "unmatched_ifn": "ifn_non_apparies.parquet",
+    "anomalies": "anomalies.parquet",
 }
 
 

@@ -233,11 +233,12 @@ def build_report(
     reference: Reference | None = None,
     kernel_name: str | None = None,
     extras: pipeline.Extras | None = None,
+    tolerant: bool = False,
 ) -> tuple[pipeline.Prepared, ReportFiles]:
     """Prepare the data of a département and write its report files."""
     reference = reference or load_reference()
     departement = pipeline.check_departement(reference, departement)
-    selections = pipeline.match_selections(selection_paths, reference)
+    selections = pipeline.match_selections(selection_paths, reference, tolerant=tolerant)
     prepared = pipeline.prepare(departement, selections, reference, extras=extras)
     data_dir = pipeline.save(prepared)
     job = ReportJob(
@@ -257,6 +258,7 @@ RECONCILIATION_LINES = [
     ("regionaux", "  régionaux (catégorie à part)"),
     ("non_localisables", "  non localisables"),
     ("en_revue", "  en revue (non comptés ailleurs)"),
+    ("rejetes", "  lignes rejetées (mode tolérant)"),
     ("venus_d_ailleurs", "comptés ailleurs mais localisés dans ses EPCI"),
     ("localises_dans_ses_epci", "postes localisés dans ses EPCI"),
 ]

@@ -48,6 +48,7 @@ COLUMNS = [
 
 # Départements, plus the overseas collectivities that appear in the national list
 # (975 Saint-Pierre-et-Miquelon, 977 Saint-Barthélemy, 978 Saint-Martin, 98x Pacific).
+_CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _DEPARTEMENT_RE = re.compile(r"^(?:\d{2}|2A|2B|97[1-8]|98[4-9])$")
 
 
@@ -92,11 +93,21 @@ def _decode(raw: bytes, name: str) -> str:
     except UnicodeDecodeError:
         pass
     try:
-        return raw.decode("cp1252")
+        text = raw.decode("cp1252")
     except UnicodeDecodeError as error:
         raise SelectionError(
             name, f"ni UTF-8 ni Windows-1252 (octet illisible en position {error.start})."
         ) from None
+    # Windows-1252 maps almost every byte to a character: a binary file "decodes" too,
+    # but a text export never holds control characters.
+    control = _CONTROL_RE.search(text)
+    if control:
+        raise SelectionError(
+            name,
+            "ni UTF-8 ni Windows-1252 : le fichier n'est pas du texte (caractère de contrôle "
+            f"en position {control.start()}). Est-ce bien un export CSV ?",
+        )
+    return text
 
 
 def _read_csv_rows(path: Path) -> tuple[list[str], list[tuple[int, list[str]]]]:
@@ -120,8 +131,20 @@ def _read_csv_rows(path: Path) -> tuple[list[str], list[tuple[int, list[str]]]]:
 
 
 def _read_xlsx_rows(path: Path) -> tuple[list[str], list[tuple[int, list[str]]]]:
-    frame = pd.read_excel(path, sheet_name=0, dtype=str, header=None, engine="openpyxl")
-    frame = frame.fillna("")
+    sheets = pd.read_excel(path, sheet_name=None, dtype=str, header=None, engine="openpyxl")
+    names = list(sheets)
+    if not names:
+        return [], []
+    frame = sheets[names[0]].fillna("")
+    if not _has_table(frame):
+        # The table on another sheet: say where, rather than read the wrong one.
+        elsewhere = [n for n in names[1:] if _has_table(sheets[n].fillna(""))]
+        if elsewhere:
+            raise SelectionError(
+                str(path),
+                f"le tableau des sélections est sur la feuille « {elsewhere[0]} », pas sur "
+                f"la première feuille « {names[0]} » : placez-le sur la première feuille.",
+            )
     records = frame.to_numpy().tolist()
     header: list[str] | None = None
     rows: list[tuple[int, list[str]]] = []
@@ -135,8 +158,25 @@ def _read_xlsx_rows(path: Path) -> tuple[list[str], list[tuple[int, list[str]]]]
     return header or [], rows
 
 
-def read_selection_file(path: Path, display_name: str | None = None) -> pd.DataFrame:
-    """Read and validate one selection file into the clean table (see ``COLUMNS``)."""
+def _has_table(frame: pd.DataFrame) -> bool:
+    """Whether a sheet holds a selection table (its first non-empty row is the header)."""
+    for record in frame.to_numpy().tolist():
+        cells = [normalise_text(str(c)).replace(" ", "_") for c in record if str(c).strip()]
+        if cells:
+            return set(REQUIRED_COLUMNS) <= set(cells) or set(COSELEC_COLUMNS.values()) <= set(
+                cells
+            )
+    return False
+
+
+def read_selection_file(
+    path: Path, display_name: str | None = None, rejected: list[dict] | None = None
+) -> pd.DataFrame:
+    """Read and validate one selection file into the clean table (see ``COLUMNS``).
+
+    A bad row raises ``SelectionError``, unless ``rejected`` is given (tolerant mode):
+    then it is appended there, with its reason, and reading goes on.
+    """
     path = Path(path)
     name = display_name or str(path)
     if path.suffix.lower() == ".xlsx":
@@ -164,8 +204,33 @@ def read_selection_file(path: Path, display_name: str | None = None) -> pd.DataF
     records = []
     for line, record in rows:
         cells = {c: (record[i].strip() if i < len(record) else "") for c, i in position.items()}
-        records.append(_clean_record(to_native(cells), name, line))
+        values = to_native(cells)
+        try:
+            records.append(_clean_record(values, name, line))
+        except SelectionError as error:
+            if rejected is None:
+                raise
+            rejected.append(_anomaly(error, values))
     return pd.DataFrame.from_records(records, columns=COLUMNS)
+
+
+ANOMALY_COLUMNS = ["fichier", "ligne", "colonne", "departement", "structure", "postes", "motif"]
+
+
+def _anomaly(error: SelectionError, values: dict[str, str] | None = None) -> dict:
+    """A rejected row (or file) as listed in the report's "Anomalies" section."""
+    values = values or {}
+    posts = values.get("postes", "")
+    return {
+        "fichier": error.fichier,
+        "ligne": error.ligne,
+        "colonne": error.colonne,
+        "departement": clean_departement(values.get("departement", "")) or "",
+        "structure": values.get("structure", ""),
+        # Posts of a rejected row still count in "read" when they can be read at all.
+        "postes": int(posts) if posts.strip().isdigit() else 0,
+        "motif": str(error),
+    }
 
 
 def _native_values(cells: dict[str, str]) -> dict[str, str]:
@@ -243,15 +308,28 @@ def _coselec_values(cells: dict[str, str]) -> dict[str, str]:
     return values
 
 
-def read_selections(paths: Iterable[Path] | None = None) -> pd.DataFrame:
-    """Read every selection file under ``paths`` (default: ``data/raw/selections``)."""
+def read_selections(
+    paths: Iterable[Path] | None = None, rejected: list[dict] | None = None
+) -> pd.DataFrame:
+    """Read every selection file under ``paths`` (default: ``data/raw/selections``).
+
+    With ``rejected`` (tolerant mode), bad rows and unreadable files are listed there
+    instead of stopping the run.
+    """
     files = list_selection_files(paths or [config.SELECTIONS_DIR])
     if not files:
         raise SelectionError(
             ", ".join(str(p) for p in (paths or [config.SELECTIONS_DIR])),
             "aucun fichier de sélection (.csv, .xlsx) trouvé.",
         )
-    frames = [read_selection_file(f, _display_name(f)) for f in files]
+    frames = [pd.DataFrame(columns=COLUMNS)]
+    for path in files:
+        try:
+            frames.append(read_selection_file(path, _display_name(path), rejected))
+        except SelectionError as error:
+            if rejected is None:
+                raise
+            rejected.append(_anomaly(error))
     table = pd.concat(frames, ignore_index=True)
     table["ligne"] = table["ligne"].astype("int64")
     table["postes"] = table["postes"].astype("int64")
@@ -344,6 +422,8 @@ def _clean_record(values: dict[str, str], name: str, line: int) -> dict:
             "type_structure",
         )
     raw_posts = values["postes"]
+    if not raw_posts:
+        raise SelectionError(name, "nombre de postes vide.", line, "postes")
     try:
         posts = int(raw_posts)
     except ValueError:

@@ -111,6 +111,7 @@ def reconciliation_table(counts: dict) -> str:
         ("dont attribués à la Région (catégorie à part)", "regionaux"),
         ("dont non localisables (hors de toute intercommunalité)", "non_localisables"),
         ("dont en attente de vérification (non comptés ailleurs)", "en_revue"),
+        ("dont sur des lignes rejetées (section « Anomalies »)", "rejetes"),
         (
             "Postes comptés pour un autre département mais localisés dans une de ses "
             "intercommunalités",
@@ -462,4 +463,25 @@ def exports_html() -> str:
         f'lignes à vérifier), <a href="{GEOPACKAGE_NAME}">{GEOPACKAGE_NAME}</a> (couches '
         f'pour QGIS), <a href="{MAP_NAME}">{MAP_NAME}</a> (carte interactive, demande une '
         "connexion internet pour le fond de carte) et indicateurs_epci.csv.</p>"
+    )
+
+
+def anomalies_html(prepared) -> str:
+    """Rows rejected in tolerant mode: every one is shown, with its reason."""
+    rows = prepared.anomalies
+    if rows.empty:
+        return ""
+    frame = pd.DataFrame(
+        {
+            "Fichier": rows["fichier"],
+            "Ligne": rows["ligne"].map(lambda v: "–" if pd.isna(v) else fmt_number(v)),
+            "Structure": rows["structure"],
+            "Postes": rows["postes"].map(fmt_number),
+            "Motif": rows["motif"],
+        }
+    )
+    return (
+        "<h2>Anomalies</h2><p>Ces lignes des fichiers de sélection ont été écartées (mode "
+        "tolérant) : elles ne sont comptées dans aucune intercommunalité. Corrigez-les puis "
+        "relancez le rapport.</p>" + _html(frame)
     )
