@@ -55,6 +55,11 @@ def square(x: float, y: float, side: float = 10_000):
 @pytest.fixture
 def tiny_reference():
     """Three square communes of 100 km² in 05, two EPCI with close names; one in 04."""
+    return make_tiny_reference()
+
+
+def make_tiny_reference():
+    """See ``tiny_reference``."""
     import geopandas as gpd
     import pandas as pd
 

@@ -57,10 +57,32 @@ def _command(out: Path, selections: Path | None = None) -> list[str]:
     return command + (["--selections", str(selections)] if selections else [])
 
 
-def _run(command: list[str], log: Path) -> None:
+def _private_project(tmp_path: Path) -> dict[str, str]:
+    """Environment of a project root of the test's own (``ANALYSE_RACINE``).
+
+    The prepared data of a département lives in ``data/processed/departements/<dep>``
+    whatever ``--sortie`` and ``--selections`` are: a test (or a person) running a report
+    of the same département meanwhile would overwrite it under our notebooks, and ours
+    would overwrite theirs. Notebooks, raw data and the reference cache are copied.
+    """
+    root = tmp_path / "projet"
+    shutil.copytree(config.NOTEBOOKS_DIR, root / "notebooks")
+    shutil.copytree(
+        config.RAW_DIR, root / "data" / "raw", ignore=shutil.ignore_patterns("national")
+    )
+    shutil.copytree(config.REFERENCE_DIR, root / "data" / "processed" / "reference")
+    return {**os.environ, "ANALYSE_RACINE": str(root)}
+
+
+def _run(command: list[str], env: dict[str, str], log: Path) -> None:
     with log.open("w") as output:
         proc = subprocess.run(
-            command, stdout=output, stderr=subprocess.STDOUT, timeout=RUN_TIMEOUT, check=False
+            command,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            env=env,
+            timeout=RUN_TIMEOUT,
+            check=False,
         )
     assert proc.returncode == 0, log.read_text(encoding="utf-8", errors="replace")
 
@@ -207,7 +229,9 @@ def _descendants(pid: int) -> set:
         return set()
 
 
-def _kill_when(command: list[str], ready, log: Path, timeout: float = RUN_TIMEOUT) -> float:
+def _kill_when(
+    command: list[str], env: dict[str, str], ready, log: Path, timeout: float = RUN_TIMEOUT
+) -> float:
     """Start ``command`` in its own process group; as soon as ``ready()``, SIGKILL the
     group. Jupyter kernels run in sessions of their own: they are killed too, by pid.
     Returns the seconds until the kill."""
@@ -216,7 +240,7 @@ def _kill_when(command: list[str], ready, log: Path, timeout: float = RUN_TIMEOU
     start = time.monotonic()
     with log.open("w") as output:
         proc = subprocess.Popen(
-            command, stdout=output, stderr=subprocess.STDOUT, start_new_session=True
+            command, stdout=output, stderr=subprocess.STDOUT, env=env, start_new_session=True
         )
     seen: set = set()
     try:
@@ -280,11 +304,12 @@ def test_killed_batch_leaves_whole_reports_and_next_run_completes(reference, tmp
         row = communes.loc[insee]
         assert (row["nom"], row["departement"], row["siren_epci"]) == (name, dep, siren)
 
+    env = _private_project(tmp_path)
     out = tmp_path / "rapports"
     selections = _extra_selections(tmp_path)
 
     # 1. A first, complete batch: the "previous" reports.
-    _run(_command(out), tmp_path / "premier.log")
+    _run(_command(out), env, tmp_path / "premier.log")
     first = _digests(out)
     previous = tmp_path / "premier"
     for dep in DEPARTEMENTS:
@@ -299,14 +324,14 @@ def test_killed_batch_leaves_whole_reports_and_next_run_completes(reference, tmp
     findings: list[str] = []
 
     # 2. Killed while reports are being written in their staging folders.
-    _kill_when(second, lambda: _staging_with(out, 2), tmp_path / "tue-1.log")
+    _kill_when(second, env, lambda: _staging_with(out, 2), tmp_path / "tue-1.log")
     state = _check_reports(out, first, previous)
     findings += [
         f"après le 1er kill, {dep} mêle ancien et nouveau" for dep in _mixed_folders(state)
     ]
 
     # 3. Killed just after the first new report has been put in place.
-    _kill_when(second, lambda: _report_landed(out, first), tmp_path / "tue-2.log")
+    _kill_when(second, env, lambda: _report_landed(out, first), tmp_path / "tue-2.log")
     state = _check_reports(out, first, previous)
     assert any(files["rapport.html"] == "nouveau" for files in state.values()), state
     findings += [f"après le 2e kill, {dep} mêle ancien et nouveau" for dep in _mixed_folders(state)]
@@ -314,7 +339,7 @@ def test_killed_batch_leaves_whole_reports_and_next_run_completes(reference, tmp
 
     # 4. The next, uninterrupted run completes and rewrites every file.
     start = time.time()
-    _run(second, tmp_path / "troisieme.log")
+    _run(second, env, tmp_path / "troisieme.log")
     state = _check_reports(out, first, previous)
     for dep in DEPARTEMENTS:
         for name in FILES:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 import pandas as pd
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -40,7 +42,7 @@ ROWS = st.lists(
 )
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(ROWS)
 def test_every_post_read_is_accounted_for(rows):
     matched = pd.DataFrame(rows, columns=["departement", "statut", "siren_epci", "postes"])
@@ -51,3 +53,66 @@ def test_every_post_read_is_accounted_for(rows):
         assert counts["lus"] == sum(counts[k] for k in ACCOUNTED)
         assert all(v >= 0 for v in counts.values())
         assert counts["lus"] == matched.loc[matched["departement"] == dep, "postes"].sum()
+
+
+@functools.cache
+def _tiny():
+    """The tiny reference and its matcher, built once for every generated example."""
+    from conftest import make_tiny_reference
+
+    from analyse.matching import Matcher
+
+    reference = make_tiny_reference()
+    return reference, Matcher(reference, pd.DataFrame(columns=["departement", "cle", "code"]))
+
+
+TINY_ROWS = st.lists(
+    st.tuples(
+        st.sampled_from(["05", "04"]),
+        st.sampled_from(["Aval", "Amont", "Milieu", "Voisine", "Inconnue", "Alpha Bravo"]),
+        st.sampled_from(["commune", "epci", "departement", "association"]),
+        st.integers(min_value=1, max_value=9),
+    ),
+    max_size=15,
+)
+
+
+@settings(max_examples=30, deadline=None)
+@given(TINY_ROWS)
+def test_densities_and_totals_on_generated_selections(rows):
+
+    from analyse.indicators import epci_indicators
+    from analyse.selections import COLUMNS
+
+    reference, matcher = _tiny()
+    frame = pd.DataFrame(
+        [
+            {
+                "fichier": "f.csv",
+                "ligne": i + 2,
+                "date_comite": pd.Timestamp("2021-04-01"),
+                "mois_comite": "2021-04",
+                "departement": d,
+                "structure": s,
+                "type_structure": k,
+                "postes": p,
+                "commune": "",
+                "code": "",
+                "source": "",
+            }
+            for i, (d, s, k, p) in enumerate(rows)
+        ],
+        columns=COLUMNS,
+    )
+    matched = matcher.match(frame)
+    for dep in ("05", "04"):
+        table = epci_indicators(reference.epci, reference.communes, matched, dep)
+        assert (table["conseillers_pour_10000_hab"] >= 0).all()
+        assert (table["postes"] >= 0).all()
+        counts = reconciliation(matched, dep, list(table["siren_epci"]))
+        assert counts["lus"] == sum(counts[k] for k in ACCOUNTED)
+        # EPCI posts plus the other categories make the département total.
+        own = matched.loc[
+            (matched["departement"] == dep) & matched["siren_epci"].isin(table["siren_epci"])
+        ]
+        assert own["postes"].sum() == counts["localises_dans_un_epci_du_departement"]

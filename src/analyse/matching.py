@@ -259,7 +259,7 @@ class Matcher:
             if column not in matched:
                 matched[column] = None
         text = ["motif", "candidats", "alerte"]
-        matched[text] = matched[text].fillna("")
+        matched[text] = matched[text].astype(object).fillna("")
         return pd.concat([selections, matched[MATCH_COLUMNS]], axis=1)
 
 
