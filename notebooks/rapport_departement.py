@@ -21,7 +21,6 @@ dossier_donnees = None  # défaut : data/processed/departements/<departement>
 # %%
 import warnings
 
-import matplotlib.pyplot as plt
 from IPython.display import HTML, Markdown, display
 
 from analyse import maps, pipeline, tables
@@ -55,7 +54,9 @@ fig = maps.density_map(
     d.crs,
     title=f"{d.nom} : conseillers numériques pour 10 000 habitants",
 )
-plt.show()
+maps.show(
+    fig, f"Carte des conseillers numériques pour 10 000 habitants par intercommunalité, {d.nom}"
+)
 
 # %%
 display(Markdown(tables.map_caption(d)))
@@ -86,7 +87,9 @@ fig = maps.distance_map(
     title=f"{d.nom} : distance au lieu de médiation le plus proche",
     places_label="lieu où travaille un conseiller",
 )
-plt.show()
+maps.show(
+    fig, f"Carte de la distance de chaque commune au lieu de médiation le plus proche, {d.nom}"
+)
 
 # %%
 display(HTML(tables.distance_html(d)))
@@ -103,7 +106,7 @@ if d.context["ifn_fourni"]:
     fig = maps.fragility_map(
         d.communes, d.outline, d.crs, title=f"{d.nom} : indice de fragilité numérique"
     )
-    plt.show()
+    maps.show(fig, f"Carte de l'indice de fragilité numérique des communes, {d.nom}")
 display(HTML(tables.fragility_note(d)))
 
 # %% [markdown]
@@ -122,7 +125,7 @@ display(HTML(tables.gaps_html(d)))
 
 # %%
 fig = maps.timeline_chart(d.counted, title="Postes attribués par mois de comité de sélection")
-plt.show()
+maps.show(fig, "Graphique des postes attribués par mois de comité de sélection")
 
 # %%
 display(HTML(tables.selections_table(d.counted)))

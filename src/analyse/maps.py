@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import base64
+import io
+
 import geopandas as gpd
 import matplotlib.pyplot as plt
 import numpy as np
@@ -14,7 +17,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
 from analyse import config
-from analyse.wording import fmt_number, short_epci_name
+from analyse.wording import esc, fmt_number, short_epci_name
 
 NO_POST_COLOUR = "#d9d9d9"
 MAP_TOLERANCE_M = 50
@@ -55,14 +58,21 @@ def use_report_style() -> None:
             "axes.spines.right": False,
         }
     )
-    # In a notebook, figures are laid out by ``tight_layout`` already: rendering them
-    # once, without the inline backend's second "tight" pass, halves their cost.
-    from IPython import get_ipython
 
-    if get_ipython() is not None:
-        from matplotlib_inline.backend_inline import set_matplotlib_formats
 
-        set_matplotlib_formats("png", bbox_inches=None)
+def show(fig: Figure, alt: str) -> None:
+    """Display a figure in the notebook as an image with a French text alternative.
+
+    The figure is rendered once (its layout is already tight) and closed; the image is
+    embedded in the page, so the exported report stays a single offline file.
+    """
+    from IPython.display import HTML, display
+
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png")
+    plt.close(fig)
+    data = base64.b64encode(buffer.getvalue()).decode("ascii")
+    display(HTML(f'<img class="figure" alt="{esc(alt)}" src="data:image/png;base64,{data}">'))
 
 
 def density_classes(values: pd.Series) -> tuple[np.ndarray, list[str]]:
