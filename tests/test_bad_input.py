@@ -21,7 +21,7 @@ def _write(folder, name, *lines, encoding="utf-8"):
 
 def _run_and_expect(tmp_path, capsys, selections, expected):
     out = tmp_path / "rapports"
-    prepared = config.prepared_dir("05") / "contexte.json"
+    prepared = pipeline.data_dir_for("05", out) / "contexte.json"
     before = prepared.stat().st_mtime_ns if prepared.exists() else None
     code = cli.main(["rapport", "-d", "05", "--selections", str(selections), "--sortie", str(out)])
     err = capsys.readouterr().err

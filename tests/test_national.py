@@ -185,7 +185,7 @@ def test_gaps_report_with_fragility_and_places(reference, alpes_extract, tmp_pat
         ]
     )
     assert code == 0
-    prepared = pipeline.load("05")
+    prepared = pipeline.load("05", pipeline.data_dir_for("05", tmp_path))
     gaps = prepared.gaps
     assert len(gaps) == 9
     for column in [

@@ -261,7 +261,7 @@ def _cmd_rapports(args: argparse.Namespace) -> int:
 
     def make_job(code: str) -> ReportJob:
         prepared = pipeline.prepare(code, selections, reference, extras=extras)
-        data_dir = pipeline.save(prepared)
+        data_dir = pipeline.save(prepared, pipeline.data_dir_for(code, args.sortie))
         return ReportJob(
             code, data_dir, config.report_dir(code, args.sortie), report_title(prepared)
         )

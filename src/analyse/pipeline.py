@@ -11,6 +11,8 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import shutil
+import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -21,7 +23,7 @@ import pandas as pd
 import shapely
 
 from analyse import __version__, config
-from analyse.atomic import atomic_path, write_text
+from analyse.atomic import atomic_path, replace_dir
 from analyse.distance import nearest_place, population_beyond
 from analyse.errors import UserError
 from analyse.fragility import IFN, IFNFileError, join_ifn, read_ifn
@@ -571,15 +573,35 @@ _TABLES = {
 
 
 def save(prepared: Prepared, folder: Path | None = None) -> Path:
-    """Write the prepared bundle (each file atomically, the manifest last)."""
+    """Write the prepared bundle: built whole in a folder beside ``folder``, then swapped
+    in, so that a reader never sees new tables next to an old manifest."""
     folder = Path(folder or config.prepared_dir(prepared.departement))
-    folder.mkdir(parents=True, exist_ok=True)
-    for attribute, name in _TABLES.items():
-        with atomic_path(folder / name) as tmp:
-            getattr(prepared, attribute).to_parquet(tmp, index=False)
-    meta = {"context": prepared.context, "counts": prepared.counts}
-    write_text(folder / "contexte.json", json.dumps(meta, ensure_ascii=False, indent=2))
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    build = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
+    try:
+        for attribute, name in _TABLES.items():
+            getattr(prepared, attribute).to_parquet(build / name, index=False)
+        meta = {"context": prepared.context, "counts": prepared.counts}
+        (build / "contexte.json").write_text(
+            json.dumps(meta, ensure_ascii=False, indent=2), encoding="utf-8"
+        )
+        replace_dir(folder, build)
+    finally:
+        shutil.rmtree(build, ignore_errors=True)
     return folder
+
+
+def data_dir_for(departement: str, reports_dir: Path | None) -> Path:
+    """Where a run writing reports to ``reports_dir`` prepares the data of a département.
+
+    The default run uses ``data/processed/departements/<dep>`` (the notebook's default
+    in JupyterLab); a run with ``--sortie`` gets folders of its own, so that two runs at
+    the same time never feed each other's notebooks.
+    """
+    if reports_dir is None or Path(reports_dir).resolve() == config.REPORTS_DIR.resolve():
+        return config.prepared_dir(departement)
+    key = hashlib.sha256(str(Path(reports_dir).resolve()).encode()).hexdigest()[:12]
+    return config.PROCESSED_DIR / "sorties" / key / departement
 
 
 def load(departement: str, folder: Path | None = None) -> Prepared:

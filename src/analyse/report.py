@@ -175,14 +175,16 @@ class ReportJob:
 def run_job(job: ReportJob, kernel_name: str | None = None) -> ReportFiles:
     """Execute, export and write the report files of ``job``.
 
-    Everything is first written to a staging folder beside the report; only when all
-    three files are complete are they renamed into place, so a failed or killed run
-    leaves the previous report as it was.
+    Every file is first written to a staging folder beside the report; only when all of
+    them are complete are they renamed into place, one by one, the HTML last. Each file
+    on disk is thus always whole, the previous version or the new one; a run killed
+    during the renames leaves some files new and the others old, and the next run
+    replaces them all.
     """
-
     files = job.files
     job.out_dir.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=".en-cours-", dir=job.out_dir))
+    _remove_dead_staging(job.out_dir)
+    staging = Path(tempfile.mkdtemp(prefix=f"{STAGING_PREFIX}{os.getpid()}-", dir=job.out_dir))
     try:
         staged = ReportJob(job.departement, job.data_dir, staging, job.title).files
         execute_notebook(
@@ -217,6 +219,27 @@ def write_analyst_exports(job: ReportJob, files: ReportFiles) -> None:
     )
 
 
+STAGING_PREFIX = ".en-cours-"
+
+
+def _remove_dead_staging(folder: Path) -> None:
+    """Remove staging folders left by runs that were killed (their process is gone)."""
+    for path in folder.glob(f"{STAGING_PREFIX}*"):
+        pid = path.name[len(STAGING_PREFIX) :].split("-", 1)[0]
+        if pid.isdigit() and not _alive(int(pid)):
+            shutil.rmtree(path, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 def report_title(prepared: pipeline.Prepared) -> str:
     title = f"Conseillers numériques — {prepared.nom} ({prepared.departement})"
     if prepared.context.get("mois"):
@@ -240,7 +263,7 @@ def build_report(
     departement = pipeline.check_departement(reference, departement)
     selections = pipeline.match_selections(selection_paths, reference, tolerant=tolerant)
     prepared = pipeline.prepare(departement, selections, reference, extras=extras)
-    data_dir = pipeline.save(prepared)
+    data_dir = pipeline.save(prepared, pipeline.data_dir_for(prepared.departement, reports_dir))
     job = ReportJob(
         prepared.departement,
         data_dir,
