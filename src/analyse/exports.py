@@ -42,6 +42,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from analyse import config
 from analyse.atomic import atomic_path
+from analyse.matching import REVIEW_COLUMNS as MATCHING_REVIEW_COLUMNS
 from analyse.wording import fmt_number
 
 if TYPE_CHECKING:
@@ -221,17 +222,8 @@ HEADERS = {
     "candidats": "Meilleurs candidats",
 }
 
-# Columns of analyse.matching.review_table: the header of an empty review sheet.
-REVIEW_COLUMNS = [
-    "fichier",
-    "ligne",
-    "departement",
-    "structure",
-    "type_structure",
-    "postes",
-    "motif",
-    "candidats",
-]
+# The header of an empty review sheet: the columns of analyse.matching.review_table.
+REVIEW_COLUMNS = MATCHING_REVIEW_COLUMNS
 
 EMPTY_MESSAGES = {
     SHEET_INDICATORS: "Aucune intercommunalité dans ce département.",

@@ -287,16 +287,19 @@ def _unlocatable(reason: str, insee: str | None) -> dict:
     }
 
 
+# Columns of the review table: file, line, name, posts, reason, best candidates.
+REVIEW_COLUMNS = [
+    "fichier",
+    "ligne",
+    "departement",
+    "structure",
+    "type_structure",
+    "postes",
+    "motif",
+    "candidats",
+]
+
+
 def review_table(matched: pd.DataFrame) -> pd.DataFrame:
     """Rows a person must look at: file, line, name, posts, reason, best candidates."""
-    columns = [
-        "fichier",
-        "ligne",
-        "departement",
-        "structure",
-        "type_structure",
-        "postes",
-        "motif",
-        "candidats",
-    ]
-    return matched.loc[matched["statut"] == REVIEW, columns].reset_index(drop=True)
+    return matched.loc[matched["statut"] == REVIEW, REVIEW_COLUMNS].reset_index(drop=True)
