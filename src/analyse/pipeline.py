@@ -36,7 +36,7 @@ from analyse.indicators import (
 )
 from analyse.matching import LOCATED, Matcher, read_aliases, review_table
 from analyse.names import normalise_name
-from analyse.places import locate_places, read_places, town_hall_places
+from analyse.places import locate_places, read_places, town_hall_places, town_hall_points
 from analyse.reference import Reference, load_reference
 from analyse.selections import (
     ANOMALY_COLUMNS,
@@ -526,21 +526,10 @@ def _hosts(located: pd.DataFrame, communes: gpd.GeoDataFrame) -> gpd.GeoDataFram
     """Town-hall points of the communes where located structures sit, with their posts."""
     posts = located.dropna(subset=["insee_commune"]).groupby("insee_commune")["postes"].sum()
     current = communes.loc[(communes["type"] == "COM") & communes["insee"].isin(posts.index)]
-    rows = pd.DataFrame(current[["insee", "nom", "mairie_lon", "mairie_lat"]]).assign(
-        postes=lambda f: f["insee"].map(posts)
-    )
-    known = rows["mairie_lon"].notna()
-    # A commune without a known town hall gets a point sure to lie inside it.
-    fallback = current.geometry.representative_point()
-    geometry = [
-        shapely.Point(x, y) if ok else point
-        for x, y, ok, point in zip(
-            rows["mairie_lon"], rows["mairie_lat"], known, fallback, strict=True
-        )
-    ]
+    rows = pd.DataFrame(current[["insee", "nom"]]).assign(postes=current["insee"].map(posts))
     return gpd.GeoDataFrame(
-        rows.drop(columns=["mairie_lon", "mairie_lat"]).reset_index(drop=True),
-        geometry=geometry,
+        rows.reset_index(drop=True),
+        geometry=town_hall_points(current).to_numpy(),
         crs=config.GEOGRAPHIC_CRS,
     )
 
