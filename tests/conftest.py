@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from analyse import pipeline
@@ -43,6 +45,20 @@ def matcher(reference):
 @pytest.fixture(scope="session")
 def prepared_05(reference):
     return pipeline.prepare_one("05", reference=reference)
+
+
+# Real data sets beside the project (../shared/data), read by path, never copied.
+SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+PLACES_FILE = SHARED_DATA / "lieux-mediation-numerique-cnfs-2022-07.json"
+
+
+def lonlat(x: float, y: float) -> tuple[float, float]:
+    """Lambert-93 metres → (longitude, latitude)."""
+    import geopandas as gpd
+    import shapely
+
+    point = gpd.GeoSeries([shapely.Point(x, y)], crs=2154).to_crs(4326).iloc[0]
+    return point.x, point.y
 
 
 def square(x: float, y: float, side: float = 10_000):

@@ -7,25 +7,17 @@ import numpy as np
 import pandas as pd
 import pytest
 import shapely
-from conftest import EPCI_05, square
+from conftest import EPCI_05, PLACES_FILE, lonlat, square
 
 from analyse import config
 from analyse.distance import SEARCH_RADIUS_M, nearest_place, population_beyond
 from analyse.places import read_places
 
-SHARED = config.PROJECT_ROOT.parent / "shared" / "data"
-PLACES_FILE = SHARED / "lieux-mediation-numerique-cnfs-2022-07.json"
-
-
-def _lonlat(x: float, y: float) -> tuple[float, float]:
-    point = gpd.GeoSeries([shapely.Point(x, y)], crs=2154).to_crs(4326).iloc[0]
-    return point.x, point.y
-
 
 @pytest.fixture
 def communes() -> gpd.GeoDataFrame:
     """Three 10 km squares; Aval and Amont have a town hall at their centre, Milieu none."""
-    aval, amont = _lonlat(905_000, 6_405_000), _lonlat(915_000, 6_405_000)
+    aval, amont = lonlat(905_000, 6_405_000), lonlat(915_000, 6_405_000)
     return gpd.GeoDataFrame(
         {
             "insee": ["05001", "05002", "05003"],
@@ -49,7 +41,7 @@ def _places(points: dict[str, tuple[float, float]]) -> gpd.GeoDataFrame:
     """Places named by id, at Lambert-93 coordinates."""
     return gpd.GeoDataFrame(
         {"id": list(points), "nom": [f"Lieu {k}" for k in points]},
-        geometry=[shapely.Point(*_lonlat(x, y)) for x, y in points.values()],
+        geometry=[shapely.Point(*lonlat(x, y)) for x, y in points.values()],
         crs=4326,
     )
 

@@ -8,9 +8,8 @@ import geopandas as gpd
 import pandas as pd
 import pytest
 import shapely
-from conftest import EPCI_05, square
+from conftest import EPCI_05, PLACES_FILE, lonlat, square
 
-from analyse import config
 from analyse.places import (
     BY_NAME_IN_DEPARTEMENT,
     BY_POSTAL_AND_NAME,
@@ -25,20 +24,11 @@ from analyse.places import (
     town_hall_places,
 )
 
-SHARED = config.PROJECT_ROOT.parent / "shared" / "data"
-PLACES_FILE = SHARED / "lieux-mediation-numerique-cnfs-2022-07.json"
-
-
-def _lonlat(x: float, y: float) -> tuple[float, float]:
-    """Lambert-93 metres → (longitude, latitude)."""
-    point = gpd.GeoSeries([shapely.Point(x, y)], crs=2154).to_crs(4326).iloc[0]
-    return point.x, point.y
-
 
 @pytest.fixture
 def communes() -> gpd.GeoDataFrame:
     """Four 10 km squares in a row (three in 05, one in 04) and two attached entities."""
-    aval_hall = _lonlat(902_000, 6_402_000)
+    aval_hall = lonlat(902_000, 6_402_000)
     return gpd.GeoDataFrame(
         {
             "insee": ["05001", "05002", "05003", "04001", "05102", "05903"],
@@ -80,7 +70,7 @@ def postal_codes() -> pd.DataFrame:
 
 def _places(rows: list[tuple]) -> gpd.GeoDataFrame:
     """Places from (id, x, y, declared commune, postal code), x/y in Lambert-93."""
-    points = [shapely.Point(*_lonlat(x, y)) for _, x, y, _, _ in rows]
+    points = [shapely.Point(*lonlat(x, y)) for _, x, y, _, _ in rows]
     return gpd.GeoDataFrame(
         {
             "id": [r[0] for r in rows],
@@ -292,7 +282,7 @@ def test_town_hall_fallback(communes):
     for point, insee in zip(out.geometry[:4], out["insee"][:4], strict=True):
         assert shapes[insee].contains(point)
     assert epci.geometry.iloc[2].contains(out.geometry.iloc[4])
-    hall = shapely.Point(*_lonlat(902_000, 6_402_000))
+    hall = shapely.Point(*lonlat(902_000, 6_402_000))
     assert out.geometry.iloc[2].distance(hall) < 1e-9
 
 
