@@ -26,7 +26,9 @@ from IPython.display import HTML, Markdown, display
 from analyse import maps, pipeline, tables
 from analyse.wording import esc
 
-warnings.filterwarnings("ignore")
+# Only the known noise of the libraries is silenced; any other warning shows.
+warnings.filterwarnings("ignore", category=FutureWarning)
+warnings.filterwarnings("ignore", category=DeprecationWarning)
 maps.use_report_style()
 d = pipeline.load(departement, dossier_donnees)
 n = d.counts
@@ -65,7 +67,9 @@ display(Markdown(tables.map_caption(d)))
 # ## Les intercommunalités, de la moins à la mieux couverte
 
 # %%
-display(HTML(tables.indicators_table(d.indicators)))
+# The frames behind the tables stay in the namespace, for an analyst in JupyterLab.
+tableau_epci = d.indicators
+display(HTML(tables.indicators_table(tableau_epci)))
 
 # %% [markdown]
 # Les postes du Conseil départemental servent tout le département : ils ne sont pas
@@ -117,6 +121,7 @@ display(HTML(tables.fragility_note(d)))
 # fragilité numérique et l'éloignement des habitants.
 
 # %%
+tableau_lacunes = d.gaps
 display(HTML(tables.targets_html(d)))
 display(HTML(tables.gaps_html(d)))
 
@@ -139,7 +144,8 @@ display(HTML(tables.selections_table(d.counted)))
 # carte, même quand l'ANCT compte ses postes pour un autre département.
 
 # %%
-display(HTML(tables.reconciliation_table(n)))
+tableau_controle = d.counts
+display(HTML(tables.reconciliation_table(tableau_controle)))
 display(HTML(tables.crossing_tables(d)))
 display(HTML(tables.unlocatable_table(d.selections)))
 

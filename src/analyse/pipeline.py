@@ -41,6 +41,7 @@ from analyse.reference import Reference, load_reference
 from analyse.selections import (
     ANOMALY_COLUMNS,
     SelectionError,
+    clean_departement,
     list_selection_files,
     read_selections,
 )
@@ -593,8 +594,21 @@ def data_dir_for(departement: str, reports_dir: Path | None) -> Path:
     return config.PROCESSED_DIR / "sorties" / key / departement
 
 
-def load(departement: str, folder: Path | None = None) -> Prepared:
-    """Read a bundle written by ``save``."""
+def notebook_departement(value: object) -> str:
+    """The notebook's ``departement`` parameter as an INSEE code.
+
+    Papermill's command line turns ``-p departement 05`` into the integer 5 and keeps
+    ``2a`` in lower case: both are what an analyst types, so both are accepted.
+    """
+    code = clean_departement(str(value))
+    if code is None:
+        raise UserError(f"Paramètre « departement » invalide : {value!r} (attendu : 05, 2A, 974…)")
+    return code
+
+
+def load(departement: object, folder: Path | None = None) -> Prepared:
+    """Read a bundle written by ``save``, checking it is the requested département's."""
+    departement = notebook_departement(departement)
     folder = Path(folder or config.prepared_dir(departement))
     meta_path = folder / "contexte.json"
     if not meta_path.exists():
@@ -604,6 +618,12 @@ def load(departement: str, folder: Path | None = None) -> Prepared:
         )
     meta = json.loads(meta_path.read_text(encoding="utf-8"))
     context = meta["context"]
+    if context["departement"] != departement:
+        raise UserError(
+            f"Les données de {folder} sont celles du département {context['departement']}, "
+            f"pas du {departement} demandé : lancez « analyse rapport --departement "
+            f"{departement} » ou corrigez le paramètre « dossier_donnees »."
+        )
     geo = {"indicators", "communes", "hosts", "places"}
     tables = {
         attribute: (gpd.read_parquet if attribute in geo else pd.read_parquet)(folder / name)
