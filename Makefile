@@ -28,9 +28,11 @@ reference: installer ## (re)construit le référentiel territorial en cache
 test: installer ## lance les tests
 	$(BIN)/python -m pytest
 
-lint: installer ## vérifie le style (ruff) et que les notebooks sont sans sorties
+lint: installer ## vérifie le style (ruff), les notebooks sans sorties et appariés à leur .py
 	$(BIN)/ruff check src tests notebooks bench
 	$(BIN)/ruff format --check src tests notebooks bench
+	$(BIN)/nbstripout --verify notebooks/*.ipynb
+	$(BIN)/python -m pytest -q -p no:cacheprovider tests/test_project.py -k "paired"
 
 format: installer ## met en forme le code (ruff)
 	$(BIN)/ruff check --fix src tests notebooks bench

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
-from analyse import pipeline
+from analyse import config, pipeline
 from analyse.matching import Matcher
 from analyse.reference import load_reference
 from analyse.selections import read_selections
@@ -23,6 +24,43 @@ EPCI_05 = {
     "sisteronais": "200068765",
     "gap": "200067825",
 }
+
+
+# Tests write only into their own temporary folders. Two exceptions, both documented in
+# the README: the reference cache (built once, as « analyse reference » would) and the
+# browser tests' screenshots and PDF, kept for a person to look at after the run.
+_ALLOWED_WRITES = ("data/processed/reference", "reports/artefacts")
+_WATCHED = ("data", "reports", "notebooks", "src", "tests", "docs", "bench")
+
+
+def _project_files() -> set[str]:
+    root = config.PROJECT_ROOT
+    files = set()
+    for top in _WATCHED:
+        for path in (root / top).rglob("*"):
+            relative = path.relative_to(root).as_posix()
+            if "__pycache__" in relative or relative.startswith(_ALLOWED_WRITES):
+                continue
+            files.add(relative)
+    return files
+
+
+def pytest_sessionstart(session):
+    session.config._files_before = _project_files()
+
+
+def pytest_sessionfinish(session, exitstatus):
+    before = getattr(session.config, "_files_before", None)
+    if before is None:
+        return
+    written = sorted(_project_files() - before)
+    if written:
+        session.config.pluginmanager.get_plugin("terminalreporter").write_line(
+            "Les tests ont écrit dans le projet (à faire dans un dossier temporaire) :\n  "
+            + "\n  ".join(written[:20]),
+            red=True,
+        )
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 @pytest.fixture(scope="session")
@@ -120,3 +158,20 @@ def make_tiny_reference():
         {"code": ["04", "05"], "nom": ["Alpes", "Hautes"], "type_nom": ["4", "4"]}
     )
     return Reference(communes, epci, departements, "référentiel de test")
+
+
+def selection_row(structure, kind="epci", dep="05", posts=1, commune="", code=""):
+    """One cleaned selection row, as the readers return it."""
+    return {
+        "fichier": "test.csv",
+        "ligne": 2,
+        "date_comite": pd.Timestamp("2021-04-01"),
+        "mois_comite": "2021-04",
+        "departement": dep,
+        "structure": structure,
+        "type_structure": kind,
+        "postes": posts,
+        "commune": commune,
+        "code": code,
+        "source": "",
+    }

@@ -53,3 +53,13 @@ def test_gaps_table_orders_by_priority():
     assert table["siren_epci"].tolist() == ["3", "1", "2"]
     assert table["postes_manquants_cible_departementale"].tolist() == [1, 2, 0]
     assert table["postes_manquants_cible_choisie"].tolist() == [4, 9, 0]
+
+
+def test_the_printed_formula_is_written_from_the_weights_in_use():
+    from analyse.gaps import WEIGHTS, score_formula
+
+    assert "0,5 × déficit de densité + 0,25 × fragilité numérique + 0,25 × éloignement" in (
+        score_formula()
+    )
+    other = {**WEIGHTS, "deficit": 0.6, "fragilite": 0.2, "eloignement": 0.2}
+    assert "0,6 × déficit de densité + 0,2 × fragilité" in score_formula(other)

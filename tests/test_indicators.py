@@ -5,9 +5,10 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 from conftest import EPCI_05
-from test_matching import _row
+from conftest import selection_row as _row
 
 from analyse import config
+from analyse.errors import ReconciliationError
 from analyse.indicators import CSV_COLUMNS, epci_indicators, reconciliation, to_csv_frame
 from analyse.matching import REVIEW, Matcher
 from analyse.selections import COLUMNS
@@ -71,7 +72,7 @@ def test_density_and_spread_variant(tiny_reference):
 def test_reconciliation_refuses_to_lose_posts(tiny_reference):
     matched = _matched(tiny_reference, [_row("Aval", kind="commune", posts=3)])
     matched.loc[0, "statut"] = "perdu"
-    with pytest.raises(AssertionError, match="Rapprochement faux"):
+    with pytest.raises(ReconciliationError, match="Rapprochement faux"):
         reconciliation(matched, "05", ["111111111"])
 
 

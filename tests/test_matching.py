@@ -4,24 +4,9 @@ from __future__ import annotations
 
 import pandas as pd
 from conftest import EPCI_05
+from conftest import selection_row as _row
 
 from analyse.matching import DEPARTEMENT_LEVEL, LOCATED, REVIEW, Matcher, read_aliases
-
-
-def _row(structure, kind="epci", dep="05", posts=1, commune="", code=""):
-    return {
-        "fichier": "test.csv",
-        "ligne": 2,
-        "date_comite": pd.Timestamp("2021-04-01"),
-        "mois_comite": "2021-04",
-        "departement": dep,
-        "structure": structure,
-        "type_structure": kind,
-        "postes": posts,
-        "commune": commune,
-        "code": code,
-        "source": "",
-    }
 
 
 def test_every_seed_row_is_resolved_with_its_spelling(matcher, seed):

@@ -26,15 +26,20 @@ def atomic_path(target: Path) -> Iterator[Path]:
     )
     os.close(fd)
     # mkstemp creates 0600 files; outputs are meant to be shared like any other file.
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(tmp, 0o666 & ~umask)
+    os.chmod(tmp, _usual_mode(0o666))
     tmp_path = Path(tmp)
     try:
         yield tmp_path
         os.replace(tmp_path, target)
     finally:
         tmp_path.unlink(missing_ok=True)
+
+
+def _usual_mode(mode: int) -> int:
+    """``mode`` less the process umask: what open() or mkdir() would have given."""
+    umask = os.umask(0)
+    os.umask(umask)
+    return mode & ~umask
 
 
 def write_text(target: Path, text: str) -> None:
@@ -46,9 +51,12 @@ def write_text(target: Path, text: str) -> None:
 def replace_dir(target: Path, build: Path) -> None:
     """Swap a fully built folder ``build`` in place of ``target``.
 
-    Used for the reference cache, whose files must change together.
+    Used for the reference cache and the prepared data, whose files must change
+    together. ``build`` usually comes from mkdtemp (mode 0700): it gets the mode of an
+    ordinary folder, so that the team can read the caches.
     """
     target = Path(target)
+    os.chmod(build, _usual_mode(0o777))
     old = target.with_name(f".{target.name}.old")
     shutil.rmtree(old, ignore_errors=True)
     if target.exists():

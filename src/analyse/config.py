@@ -24,6 +24,8 @@ NATIONAL_LIST = RAW_DIR / "national" / "structures-validees-coselec.csv"
 PROCESSED_DIR = DATA_DIR / "processed"
 REFERENCE_DIR = PROCESSED_DIR / "reference"
 REPORTS_DIR = PROJECT_ROOT / "reports"
+# Inside an output folder given with --sortie: the data prepared for its notebooks.
+PREPARED_SUBDIR = ".donnees"
 NOTEBOOKS_DIR = PROJECT_ROOT / "notebooks"
 REPORT_NOTEBOOK = NOTEBOOKS_DIR / "rapport_departement.ipynb"
 

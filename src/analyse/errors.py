@@ -11,3 +11,7 @@ class UserError(ValueError):
 
 class FailedError(RuntimeError):
     """A step failed while running (a notebook, a worker)."""
+
+
+class ReconciliationError(FailedError):
+    """The posts read and the posts accounted for differ: a bug, never shown as a total."""

@@ -16,13 +16,25 @@ from analyse import config
 WEIGHTS = {"deficit": 0.5, "fragilite": 0.25, "eloignement": 0.25}
 FAR_KM = 20
 
-SCORE_FORMULA = (
-    "score = 100 × (0,5 × déficit de densité + 0,25 × fragilité numérique + "
-    "0,25 × éloignement), où déficit de densité = max(0, cible nationale − densité) ÷ "
-    "cible nationale, fragilité numérique = (IFN − 1) ÷ 9 (IFN de 1 à 10) et "
-    f"éloignement = part de la population à plus de {FAR_KM} km d'un lieu de médiation. "
-    "Un terme absent (indice non fourni) voit son poids réparti entre les autres."
-)
+
+def _weight(name: str, weights: dict[str, float]) -> str:
+    return f"{weights[name]:g}".replace(".", ",")
+
+
+def score_formula(weights: dict[str, float] = WEIGHTS) -> str:
+    """The priority score's formula in French, written from the weights it uses."""
+    return (
+        f"score = 100 × ({_weight('deficit', weights)} × déficit de densité + "
+        f"{_weight('fragilite', weights)} × fragilité numérique + "
+        f"{_weight('eloignement', weights)} × éloignement), où déficit de densité = "
+        "max(0, cible nationale − densité) ÷ cible nationale, fragilité numérique = "
+        "(IFN − 1) ÷ 9 (IFN de 1 à 10) et "
+        f"éloignement = part de la population à plus de {FAR_KM} km d'un lieu de médiation. "
+        "Un terme absent (indice non fourni) voit son poids réparti entre les autres."
+    )
+
+
+SCORE_FORMULA = score_formula()
 
 
 def density(posts: float, population: float) -> float:

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from analyse import config
+from analyse.errors import ReconciliationError
 from analyse.matching import DEPARTEMENT_LEVEL, LOCATED, REGION_LEVEL, REVIEW, UNLOCATABLE
 
 # Columns of reports/<dep>/indicateurs_epci.csv, in order.
@@ -131,7 +132,7 @@ def reconciliation(
         counts["lus"] += counts["rejetes"]
     accounted = sum(counts[k] for k in ACCOUNTED)
     if accounted != counts["lus"]:
-        raise AssertionError(
+        raise ReconciliationError(
             f"Rapprochement faux pour le département {departement} : {counts['lus']} postes "
             f"lus mais {accounted} répartis ({counts})."
         )

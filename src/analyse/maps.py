@@ -81,8 +81,8 @@ def density_classes(values: pd.Series) -> tuple[np.ndarray, list[str]]:
     values = values.astype(float).to_numpy()
     classes = np.full(len(values), -1)
     positive = values > 0
-    # Upper bounds are inclusive (0,5 is in "de 0,25 à 0,5"). Explicit bins need no
-    # classification library: mapclassify would cost its scipy import on every report.
+    # Upper bounds are inclusive (0,5 is in "de 0,25 à 0,5"). The bins are fixed, not
+    # computed from the data, so that every département's map reads the same way.
     classes[positive] = np.searchsorted(bins, values[positive], side="left")
     return classes, range_labels(config.DENSITY_BINS)
 

@@ -75,7 +75,7 @@ def read_aliases(path: Path | None = None) -> pd.DataFrame:
 class Matcher:
     """Resolves selection rows against a reference (see module docstring)."""
 
-    def __init__(self, reference: Reference, aliases: pd.DataFrame | None = None):
+    def __init__(self, reference: Reference, aliases: pd.DataFrame):
         communes = reference.communes
         is_current = communes["type"] == "COM"
         self._current = communes.loc[is_current].set_index("insee")
@@ -96,10 +96,7 @@ class Matcher:
             self._postal_of[insee].add(postal)
             self._communes_of_postal[postal].add(insee)
         self._epci = reference.epci.set_index("siren")
-        self._aliases = {
-            (row.departement, row.cle): row.code
-            for row in (aliases if aliases is not None else read_aliases()).itertuples()
-        }
+        self._aliases = {(row.departement, row.cle): row.code for row in aliases.itertuples()}
         # Name candidates are built per département on first use: most rows of the
         # national list are resolved by their codes and never need them.
         self._communes_named = communes.loc[communes["type"].isin(["COM", "COMD", "COMA"])]

@@ -65,7 +65,7 @@ def run_month(
 
     def make_job(code: str) -> ReportJob:
         prepared = pipeline.prepare(code, selections, reference, month=month, extras=extras)
-        data_dir = pipeline.save(prepared, config.PROCESSED_DIR / "mensuel" / month / code)
+        data_dir = pipeline.save(prepared, pipeline.data_dir_for(code, reports_dir, month))
         return ReportJob(code, data_dir, out_root / code, report_title(prepared))
 
     jobs, failed = batch.prepare_jobs(departements, make_job)

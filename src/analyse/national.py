@@ -12,6 +12,7 @@ import pandas as pd
 
 from analyse import config
 from analyse.atomic import write_text
+from analyse.errors import ReconciliationError
 from analyse.indicators import ACCOUNTED, reconciliation
 from analyse.maps import CLASS_COLOURS, NO_POST_COLOUR, density_classes, month_label
 from analyse.matching import REVIEW, UNLOCATABLE
@@ -63,7 +64,7 @@ def control_table(
     if anomalies is not None:
         rejected = int(anomalies.loc[anomalies["departement"] != "", "postes"].sum())
     if total["lus"] != matched["postes"].sum() + rejected:
-        raise AssertionError(
+        raise ReconciliationError(
             f"Rapprochement national faux : {matched['postes'].sum()} postes lus, "
             f"{total['lus']} répartis entre départements."
         )

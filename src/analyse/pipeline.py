@@ -581,17 +581,20 @@ def save(prepared: Prepared, folder: Path | None = None) -> Path:
     return folder
 
 
-def data_dir_for(departement: str, reports_dir: Path | None) -> Path:
+def data_dir_for(departement: str, reports_dir: Path | None, month: str | None = None) -> Path:
     """Where a run writing reports to ``reports_dir`` prepares the data of a département.
 
     The default run uses ``data/processed/departements/<dep>`` (the notebook's default
-    in JupyterLab); a run with ``--sortie`` gets folders of its own, so that two runs at
-    the same time never feed each other's notebooks.
+    in JupyterLab) or ``data/processed/mensuel/<month>/<dep>``; a run with ``--sortie``
+    keeps its prepared data inside its own output folder (``.donnees/``), so that two
+    runs at the same time never feed each other's notebooks and nothing is left behind
+    in the project when that folder is removed.
     """
-    if reports_dir is None or Path(reports_dir).resolve() == config.REPORTS_DIR.resolve():
-        return config.prepared_dir(departement)
-    key = hashlib.sha256(str(Path(reports_dir).resolve()).encode()).hexdigest()[:12]
-    return config.PROCESSED_DIR / "sorties" / key / departement
+    default = reports_dir is None or Path(reports_dir).resolve() == config.REPORTS_DIR.resolve()
+    base = config.PROCESSED_DIR if default else Path(reports_dir) / config.PREPARED_SUBDIR
+    if month:
+        return base / "mensuel" / month / departement
+    return base / "departements" / departement
 
 
 def notebook_departement(value: object) -> str:
