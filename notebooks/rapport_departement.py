@@ -66,6 +66,7 @@ display(Markdown(tables.map_caption(d)))
 
 # %%
 display(HTML(tables.indicators_table(d.indicators)))
+display(HTML(tables.population_note(d)))
 
 # %% [markdown]
 # Les postes du Conseil départemental servent tout le département : ils ne sont pas

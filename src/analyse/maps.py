@@ -17,26 +17,12 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
 from analyse import config
-from analyse.wording import esc, fmt_number, short_epci_name
+from analyse.wording import MONTHS, esc, fmt_number, month_label, short_epci_name  # noqa: F401
 
 NO_POST_COLOUR = "#d9d9d9"
 MAP_TOLERANCE_M = 50
 # ColorBrewer YlGnBu: sequential, readable by colour-blind people and in grey print.
 CLASS_COLOURS = [to_hex(plt.get_cmap("YlGnBu")(x)) for x in np.linspace(0.2, 0.95, 5)]
-MONTHS = [
-    "janvier",
-    "février",
-    "mars",
-    "avril",
-    "mai",
-    "juin",
-    "juillet",
-    "août",
-    "septembre",
-    "octobre",
-    "novembre",
-    "décembre",
-]
 # Type of structure → (label, colour) in the timeline; Okabe-Ito colours.
 TYPE_STYLES = {
     "epci": ("Intercommunalités", "#0072B2"),
@@ -206,12 +192,6 @@ def wrap_label(name: str, width: int = 14) -> str:
         current += word
     lines.append(current.rstrip())
     return "\n".join(lines)
-
-
-def month_label(month: str) -> str:
-    """'2021-03' → 'mars 2021'."""
-    year, number = month.split("-")
-    return f"{MONTHS[int(number) - 1]} {year}"
 
 
 def timeline_chart(selections: pd.DataFrame, title: str) -> Figure:

@@ -16,7 +16,7 @@ from analyse.indicators import ACCOUNTED, reconciliation
 from analyse.maps import CLASS_COLOURS, NO_POST_COLOUR, density_classes, month_label
 from analyse.matching import REVIEW, UNLOCATABLE
 from analyse.pipeline import MatchedSelections
-from analyse.reference import Reference
+from analyse.reference import Reference, sum_or_missing
 from analyse.wording import esc, fmt_number
 
 CONTROL_COLUMNS = ["lus", *ACCOUNTED]
@@ -133,7 +133,9 @@ def departement_table(
     current = selections.until(month).table
     previous = selections.until(str(pd.Period(month, freq="M") - 1)).table
     communes = reference.communes.loc[reference.communes["type"] == "COM"]
-    population = communes.groupby("departement")["population"].sum()
+    # A département with a commune of unknown population has no population (never a
+    # partial sum): its density is left empty, and the index says so.
+    population = sum_or_missing(communes["population"], communes["departement"])
     table = reference.departements[["code", "nom"]].copy()
     # Collectivities outside the reference keep their posts in the table (and the
     # national total), without population or report.
@@ -217,6 +219,14 @@ document.querySelectorAll("table.triable th").forEach(function (th, col) {
 """
 
 
+def _population_cell(row) -> str:
+    """A département's population, « population inconnue » when a commune lacks one;
+    a collectivity outside the reference has none to show."""
+    if not pd.isna(row.population):
+        return fmt_number(row.population)
+    return "population inconnue" if row.code not in config.OVERSEAS_COLLECTIVITIES else "–"
+
+
 def _sort_key(value: float) -> str:
     """Sort key of a number; a missing one sorts first."""
     return "-1" if pd.isna(value) else f"{float(value):.6f}"
@@ -238,7 +248,7 @@ def index_html(
             f'<td data-tri="{name}">{cell}</td>'
             f'<td class="n" data-tri="{row.postes}">{fmt_number(row.postes)}</td>'
             f'<td class="n" data-tri="{_sort_key(row.population)}">'
-            f"{fmt_number(None if pd.isna(row.population) else row.population)}</td>"
+            f"{_population_cell(row)}</td>"
             f'<td class="n" data-tri="{_sort_key(row.conseillers_pour_10000_hab)}">'
             f"{fmt_number(row.conseillers_pour_10000_hab, 2)}</td>"
             f'<td class="n" data-tri="{row.variation}">{sign}{fmt_number(row.variation)}</td>'

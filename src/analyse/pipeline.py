@@ -142,24 +142,60 @@ def _sha256(path: Path) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
-def national_target(selections: MatchedSelections, reference: Reference) -> tuple[float, str]:
-    """Density of the programme: posts of the national list ÷ national population.
+def national_target(
+    selections: MatchedSelections, reference: Reference, month: str | None = None
+) -> tuple[float, str, str | None]:
+    """Density of the programme at the end of ``month`` (the whole selections without
+    it): posts granted nationally up to then ÷ national population.
 
-    When the selections do not cover the country (the embedded Hautes-Alpes rounds),
-    the national list of 2023-04-05 (3 925 posts) stands in, and the label says so.
+    Returns the density, the French description of its computation and the month
+    (YYYY-MM) it describes. When the selections do not cover the country (the embedded
+    Hautes-Alpes rounds), the national list of 2023-04-05 (3 925 posts) stands in, and
+    the label says so, and which date that figure describes. Communes of unknown
+    population are left out, and so are the posts located in their EPCI.
     """
-    population = reference.communes.loc[reference.communes["type"] == "COM", "population"].sum()
-    covered = selections.table["departement"].nunique()
-    if covered >= config.NATIONAL_COVERAGE_MIN:
-        posts = int(selections.table["postes"].sum())
-        label = f"{fmt_number(posts)} postes des fichiers fournis ÷ population de la France"
+    from analyse.wording import fmt_date, month_label
+
+    communes = reference.communes.loc[reference.communes["type"] == "COM"]
+    population = communes["population"].dropna().sum()
+    full = selections.table
+    current = selections.until(month).table
+    end = month or (str(full["mois_comite"].max()) if len(full) else None)
+    if full["departement"].nunique() >= config.NATIONAL_COVERAGE_MIN:
+        unknown = reference.epci.loc[reference.epci["population"].isna(), "siren"]
+        left_out = int(
+            current.loc[
+                current["statut"].eq(LOCATED) & current["siren_epci"].isin(set(unknown)),
+                "postes",
+            ].sum()
+        )
+        posts = int(current["postes"].sum()) - left_out
+        label = (
+            f"{fmt_number(posts)} postes attribués par les comités jusqu'à fin "
+            f"{month_label(end)} (fichiers fournis) ÷ population de la France"
+        )
+        if left_out:
+            label += (
+                f" ; {fmt_number(left_out)} poste(s) d'intercommunalités de population "
+                "inconnue laissés de côté"
+            )
+        described = end
     else:
         posts = config.NATIONAL_LIST_POSTS
+        edition = fmt_date(config.NATIONAL_LIST_DATE)
         label = (
-            f"{posts} postes de la liste nationale du 05/04/2023 ÷ population de la "
-            "France (les fichiers fournis ne couvrent pas tout le pays)"
+            f"{fmt_number(posts)} postes de la liste nationale du {edition} ÷ population "
+            "de la France (les fichiers fournis ne couvrent pas tout le pays)"
         )
-    return posts / population * config.DENSITY_BASE, label
+        described = config.NATIONAL_LIST_DATE[:7]
+        if end is not None and end < described:
+            label += (
+                f" ; cette cible décrit la situation du {edition}, alors que les sélections "
+                f"montrées s'arrêtent fin {month_label(end)}"
+            )
+    if not population:
+        return float("nan"), label, described
+    return posts / population * config.DENSITY_BASE, label, described
 
 
 @dataclass
@@ -380,7 +416,7 @@ def prepare(
     extras = extras or Extras()
     coverage = _coverage(departement, current, reference, indicators, communes, extras)
     indicators, communes, places, unmatched, beyond = coverage
-    target_nat, target_label = national_target(selections, reference)
+    target_nat, target_label, target_month = national_target(selections, reference, month)
     target_dep = density(counts["lus"], communes["population"].sum())
     gaps = gaps_table(
         pd.DataFrame(indicators.drop(columns="geometry")),
@@ -407,6 +443,7 @@ def prepare(
         "fichiers_complementaires": extras.sources,
         "cible_nationale": target_nat,
         "cible_nationale_calcul": target_label,
+        "cible_nationale_mois": target_month,
         "cible_departementale": target_dep,
         "cible_choisie": extras.custom_target,
         "population_au_dela": beyond,

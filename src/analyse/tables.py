@@ -42,7 +42,7 @@ def indicators_table(indicators: pd.DataFrame) -> str:
             "Intercommunalité": rows["nom_epci"],
             "SIREN": rows["siren_epci"],
             "Départements": rows["departements"].str.replace(",", ", "),
-            "Population": rows["population"].map(fmt_number),
+            "Population": rows["population"].map(_population_text),
             "Surface (km²)": rows["surface_km2"].map(lambda v: fmt_number(v)),
             "Postes": rows["postes"].map(fmt_number),
             f"Conseillers pour {_BASE} hab.": rows["conseillers_pour_10000_hab"].map(
@@ -52,27 +52,64 @@ def indicators_table(indicators: pd.DataFrame) -> str:
             "Financement de l'État": rows["financement_etat_eur"].map(fmt_euros),
         }
     )
+    # Totals of ratios over the EPCI whose population is known only.
+    known = indicators.loc[indicators["population"].notna()]
+    partial = " (population connue)" if len(known) < len(indicators) else ""
+    population = int(known["population"].sum())
+    posts = int(known["postes"].sum())
     total = {
-        "Intercommunalité": "Total des intercommunalités",
+        "Intercommunalité": "Total des intercommunalités" + partial,
         "SIREN": "",
         "Départements": "",
-        "Population": fmt_number(indicators["population"].sum()),
+        "Population": fmt_number(population),
         "Surface (km²)": fmt_number(indicators["surface_km2"].sum()),
         "Postes": fmt_number(indicators["postes"].sum()),
         f"Conseillers pour {_BASE} hab.": fmt_number(
-            indicators["postes"].sum()
-            / max(indicators["population"].sum(), 1)
-            * config.DENSITY_BASE,
-            2,
+            posts / population * config.DENSITY_BASE if population else None, 2
         ),
-        "Habitants par conseiller": fmt_number(
-            indicators["population"].sum() / indicators["postes"].sum()
-            if indicators["postes"].sum()
-            else None
-        ),
+        "Habitants par conseiller": fmt_number(population / posts if posts else None),
         "Financement de l'État": fmt_euros(indicators["financement_etat_eur"].sum()),
     }
     return _html(pd.concat([frame, pd.DataFrame([total])], ignore_index=True))
+
+
+def _population_text(value) -> str:
+    """A population, or « population inconnue » (never 0 for want of a figure)."""
+    return "population inconnue" if pd.isna(value) else fmt_number(value)
+
+
+def population_note(prepared) -> str:
+    """Communes of the département whose population the reference had to complete, or
+    could not find, and how: said next to the table that uses them."""
+    from analyse.reference import POPULATION_UNKNOWN
+
+    communes = prepared.communes
+    if "population_origine" not in communes:
+        return ""
+    noted = communes.loc[communes["population_origine"].fillna("") != ""]
+    if noted.empty:
+        return ""
+    items = []
+    for row in noted.itertuples():
+        if row.population_origine == POPULATION_UNKNOWN:
+            items.append(f"<li>{esc(row.nom)} ({esc(row.insee)}) : population inconnue</li>")
+        else:
+            items.append(
+                f"<li>{esc(row.nom)} ({esc(row.insee)}) : {fmt_number(row.population)} "
+                f"habitants, {esc(row.population_origine)}</li>"
+            )
+    unknown = (noted["population_origine"] == POPULATION_UNKNOWN).any()
+    tail = (
+        " Une intercommunalité dont une commune est de population inconnue n'a ni "
+        "densité, ni rang de priorité, et n'entre pas dans la cible nationale."
+        if unknown
+        else ""
+    )
+    return (
+        "<p><strong>Populations complétées</strong> : le référentiel territorial "
+        "ne donne pas la population de ces communes ; elle a été complétée comme "
+        f"indiqué, jamais remplacée par zéro.{tail}</p><ul>{''.join(items)}</ul>"
+    )
 
 
 def spread_variant_table(indicators: pd.DataFrame) -> str:
@@ -248,6 +285,7 @@ def summary_html(prepared) -> str:
         of_name,
         prepared.context.get("population_au_dela"),
         prepared.gaps,
+        prepared.context.get("cible_nationale_mois"),
     )
     items = "".join(f"<li>{s}</li>" for s in sentences)  # already escaped
     return f'<div class="resume"><p><strong>En bref</strong></p><ul>{items}</ul></div>'

@@ -14,9 +14,37 @@ from analyse import config
 THIN_SPACE = "\u202f"
 
 
+MONTHS = [
+    "janvier",
+    "février",
+    "mars",
+    "avril",
+    "mai",
+    "juin",
+    "juillet",
+    "août",
+    "septembre",
+    "octobre",
+    "novembre",
+    "décembre",
+]
+
+
+def month_label(month: str) -> str:
+    """'2021-03' → 'mars 2021'."""
+    year, number = month.split("-")
+    return f"{MONTHS[int(number) - 1]} {year}"
+
+
+def fmt_date(iso: str) -> str:
+    """'2023-04-05' → '5 avril 2023'."""
+    year, month, day = iso[:10].split("-")
+    return f"{int(day)}{'er' if int(day) == 1 else ''} {MONTHS[int(month) - 1]} {year}"
+
+
 def fmt_number(value: float | int | None, decimals: int = 0) -> str:
     """``1234.5`` → ``'1 234,5'`` (narrow no-break space, decimal comma)."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
+    if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
         return "–"
     text = f"{value:,.{decimals}f}"
     return text.replace(",", THIN_SPACE).replace(".", ",")
@@ -69,23 +97,43 @@ def summary_sentences(
     of_departement: str,
     beyond: dict | None = None,
     gaps: pd.DataFrame | None = None,
+    target_month: str | None = None,
 ) -> list[str]:
     """Three to five plain sentences for an elected official, computed from the figures.
 
     ``of_departement`` is the name with its charnière ('des Hautes-Alpes'); ``beyond``
-    the département's population beyond 10/20/30 km; ``gaps`` the priority table.
+    the département's population beyond 10/20/30 km; ``gaps`` the priority table;
+    ``target_month`` the month (YYYY-MM) the national target describes.
     """
     return [
         s
         for s in (
             _posts_sentence(counts, of_departement),
+            _unknown_population_sentence(indicators),
             _coverage_sentence(indicators),
             _lowest_density_sentence(indicators),
             _remoteness_sentence(beyond),
-            _priority_sentence(gaps),
+            _priority_sentence(gaps, target_month),
         )
         if s
     ][:5]
+
+
+def _unknown(indicators: pd.DataFrame) -> pd.Series:
+    """EPCI whose population is unknown (one of their communes has none)."""
+    return indicators["population"].isna()
+
+
+def _unknown_population_sentence(indicators: pd.DataFrame) -> str:
+    unknown = indicators.loc[_unknown(indicators)]
+    if unknown.empty:
+        return ""
+    names = ", ".join(esc(short_epci_name(n)) for n in unknown["nom_epci"])
+    return (
+        f"Population inconnue pour {plural(len(unknown), 'intercommunalité')} ({names}) : "
+        "aucune source ne la donne ; elle est laissée hors des densités, du classement de "
+        "priorité et de la cible nationale."
+    )
 
 
 def _posts_sentence(counts: dict, of_departement: str) -> str:
@@ -127,15 +175,22 @@ def _coverage_sentence(indicators: pd.DataFrame) -> str:
         )
     names = ", ".join(esc(short_epci_name(n)) for n in uncovered["nom_epci"])
     verb = "n’a" if len(uncovered) < 2 else "n’ont"
+    known = uncovered.loc[~_unknown(uncovered)]
+    if known.empty:
+        people = "dont la population est inconnue"
+    else:
+        people = f"pour {fmt_number(known['population'].sum())} habitants"
+        if len(known) < len(uncovered):
+            people += " (sans compter celles dont la population est inconnue)"
     return (
         f"{plural(len(uncovered), 'intercommunalité')} sur {fmt_number(len(indicators))} "
-        f"{verb} aucun conseiller numérique ({names}), pour "
-        f"{fmt_number(uncovered['population'].sum())} habitants."
+        f"{verb} aucun conseiller numérique ({names}), {people}."
     )
 
 
 def _lowest_density_sentence(indicators: pd.DataFrame) -> str:
     covered = indicators.loc[indicators["postes"] > 0]
+    covered = covered.loc[covered["conseillers_pour_10000_hab"].notna()]
     if not len(covered):
         return ""
     lowest = covered.sort_values("conseillers_pour_10000_hab").iloc[0]
@@ -172,17 +227,21 @@ def _remoteness_sentence(beyond: dict | None) -> str:
     )
 
 
-def _priority_sentence(gaps: pd.DataFrame | None) -> str:
-    if gaps is None or not len(gaps):
+def _priority_sentence(gaps: pd.DataFrame | None, target_month: str | None = None) -> str:
+    if gaps is None or not len(gaps) or gaps["rang_priorite"].isna().all():
         return ""
-    first = gaps.sort_values("rang_priorite").iloc[0]
-    missing = int(first["postes_manquants_cible_nationale"])
-    tail = (
-        f"il lui manque {plural(missing, 'poste')} pour atteindre la densité nationale du "
-        "programme."
-        if missing
-        else "elle atteint déjà la densité nationale du programme."
-    )
+    first = gaps.sort_values("rang_priorite", na_position="last").iloc[0]
+    missing = first["postes_manquants_cible_nationale"]
+    when = f" (fin {month_label(target_month)})" if target_month else ""
+    if pd.isna(missing):
+        tail = "la densité nationale du programme n'est pas connue."
+    elif missing:
+        tail = (
+            f"il lui manque {plural(int(missing), 'poste')} pour atteindre la densité "
+            f"nationale du programme{when}."
+        )
+    else:
+        tail = f"elle atteint déjà la densité nationale du programme{when}."
     return (
         f"Priorité n° 1 : {esc(epci_subject(first['nom_epci']))} (score "
         f"{fmt_number(first['score_priorite'], 1)} sur 100) ; {tail}"
