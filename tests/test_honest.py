@@ -228,3 +228,69 @@ def test_a_stand_in_target_says_which_date_it_describes(reference):
     _, label, month = pipeline.national_target(selections, reference)
     assert month == "2023-04"
     assert "5 avril 2023" in label and "s'arrêtent fin avril 2021" in label
+
+
+# ----------------------------------------------- 7. a month rebuilt from a later list
+
+
+@needs_national
+def test_national_edition_comes_from_the_data(reference, tmp_path):
+    extract = _extract(tmp_path / "coselec-04-05-2023-04-05.csv", {"4", "5"})
+    dated = pipeline.match_selections([extract], reference)
+    assert [(e["edition"], e["origine"]) for e in dated.national_editions] == [
+        ("2023-04-05", "date du nom du fichier")
+    ]
+    # The copy of « analyse telecharger » has no date in its name: its latest committee.
+    undated = extract.rename(tmp_path / "structures-validees-coselec.csv")
+    editions = pipeline.match_selections([undated], reference).national_editions
+    assert [(e["edition"], e["origine"]) for e in editions] == [
+        ("2022-12-06", "date de son dernier comité")
+    ]
+    # Committee files of their own time are not a list read back.
+    seed = pipeline.match_selections(None, reference)
+    assert seed.national_editions == []
+
+
+@needs_national
+def test_a_past_month_says_it_is_the_later_list_read_back(national, reference):
+    prepared = pipeline.prepare("05", national, reference, month="2021-03")
+    text = tables.changes_html(prepared)
+    assert "liste nationale du 5 avril 2023" in text
+    assert "relue à rebours" in text and "fin mars 2021" in text
+    assert "retirées" in text
+    table = departement_table(national, reference, "2021-03")
+    index = index_html(table, "2021-03", "data:,", {}, "maintenant", national.national_editions)
+    assert "liste nationale du 5 avril 2023" in index and "relue à rebours" in index
+    # The month of the edition itself is the list, not a reconstruction.
+    current = tables.changes_html(pipeline.prepare("05", national, reference, month="2023-04"))
+    assert "Chiffres tirés de la liste nationale du 5 avril 2023" in current
+
+
+@needs_national
+@pytest.mark.slow
+def test_monthly_command_of_march_2021(tmp_path):
+    """`mensuel --mois 2021-03`: the month's own national target, the edition named."""
+    out = tmp_path / "rapports"
+    code = cli.main(
+        [
+            "mensuel",
+            "--mois",
+            "2021-03",
+            "--departements",
+            "05",
+            "--selections",
+            str(NATIONAL),
+            "--sortie",
+            str(out),
+            "--jobs",
+            "1",
+        ]
+    )
+    assert code == 0
+    report = (out / "2021-03" / "05" / "rapport.html").read_text(encoding="utf-8")
+    assert "381 postes attribués par les comités jusqu&#x27;à fin mars 2021" in report
+    assert "3\u202f925" not in report.split("Cible nationale")[1][:300]
+    assert "liste nationale du 5 avril 2023" in report and "relue à rebours" in report
+    index = (out / "2021-03" / "index.html").read_text(encoding="utf-8")
+    assert "liste nationale du 5 avril 2023" in index and "relue à rebours" in index
+    assert ">inf<" not in index

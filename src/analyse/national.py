@@ -17,7 +17,7 @@ from analyse.maps import CLASS_COLOURS, NO_POST_COLOUR, density_classes, month_l
 from analyse.matching import REVIEW, UNLOCATABLE
 from analyse.pipeline import MatchedSelections
 from analyse.reference import Reference, sum_or_missing
-from analyse.wording import esc, fmt_number
+from analyse.wording import esc, fmt_number, read_back_note
 
 CONTROL_COLUMNS = ["lus", *ACCOUNTED]
 CONTROL_LABELS = {
@@ -233,9 +233,18 @@ def _sort_key(value: float) -> str:
 
 
 def index_html(
-    table: pd.DataFrame, month: str, map_uri: str, links: dict[str, str], generated: str
+    table: pd.DataFrame,
+    month: str,
+    map_uri: str,
+    links: dict[str, str],
+    generated: str,
+    editions: list[dict] | None = None,
 ) -> str:
-    """The monthly index page: a sortable table of every département and the map."""
+    """The monthly index page: a sortable table of every département and the map.
+
+    ``editions`` (``MatchedSelections.national_editions``) names the national list the
+    month was read back from."""
+    note = read_back_note(editions or [], month)
     rows = []
     for row in table.sort_values("code").itertuples(index=False):
         link = links.get(row.code)
@@ -274,6 +283,7 @@ th[aria-sort=descending]::after {{ content: " ▼"; }}
 td.n {{ text-align: right; white-space: nowrap; }}
 img {{ max-width: 100%; height: auto; }}
 footer {{ color: #555; font-size: 12px; margin-top: 2rem; }}
+.avertissement {{ background: #fff7e6; border-left: 4px solid #E69F00; padding: 0.6rem 1rem; }}
 @media print {{ th {{ position: static; }} }}
 </style>
 </head>
@@ -282,6 +292,7 @@ footer {{ color: #555; font-size: 12px; margin-top: 2rem; }}
 <p><strong>{fmt_number(total_posts)} postes</strong> attribués par les comités de sélection
 depuis mars 2021, dont {fmt_number(total_change)} au cours de ce mois. Cliquez sur un
 en-tête de colonne pour trier le tableau ; le nom d'un département mène à son rapport.</p>
+{f'<p class="avertissement"><strong>À savoir.</strong> {note}</p>' if note else ""}
 <img src="{map_uri}"
  alt="Carte de France des conseillers numériques pour 10 000 habitants, par département">
 <table class="triable">
@@ -307,9 +318,10 @@ def write_index(
     month: str,
     links: dict[str, str],
     generated: str,
+    editions: list[dict] | None = None,
 ) -> None:
     title = f"Conseillers pour {fmt_number(config.DENSITY_BASE)} habitants, fin " + month_label(
         month
     )
     uri = _png_data_uri(national_map(table, shapes, title))
-    write_text(target, index_html(table, month, uri, links, generated))
+    write_text(target, index_html(table, month, uri, links, generated, editions))

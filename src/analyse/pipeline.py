@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import re
 import shutil
 import tempfile
 from collections.abc import Iterable
@@ -40,6 +41,7 @@ from analyse.places import locate_places, read_places, town_hall_places, town_ha
 from analyse.reference import Reference, load_reference
 from analyse.selections import (
     ANOMALY_COLUMNS,
+    NATIONAL_SOURCE,
     SelectionError,
     list_selection_files,
     read_selections,
@@ -72,6 +74,31 @@ class MatchedSelections:
     @property
     def months(self) -> list[str]:
         return sorted(self.table["mois_comite"].unique())
+
+    @property
+    def national_editions(self) -> list[dict]:
+        """Edition of each national list among the files, from the data itself.
+
+        The date in the file's name (``…-2023-04-05.csv``, as data.gouv.fr names its
+        resources) when there is one; otherwise the date of the list's latest committee
+        (the copy of ``analyse telecharger`` has no date in its name). One dict per file:
+        ``fichier``, ``edition`` (AAAA-MM-JJ) and ``origine`` (how it was found, in French).
+        """
+        rows = self.table.loc[self.table["source"] == NATIONAL_SOURCE]
+        editions = []
+        for name, group in rows.groupby("fichier", sort=True):
+            found = _DATE_IN_NAME.search(Path(str(name)).name)
+            if found:
+                edition, origin = found.group(0), "date du nom du fichier"
+            else:
+                latest = pd.to_datetime(group["date_comite"]).max()
+                edition, origin = latest.date().isoformat(), "date de son dernier comité"
+            editions.append({"fichier": str(name), "edition": edition, "origine": origin})
+        return editions
+
+
+# A date in a file name: 2023-04-05.
+_DATE_IN_NAME = re.compile(r"(?<!\d)\d{4}-\d{2}-\d{2}(?!\d)")
 
 
 @dataclass
@@ -434,6 +461,7 @@ def prepare(
         "epci_nouvellement_couverts": newly_covered,
         "edition_reference": reference.edition,
         "fichiers_selection": selections.files,
+        "editions_liste_nationale": selections.national_editions,
         "genere_le": datetime.now().astimezone().isoformat(timespec="seconds"),
         "version": __version__,
         "commit": _commit(),

@@ -332,9 +332,14 @@ def changes_html(prepared) -> str:
         return ""
     from analyse.maps import month_label
 
+    from analyse.wording import read_back_note
+
     new = prepared.changes
     counted = new.loc[new["compte_pour_departement"]] if len(new) else new
     parts = [f"<h2>Ce qui a changé en {esc(month_label(month))}</h2>"]
+    note = read_back_note(prepared.context.get("editions_liste_nationale") or [], month)
+    if note:
+        parts.append(f'<p class="avertissement"><strong>À savoir.</strong> {note}</p>')
     if counted.empty:
         parts.append("<p>Aucune nouvelle structure retenue ce mois-ci pour le département.</p>")
     else:

@@ -60,6 +60,35 @@ def plural(count: float, singular: str, plural_form: str | None = None) -> str:
     return f"{fmt_number(count)} {word}"
 
 
+def read_back_note(editions: list[dict], month: str | None) -> str:
+    """Plain French saying that a past month is a later national list read back in time,
+    naming the edition (``editions``: ``MatchedSelections.national_editions``).
+
+    Empty without a national list (committee files are of their own time) or without a
+    month. Escaped: ready for HTML.
+    """
+    if not editions or not month:
+        return ""
+    named = " et ".join(
+        f"du {fmt_date(e['edition'])} ({esc(e['origine'])} {esc(e['fichier'])})" for e in editions
+    )
+    plural_lists = len(editions) > 1
+    latest = max(e["edition"] for e in editions)
+    if month >= latest[:7]:
+        return (
+            f"Chiffres tirés de la liste nationale {named} des structures validées par "
+            "les comités de sélection."
+        )
+    return (
+        f"Situation reconstituée : les mois passés sont la liste nationale {named} relue à "
+        f"rebours, en ne gardant que les comités jusqu'à fin {month_label(month)}. "
+        f"{'Ces listes ne gardent' if plural_lists else 'Cette liste ne garde'} que les "
+        "structures encore dans le programme à sa date : celles qui s'en sont retirées "
+        "depuis n'y figurent plus, et un mois passé peut compter moins de structures et de "
+        "postes que ce qui avait été annoncé alors."
+    )
+
+
 def short_epci_name(name: str) -> str:
     """EPCI name without its legal form, for map labels ('CC du Briançonnais' → 'Briançonnais')."""
     for prefix in (
