@@ -288,9 +288,80 @@ def test_monthly_command_of_march_2021(tmp_path):
     )
     assert code == 0
     report = (out / "2021-03" / "05" / "rapport.html").read_text(encoding="utf-8")
-    assert "381 postes attribués par les comités jusqu&#x27;à fin mars 2021" in report
-    assert "3\u202f925" not in report.split("Cible nationale")[1][:300]
+    target = report.split("Cible nationale")[1][:400]
+    assert "381 postes attribués par les comités" in target and "fin mars 2021" in target
+    assert "3\u202f925" not in target
     assert "liste nationale du 5 avril 2023" in report and "relue à rebours" in report
     index = (out / "2021-03" / "index.html").read_text(encoding="utf-8")
     assert "liste nationale du 5 avril 2023" in index and "relue à rebours" in index
     assert ">inf<" not in index
+
+
+# ------------------------------------------- 4. places with impossible coordinates
+
+
+def _places_file(path: Path, bad_latitude: str, good: int = 0) -> Path:
+    """A --lieux file: ``good`` places around Gap, then one whose latitude is impossible
+    (written verbatim into the JSON: 999, NaN, a list…)."""
+    items = [
+        f'{{"id": "bon-{i}", "nom": "Lieu {i}", "commune": "Gap", "code_postal": "05000", '
+        f'"latitude": {44.50 + i * 0.01}, "longitude": 6.08}}'
+        for i in range(good)
+    ]
+    items.append(
+        '{"id": "faux-1", "nom": "Médiathèque de Gap", "commune": "Gap", '
+        f'"code_postal": "05000", "latitude": {bad_latitude}, "longitude": 6.08}}'
+    )
+    path.write_text("[" + ",".join(items) + "]", encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="module")
+def seed_05(reference):
+    return pipeline.match_selections(None, reference)
+
+
+@pytest.mark.parametrize("latitude", ["999", "NaN", "[44.56, 6.08]"])
+def test_a_lone_impossible_place_is_shown_not_dropped(reference, seed_05, tmp_path, latitude):
+    path = _places_file(tmp_path / "lieux.json", latitude)
+    extras = pipeline.load_extras(reference, places_path=path)
+    prepared = pipeline.prepare("05", seed_05, reference, extras=extras)
+    summary = prepared.context["lieux_rejetes"]
+    assert (summary["nombre"], summary["fichier"], summary["utilises"]) == (1, 1, 0)
+    assert summary["incomplet"]
+    assert prepared.places_rejected["nom"].tolist() == ["Médiathèque de Gap"]
+    headline = tables.summary_html(prepared)
+    assert "Distances incomplètes : 1 lieu sur 1" in headline
+    section = tables.distance_html(prepared)
+    assert "Lieux écartés" in section and "Médiathèque de Gap" in section
+    assert "les distances sont incomplètes" in section
+
+
+def test_a_few_rejected_places_are_listed_without_alarm(reference, seed_05, tmp_path):
+    # 1 rejected for 20 used: 4,8 %, under the threshold of 5 %.
+    path = _places_file(tmp_path / "lieux.json", "999", good=20)
+    extras = pipeline.load_extras(reference, places_path=path)
+    prepared = pipeline.prepare("05", seed_05, reference, extras=extras)
+    summary = prepared.context["lieux_rejetes"]
+    assert (summary["nombre"], summary["utilises"], summary["incomplet"]) == (1, 20, False)
+    assert "Distances incomplètes" not in tables.summary_html(prepared)
+    assert "Médiathèque de Gap" in tables.distance_html(prepared)
+
+
+def test_rejected_places_have_their_sheet_in_the_workbook(reference, seed_05, tmp_path):
+    import openpyxl
+
+    from analyse import exports
+
+    path = _places_file(tmp_path / "lieux.json", "999")
+    extras = pipeline.load_extras(reference, places_path=path)
+    prepared = pipeline.prepare("05", seed_05, reference, extras=extras)
+    target = tmp_path / "couverture.xlsx"
+    exports.write_workbook(
+        target, prepared.indicators, prepared.gaps, prepared.review, prepared.places_rejected
+    )
+    sheet = openpyxl.load_workbook(target)["Lieux écartés"]
+    rows = list(sheet.iter_rows(values_only=True))
+    assert "Latitude (telle que lue)" in rows[0]
+    assert rows[1][rows[0].index("Nom")] == "Médiathèque de Gap"
+    assert rows[1][rows[0].index("Latitude (telle que lue)")] == "999"

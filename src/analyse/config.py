@@ -54,6 +54,13 @@ NATIONAL_COVERAGE_MIN = 90
 NATIONAL_LIST_POSTS = 3_925
 NATIONAL_LIST_DATE = "2023-04-05"
 
+# Places of the --lieux file with impossible coordinates (latitude 999, NaN, a list…)
+# are set aside and listed in every report they may concern. Beyond this share of a
+# département's places (rejected ÷ rejected + used), its distances are called
+# incomplete in the report's first sentences: the missing places would make some
+# inhabitants nearer to one. 5 %: one place in twenty.
+PLACES_REJECTED_MAX_SHARE = 0.05
+
 # Classes of the choropleth (conseillers per 10 000 inhabitants). Fixed, not computed
 # from the data, so that two départements' maps read the same way. Zero has a class
 # of its own: an EPCI without any conseiller is the gap the map is meant to show.

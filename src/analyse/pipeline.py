@@ -37,7 +37,14 @@ from analyse.indicators import (
 )
 from analyse.matching import LOCATED, Matcher, read_aliases, review_table
 from analyse.names import normalise_name
-from analyse.places import locate_places, read_places, town_hall_places, town_hall_points
+from analyse.places import (
+    REJECTED_COLUMNS,
+    locate_places,
+    read_places,
+    rejected_departement,
+    town_hall_places,
+    town_hall_points,
+)
 from analyse.reference import Reference, load_reference
 from analyse.selections import (
     ANOMALY_COLUMNS,
@@ -134,6 +141,9 @@ def load_extras(
     if places_path is not None:
         places, rejected = read_places(Path(places_path))
         extras.places = locate_places(places, reference.communes, reference.postal_codes)
+        rejected["departement"] = rejected_departement(
+            rejected, reference.postal_codes, reference.communes
+        )
         extras.places_rejected = rejected
         extras.sources.append(
             {
@@ -246,6 +256,11 @@ class Prepared:
     unmatched_ifn: pd.DataFrame  # IFN codes without a territory, and the reverse
     anomalies: pd.DataFrame  # rows rejected in tolerant mode that may concern it
     context: dict = field(default_factory=dict)
+    # Places of the --lieux file set aside (impossible coordinates) that may concern it:
+    # those whose postal code is in the département, then those of unknown département.
+    places_rejected: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(columns=[*REJECTED_COLUMNS, "departement"])
+    )
 
     @property
     def outline(self) -> gpd.GeoSeries:
@@ -443,6 +458,7 @@ def prepare(
     extras = extras or Extras()
     coverage = _coverage(departement, current, reference, indicators, communes, extras)
     indicators, communes, places, unmatched, beyond = coverage
+    rejected_places, rejected_summary = _rejected_places(departement, extras)
     target_nat, target_label, target_month = national_target(selections, reference, month)
     target_dep = density(counts["lus"], communes["population"].sum())
     gaps = gaps_table(
@@ -475,6 +491,7 @@ def prepare(
         "cible_departementale": target_dep,
         "cible_choisie": extras.custom_target,
         "population_au_dela": beyond,
+        "lieux_rejetes": rejected_summary,
         "formule_priorite": SCORE_FORMULA,
     }
     return Prepared(
@@ -493,7 +510,33 @@ def prepare(
         places=places,
         unmatched_ifn=unmatched,
         context=context,
+        places_rejected=rejected_places,
     )
+
+
+def _rejected_places(departement: str, extras: Extras) -> tuple[pd.DataFrame, dict]:
+    """Rejected places that may concern ``departement`` and how they weigh on its
+    distances: ``nombre`` (here or of unknown département), ``fichier`` (in the whole
+    file), ``utilises`` (places used in the département), ``part`` and ``incomplet``
+    (``part`` above ``config.PLACES_REJECTED_MAX_SHARE``)."""
+    columns = [*REJECTED_COLUMNS, "departement"]
+    rejected = extras.places_rejected
+    if rejected is None or extras.places is None:
+        empty = pd.DataFrame(columns=columns)
+        return empty, {"nombre": 0, "fichier": 0, "utilises": 0, "part": 0.0, "incomplet": False}
+    ours = rejected["departement"].eq(departement)
+    unknown = rejected["departement"].eq("")
+    mine = pd.concat([rejected.loc[ours], rejected.loc[unknown]], ignore_index=True)[columns]
+    used = int(extras.places["departement"].eq(departement).sum())
+    share = len(mine) / (len(mine) + used) if len(mine) else 0.0
+    summary = {
+        "nombre": len(mine),
+        "fichier": len(rejected),
+        "utilises": used,
+        "part": share,
+        "incomplet": share > config.PLACES_REJECTED_MAX_SHARE,
+    }
+    return mine.astype(str), summary
 
 
 def _anomalies_of(anomalies: pd.DataFrame, departement: str) -> pd.DataFrame:
@@ -623,6 +666,7 @@ _TABLES = {
     "places": "lieux.parquet",
     "unmatched_ifn": "ifn_non_apparies.parquet",
     "anomalies": "anomalies.parquet",
+    "places_rejected": "lieux_rejetes.parquet",
 }
 
 

@@ -213,7 +213,10 @@ def write_analyst_exports(job: ReportJob, files: ReportFiles) -> None:
     exports.write_geopackage(
         files.geopackage, prepared.gaps_geo, prepared.communes, prepared.places
     )
-    exports.write_workbook(files.workbook, prepared.indicators, prepared.gaps, prepared.review)
+    rejected = prepared.places_rejected if prepared.context.get("lieux_source") == "fichier" else None
+    exports.write_workbook(
+        files.workbook, prepared.indicators, prepared.gaps, prepared.review, rejected
+    )
     exports.write_interactive_map(
         files.interactive_map, prepared.gaps_geo, prepared.places, job.title
     )

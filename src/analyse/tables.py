@@ -8,7 +8,7 @@ from __future__ import annotations
 import pandas as pd
 
 from analyse import config
-from analyse.wording import esc, fmt_euros, fmt_number
+from analyse.wording import esc, fmt_euros, fmt_number, plural
 
 _BASE = fmt_number(config.DENSITY_BASE)
 # A formatted figure: digits, (narrow) spaces, decimal comma, euro sign, dash for none.
@@ -286,6 +286,7 @@ def summary_html(prepared) -> str:
         prepared.context.get("population_au_dela"),
         prepared.gaps,
         prepared.context.get("cible_nationale_mois"),
+        prepared.context.get("lieux_rejetes"),
     )
     items = "".join(f"<li>{s}</li>" for s in sentences)  # already escaped
     return f'<div class="resume"><p><strong>En bref</strong></p><ul>{items}</ul></div>'
@@ -448,7 +449,48 @@ def distance_html(prepared) -> str:
         "une commune à 12 km à vol d'oiseau peut être à 40 minutes de route.</p>"
         + _html(rows)
         + _suspicious_places(prepared.places)
+        + rejected_places_html(prepared)
     )
+
+
+def rejected_places_html(prepared) -> str:
+    """Places of the --lieux file set aside for impossible coordinates, every one shown:
+    those of the département (by declared postal code) and those of unknown département."""
+    summary = prepared.context.get("lieux_rejetes") or {}
+    if prepared.context.get("lieux_source") != "fichier":
+        return ""
+    rows = prepared.places_rejected
+    if not summary.get("fichier"):
+        return "<p>Aucun lieu du fichier n'a été écarté : toutes les coordonnées sont lisibles.</p>"
+    intro = (
+        f"<p><strong>Lieux écartés</strong> : {plural(summary['fichier'], 'lieu', 'lieux')} "
+        "du fichier ont des coordonnées impossibles (absentes, non numériques, hors des "
+        "bornes ou nulles) et ne comptent dans aucune distance ; "
+        f"{plural(len(rows), 'lieu', 'lieux')} peuvent concerner ce département (code "
+        "postal du département, ou inconnu)."
+    )
+    if summary.get("incomplet"):
+        intro += (
+            f" Cela fait {fmt_number(100 * summary['part'], 1)} % des lieux du département, "
+            f"au-delà du seuil de {fmt_number(100 * config.PLACES_REJECTED_MAX_SHARE)} % : "
+            "<strong>les distances sont incomplètes</strong> et la population éloignée "
+            "est surestimée."
+        )
+    intro += "</p>"
+    if rows.empty:
+        return intro
+    frame = pd.DataFrame(
+        {
+            "Lieu": rows["nom"],
+            "Identifiant": rows["id"],
+            "Commune déclarée": rows["commune_declaree"],
+            "Code postal": rows["code_postal"],
+            "Latitude (telle que lue)": rows["latitude"],
+            "Longitude (telle que lue)": rows["longitude"],
+            "Motif": rows["motif"],
+        }
+    )
+    return intro + _html(frame)
 
 
 def _suspicious_places(places) -> str:

@@ -127,12 +127,15 @@ def summary_sentences(
     beyond: dict | None = None,
     gaps: pd.DataFrame | None = None,
     target_month: str | None = None,
+    rejected_places: dict | None = None,
 ) -> list[str]:
     """Three to five plain sentences for an elected official, computed from the figures.
 
     ``of_departement`` is the name with its charnière ('des Hautes-Alpes'); ``beyond``
     the département's population beyond 10/20/30 km; ``gaps`` the priority table;
-    ``target_month`` the month (YYYY-MM) the national target describes.
+    ``target_month`` the month (YYYY-MM) the national target describes;
+    ``rejected_places`` the places set aside for impossible coordinates (context
+    ``lieux_rejetes``): beyond a small share, the distances are said to be incomplete.
     """
     return [
         s
@@ -141,7 +144,7 @@ def summary_sentences(
             _unknown_population_sentence(indicators),
             _coverage_sentence(indicators),
             _lowest_density_sentence(indicators),
-            _remoteness_sentence(beyond),
+            _remoteness_sentence(beyond, rejected_places),
             _priority_sentence(gaps, target_month),
         )
         if s
@@ -240,10 +243,24 @@ def _lowest_density_sentence(indicators: pd.DataFrame) -> str:
     )
 
 
-def _remoteness_sentence(beyond: dict | None) -> str:
+def _remoteness_sentence(beyond: dict | None, rejected: dict | None = None) -> str:
     if not beyond or not beyond.get("population"):
         return ""
     far = beyond["population_au_dela_20km"]
+    if rejected and rejected.get("incomplet"):
+        count = rejected["nombre"]
+        among = count + rejected["utilises"]
+        verb = "a des coordonnées impossibles et a été écarté" if count < 2 else (
+            "ont des coordonnées impossibles et ont été écartés"
+        )
+        share = fmt_number(100 * far / beyond["population"], 1)
+        return (
+            f"Distances incomplètes : {plural(count, 'lieu', 'lieux')} sur "
+            f"{fmt_number(among)} du fichier des lieux pour ce département {verb} (liste "
+            f"dans la section sur l'éloignement) ; les {fmt_number(far)} habitants "
+            f"({share} %) comptés à plus de 20 km à vol d'oiseau d'un lieu où travaille un "
+            "conseiller numérique sont donc une estimation haute."
+        )
     if far == 0:
         return (
             "Tous les habitants vivent à moins de 20 km à vol d'oiseau d'un lieu où "
