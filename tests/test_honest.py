@@ -181,7 +181,9 @@ def test_index_shows_mayotte_with_its_population(national, reference):
 def test_mayotte_report_has_no_infinite_density(tmp_path):
     extract = _extract(tmp_path / "coselec-976.csv", {"976"})
     out = tmp_path / "rapports"
-    assert cli.main(["rapport", "-d", "976", "--selections", str(extract), "--sortie", str(out)]) == 0
+    assert (
+        cli.main(["rapport", "-d", "976", "--selections", str(extract), "--sortie", str(out)]) == 0
+    )
     csv = pd.read_csv(out / "976" / "indicateurs_epci.csv")
     assert csv["population"].sum() == 256_518
     assert csv["conseillers_pour_10000_hab"].map(math.isfinite).all()

@@ -269,6 +269,13 @@ def _cmd_rapport(args: argparse.Namespace) -> int:
         tolerant=args.tolerant,
     )
     print(reconciliation_text(prepared))
+    rejected = prepared.context.get("lieux_rejetes") or {}
+    if rejected.get("nombre"):
+        state = " : distances incomplètes" if rejected.get("incomplet") else ""
+        print(
+            f"\n{rejected['nombre']} lieu(x) écarté(s) pour coordonnées impossibles "
+            f"(listés dans le rapport et le classeur){state}."
+        )
     if len(prepared.review):
         print(f"\n{len(prepared.review)} ligne(s) à vérifier (voir le rapport) :")
         for row in prepared.review.itertuples():

@@ -521,9 +521,7 @@ def load_reference(
     departements = pd.read_parquet(cache_dir / "departements.parquet")
     postal_codes = pd.read_parquet(cache_dir / "codes_postaux.parquet")
     notes = pd.read_parquet(cache_dir / "populations_completees.parquet")
-    return Reference(
-        communes, epci, departements, manifest.get("edition", ""), postal_codes, notes
-    )
+    return Reference(communes, epci, departements, manifest.get("edition", ""), postal_codes, notes)
 
 
 def departement_shapes(cache_dir: Path | None = None, tolerance: float = 0.002) -> gpd.GeoDataFrame:

@@ -331,9 +331,7 @@ def changes_html(prepared) -> str:
     month = prepared.context.get("mois")
     if not month:
         return ""
-    from analyse.maps import month_label
-
-    from analyse.wording import read_back_note
+    from analyse.wording import month_label, read_back_note
 
     new = prepared.changes
     counted = new.loc[new["compte_pour_departement"]] if len(new) else new

@@ -250,8 +250,10 @@ def _remoteness_sentence(beyond: dict | None, rejected: dict | None = None) -> s
     if rejected and rejected.get("incomplet"):
         count = rejected["nombre"]
         among = count + rejected["utilises"]
-        verb = "a des coordonnées impossibles et a été écarté" if count < 2 else (
-            "ont des coordonnées impossibles et ont été écartés"
+        verb = (
+            "a des coordonnées impossibles et a été écarté"
+            if count < 2
+            else ("ont des coordonnées impossibles et ont été écartés")
         )
         share = fmt_number(100 * far / beyond["population"], 1)
         return (
