@@ -159,6 +159,13 @@ def test_unknown_population_is_left_out_of_densities_ranks_and_target():
     assert "Population inconnue pour 1 intercommunalité" in sentences
     assert not re.search(r"(?<![\d\u202f])0 habitant", sentences)
     assert "population inconnue" in tables.population_note(prepared)
+    # The map shows it apart: neither « aucun conseiller » nor a density class.
+    from analyse.maps import UNKNOWN_CLASS, density_classes
+
+    classes, _ = density_classes(prepared.indicators["conseillers_pour_10000_hab"])
+    unknown_row = prepared.indicators["siren_epci"].eq("222222222").to_numpy()
+    assert (classes[unknown_row] == UNKNOWN_CLASS).all()
+    assert (classes[~unknown_row] != UNKNOWN_CLASS).all()
 
 
 def test_index_shows_mayotte_with_its_population(national, reference):

@@ -13,7 +13,13 @@ import pandas as pd
 from analyse import config
 from analyse.atomic import write_text
 from analyse.indicators import ACCOUNTED, reconciliation
-from analyse.maps import CLASS_COLOURS, NO_POST_COLOUR, density_classes, month_label
+from analyse.maps import (
+    CLASS_COLOURS,
+    NO_POST_COLOUR,
+    class_colour,
+    density_classes,
+    month_label,
+)
 from analyse.matching import REVIEW, UNLOCATABLE
 from analyse.pipeline import MatchedSelections
 from analyse.reference import Reference, sum_or_missing
@@ -164,7 +170,7 @@ def national_map(table: pd.DataFrame, shapes: gpd.GeoDataFrame, title: str) -> p
     """Density by département: metropolitan France in Lambert-93, overseas in insets."""
     data = shapes.merge(table, on="code")
     classes, labels = density_classes(data["conseillers_pour_10000_hab"])
-    data["couleur"] = [NO_POST_COLOUR if c < 0 else CLASS_COLOURS[c] for c in classes]
+    data["couleur"] = [class_colour(c) for c in classes]
     fig = plt.figure(figsize=(9, 8.5))
     main = fig.add_axes((0.0, 0.12, 0.78, 0.82))
     metro = data.loc[~data["code"].isin(config.OVERSEAS_CRS)].to_crs(config.METROPOLITAN_CRS)
