@@ -70,6 +70,7 @@ display(Markdown(tables.map_caption(d)))
 # The frames behind the tables stay in the namespace, for an analyst in JupyterLab.
 tableau_epci = d.indicators
 display(HTML(tables.indicators_table(tableau_epci)))
+display(HTML(tables.population_note(d)))
 
 # %% [markdown]
 # Les postes du Conseil départemental servent tout le département : ils ne sont pas

@@ -222,7 +222,37 @@ def _cmd_reference(args: argparse.Namespace) -> int:
         f"{(ref.communes['type'] == 'COM').sum()} communes, {len(ref.epci)} EPCI, "
         f"{len(ref.departements)} départements — {ref.edition}."
     )
+    print(population_notes_text(ref.population_notes))
     return 0
+
+
+def population_notes_text(notes) -> str:
+    """Every commune whose population the source lacked: completed (how) or unknown."""
+    from analyse.reference import POPULATION_UNKNOWN
+    from analyse.wording import fmt_number
+
+    if notes.empty:
+        return "Population connue pour toutes les communes."
+    unknown = notes["origine"] == POPULATION_UNKNOWN
+    lines = [
+        f"Population absente de la source pour {len(notes)} commune(s) : "
+        f"{int((~unknown).sum())} complétée(s), {int(unknown.sum())} restée(s) inconnue(s)"
+        + (
+            " (leur intercommunalité est laissée hors des densités, du classement et de la "
+            "cible nationale)."
+            if unknown.any()
+            else "."
+        )
+    ]
+    for row in notes.itertuples():
+        if row.origine == POPULATION_UNKNOWN:
+            lines.append(f"  {row.insee} {row.nom} ({row.departement}) : population inconnue")
+        else:
+            lines.append(
+                f"  {row.insee} {row.nom} ({row.departement}) : {fmt_number(row.population)} "
+                f"habitants — {row.origine} ({row.detail})"
+            )
+    return "\n".join(lines)
 
 
 def _cmd_rapport(args: argparse.Namespace) -> int:
@@ -239,6 +269,13 @@ def _cmd_rapport(args: argparse.Namespace) -> int:
         tolerant=args.tolerant,
     )
     print(reconciliation_text(prepared))
+    rejected = prepared.context.get("lieux_rejetes") or {}
+    if rejected.get("nombre"):
+        state = " : distances incomplètes" if rejected.get("incomplet") else ""
+        print(
+            f"\n{rejected['nombre']} lieu(x) écarté(s) pour coordonnées impossibles "
+            f"(listés dans le rapport et le classeur){state}."
+        )
     if len(prepared.review):
         print(f"\n{len(prepared.review)} ligne(s) à vérifier (voir le rapport) :")
         for row in prepared.review.itertuples():

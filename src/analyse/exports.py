@@ -170,6 +170,7 @@ _BASE = fmt_number(config.DENSITY_BASE)
 SHEET_INDICATORS = "Indicateurs"
 SHEET_GAPS = "Lacunes"
 SHEET_REVIEW = "À vérifier"
+SHEET_REJECTED_PLACES = "Lieux écartés"
 
 # Our column names → French column headers of the workbook (all sheets).
 HEADERS = {
@@ -220,6 +221,15 @@ HEADERS = {
     "type_structure": "Type de structure",
     "motif": "Motif",
     "candidats": "Meilleurs candidats",
+    "id": "Identifiant",
+    "commune_declaree": "Commune déclarée",
+    "code_postal": "Code postal",
+    "adresse": "Adresse",
+    "services": "Services",
+    "siret": "SIRET",
+    "latitude": "Latitude (telle que lue)",
+    "longitude": "Longitude (telle que lue)",
+    "population_origine": "Origine de la population",
 }
 
 # The header of an empty review sheet: the columns of analyse.matching.review_table.
@@ -229,6 +239,7 @@ EMPTY_MESSAGES = {
     SHEET_INDICATORS: "Aucune intercommunalité dans ce département.",
     SHEET_GAPS: "Aucune lacune relevée.",
     SHEET_REVIEW: "Rien à vérifier : toutes les lignes de sélection ont été rapprochées.",
+    SHEET_REJECTED_PLACES: "Aucun lieu écarté pour ce département.",
 }
 
 # Excel number formats. Excel and LibreOffice show them with the reader's separators,
@@ -504,13 +515,18 @@ def write_workbook(
     indicators: pd.DataFrame,
     gaps: pd.DataFrame,
     review: pd.DataFrame,
+    rejected_places: pd.DataFrame | None = None,
 ) -> None:
-    """``couverture.xlsx``: sheets ``Indicateurs``, ``Lacunes`` and ``À vérifier``."""
+    """``couverture.xlsx``: sheets ``Indicateurs``, ``Lacunes`` and ``À vérifier``, and
+    ``Lieux écartés`` when a places file was given (its rows of impossible coordinates
+    that may concern the département, every one listed)."""
     sheets = {
         SHEET_INDICATORS: _sheet_frame(indicators, []),
         SHEET_GAPS: _sheet_frame(gaps, []),
         SHEET_REVIEW: _sheet_frame(review, REVIEW_COLUMNS),
     }
+    if rejected_places is not None:
+        sheets[SHEET_REJECTED_PLACES] = _sheet_frame(rejected_places, list(rejected_places))
     workbook = Workbook()
     workbook.remove(workbook.active)
     for name, frame in sheets.items():

@@ -37,39 +37,53 @@ def score_formula(weights: dict[str, float] = WEIGHTS) -> str:
 SCORE_FORMULA = score_formula()
 
 
-def density(posts: float, population: float) -> float:
-    """Conseillers per 10 000 inhabitants (0 for an empty population)."""
-    return float(posts) / float(population) * config.DENSITY_BASE if population else 0.0
+def density(posts: float, population: float | None) -> float:
+    """Conseillers per 10 000 inhabitants; NaN when the population is unknown or empty
+    (never 0, never infinite)."""
+    if population is None or pd.isna(population) or not population:
+        return float("nan")
+    return float(posts) / float(population) * config.DENSITY_BASE
+
+
+def _population(indicators: pd.DataFrame) -> pd.Series:
+    """Population as floats, NaN where it is unknown."""
+    return indicators["population"].astype("Float64").astype(float)
 
 
 def posts_missing(indicators: pd.DataFrame, target: float) -> pd.Series:
-    """Whole posts each EPCI lacks to reach ``target`` conseillers per 10 000 inhabitants."""
-    needed = target * indicators["population"].astype(float) / config.DENSITY_BASE
+    """Whole posts each EPCI lacks to reach ``target`` conseillers per 10 000 inhabitants
+    (missing where the population, or the target, is unknown)."""
+    needed = target * _population(indicators) / config.DENSITY_BASE
     shortfall = needed - indicators["postes"].astype(float)
     # A tiny tolerance so that an EPCI exactly at the target does not "miss" one post.
-    return np.ceil(shortfall - 1e-9).clip(lower=0).astype("int64")
+    missing = np.ceil(shortfall - 1e-9).clip(lower=0)
+    return pd.Series(missing, index=indicators.index).round().astype("Int64")
 
 
 def priority(indicators: pd.DataFrame, national_target: float) -> pd.DataFrame:
     """Score (0 to 100) and rank of each EPCI; 1 is the most urgent.
 
     Uses ``conseillers_pour_10000_hab``, ``population`` and, when present, ``ifn`` and
-    ``population_au_dela_20km`` (a missing distance counts as no remoteness).
+    ``population_au_dela_20km`` (a missing distance counts as no remoteness). An EPCI of
+    unknown population has no density: it gets neither score nor rank.
     """
     deficit = (national_target - indicators["conseillers_pour_10000_hab"]) / national_target
     terms = {"deficit": deficit.clip(lower=0, upper=1)}
     if "ifn" in indicators and indicators["ifn"].notna().any():
         terms["fragilite"] = ((indicators["ifn"] - 1) / 9).clip(0, 1).fillna(0)
     if "population_au_dela_20km" in indicators:
-        remote = indicators["population_au_dela_20km"] / indicators["population"]
+        remote = indicators["population_au_dela_20km"].astype(float) / _population(indicators)
         terms["eloignement"] = remote.fillna(0).clip(0, 1)
     total_weight = sum(WEIGHTS[name] for name in terms)
     score = sum(WEIGHTS[name] / total_weight * values for name, values in terms.items())
+    known = _population(indicators).gt(0) & indicators["conseillers_pour_10000_hab"].notna()
+    score = score.where(known)
     out = pd.DataFrame({"score_priorite": (100 * score).round(1)}, index=indicators.index)
     # Ties broken by population: the larger population first.
-    order = pd.DataFrame({"s": out["score_priorite"], "p": indicators["population"]})
-    ranked = order.sort_values(["s", "p"], ascending=[False, False])
-    out["rang_priorite"] = pd.Series(np.arange(1, len(ranked) + 1), index=ranked.index)
+    order = pd.DataFrame({"s": out["score_priorite"], "p": _population(indicators)})
+    ranked = order.loc[known].sort_values(["s", "p"], ascending=[False, False])
+    rank = pd.Series(np.arange(1, len(ranked) + 1), index=ranked.index)
+    out["rang_priorite"] = rank.reindex(indicators.index).astype("Int64")
     return out
 
 
@@ -86,4 +100,5 @@ def gaps_table(
     if custom_target is not None:
         table["postes_manquants_cible_choisie"] = posts_missing(table, custom_target)
     table = table.join(priority(table, national_target))
-    return table.sort_values("rang_priorite").reset_index(drop=True)
+    # EPCI without a rank (unknown population) come last.
+    return table.sort_values("rang_priorite", na_position="last").reset_index(drop=True)

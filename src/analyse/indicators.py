@@ -12,6 +12,7 @@ import pandas as pd
 from analyse import config
 from analyse.errors import ReconciliationError
 from analyse.matching import DEPARTEMENT_LEVEL, LOCATED, REGION_LEVEL, REVIEW, UNLOCATABLE
+from analyse.reference import sum_or_missing
 
 # Columns of reports/<dep>/indicateurs_epci.csv, in order.
 CSV_COLUMNS = [
@@ -55,13 +56,17 @@ def epci_indicators(
     has inside the département.
     """
     in_dep = communes.loc[(communes["type"] == "COM") & (communes["departement"] == departement)]
-    pop_in_dep = in_dep.groupby("siren_epci")["population"].sum()
+    in_dep = in_dep.loc[in_dep["siren_epci"].notna()]
+    pop_in_dep = sum_or_missing(in_dep["population"], in_dep["siren_epci"])
     table = epci.loc[epci["siren"].isin(pop_in_dep.index)].copy()
     table = table.rename(columns={"siren": "siren_epci", "nom": "nom_epci", "type": "type_epci"})
-    table["population_dans_departement"] = table["siren_epci"].map(pop_in_dep).astype("int64")
+    table["population"] = table["population"].astype("Int64")
+    table["population_dans_departement"] = table["siren_epci"].map(pop_in_dep).astype("Int64")
     table["postes"] = table["siren_epci"].map(posts_per_epci(matched)).fillna(0).astype("int64")
 
-    population = table["population"].astype(float)
+    # An unknown population (never 0) leaves the EPCI's ratios empty, not infinite.
+    population = table["population"].astype("Float64").astype(float)
+    population = population.where(population > 0)
     posts = table["postes"].astype(float)
     table["conseillers_pour_10000_hab"] = posts / population * config.DENSITY_BASE
     table["habitants_par_conseiller"] = (population / posts).where(posts > 0)

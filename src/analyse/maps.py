@@ -17,26 +17,16 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
 from analyse import config
-from analyse.wording import esc, fmt_number, short_epci_name
+from analyse.wording import MONTHS, esc, fmt_number, month_label, short_epci_name  # noqa: F401
 
 NO_POST_COLOUR = "#d9d9d9"
+# A territory of unknown population has no density: neither "no post" nor a class.
+UNKNOWN_CLASS = -2
+UNKNOWN_COLOUR = "#ffffff"
+UNKNOWN_LABEL = "population inconnue"
 MAP_TOLERANCE_M = 50
 # ColorBrewer YlGnBu: sequential, readable by colour-blind people and in grey print.
 CLASS_COLOURS = [to_hex(plt.get_cmap("YlGnBu")(x)) for x in np.linspace(0.2, 0.95, 5)]
-MONTHS = [
-    "janvier",
-    "février",
-    "mars",
-    "avril",
-    "mai",
-    "juin",
-    "juillet",
-    "août",
-    "septembre",
-    "octobre",
-    "novembre",
-    "décembre",
-]
 # Type of structure → (label, colour) in the timeline; Okabe-Ito colours.
 TYPE_STYLES = {
     "epci": ("Intercommunalités", "#0072B2"),
@@ -75,11 +65,20 @@ def show(fig: Figure, alt: str) -> None:
     display(HTML(f'<img class="figure" alt="{esc(alt)}" src="data:image/png;base64,{data}">'))
 
 
+def class_colour(density_class: int) -> str:
+    """Fill colour of a class of ``density_classes``."""
+    if density_class == UNKNOWN_CLASS:
+        return UNKNOWN_COLOUR
+    return NO_POST_COLOUR if density_class < 0 else CLASS_COLOURS[density_class]
+
+
 def density_classes(values: pd.Series) -> tuple[np.ndarray, list[str]]:
-    """Class of each density (−1 for no post) and the French label of each class."""
+    """Class of each density (−1 for no post, ``UNKNOWN_CLASS`` for an unknown density)
+    and the French label of each class."""
     bins = [*config.DENSITY_BINS, np.inf]
     values = values.astype(float).to_numpy()
     classes = np.full(len(values), -1)
+    classes[np.isnan(values)] = UNKNOWN_CLASS
     positive = values > 0
     # Upper bounds are inclusive (0,5 is in "de 0,25 à 0,5"). The bins are fixed, not
     # computed from the data, so that every département's map reads the same way.
@@ -112,13 +111,16 @@ def density_map(
     # visible and halves the drawing time of large départements.
     epci["geometry"] = epci.geometry.simplify(MAP_TOLERANCE_M)
     classes, labels = density_classes(epci[column])
-    colours = [NO_POST_COLOUR if c < 0 else CLASS_COLOURS[c] for c in classes]
+    colours = [class_colour(c) for c in classes]
 
     fig, ax = _map_figure(epci)
     epci.plot(ax=ax, color=colours, edgecolor="white", linewidth=0.8)
-    no_post = epci.loc[classes < 0]
+    no_post = epci.loc[classes == -1]
     if len(no_post):
         no_post.plot(ax=ax, facecolor="none", edgecolor="#7f7f7f", hatch="///", linewidth=0)
+    unknown = epci.loc[classes == UNKNOWN_CLASS]
+    if len(unknown):
+        unknown.plot(ax=ax, facecolor="none", edgecolor="#7f7f7f", hatch="..", linewidth=0)
     outline.to_crs(crs).simplify(MAP_TOLERANCE_M).boundary.plot(
         ax=ax, color="#222222", linewidth=1.6
     )
@@ -167,6 +169,10 @@ def density_map(
     handles += [
         Patch(facecolor=c, label=label) for c, label in zip(CLASS_COLOURS, labels, strict=True)
     ]
+    if (classes == UNKNOWN_CLASS).any():
+        handles.append(
+            Patch(facecolor=UNKNOWN_COLOUR, edgecolor="#7f7f7f", hatch="..", label=UNKNOWN_LABEL)
+        )
     handles += [
         Line2D([], [], color="#222222", linewidth=1.6, label="limite du département"),
         Line2D(
@@ -206,12 +212,6 @@ def wrap_label(name: str, width: int = 14) -> str:
         current += word
     lines.append(current.rstrip())
     return "\n".join(lines)
-
-
-def month_label(month: str) -> str:
-    """'2021-03' → 'mars 2021'."""
-    year, number = month.split("-")
-    return f"{MONTHS[int(number) - 1]} {year}"
 
 
 def timeline_chart(selections: pd.DataFrame, title: str) -> Figure:

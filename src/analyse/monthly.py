@@ -80,5 +80,7 @@ def run_month(
     }
     index = out_root / "index.html"
     generated = datetime.now().astimezone().isoformat(timespec="seconds")
-    write_index(index, table, departement_shapes(), month, links, generated)
+    write_index(
+        index, table, departement_shapes(), month, links, generated, selections.national_editions
+    )
     return MonthResult(month, index, int(table["postes"].sum()), results)

@@ -14,11 +14,17 @@ from analyse import config
 from analyse.atomic import write_text
 from analyse.errors import ReconciliationError
 from analyse.indicators import ACCOUNTED, reconciliation
-from analyse.maps import CLASS_COLOURS, NO_POST_COLOUR, density_classes, month_label
+from analyse.maps import (
+    CLASS_COLOURS,
+    NO_POST_COLOUR,
+    class_colour,
+    density_classes,
+    month_label,
+)
 from analyse.matching import REVIEW, UNLOCATABLE
 from analyse.pipeline import MatchedSelections
-from analyse.reference import Reference
-from analyse.wording import esc, fmt_number
+from analyse.reference import Reference, sum_or_missing
+from analyse.wording import esc, fmt_number, read_back_note
 
 CONTROL_COLUMNS = ["lus", *ACCOUNTED]
 CONTROL_LABELS = {
@@ -134,7 +140,9 @@ def departement_table(
     current = selections.until(month).table
     previous = selections.until(str(pd.Period(month, freq="M") - 1)).table
     communes = reference.communes.loc[reference.communes["type"] == "COM"]
-    population = communes.groupby("departement")["population"].sum()
+    # A département with a commune of unknown population has no population (never a
+    # partial sum): its density is left empty, and the index says so.
+    population = sum_or_missing(communes["population"], communes["departement"])
     table = reference.departements[["code", "nom"]].copy()
     # Collectivities outside the reference keep their posts in the table (and the
     # national total), without population or report.
@@ -163,7 +171,7 @@ def national_map(table: pd.DataFrame, shapes: gpd.GeoDataFrame, title: str) -> p
     """Density by département: metropolitan France in Lambert-93, overseas in insets."""
     data = shapes.merge(table, on="code")
     classes, labels = density_classes(data["conseillers_pour_10000_hab"])
-    data["couleur"] = [NO_POST_COLOUR if c < 0 else CLASS_COLOURS[c] for c in classes]
+    data["couleur"] = [class_colour(c) for c in classes]
     fig = plt.figure(figsize=(9, 8.5))
     main = fig.add_axes((0.0, 0.12, 0.78, 0.82))
     metro = data.loc[~data["code"].isin(config.OVERSEAS_CRS)].to_crs(config.METROPOLITAN_CRS)
@@ -218,15 +226,32 @@ document.querySelectorAll("table.triable th").forEach(function (th, col) {
 """
 
 
+def _population_cell(row) -> str:
+    """A département's population, « population inconnue » when a commune lacks one;
+    a collectivity outside the reference has none to show."""
+    if not pd.isna(row.population):
+        return fmt_number(row.population)
+    return "population inconnue" if row.code not in config.OVERSEAS_COLLECTIVITIES else "–"
+
+
 def _sort_key(value: float) -> str:
     """Sort key of a number; a missing one sorts first."""
     return "-1" if pd.isna(value) else f"{float(value):.6f}"
 
 
 def index_html(
-    table: pd.DataFrame, month: str, map_uri: str, links: dict[str, str], generated: str
+    table: pd.DataFrame,
+    month: str,
+    map_uri: str,
+    links: dict[str, str],
+    generated: str,
+    editions: list[dict] | None = None,
 ) -> str:
-    """The monthly index page: a sortable table of every département and the map."""
+    """The monthly index page: a sortable table of every département and the map.
+
+    ``editions`` (``MatchedSelections.national_editions``) names the national list the
+    month was read back from."""
+    note = read_back_note(editions or [], month)
     rows = []
     for row in table.sort_values("code").itertuples(index=False):
         link = links.get(row.code)
@@ -239,7 +264,7 @@ def index_html(
             f'<td data-tri="{name}">{cell}</td>'
             f'<td class="n" data-tri="{row.postes}">{fmt_number(row.postes)}</td>'
             f'<td class="n" data-tri="{_sort_key(row.population)}">'
-            f"{fmt_number(None if pd.isna(row.population) else row.population)}</td>"
+            f"{_population_cell(row)}</td>"
             f'<td class="n" data-tri="{_sort_key(row.conseillers_pour_10000_hab)}">'
             f"{fmt_number(row.conseillers_pour_10000_hab, 2)}</td>"
             f'<td class="n" data-tri="{row.variation}">{sign}{fmt_number(row.variation)}</td>'
@@ -265,6 +290,7 @@ th[aria-sort=descending]::after {{ content: " ▼"; }}
 td.n {{ text-align: right; white-space: nowrap; }}
 img {{ max-width: 100%; height: auto; }}
 footer {{ color: #555; font-size: 12px; margin-top: 2rem; }}
+.avertissement {{ background: #fff7e6; border-left: 4px solid #E69F00; padding: 0.6rem 1rem; }}
 @media print {{ th {{ position: static; }} }}
 </style>
 </head>
@@ -273,6 +299,7 @@ footer {{ color: #555; font-size: 12px; margin-top: 2rem; }}
 <p><strong>{fmt_number(total_posts)} postes</strong> attribués par les comités de sélection
 depuis mars 2021, dont {fmt_number(total_change)} au cours de ce mois. Cliquez sur un
 en-tête de colonne pour trier le tableau ; le nom d'un département mène à son rapport.</p>
+{f'<p class="avertissement"><strong>À savoir.</strong> {note}</p>' if note else ""}
 <img src="{map_uri}"
  alt="Carte de France des conseillers numériques pour 10 000 habitants, par département">
 <table class="triable">
@@ -298,9 +325,10 @@ def write_index(
     month: str,
     links: dict[str, str],
     generated: str,
+    editions: list[dict] | None = None,
 ) -> None:
     title = f"Conseillers pour {fmt_number(config.DENSITY_BASE)} habitants, fin " + month_label(
         month
     )
     uri = _png_data_uri(national_map(table, shapes, title))
-    write_text(target, index_html(table, month, uri, links, generated))
+    write_text(target, index_html(table, month, uri, links, generated, editions))

@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import re
 import shutil
 import tempfile
 from collections.abc import Iterable
@@ -36,10 +37,18 @@ from analyse.indicators import (
 )
 from analyse.matching import LOCATED, Matcher, read_aliases, review_table
 from analyse.names import normalise_name
-from analyse.places import locate_places, read_places, town_hall_places, town_hall_points
+from analyse.places import (
+    REJECTED_COLUMNS,
+    locate_places,
+    read_places,
+    rejected_departement,
+    town_hall_places,
+    town_hall_points,
+)
 from analyse.reference import Reference, load_reference
 from analyse.selections import (
     ANOMALY_COLUMNS,
+    NATIONAL_SOURCE,
     SelectionError,
     clean_departement,
     list_selection_files,
@@ -73,6 +82,31 @@ class MatchedSelections:
     @property
     def months(self) -> list[str]:
         return sorted(self.table["mois_comite"].unique())
+
+    @property
+    def national_editions(self) -> list[dict]:
+        """Edition of each national list among the files, from the data itself.
+
+        The date in the file's name (``…-2023-04-05.csv``, as data.gouv.fr names its
+        resources) when there is one; otherwise the date of the list's latest committee
+        (the copy of ``analyse telecharger`` has no date in its name). One dict per file:
+        ``fichier``, ``edition`` (AAAA-MM-JJ) and ``origine`` (how it was found, in French).
+        """
+        rows = self.table.loc[self.table["source"] == NATIONAL_SOURCE]
+        editions = []
+        for name, group in rows.groupby("fichier", sort=True):
+            found = _DATE_IN_NAME.search(Path(str(name)).name)
+            if found:
+                edition, origin = found.group(0), "date du nom du fichier"
+            else:
+                latest = pd.to_datetime(group["date_comite"]).max()
+                edition, origin = latest.date().isoformat(), "date de son dernier comité"
+            editions.append({"fichier": str(name), "edition": edition, "origine": origin})
+        return editions
+
+
+# A date in a file name: 2023-04-05.
+_DATE_IN_NAME = re.compile(r"(?<!\d)\d{4}-\d{2}-\d{2}(?!\d)")
 
 
 @dataclass
@@ -108,6 +142,9 @@ def load_extras(
     if places_path is not None:
         places, rejected = read_places(Path(places_path))
         extras.places = locate_places(places, reference.communes, reference.postal_codes)
+        rejected["departement"] = rejected_departement(
+            rejected, reference.postal_codes, reference.communes
+        )
         extras.places_rejected = rejected
         extras.sources.append(
             {
@@ -143,24 +180,60 @@ def _sha256(path: Path) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
-def national_target(selections: MatchedSelections, reference: Reference) -> tuple[float, str]:
-    """Density of the programme: posts of the national list ÷ national population.
+def national_target(
+    selections: MatchedSelections, reference: Reference, month: str | None = None
+) -> tuple[float, str, str | None]:
+    """Density of the programme at the end of ``month`` (the whole selections without
+    it): posts granted nationally up to then ÷ national population.
 
-    When the selections do not cover the country (the embedded Hautes-Alpes rounds),
-    the national list of 2023-04-05 (3 925 posts) stands in, and the label says so.
+    Returns the density, the French description of its computation and the month
+    (YYYY-MM) it describes. When the selections do not cover the country (the embedded
+    Hautes-Alpes rounds), the national list of 2023-04-05 (3 925 posts) stands in, and
+    the label says so, and which date that figure describes. Communes of unknown
+    population are left out, and so are the posts located in their EPCI.
     """
-    population = reference.communes.loc[reference.communes["type"] == "COM", "population"].sum()
-    covered = selections.table["departement"].nunique()
-    if covered >= config.NATIONAL_COVERAGE_MIN:
-        posts = int(selections.table["postes"].sum())
-        label = f"{fmt_number(posts)} postes des fichiers fournis ÷ population de la France"
+    from analyse.wording import fmt_date, month_label
+
+    communes = reference.communes.loc[reference.communes["type"] == "COM"]
+    population = communes["population"].dropna().sum()
+    full = selections.table
+    current = selections.until(month).table
+    end = month or (str(full["mois_comite"].max()) if len(full) else None)
+    if full["departement"].nunique() >= config.NATIONAL_COVERAGE_MIN:
+        unknown = reference.epci.loc[reference.epci["population"].isna(), "siren"]
+        left_out = int(
+            current.loc[
+                current["statut"].eq(LOCATED) & current["siren_epci"].isin(set(unknown)),
+                "postes",
+            ].sum()
+        )
+        posts = int(current["postes"].sum()) - left_out
+        label = (
+            f"{fmt_number(posts)} postes attribués par les comités jusqu'à fin "
+            f"{month_label(end)} (fichiers fournis) ÷ population de la France"
+        )
+        if left_out:
+            label += (
+                f" ; {fmt_number(left_out)} poste(s) d'intercommunalités de population "
+                "inconnue laissés de côté"
+            )
+        described = end
     else:
         posts = config.NATIONAL_LIST_POSTS
+        edition = fmt_date(config.NATIONAL_LIST_DATE)
         label = (
-            f"{posts} postes de la liste nationale du 05/04/2023 ÷ population de la "
-            "France (les fichiers fournis ne couvrent pas tout le pays)"
+            f"{fmt_number(posts)} postes de la liste nationale du {edition} ÷ population "
+            "de la France (les fichiers fournis ne couvrent pas tout le pays)"
         )
-    return posts / population * config.DENSITY_BASE, label
+        described = config.NATIONAL_LIST_DATE[:7]
+        if end is not None and end < described:
+            label += (
+                f" ; cette cible décrit la situation du {edition}, alors que les sélections "
+                f"montrées s'arrêtent fin {month_label(end)}"
+            )
+    if not population:
+        return float("nan"), label, described
+    return posts / population * config.DENSITY_BASE, label, described
 
 
 @dataclass
@@ -184,6 +257,11 @@ class Prepared:
     unmatched_ifn: pd.DataFrame  # IFN codes without a territory, and the reverse
     anomalies: pd.DataFrame  # rows rejected in tolerant mode that may concern it
     context: dict = field(default_factory=dict)
+    # Places of the --lieux file set aside (impossible coordinates) that may concern it:
+    # those whose postal code is in the département, then those of unknown département.
+    places_rejected: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(columns=[*REJECTED_COLUMNS, "departement"])
+    )
 
     @property
     def outline(self) -> gpd.GeoSeries:
@@ -381,7 +459,8 @@ def prepare(
     extras = extras or Extras()
     coverage = _coverage(departement, current, reference, indicators, communes, extras)
     indicators, communes, places, unmatched, beyond = coverage
-    target_nat, target_label = national_target(selections, reference)
+    rejected_places, rejected_summary = _rejected_places(departement, extras)
+    target_nat, target_label, target_month = national_target(selections, reference, month)
     target_dep = density(counts["lus"], communes["population"].sum())
     gaps = gaps_table(
         pd.DataFrame(indicators.drop(columns="geometry")),
@@ -399,6 +478,7 @@ def prepare(
         "epci_nouvellement_couverts": newly_covered,
         "edition_reference": reference.edition,
         "fichiers_selection": selections.files,
+        "editions_liste_nationale": selections.national_editions,
         "genere_le": datetime.now().astimezone().isoformat(timespec="seconds"),
         "version": __version__,
         "commit": _commit(),
@@ -408,9 +488,11 @@ def prepare(
         "fichiers_complementaires": extras.sources,
         "cible_nationale": target_nat,
         "cible_nationale_calcul": target_label,
+        "cible_nationale_mois": target_month,
         "cible_departementale": target_dep,
         "cible_choisie": extras.custom_target,
         "population_au_dela": beyond,
+        "lieux_rejetes": rejected_summary,
         "formule_priorite": SCORE_FORMULA,
     }
     return Prepared(
@@ -429,7 +511,33 @@ def prepare(
         places=places,
         unmatched_ifn=unmatched,
         context=context,
+        places_rejected=rejected_places,
     )
+
+
+def _rejected_places(departement: str, extras: Extras) -> tuple[pd.DataFrame, dict]:
+    """Rejected places that may concern ``departement`` and how they weigh on its
+    distances: ``nombre`` (here or of unknown département), ``fichier`` (in the whole
+    file), ``utilises`` (places used in the département), ``part`` and ``incomplet``
+    (``part`` above ``config.PLACES_REJECTED_MAX_SHARE``)."""
+    columns = [*REJECTED_COLUMNS, "departement"]
+    rejected = extras.places_rejected
+    if rejected is None or extras.places is None:
+        empty = pd.DataFrame(columns=columns)
+        return empty, {"nombre": 0, "fichier": 0, "utilises": 0, "part": 0.0, "incomplet": False}
+    ours = rejected["departement"].eq(departement)
+    unknown = rejected["departement"].eq("")
+    mine = pd.concat([rejected.loc[ours], rejected.loc[unknown]], ignore_index=True)[columns]
+    used = int(extras.places["departement"].eq(departement).sum())
+    share = len(mine) / (len(mine) + used) if len(mine) else 0.0
+    summary = {
+        "nombre": len(mine),
+        "fichier": len(rejected),
+        "utilises": used,
+        "part": share,
+        "incomplet": share > config.PLACES_REJECTED_MAX_SHARE,
+    }
+    return mine.astype(str), summary
 
 
 def _anomalies_of(anomalies: pd.DataFrame, departement: str) -> pd.DataFrame:
@@ -559,6 +667,7 @@ _TABLES = {
     "places": "lieux.parquet",
     "unmatched_ifn": "ifn_non_apparies.parquet",
     "anomalies": "anomalies.parquet",
+    "places_rejected": "lieux_rejetes.parquet",
 }
 
 

@@ -146,8 +146,11 @@ def read_places(path: Path) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
     motif[zero] = "coordonnées nulles (0, 0)"
     bad = motif != ""
 
+    # Coordinates as read, in text: a list or an object is shown as written.
     rejected = table.loc[bad].assign(
-        latitude=raw.loc[bad, "latitude"], longitude=raw.loc[bad, "longitude"], motif=motif[bad]
+        latitude=_text(raw.loc[bad, "latitude"]),
+        longitude=_text(raw.loc[bad, "longitude"]),
+        motif=motif[bad],
     )
     good = table.loc[~bad]
     places = gpd.GeoDataFrame(
@@ -156,6 +159,20 @@ def read_places(path: Path) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
         crs=config.GEOGRAPHIC_CRS,
     )
     return places, rejected[REJECTED_COLUMNS].reset_index(drop=True)
+
+
+def rejected_departement(rejected: pd.DataFrame, postal_codes: pd.DataFrame, communes) -> pd.Series:
+    """Probable département of each rejected place, from its declared postal code (the
+    only clue left without coordinates); empty when the code is unknown."""
+    department_of = communes.drop_duplicates("insee").set_index("insee")["departement"]
+    postal = postal_codes.assign(departement=postal_codes["insee"].map(department_of))
+    by_code = postal.dropna(subset=["departement"]).drop_duplicates("code_postal")
+    return (
+        rejected["code_postal"]
+        .map(by_code.set_index("code_postal")["departement"])
+        .fillna("")
+        .astype(str)
+    )
 
 
 # --------------------------------------------------------------------------- locating

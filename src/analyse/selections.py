@@ -291,6 +291,10 @@ def clean_flag(value: str) -> str:
     return value if value in ("oui", "non") else ""
 
 
+# ``source`` of every row read from the national list.
+NATIONAL_SOURCE = "Liste nationale des structures validées en COSELEC (ANCT)"
+
+
 def _coselec_values(cells: dict[str, str]) -> dict[str, str]:
     values = {ours: cells.get(theirs, "") for ours, theirs in COSELEC_COLUMNS.items()}
     values.update(
@@ -304,7 +308,7 @@ def _coselec_values(cells: dict[str, str]) -> dict[str, str]:
     # "Code département" 0: their INSEE code starts with the collectivity's code.
     if values["departement"].strip() in ("0", "00") and commune[:2] == "97":
         values["departement"] = commune[:3]
-    values["source"] = "Liste nationale des structures validées en COSELEC (ANCT)"
+    values["source"] = NATIONAL_SOURCE
     return values
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import pandas as pd
 
 from analyse import config
-from analyse.wording import esc, fmt_euros, fmt_number
+from analyse.wording import esc, fmt_euros, fmt_number, plural
 
 _BASE = fmt_number(config.DENSITY_BASE)
 # A formatted figure: digits, (narrow) spaces, decimal comma, euro sign, dash for none.
@@ -42,7 +42,7 @@ def indicators_table(indicators: pd.DataFrame) -> str:
             "Intercommunalité": rows["nom_epci"],
             "SIREN": rows["siren_epci"],
             "Départements": rows["departements"].str.replace(",", ", "),
-            "Population": rows["population"].map(fmt_number),
+            "Population": rows["population"].map(_population_text),
             "Surface (km²)": rows["surface_km2"].map(lambda v: fmt_number(v)),
             "Postes": rows["postes"].map(fmt_number),
             f"Conseillers pour {_BASE} hab.": rows["conseillers_pour_10000_hab"].map(
@@ -52,27 +52,64 @@ def indicators_table(indicators: pd.DataFrame) -> str:
             "Financement de l'État": rows["financement_etat_eur"].map(fmt_euros),
         }
     )
+    # Totals of ratios over the EPCI whose population is known only.
+    known = indicators.loc[indicators["population"].notna()]
+    partial = " (population connue)" if len(known) < len(indicators) else ""
+    population = int(known["population"].sum())
+    posts = int(known["postes"].sum())
     total = {
-        "Intercommunalité": "Total des intercommunalités",
+        "Intercommunalité": "Total des intercommunalités" + partial,
         "SIREN": "",
         "Départements": "",
-        "Population": fmt_number(indicators["population"].sum()),
+        "Population": fmt_number(population),
         "Surface (km²)": fmt_number(indicators["surface_km2"].sum()),
         "Postes": fmt_number(indicators["postes"].sum()),
         f"Conseillers pour {_BASE} hab.": fmt_number(
-            indicators["postes"].sum()
-            / max(indicators["population"].sum(), 1)
-            * config.DENSITY_BASE,
-            2,
+            posts / population * config.DENSITY_BASE if population else None, 2
         ),
-        "Habitants par conseiller": fmt_number(
-            indicators["population"].sum() / indicators["postes"].sum()
-            if indicators["postes"].sum()
-            else None
-        ),
+        "Habitants par conseiller": fmt_number(population / posts if posts else None),
         "Financement de l'État": fmt_euros(indicators["financement_etat_eur"].sum()),
     }
     return _html(pd.concat([frame, pd.DataFrame([total])], ignore_index=True))
+
+
+def _population_text(value) -> str:
+    """A population, or « population inconnue » (never 0 for want of a figure)."""
+    return "population inconnue" if pd.isna(value) else fmt_number(value)
+
+
+def population_note(prepared) -> str:
+    """Communes of the département whose population the reference had to complete, or
+    could not find, and how: said next to the table that uses them."""
+    from analyse.reference import POPULATION_UNKNOWN
+
+    communes = prepared.communes
+    if "population_origine" not in communes:
+        return ""
+    noted = communes.loc[communes["population_origine"].fillna("") != ""]
+    if noted.empty:
+        return ""
+    items = []
+    for row in noted.itertuples():
+        if row.population_origine == POPULATION_UNKNOWN:
+            items.append(f"<li>{esc(row.nom)} ({esc(row.insee)}) : population inconnue</li>")
+        else:
+            items.append(
+                f"<li>{esc(row.nom)} ({esc(row.insee)}) : {fmt_number(row.population)} "
+                f"habitants, {esc(row.population_origine)}</li>"
+            )
+    unknown = (noted["population_origine"] == POPULATION_UNKNOWN).any()
+    tail = (
+        " Une intercommunalité dont une commune est de population inconnue n'a ni "
+        "densité, ni rang de priorité, et n'entre pas dans la cible nationale."
+        if unknown
+        else ""
+    )
+    return (
+        "<p><strong>Populations complétées</strong> : le référentiel territorial "
+        "ne donne pas la population de ces communes ; elle a été complétée comme "
+        f"indiqué, jamais remplacée par zéro.{tail}</p><ul>{''.join(items)}</ul>"
+    )
 
 
 def spread_variant_table(indicators: pd.DataFrame) -> str:
@@ -248,6 +285,8 @@ def summary_html(prepared) -> str:
         of_name,
         prepared.context.get("population_au_dela"),
         prepared.gaps,
+        prepared.context.get("cible_nationale_mois"),
+        prepared.context.get("lieux_rejetes"),
     )
     items = "".join(f"<li>{s}</li>" for s in sentences)  # already escaped
     return f'<div class="resume"><p><strong>En bref</strong></p><ul>{items}</ul></div>'
@@ -292,11 +331,14 @@ def changes_html(prepared) -> str:
     month = prepared.context.get("mois")
     if not month:
         return ""
-    from analyse.maps import month_label
+    from analyse.wording import month_label, read_back_note
 
     new = prepared.changes
     counted = new.loc[new["compte_pour_departement"]] if len(new) else new
     parts = [f"<h2>Ce qui a changé en {esc(month_label(month))}</h2>"]
+    note = read_back_note(prepared.context.get("editions_liste_nationale") or [], month)
+    if note:
+        parts.append(f'<p class="avertissement"><strong>À savoir.</strong> {note}</p>')
     if counted.empty:
         parts.append("<p>Aucune nouvelle structure retenue ce mois-ci pour le département.</p>")
     else:
@@ -405,7 +447,48 @@ def distance_html(prepared) -> str:
         "une commune à 12 km à vol d'oiseau peut être à 40 minutes de route.</p>"
         + _html(rows)
         + _suspicious_places(prepared.places)
+        + rejected_places_html(prepared)
     )
+
+
+def rejected_places_html(prepared) -> str:
+    """Places of the --lieux file set aside for impossible coordinates, every one shown:
+    those of the département (by declared postal code) and those of unknown département."""
+    summary = prepared.context.get("lieux_rejetes") or {}
+    if prepared.context.get("lieux_source") != "fichier":
+        return ""
+    rows = prepared.places_rejected
+    if not summary.get("fichier"):
+        return "<p>Aucun lieu du fichier n'a été écarté : toutes les coordonnées sont lisibles.</p>"
+    intro = (
+        f"<p><strong>Lieux écartés</strong> : {plural(summary['fichier'], 'lieu', 'lieux')} "
+        "du fichier ont des coordonnées impossibles (absentes, non numériques, hors des "
+        "bornes ou nulles) et ne comptent dans aucune distance ; "
+        f"{plural(len(rows), 'lieu', 'lieux')} peuvent concerner ce département (code "
+        "postal du département, ou inconnu)."
+    )
+    if summary.get("incomplet"):
+        intro += (
+            f" Cela fait {fmt_number(100 * summary['part'], 1)} % des lieux du département, "
+            f"au-delà du seuil de {fmt_number(100 * config.PLACES_REJECTED_MAX_SHARE)} % : "
+            "<strong>les distances sont incomplètes</strong> et la population éloignée "
+            "est surestimée."
+        )
+    intro += "</p>"
+    if rows.empty:
+        return intro
+    frame = pd.DataFrame(
+        {
+            "Lieu": rows["nom"],
+            "Identifiant": rows["id"],
+            "Commune déclarée": rows["commune_declaree"],
+            "Code postal": rows["code_postal"],
+            "Latitude (telle que lue)": rows["latitude"],
+            "Longitude (telle que lue)": rows["longitude"],
+            "Motif": rows["motif"],
+        }
+    )
+    return intro + _html(frame)
 
 
 def _suspicious_places(places) -> str:

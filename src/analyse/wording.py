@@ -14,9 +14,37 @@ from analyse import config
 THIN_SPACE = "\u202f"
 
 
+MONTHS = [
+    "janvier",
+    "février",
+    "mars",
+    "avril",
+    "mai",
+    "juin",
+    "juillet",
+    "août",
+    "septembre",
+    "octobre",
+    "novembre",
+    "décembre",
+]
+
+
+def month_label(month: str) -> str:
+    """'2021-03' → 'mars 2021'."""
+    year, number = month.split("-")
+    return f"{MONTHS[int(number) - 1]} {year}"
+
+
+def fmt_date(iso: str) -> str:
+    """'2023-04-05' → '5 avril 2023'."""
+    year, month, day = iso[:10].split("-")
+    return f"{int(day)}{'er' if int(day) == 1 else ''} {MONTHS[int(month) - 1]} {year}"
+
+
 def fmt_number(value: float | int | None, decimals: int = 0) -> str:
     """``1234.5`` → ``'1 234,5'`` (narrow no-break space, decimal comma)."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
+    if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
         return "–"
     text = f"{value:,.{decimals}f}"
     return text.replace(",", THIN_SPACE).replace(".", ",")
@@ -30,6 +58,35 @@ def plural(count: float, singular: str, plural_form: str | None = None) -> str:
     """'1 conseiller', '2 conseillers' (French: 0 and 1 are singular)."""
     word = singular if abs(count) < 2 else (plural_form or singular + "s")
     return f"{fmt_number(count)} {word}"
+
+
+def read_back_note(editions: list[dict], month: str | None) -> str:
+    """Plain French saying that a past month is a later national list read back in time,
+    naming the edition (``editions``: ``MatchedSelections.national_editions``).
+
+    Empty without a national list (committee files are of their own time) or without a
+    month. Escaped: ready for HTML.
+    """
+    if not editions or not month:
+        return ""
+    named = " et ".join(
+        f"du {fmt_date(e['edition'])} ({esc(e['origine'])} {esc(e['fichier'])})" for e in editions
+    )
+    plural_lists = len(editions) > 1
+    latest = max(e["edition"] for e in editions)
+    if month >= latest[:7]:
+        return (
+            f"Chiffres tirés de la liste nationale {named} des structures validées par "
+            "les comités de sélection."
+        )
+    return (
+        f"Situation reconstituée : les mois passés sont la liste nationale {named} relue à "
+        f"rebours, en ne gardant que les comités jusqu'à fin {month_label(month)}. "
+        f"{'Ces listes ne gardent' if plural_lists else 'Cette liste ne garde'} que les "
+        "structures encore dans le programme à sa date : celles qui s'en sont retirées "
+        "depuis n'y figurent plus, et un mois passé peut compter moins de structures et de "
+        "postes que ce qui avait été annoncé alors."
+    )
 
 
 def short_epci_name(name: str) -> str:
@@ -69,23 +126,46 @@ def summary_sentences(
     of_departement: str,
     beyond: dict | None = None,
     gaps: pd.DataFrame | None = None,
+    target_month: str | None = None,
+    rejected_places: dict | None = None,
 ) -> list[str]:
     """Three to five plain sentences for an elected official, computed from the figures.
 
     ``of_departement`` is the name with its charnière ('des Hautes-Alpes'); ``beyond``
-    the département's population beyond 10/20/30 km; ``gaps`` the priority table.
+    the département's population beyond 10/20/30 km; ``gaps`` the priority table;
+    ``target_month`` the month (YYYY-MM) the national target describes;
+    ``rejected_places`` the places set aside for impossible coordinates (context
+    ``lieux_rejetes``): beyond a small share, the distances are said to be incomplete.
     """
     return [
         s
         for s in (
             _posts_sentence(counts, of_departement),
+            _unknown_population_sentence(indicators),
             _coverage_sentence(indicators),
             _lowest_density_sentence(indicators),
-            _remoteness_sentence(beyond),
-            _priority_sentence(gaps),
+            _remoteness_sentence(beyond, rejected_places),
+            _priority_sentence(gaps, target_month),
         )
         if s
     ][:5]
+
+
+def _unknown(indicators: pd.DataFrame) -> pd.Series:
+    """EPCI whose population is unknown (one of their communes has none)."""
+    return indicators["population"].isna()
+
+
+def _unknown_population_sentence(indicators: pd.DataFrame) -> str:
+    unknown = indicators.loc[_unknown(indicators)]
+    if unknown.empty:
+        return ""
+    names = ", ".join(esc(short_epci_name(n)) for n in unknown["nom_epci"])
+    return (
+        f"Population inconnue pour {plural(len(unknown), 'intercommunalité')} ({names}) : "
+        "aucune source ne la donne ; elle est laissée hors des densités, du classement de "
+        "priorité et de la cible nationale."
+    )
 
 
 def _posts_sentence(counts: dict, of_departement: str) -> str:
@@ -127,15 +207,22 @@ def _coverage_sentence(indicators: pd.DataFrame) -> str:
         )
     names = ", ".join(esc(short_epci_name(n)) for n in uncovered["nom_epci"])
     verb = "n’a" if len(uncovered) < 2 else "n’ont"
+    known = uncovered.loc[~_unknown(uncovered)]
+    if known.empty:
+        people = "dont la population est inconnue"
+    else:
+        people = f"pour {fmt_number(known['population'].sum())} habitants"
+        if len(known) < len(uncovered):
+            people += " (sans compter celles dont la population est inconnue)"
     return (
         f"{plural(len(uncovered), 'intercommunalité')} sur {fmt_number(len(indicators))} "
-        f"{verb} aucun conseiller numérique ({names}), pour "
-        f"{fmt_number(uncovered['population'].sum())} habitants."
+        f"{verb} aucun conseiller numérique ({names}), {people}."
     )
 
 
 def _lowest_density_sentence(indicators: pd.DataFrame) -> str:
     covered = indicators.loc[indicators["postes"] > 0]
+    covered = covered.loc[covered["conseillers_pour_10000_hab"].notna()]
     if not len(covered):
         return ""
     lowest = covered.sort_values("conseillers_pour_10000_hab").iloc[0]
@@ -156,10 +243,26 @@ def _lowest_density_sentence(indicators: pd.DataFrame) -> str:
     )
 
 
-def _remoteness_sentence(beyond: dict | None) -> str:
+def _remoteness_sentence(beyond: dict | None, rejected: dict | None = None) -> str:
     if not beyond or not beyond.get("population"):
         return ""
     far = beyond["population_au_dela_20km"]
+    if rejected and rejected.get("incomplet"):
+        count = rejected["nombre"]
+        among = count + rejected["utilises"]
+        verb = (
+            "a des coordonnées impossibles et a été écarté"
+            if count < 2
+            else ("ont des coordonnées impossibles et ont été écartés")
+        )
+        share = fmt_number(100 * far / beyond["population"], 1)
+        return (
+            f"Distances incomplètes : {plural(count, 'lieu', 'lieux')} sur "
+            f"{fmt_number(among)} du fichier des lieux pour ce département {verb} (liste "
+            f"dans la section sur l'éloignement) ; les {fmt_number(far)} habitants "
+            f"({share} %) comptés à plus de 20 km à vol d'oiseau d'un lieu où travaille un "
+            "conseiller numérique sont donc une estimation haute."
+        )
     if far == 0:
         return (
             "Tous les habitants vivent à moins de 20 km à vol d'oiseau d'un lieu où "
@@ -172,17 +275,21 @@ def _remoteness_sentence(beyond: dict | None) -> str:
     )
 
 
-def _priority_sentence(gaps: pd.DataFrame | None) -> str:
-    if gaps is None or not len(gaps):
+def _priority_sentence(gaps: pd.DataFrame | None, target_month: str | None = None) -> str:
+    if gaps is None or not len(gaps) or gaps["rang_priorite"].isna().all():
         return ""
-    first = gaps.sort_values("rang_priorite").iloc[0]
-    missing = int(first["postes_manquants_cible_nationale"])
-    tail = (
-        f"il lui manque {plural(missing, 'poste')} pour atteindre la densité nationale du "
-        "programme."
-        if missing
-        else "elle atteint déjà la densité nationale du programme."
-    )
+    first = gaps.sort_values("rang_priorite", na_position="last").iloc[0]
+    missing = first["postes_manquants_cible_nationale"]
+    when = f" (fin {month_label(target_month)})" if target_month else ""
+    if pd.isna(missing):
+        tail = "la densité nationale du programme n'est pas connue."
+    elif missing:
+        tail = (
+            f"il lui manque {plural(int(missing), 'poste')} pour atteindre la densité "
+            f"nationale du programme{when}."
+        )
+    else:
+        tail = f"elle atteint déjà la densité nationale du programme{when}."
     return (
         f"Priorité n° 1 : {esc(epci_subject(first['nom_epci']))} (score "
         f"{fmt_number(first['score_priorite'], 1)} sur 100) ; {tail}"
