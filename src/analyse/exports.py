@@ -161,7 +161,29 @@ PLACE_FIELDS = {
     "date_maj": "date_maj",
 }
 
-LAYERS = {"epci": EPCI_FIELDS, "communes": COMMUNE_FIELDS, "lieux": PLACE_FIELDS}
+# Posts proposed by the placement scenario (analyse.scenario.PROPOSAL_COLUMNS) → fields
+# of the ``propositions`` layer (written only when a scenario was asked for).
+PROPOSAL_FIELDS = {
+    "rang": "rang",
+    "insee": "insee",
+    "commune": "commune",
+    "siren_epci": "siren_epci",
+    "nom_epci": "nom_epci",
+    "population_commune": "population_commune",
+    "population_nouvellement_a_moins_du_rayon": "pop_nouv_moins_rayon",
+    "population_a_moins_du_rayon_cumulee": "pop_moins_rayon_cumul",
+    "habitants_rapproches": "habitants_rapproches",
+    "gain_moyen_km": "gain_moyen_km",
+    "distance_economisee_hab_km": "dist_economisee_hab_km",
+    "distance_economisee_cumulee_hab_km": "dist_econ_cumul_hab_km",
+}
+
+LAYERS = {
+    "epci": EPCI_FIELDS,
+    "communes": COMMUNE_FIELDS,
+    "lieux": PLACE_FIELDS,
+    "propositions": PROPOSAL_FIELDS,
+}
 
 # ------------------------------------------------------------------- workbook headers
 
@@ -170,6 +192,7 @@ _BASE = fmt_number(config.DENSITY_BASE)
 SHEET_INDICATORS = "Indicateurs"
 SHEET_GAPS = "Lacunes"
 SHEET_REVIEW = "À vérifier"
+SHEET_PROPOSALS = "Propositions"
 
 # Our column names → French column headers of the workbook (all sheets).
 HEADERS = {
@@ -220,6 +243,14 @@ HEADERS = {
     "type_structure": "Type de structure",
     "motif": "Motif",
     "candidats": "Meilleurs candidats",
+    "rang": "Rang",
+    "population_commune": "Population de la commune",
+    "population_nouvellement_a_moins_du_rayon": "Habitants passant à moins du rayon",
+    "population_a_moins_du_rayon_cumulee": "Habitants passés à moins du rayon (cumul)",
+    "habitants_rapproches": "Habitants rapprochés d'un lieu",
+    "gain_moyen_km": "Gain moyen (km)",
+    "distance_economisee_hab_km": "Distance économisée (habitants × km)",
+    "distance_economisee_cumulee_hab_km": "Distance économisée, cumul (habitants × km)",
 }
 
 # The header of an empty review sheet: the columns of analyse.matching.review_table.
@@ -229,6 +260,7 @@ EMPTY_MESSAGES = {
     SHEET_INDICATORS: "Aucune intercommunalité dans ce département.",
     SHEET_GAPS: "Aucune lacune relevée.",
     SHEET_REVIEW: "Rien à vérifier : toutes les lignes de sélection ont été rapprochées.",
+    SHEET_PROPOSALS: "Aucun poste proposé : aucun n'apporterait rien (voir le rapport).",
 }
 
 # Excel number formats. Excel and LibreOffice show them with the reader's separators,
@@ -244,6 +276,10 @@ NUMBER_FORMATS = {
     "rang_priorite": "0",
     "ligne": "0",  # a line number, not a quantity
     "distance_m": INTEGER_FORMAT,  # metres: decimals would be false precision
+    "rang": "0",
+    "gain_moyen_km": "#,##0.0",
+    "distance_economisee_hab_km": INTEGER_FORMAT,
+    "distance_economisee_cumulee_hab_km": INTEGER_FORMAT,
 }
 DATE_FORMAT = "dd/mm/yyyy"
 DATETIME_FORMAT = "dd/mm/yyyy hh:mm"
@@ -358,13 +394,17 @@ def write_geopackage(
     epci: gpd.GeoDataFrame,
     communes: gpd.GeoDataFrame,
     places: gpd.GeoDataFrame,
+    proposals: gpd.GeoDataFrame | None = None,
 ) -> None:
-    """``couverture.gpkg``: layers ``epci``, ``communes`` and ``lieux`` in EPSG:4326."""
+    """``couverture.gpkg``: layers ``epci``, ``communes`` and ``lieux`` in EPSG:4326,
+    and ``propositions`` (posts proposed by the placement scenario) when given."""
     layers = {
         "epci": _layer(epci, EPCI_FIELDS, "epci"),
         "communes": _layer(communes, COMMUNE_FIELDS, "communes"),
         "lieux": _layer(places, PLACE_FIELDS, "lieux"),
     }
+    if proposals is not None:
+        layers["propositions"] = _layer(proposals, PROPOSAL_FIELDS, "propositions")
     with atomic_path(Path(target)) as tmp:
         # GDAL creates the GeoPackage itself: it cannot open the empty placeholder.
         tmp.unlink()
@@ -504,13 +544,17 @@ def write_workbook(
     indicators: pd.DataFrame,
     gaps: pd.DataFrame,
     review: pd.DataFrame,
+    proposals: pd.DataFrame | None = None,
 ) -> None:
-    """``couverture.xlsx``: sheets ``Indicateurs``, ``Lacunes`` and ``À vérifier``."""
+    """``couverture.xlsx``: sheets ``Indicateurs``, ``Lacunes`` and ``À vérifier``, and
+    ``Propositions`` (placement scenario, posts in order) when given."""
     sheets = {
         SHEET_INDICATORS: _sheet_frame(indicators, []),
         SHEET_GAPS: _sheet_frame(gaps, []),
         SHEET_REVIEW: _sheet_frame(review, REVIEW_COLUMNS),
     }
+    if proposals is not None:
+        sheets[SHEET_PROPOSALS] = _sheet_frame(proposals, list(PROPOSAL_FIELDS))
     workbook = Workbook()
     workbook.remove(workbook.active)
     for name, frame in sheets.items():

@@ -189,7 +189,11 @@ def run_job(job: ReportJob, kernel_name: str | None = None) -> ReportFiles:
         staged = ReportJob(job.departement, job.data_dir, staging, job.title).files
         execute_notebook(
             # The kernel runs in notebooks/: the data folder must be absolute.
-            {"departement": job.departement, "dossier_donnees": str(job.data_dir.resolve())},
+            {
+                "departement": job.departement,
+                "dossier_donnees": str(job.data_dir.resolve()),
+                "postes_supplementaires": _scenario_posts(job.data_dir),
+            },
             staged.notebook,
             kernel_name,
         )
@@ -204,6 +208,12 @@ def run_job(job: ReportJob, kernel_name: str | None = None) -> ReportFiles:
     return files
 
 
+def _scenario_posts(data_dir: Path) -> int:
+    """Posts of the placement scenario prepared in ``data_dir`` (0: none asked for)."""
+    meta = json.loads((Path(data_dir) / "contexte.json").read_text(encoding="utf-8"))
+    return int((meta["context"].get("scenario") or {}).get("postes", 0))
+
+
 def write_analyst_exports(job: ReportJob, files: ReportFiles) -> None:
     """CSV, GeoPackage, workbook and interactive map, from the prepared bundle."""
     from analyse import exports
@@ -211,9 +221,19 @@ def write_analyst_exports(job: ReportJob, files: ReportFiles) -> None:
     prepared = pipeline.load(job.departement, job.data_dir)
     pipeline.write_indicators_csv(prepared.indicators, files.csv)
     exports.write_geopackage(
-        files.geopackage, prepared.gaps_geo, prepared.communes, prepared.places
+        files.geopackage,
+        prepared.gaps_geo,
+        prepared.communes,
+        prepared.places,
+        proposals=prepared.propositions,
     )
-    exports.write_workbook(files.workbook, prepared.indicators, prepared.gaps, prepared.review)
+    exports.write_workbook(
+        files.workbook,
+        prepared.indicators,
+        prepared.gaps,
+        prepared.review,
+        proposals=prepared.propositions,
+    )
     exports.write_interactive_map(
         files.interactive_map, prepared.gaps_geo, prepared.places, job.title
     )
