@@ -132,3 +132,14 @@ def test_first_choice_on_the_hautes_alpes_equals_brute_force(prepared_05, object
         for t in (10, 20, 30)
     }
     assert result.solve_seconds < 3
+
+
+def test_solver_stopped_by_its_time_limit_says_so_and_falls_back(monkeypatch):
+    """CBC stopped before proving the optimum (as on a time limit): greedy order, said so."""
+    monkeypatch.setattr(scenario, "_proven", lambda problem: False)
+    instance = tiny(n=10, seed=6)
+    for objectif in ("couverture", "distance"):
+        result = scenario.run(instance, Settings(2, 15, objectif), time_limit=0.5)
+        assert result.method == scenario.METHOD_GREEDY
+        assert "optimum non prouvé en 0,5 s" in result.method_note
+        assert result.proposals["rang"].tolist() == [1, 2]

@@ -287,6 +287,10 @@ class _NotSolved(Exception):
     """The model was too large or not proven optimal in time: reason in French."""
 
 
+def _seconds(value: float) -> str:
+    return f"{value:g}".replace(".", ",")
+
+
 def _cbc(time_limit: float):
     import pulp
 
@@ -324,10 +328,10 @@ def solve_covering(instance: Instance, settings: Settings, time_limit: float) ->
     )
     try:
         model.solve(_cbc(time_limit), results=False)
-    except RuntimeError as error:  # spopt: "Model is not solved: …"
-        raise _NotSolved(f"le solveur n'a pas abouti ({error})") from error
+    except RuntimeError as error:  # spopt: "Model is not solved: …" (time limit hit)
+        raise _NotSolved(f"pas de solution en {_seconds(time_limit)} s") from error
     if not _proven(model.problem):
-        raise _NotSolved(f"optimum non prouvé en {time_limit:g} s")
+        raise _NotSolved(f"optimum non prouvé en {_seconds(time_limit)} s")
     return [j for j in range(instance.size) if model.fac_vars[j].value() > 0.5]
 
 
@@ -360,7 +364,7 @@ def solve_median(instance: Instance, settings: Settings, time_limit: float) -> l
     problem += pulp.lpSum(open_) == settings.postes
     problem.solve(_cbc(time_limit))
     if not _proven(problem):
-        raise _NotSolved(f"optimum non prouvé en {time_limit:g} s")
+        raise _NotSolved(f"optimum non prouvé en {_seconds(time_limit)} s")
     return [j for j in range(instance.size) if open_[j].value() > 0.5]
 
 
