@@ -164,7 +164,11 @@ def _add_scenario(parser: argparse.ArgumentParser, required: bool) -> None:
         default=None,
         metavar="N",
         help="nombre de postes supplémentaires à placer"
-        + ("" if required else " (ajoute au rapport la section « Où placer les prochains postes ? »)"),
+        + (
+            ""
+            if required
+            else " (ajoute au rapport la section « Où placer les prochains postes ? »)"
+        ),
     )
     parser.add_argument(
         "--rayon",

@@ -89,7 +89,9 @@ class Settings:
         if self.postes < 1:
             raise ScenarioError(f"--postes attend un entier positif ; reçu : {self.postes}.")
         if not self.rayon_km > 0:
-            raise ScenarioError(f"--rayon attend une distance positive en km ; reçu : {self.rayon_km}.")
+            raise ScenarioError(
+                f"--rayon attend une distance positive en km ; reçu : {self.rayon_km}."
+            )
         if self.objectif not in OBJECTIVES:
             raise ScenarioError(
                 f"--objectif attend « couverture » ou « distance » ; reçu : « {self.objectif} »."
@@ -372,9 +374,7 @@ def solve_median(instance: Instance, settings: Settings, time_limit: float) -> l
 
 
 def _beyond(instance: Instance, nearest: np.ndarray) -> dict[int, int]:
-    return {
-        t: int(instance.population[nearest > t * 1000].sum()) for t in DEFAULT_THRESHOLDS_KM
-    }
+    return {t: int(instance.population[nearest > t * 1000].sum()) for t in DEFAULT_THRESHOLDS_KM}
 
 
 def proposals_table(
@@ -467,8 +467,10 @@ def run(
         chosen = solve(instance, settings, time_limit)
         order = greedy_order(instance, settings, pool=chosen)
         method = METHOD_OPTIMAL
-        model = "couverture maximale (spopt MCLP)" if settings.objectif == "couverture" else (
-            "p-médiane"
+        model = (
+            "couverture maximale (spopt MCLP)"
+            if settings.objectif == "couverture"
+            else ("p-médiane")
         )
         method_note = f"Choix optimal : modèle de {model}, résolu par CBC (PuLP)."
     except _NotSolved as reason:
@@ -513,5 +515,7 @@ def run(
 def scenario_for(prepared, settings: Settings, time_limit: float = TIME_LIMIT_S) -> Result:
     """The scenario of a prepared département (``pipeline.Prepared``)."""
     instance = build_instance(prepared.communes, prepared.crs, settings.check().ponderation)
-    names = dict(zip(prepared.indicators["siren_epci"], prepared.indicators["nom_epci"], strict=True))
+    names = dict(
+        zip(prepared.indicators["siren_epci"], prepared.indicators["nom_epci"], strict=True)
+    )
     return run(instance, settings, names, time_limit)

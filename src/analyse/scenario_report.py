@@ -220,8 +220,14 @@ def proposals_map(prepared, proposals: gpd.GeoDataFrame, summary: dict) -> Figur
 
 def cli_text(prepared, proposals: pd.DataFrame, summary: dict) -> str:
     """What ``analyse scenario`` prints."""
-    lines = [f"{TITLE} — {prepared.nom} ({prepared.departement})", headline(summary, len(proposals))]
-    lines.append(summary["methode_note"] + f" Durée de résolution : {fmt_number(summary['duree_resolution_s'], 2)} s.")
+    lines = [
+        f"{TITLE} — {prepared.nom} ({prepared.departement})",
+        headline(summary, len(proposals)),
+    ]
+    lines.append(
+        summary["methode_note"]
+        + f" Durée de résolution : {fmt_number(summary['duree_resolution_s'], 2)} s."
+    )
     lines += summary.get("remarques", [])
     if len(proposals):
         lines.append("")
