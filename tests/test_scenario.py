@@ -103,7 +103,11 @@ def test_no_post_proposed_when_everyone_is_already_within_the_radius():
     instance = tiny(n=6, seed=3, existing_km=5)
     result = scenario.run(instance, Settings(2, 20, "couverture"))
     assert result.proposals.empty
-    assert any("déjà à moins du rayon" in note for note in result.notes)
+    assert result.notes == [
+        "Tous les habitants sont déjà à moins de 20 km d'un lieu existant : un poste de plus "
+        "n'en rapprocherait aucun de ce seuil. Essayez un rayon plus petit ou l'objectif "
+        "« distance »."
+    ]
 
 
 def test_bad_settings_are_refused_in_french():
@@ -143,3 +147,17 @@ def test_solver_stopped_by_its_time_limit_says_so_and_falls_back(monkeypatch):
         assert result.method == scenario.METHOD_GREEDY
         assert "optimum non prouvé en 0,5 s" in result.method_note
         assert result.proposals["rang"].tolist() == [1, 2]
+
+
+def test_posts_that_would_bring_nothing_are_not_proposed():
+    """One post within 100 km of every commune: asking for three gives one, and says why."""
+    instance = tiny(n=6, seed=3, existing_km=150)
+    result = scenario.run(instance, Settings(3, 100, "couverture"))
+    assert len(result.proposals) == 1
+    assert result.notes == [
+        "Au-delà de 1 poste, un poste de plus n'apporterait plus rien : les suivants ne "
+        "sont pas proposés."
+    ]
+    assert result.proposals["population_nouvellement_a_moins_du_rayon"].iat[0] == (
+        instance.population.sum()
+    )

@@ -42,7 +42,7 @@ from analyse import config
 from analyse.distance import DEFAULT_THRESHOLDS_KM
 from analyse.errors import UserError
 from analyse.places import town_hall_points
-from analyse.wording import fmt_number
+from analyse.wording import fmt_number, plural
 
 OBJECTIVES = ("couverture", "distance")
 WEIGHTINGS = (None, "ifn")
@@ -483,22 +483,22 @@ def run(
         )
     seconds = time.perf_counter() - start
     useful = _useful(instance, order, settings)
-    if len(useful) < len(order):
+    radius = settings.rayon_km
+    radius_text = fmt_number(radius, 0 if float(radius).is_integer() else 1)
+    if settings.objectif == "couverture" and not useful:
         notes.append(
-            f"Au-delà de {len(useful)} poste(s), plus aucun habitant ne passe à moins de "
-            f"{fmt_number(settings.rayon_km)} km d'un lieu : les postes suivants ne sont pas "
-            "proposés (essayez un rayon plus petit ou l'objectif « distance »)."
+            f"Tous les habitants sont déjà à moins de {radius_text} km d'un lieu existant : "
+            "un poste de plus n'en rapprocherait aucun de ce seuil. Essayez un rayon plus "
+            "petit ou l'objectif « distance »."
         )
-        order = useful
+    elif len(useful) < len(order):
+        notes.append(
+            f"Au-delà de {plural(len(useful), 'poste')}, un poste de plus n'apporterait plus "
+            "rien : les suivants ne sont pas proposés."
+        )
+    order = useful
     before = _beyond(instance, instance.existing)
     after = _beyond(instance, nearest_after(instance, order))
-    if settings.objectif == "couverture" and not (
-        instance.population[instance.existing > settings.rayon_km * 1000].any()
-    ):
-        notes.append(
-            "Tous les habitants sont déjà à moins du rayon d'un lieu existant : un poste de "
-            "plus n'en rapproche aucun de ce seuil."
-        )
     return Result(
         settings,
         proposals_table(instance, order, settings, epci_names),

@@ -77,7 +77,9 @@ def headline(summary: dict, count: int) -> str:
         goal = "réduire le plus possible la distance moyenne des habitants au lieu le plus proche"
     asked = summary["postes"]
     text = f"Si l'on finançait {plural(asked, 'poste')} de plus, où les placer pour {goal} ?"
-    if count < asked:
+    if count == 0:
+        text += " Le calcul n'en propose aucun (voir ci-dessous)."
+    elif count < asked:
         text += f" Le calcul n'en propose que {count} (voir ci-dessous)."
     return text
 
