@@ -161,3 +161,24 @@ def test_posts_that_would_bring_nothing_are_not_proposed():
     assert result.proposals["population_nouvellement_a_moins_du_rayon"].iat[0] == (
         instance.population.sum()
     )
+
+
+def test_section_sentences_in_plain_french_and_escaped():
+    from analyse import scenario_report
+
+    instance = tiny(n=8, seed=4, existing_km=30)
+    instance.communes.loc[:, "nom"] = "<script>alert(1)</script>"
+    result = scenario.run(instance, Settings(2, 15, "couverture"), {"200067825": "CC Test"})
+    summary = result.summary()
+    first = result.proposals.iloc[0]
+    sentence = scenario_report.sentences(result.proposals, summary)[0]
+    gained = first["population_nouvellement_a_moins_du_rayon"]
+    assert sentence == (
+        f"Un poste à <script>alert(1)</script> (CC Test) rapprocherait "
+        f"{scenario.fmt_number(gained)} habitants à moins de 15 km d'un conseiller."
+    )
+    html = scenario_report.section_html(result.proposals, summary)
+    assert "<script>" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; (CC Test) rapprocherait" in html
+    assert "Choix optimal : modèle de couverture maximale (spopt MCLP)" in html
+    assert "pas une décision" in html

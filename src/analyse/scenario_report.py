@@ -84,6 +84,17 @@ def headline(summary: dict, count: int) -> str:
     return text
 
 
+def ranking_criterion(summary: dict) -> str:
+    """What the order of the posts is based on, in words."""
+    if summary["objectif"] == "couverture":
+        text = f"habitants passant à moins de {_km(summary['rayon_km'])} km"
+    else:
+        text = "distance économisée, en habitants × km"
+    if summary.get("ponderation") == "ifn":
+        text += ", pondérés par la fragilité numérique"
+    return text
+
+
 def table_rows(proposals: pd.DataFrame, summary: dict) -> list[dict]:
     """The table of proposals, values formatted the French way."""
     rows = []
@@ -134,6 +145,7 @@ def section_html(proposals: pd.DataFrame, summary: dict) -> str:
         phrases=sentences(proposals, summary),
         lignes=table_rows(proposals, summary),
         rayon=_km(summary["rayon_km"]),
+        critere=ranking_criterion(summary),
         au_dela=beyond_rows(summary),
         methode=summary["methode_note"],
         duree=fmt_number(summary["duree_resolution_s"], 2),
