@@ -182,3 +182,19 @@ def test_section_sentences_in_plain_french_and_escaped():
     assert "&lt;script&gt;alert(1)&lt;/script&gt; (CC Test) rapprocherait" in html
     assert "Choix optimal : modèle de couverture maximale (spopt MCLP)" in html
     assert "pas une décision" in html
+
+
+def test_notebook_parameter_alone_computes_the_scenario(prepared_05):
+    """In JupyterLab, postes_supplementaires = 2 on a bundle prepared without --postes."""
+    import copy
+
+    from analyse import scenario_report
+
+    prepared = copy.copy(prepared_05)
+    prepared.context = dict(prepared_05.context)
+    assert prepared.propositions is None
+    proposals, summary = scenario_report.for_report(prepared, 2)
+    assert summary["postes"] == 2 and summary["objectif"] == "couverture"
+    assert proposals["rang"].tolist() == [1, 2]
+    # The same call again reads what was stored rather than solving again.
+    assert scenario_report.for_report(prepared, 2)[1] is summary
