@@ -17,7 +17,7 @@
 # Paramètres (Papermill les remplace : « analyse rapport --departement 05 »).
 departement = "05"
 dossier_donnees = None  # défaut : data/processed/departements/<departement>
-postes_supplementaires = 0  # « analyse rapport --postes N » : 0 = pas de section scénario
+postes_supplementaires = 0  # analyse rapport --postes N ; 0 : pas de section scénario
 
 # %%
 import warnings

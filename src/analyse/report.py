@@ -210,7 +210,10 @@ def run_job(job: ReportJob, kernel_name: str | None = None) -> ReportFiles:
 
 def _scenario_posts(data_dir: Path) -> int:
     """Posts of the placement scenario prepared in ``data_dir`` (0: none asked for)."""
-    meta = json.loads((Path(data_dir) / "contexte.json").read_text(encoding="utf-8"))
+    path = Path(data_dir) / "contexte.json"
+    if not path.exists():
+        return 0  # the notebook then says that the prepared data are missing
+    meta = json.loads(path.read_text(encoding="utf-8"))
     return int((meta["context"].get("scenario") or {}).get("postes", 0))
 
 
