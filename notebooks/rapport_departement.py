@@ -17,6 +17,7 @@
 # Paramètres (Papermill les remplace : « analyse rapport --departement 05 »).
 departement = "05"
 dossier_donnees = None  # défaut : data/processed/departements/<departement>
+postes_supplementaires = 0  # analyse rapport --postes N ; 0 : pas de section scénario
 
 # %%
 import warnings
@@ -125,6 +126,21 @@ display(HTML(tables.fragility_note(d)))
 tableau_lacunes = d.gaps
 display(HTML(tables.targets_html(d)))
 display(HTML(tables.gaps_html(d)))
+
+# %%
+# Section « Où placer les prochains postes ? » : seulement si des postes sont demandés.
+if postes_supplementaires:
+    from analyse import scenario_report
+
+    propositions, resume = scenario_report.for_report(d, postes_supplementaires)
+    display(Markdown(f"## {scenario_report.TITLE}"))
+    if len(propositions):
+        maps.show(
+            scenario_report.proposals_map(d, propositions, resume),
+            f"Carte des lieux existants et des postes proposés, numérotés dans l'ordre de "
+            f"choix, {d.nom}",
+        )
+    display(HTML(scenario_report.section_html(propositions, resume)))
 
 # %% [markdown]
 # ## Les postes attribués, comité après comité

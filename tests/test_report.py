@@ -6,6 +6,7 @@ import re
 
 import nbformat
 import pandas as pd
+import pyogrio
 import pytest
 
 from analyse import cli
@@ -95,3 +96,9 @@ def test_unknown_departement_fails_clearly(capsys, tmp_path):
     err = capsys.readouterr().err
     assert "Erreur : Le code département « 99 » n'existe pas" in err
     assert not any(tmp_path.iterdir())
+
+
+def test_no_scenario_section_without_posts(report_05):
+    html = (report_05 / "rapport.html").read_text(encoding="utf-8")
+    assert "Où placer les prochains postes ?" not in html
+    assert "propositions" not in dict(pyogrio.list_layers(report_05 / "couverture.gpkg"))

@@ -1,4 +1,5 @@
-"""Command line ``analyse``: reference, rapport, rapports, mensuel, controle, telecharger.
+"""Command line ``analyse``: reference, rapport, scenario, rapports, mensuel, controle,
+telecharger.
 
 Messages are in French. Exit codes: 0 success, 1 at least one report failed, 2 bad
 input (unknown département, unreadable selection file, bad month, failed download).
@@ -37,8 +38,20 @@ def _parser() -> argparse.ArgumentParser:
     )
     _add_selections(rapport)
     _add_gaps(rapport)
+    _add_scenario(rapport, required=False)
     _add_output(rapport)
     _add_admin_express(rapport)
+
+    scenario = commands.add_parser(
+        "scenario", help="où placer les prochains postes : proposition commune par commune"
+    )
+    scenario.add_argument(
+        "--departement", "-d", required=True, help="code INSEE du département (05, 2A, 974…)"
+    )
+    _add_scenario(scenario, required=True)
+    _add_selections(scenario)
+    _add_gaps(scenario)
+    _add_admin_express(scenario)
 
     rapports = commands.add_parser(
         "rapports", help="produit les rapports de plusieurs départements, en parallèle"
@@ -141,6 +154,55 @@ def _add_gaps(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _add_scenario(parser: argparse.ArgumentParser, required: bool) -> None:
+    from analyse.scenario import DEFAULT_RADIUS_KM, OBJECTIVES
+
+    parser.add_argument(
+        "--postes",
+        type=int,
+        required=required,
+        default=None,
+        metavar="N",
+        help="nombre de postes supplémentaires à placer"
+        + (
+            ""
+            if required
+            else " (ajoute au rapport la section « Où placer les prochains postes ? »)"
+        ),
+    )
+    parser.add_argument(
+        "--rayon",
+        type=float,
+        default=DEFAULT_RADIUS_KM,
+        metavar="KM",
+        help=f"distance à vol d'oiseau jugée acceptable (défaut : {DEFAULT_RADIUS_KM:g} km)",
+    )
+    parser.add_argument(
+        "--objectif",
+        choices=OBJECTIVES,
+        default="couverture",
+        help="couverture : le plus d'habitants à moins du rayon ; distance : la plus petite "
+        "distance moyenne au lieu le plus proche (défaut : couverture)",
+    )
+    parser.add_argument(
+        "--ponderation",
+        "--pondération",
+        dest="ponderation",
+        choices=["ifn"],
+        default=None,
+        help="ifn : chaque habitant compte selon la fragilité numérique de sa commune "
+        "(demande --fragilite)",
+    )
+
+
+def _scenario_settings(args: argparse.Namespace):
+    from analyse.scenario import Settings
+
+    if getattr(args, "postes", None) is None:
+        return None
+    return Settings(args.postes, args.rayon, args.objectif, args.ponderation).check()
+
+
 def _add_output(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--sortie", type=Path, default=None, help="dossier des rapports (défaut : reports/)"
@@ -195,7 +257,9 @@ def _load_reference(args: argparse.Namespace):
 def _extras(args: argparse.Namespace, reference):
     from analyse.pipeline import load_extras
 
-    return load_extras(reference, args.fragilite, args.lieux, args.cible)
+    extras = load_extras(reference, args.fragilite, args.lieux, args.cible)
+    extras.scenario = _scenario_settings(args)
+    return extras
 
 
 def _departements(args: argparse.Namespace, reference) -> list[str]:
@@ -286,6 +350,21 @@ def _cmd_rapport(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_scenario(args: argparse.Namespace) -> int:
+    from analyse import pipeline
+    from analyse.scenario_report import cli_text
+
+    settings = _scenario_settings(args)  # bad settings refused before any work
+    reference = _load_reference(args)
+    departement = pipeline.check_departement(reference, args.departement)
+    selections = pipeline.match_selections(args.selections, reference, tolerant=args.tolerant)
+    extras = _extras(args, reference)
+    extras.scenario = settings
+    prepared = pipeline.prepare(departement, selections, reference, extras=extras)
+    print(cli_text(prepared, prepared.propositions, prepared.context["scenario"]))
+    return 0
+
+
 def _cmd_rapports(args: argparse.Namespace) -> int:
     from analyse import batch, pipeline
     from analyse.report import ReportJob, report_title
@@ -373,6 +452,7 @@ def main(argv: list[str] | None = None) -> int:
         "reference": _cmd_reference,
         "rapport": _cmd_rapport,
         "rapports": _cmd_rapports,
+        "scenario": _cmd_scenario,
         "mensuel": _cmd_mensuel,
         "controle": _cmd_controle,
         "telecharger": _cmd_telecharger,

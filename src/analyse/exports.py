@@ -161,7 +161,29 @@ PLACE_FIELDS = {
     "date_maj": "date_maj",
 }
 
-LAYERS = {"epci": EPCI_FIELDS, "communes": COMMUNE_FIELDS, "lieux": PLACE_FIELDS}
+# Posts proposed by the placement scenario (analyse.scenario.PROPOSAL_COLUMNS) → fields
+# of the ``propositions`` layer (written only when a scenario was asked for).
+PROPOSAL_FIELDS = {
+    "rang": "rang",
+    "insee": "insee",
+    "commune": "commune",
+    "siren_epci": "siren_epci",
+    "nom_epci": "nom_epci",
+    "population_commune": "population_commune",
+    "population_nouvellement_a_moins_du_rayon": "pop_nouv_moins_rayon",
+    "population_a_moins_du_rayon_cumulee": "pop_moins_rayon_cumul",
+    "habitants_rapproches": "habitants_rapproches",
+    "gain_moyen_km": "gain_moyen_km",
+    "distance_economisee_hab_km": "dist_economisee_hab_km",
+    "distance_economisee_cumulee_hab_km": "dist_econ_cumul_hab_km",
+}
+
+LAYERS = {
+    "epci": EPCI_FIELDS,
+    "communes": COMMUNE_FIELDS,
+    "lieux": PLACE_FIELDS,
+    "propositions": PROPOSAL_FIELDS,
+}
 
 # ------------------------------------------------------------------- workbook headers
 
@@ -171,6 +193,7 @@ SHEET_INDICATORS = "Indicateurs"
 SHEET_GAPS = "Lacunes"
 SHEET_REVIEW = "À vérifier"
 SHEET_REJECTED_PLACES = "Lieux écartés"
+SHEET_PROPOSALS = "Propositions"
 
 # Our column names → French column headers of the workbook (all sheets).
 HEADERS = {
@@ -230,6 +253,14 @@ HEADERS = {
     "latitude": "Latitude (telle que lue)",
     "longitude": "Longitude (telle que lue)",
     "population_origine": "Origine de la population",
+    "rang": "Rang",
+    "population_commune": "Population de la commune",
+    "population_nouvellement_a_moins_du_rayon": "Habitants passant à moins du rayon",
+    "population_a_moins_du_rayon_cumulee": "Habitants passés à moins du rayon (cumul)",
+    "habitants_rapproches": "Habitants rapprochés d'un lieu",
+    "gain_moyen_km": "Gain moyen (km)",
+    "distance_economisee_hab_km": "Distance économisée (habitants × km)",
+    "distance_economisee_cumulee_hab_km": "Distance économisée, cumul (habitants × km)",
 }
 
 # The header of an empty review sheet: the columns of analyse.matching.review_table.
@@ -240,6 +271,7 @@ EMPTY_MESSAGES = {
     SHEET_GAPS: "Aucune lacune relevée.",
     SHEET_REVIEW: "Rien à vérifier : toutes les lignes de sélection ont été rapprochées.",
     SHEET_REJECTED_PLACES: "Aucun lieu écarté pour ce département.",
+    SHEET_PROPOSALS: "Aucun poste proposé : aucun n'apporterait rien (voir le rapport).",
 }
 
 # Excel number formats. Excel and LibreOffice show them with the reader's separators,
@@ -255,6 +287,10 @@ NUMBER_FORMATS = {
     "rang_priorite": "0",
     "ligne": "0",  # a line number, not a quantity
     "distance_m": INTEGER_FORMAT,  # metres: decimals would be false precision
+    "rang": "0",
+    "gain_moyen_km": "#,##0.0",
+    "distance_economisee_hab_km": INTEGER_FORMAT,
+    "distance_economisee_cumulee_hab_km": INTEGER_FORMAT,
 }
 DATE_FORMAT = "dd/mm/yyyy"
 DATETIME_FORMAT = "dd/mm/yyyy hh:mm"
@@ -369,13 +405,17 @@ def write_geopackage(
     epci: gpd.GeoDataFrame,
     communes: gpd.GeoDataFrame,
     places: gpd.GeoDataFrame,
+    proposals: gpd.GeoDataFrame | None = None,
 ) -> None:
-    """``couverture.gpkg``: layers ``epci``, ``communes`` and ``lieux`` in EPSG:4326."""
+    """``couverture.gpkg``: layers ``epci``, ``communes`` and ``lieux`` in EPSG:4326,
+    and ``propositions`` (posts proposed by the placement scenario) when given."""
     layers = {
         "epci": _layer(epci, EPCI_FIELDS, "epci"),
         "communes": _layer(communes, COMMUNE_FIELDS, "communes"),
         "lieux": _layer(places, PLACE_FIELDS, "lieux"),
     }
+    if proposals is not None:
+        layers["propositions"] = _layer(proposals, PROPOSAL_FIELDS, "propositions")
     with atomic_path(Path(target)) as tmp:
         # GDAL creates the GeoPackage itself: it cannot open the empty placeholder.
         tmp.unlink()
@@ -516,10 +556,12 @@ def write_workbook(
     gaps: pd.DataFrame,
     review: pd.DataFrame,
     rejected_places: pd.DataFrame | None = None,
+    proposals: pd.DataFrame | None = None,
 ) -> None:
-    """``couverture.xlsx``: sheets ``Indicateurs``, ``Lacunes`` and ``À vérifier``, and
+    """``couverture.xlsx``: sheets ``Indicateurs``, ``Lacunes`` and ``À vérifier``;
     ``Lieux écartés`` when a places file was given (its rows of impossible coordinates
-    that may concern the département, every one listed)."""
+    that may concern the département, every one listed); ``Propositions`` (placement
+    scenario, posts in order) when given."""
     sheets = {
         SHEET_INDICATORS: _sheet_frame(indicators, []),
         SHEET_GAPS: _sheet_frame(gaps, []),
@@ -527,6 +569,8 @@ def write_workbook(
     }
     if rejected_places is not None:
         sheets[SHEET_REJECTED_PLACES] = _sheet_frame(rejected_places, list(rejected_places))
+    if proposals is not None:
+        sheets[SHEET_PROPOSALS] = _sheet_frame(proposals, list(PROPOSAL_FIELDS))
     workbook = Workbook()
     workbook.remove(workbook.active)
     for name, frame in sheets.items():

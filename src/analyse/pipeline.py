@@ -46,6 +46,7 @@ from analyse.places import (
     town_hall_points,
 )
 from analyse.reference import Reference, load_reference
+from analyse.scenario import Settings
 from analyse.selections import (
     ANOMALY_COLUMNS,
     NATIONAL_SOURCE,
@@ -122,6 +123,7 @@ class Extras:
     places_rejected: pd.DataFrame | None = None
     sources: list[dict] = field(default_factory=list)  # file, sha256, what it is
     custom_target: float | None = None  # --cible, conseillers per 10 000 inhabitants
+    scenario: Settings | None = None  # --postes: where the next posts should go
 
 
 def load_extras(
@@ -262,6 +264,9 @@ class Prepared:
     places_rejected: pd.DataFrame = field(
         default_factory=lambda: pd.DataFrame(columns=[*REJECTED_COLUMNS, "departement"])
     )
+    # Posts proposed by the placement scenario, in order (``analyse.scenario``); None
+    # when no scenario was asked for.
+    propositions: gpd.GeoDataFrame | None = None
 
     @property
     def outline(self) -> gpd.GeoSeries:
@@ -495,7 +500,7 @@ def prepare(
         "lieux_rejetes": rejected_summary,
         "formule_priorite": SCORE_FORMULA,
     }
-    return Prepared(
+    prepared = Prepared(
         departement=departement,
         nom=context["nom"],
         crs=context["crs"],
@@ -513,6 +518,18 @@ def prepare(
         context=context,
         places_rejected=rejected_places,
     )
+    if extras.scenario is not None:
+        add_scenario(prepared, extras.scenario)
+    return prepared
+
+
+def add_scenario(prepared: Prepared, settings: Settings) -> None:
+    """Solve the placement scenario and keep its proposals and summary in ``prepared``."""
+    from analyse.scenario import scenario_for
+
+    result = scenario_for(prepared, settings)
+    prepared.propositions = result.proposals
+    prepared.context["scenario"] = result.summary()
 
 
 def _rejected_places(departement: str, extras: Extras) -> tuple[pd.DataFrame, dict]:
@@ -671,6 +688,10 @@ _TABLES = {
 }
 
 
+# Written only when a scenario was asked for.
+PROPOSALS_FILE = "propositions.parquet"
+
+
 def save(prepared: Prepared, folder: Path | None = None) -> Path:
     """Write the prepared bundle: built whole in a folder beside ``folder``, then swapped
     in, so that a reader never sees new tables next to an old manifest."""
@@ -680,6 +701,8 @@ def save(prepared: Prepared, folder: Path | None = None) -> Path:
     try:
         for attribute, name in _TABLES.items():
             getattr(prepared, attribute).to_parquet(build / name, index=False)
+        if prepared.propositions is not None:
+            prepared.propositions.to_parquet(build / PROPOSALS_FILE, index=False)
         meta = {"context": prepared.context, "counts": prepared.counts}
         (build / "contexte.json").write_text(
             json.dumps(meta, ensure_ascii=False, indent=2), encoding="utf-8"
@@ -741,12 +764,14 @@ def load(departement: object, folder: Path | None = None) -> Prepared:
         attribute: (gpd.read_parquet if attribute in geo else pd.read_parquet)(folder / name)
         for attribute, name in _TABLES.items()
     }
+    proposals = folder / PROPOSALS_FILE
     return Prepared(
         departement=context["departement"],
         nom=context["nom"],
         crs=context["crs"],
         counts=meta["counts"],
         context=context,
+        propositions=gpd.read_parquet(proposals) if proposals.exists() else None,
         **tables,
     )
 

@@ -189,7 +189,11 @@ def run_job(job: ReportJob, kernel_name: str | None = None) -> ReportFiles:
         staged = ReportJob(job.departement, job.data_dir, staging, job.title).files
         execute_notebook(
             # The kernel runs in notebooks/: the data folder must be absolute.
-            {"departement": job.departement, "dossier_donnees": str(job.data_dir.resolve())},
+            {
+                "departement": job.departement,
+                "dossier_donnees": str(job.data_dir.resolve()),
+                "postes_supplementaires": _scenario_posts(job.data_dir),
+            },
             staged.notebook,
             kernel_name,
         )
@@ -204,6 +208,15 @@ def run_job(job: ReportJob, kernel_name: str | None = None) -> ReportFiles:
     return files
 
 
+def _scenario_posts(data_dir: Path) -> int:
+    """Posts of the placement scenario prepared in ``data_dir`` (0: none asked for)."""
+    path = Path(data_dir) / "contexte.json"
+    if not path.exists():
+        return 0  # the notebook then says that the prepared data are missing
+    meta = json.loads(path.read_text(encoding="utf-8"))
+    return int((meta["context"].get("scenario") or {}).get("postes", 0))
+
+
 def write_analyst_exports(job: ReportJob, files: ReportFiles) -> None:
     """CSV, GeoPackage, workbook and interactive map, from the prepared bundle."""
     from analyse import exports
@@ -211,13 +224,22 @@ def write_analyst_exports(job: ReportJob, files: ReportFiles) -> None:
     prepared = pipeline.load(job.departement, job.data_dir)
     pipeline.write_indicators_csv(prepared.indicators, files.csv)
     exports.write_geopackage(
-        files.geopackage, prepared.gaps_geo, prepared.communes, prepared.places
+        files.geopackage,
+        prepared.gaps_geo,
+        prepared.communes,
+        prepared.places,
+        proposals=prepared.propositions,
     )
     rejected = (
         prepared.places_rejected if prepared.context.get("lieux_source") == "fichier" else None
     )
     exports.write_workbook(
-        files.workbook, prepared.indicators, prepared.gaps, prepared.review, rejected
+        files.workbook,
+        prepared.indicators,
+        prepared.gaps,
+        prepared.review,
+        rejected,
+        proposals=prepared.propositions,
     )
     exports.write_interactive_map(
         files.interactive_map, prepared.gaps_geo, prepared.places, job.title
