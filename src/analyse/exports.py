@@ -613,9 +613,11 @@ def _inline_leaflet(fmap: folium.Map) -> None:
     script = re.sub(r"\n//# sourceMappingURL=\S+\s*$", "\n", script)
     style = re.sub(
         r"url\(images/([\w-]+\.png)\)",
-        lambda m: "url(data:image/png;base64,"
-        + base64.b64encode((folder / "images" / m.group(1)).read_bytes()).decode("ascii")
-        + ")",
+        lambda m: (
+            "url(data:image/png;base64,"
+            + base64.b64encode((folder / "images" / m.group(1)).read_bytes()).decode("ascii")
+            + ")"
+        ),
         (folder / "leaflet.css").read_text(encoding="utf-8"),
     )
     fmap.default_js, fmap.default_css = [], []
