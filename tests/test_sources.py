@@ -135,7 +135,8 @@ def test_explicit_selections_without_the_departement_stop_with_a_clear_message(t
 def test_an_empty_departement_inside_a_national_list_is_a_real_zero(reference, tmp_path):
     lines = read_bytes(config.EMBEDDED_NATIONAL_LIST).decode("utf-8").splitlines(keepends=True)
     extract = tmp_path / "coselec-05.csv"
-    extract.write_text(lines[0] + "".join(l for l in lines if ";5;" in l), encoding="utf-8")
+    kept = [line for line in lines if ";5;" in line]
+    extract.write_text(lines[0] + "".join(kept), encoding="utf-8")
     selections = pipeline.match_selections([extract], reference)
     assert selections.has_national_list
     pipeline.check_covered(selections, ["38"], reference)  # no error: a real zero
