@@ -226,16 +226,12 @@ def _selections(args: argparse.Namespace, reference, codes: list[str] | None = N
 
     paths = args.selections
     if not paths:
-        single = codes[0] if codes is not None and len(codes) == 1 and _single(args) else None
+        single = codes[0] if args.commande == "rapport" and codes else None
         paths = sources.default_selections(single)
     selections = pipeline.match_selections(paths, reference, tolerant=args.tolerant)
     if args.selections and codes:
         pipeline.check_covered(selections, codes, reference)
     return selections
-
-
-def _single(args: argparse.Namespace) -> bool:
-    return args.commande == "rapport"
 
 
 def _print_editions(selections, extras=None) -> None:
