@@ -6,6 +6,7 @@ import gzip
 import hashlib
 import re
 from datetime import date
+from pathlib import Path
 
 import pytest
 
@@ -173,3 +174,25 @@ def test_defaults_per_command(argv, national, reference):
     assert selections.has_national_list is national
     expected = 3_925 if national else 18
     assert selections.table["postes"].sum() == expected
+
+
+def test_telecharger_says_which_edition_the_commands_now_use(tmp_path, monkeypatch, capsys):
+    """A newer list saved where `analyse telecharger` saves it becomes the default."""
+    from analyse import download
+
+    target = tmp_path / "national" / "structures-validees-coselec.csv"
+    monkeypatch.setattr(config, "NATIONAL_LIST", target)
+
+    def fake_download(url, path, sha256=None, checksum=None):  # the transfer is tested elsewhere
+        newer = _downloaded(tmp_path, monkeypatch, "12/05/2023")
+        assert newer == Path(path)
+        return download.DownloadResult(newer, content_sha256(newer), newer.stat().st_size)
+
+    monkeypatch.setattr(download, "download", fake_download)
+    argv = ["telecharger", "--url", "http://127.0.0.1:9/liste.csv", "--sortie", str(target)]
+    assert cli.main(argv) == 0
+    out = capsys.readouterr().out
+    assert (
+        "Liste nationale utilisée désormais par défaut : liste nationale COSELEC de l'ANCT "
+        "téléchargée, dernier comité le 12/05/2023" in out
+    )

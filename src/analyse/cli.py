@@ -7,6 +7,7 @@ input (unknown département, unreadable selection file, bad month, failed downlo
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from pathlib import Path
@@ -80,7 +81,9 @@ def _parser() -> argparse.ArgumentParser:
         type=Path,
         default=config.NATIONAL_LIST,
         metavar="FICHIER",
-        help=f"où l'enregistrer (défaut : {config.NATIONAL_LIST.relative_to(config.PROJECT_ROOT)})",
+        help="où l'enregistrer (défaut : "
+        f"{os.path.relpath(config.NATIONAL_LIST, config.PROJECT_ROOT)} ; la plus récente des "
+        "éditions, celle-ci ou la copie embarquée, est utilisée par défaut)",
     )
     tele.add_argument(
         "--api",
