@@ -35,12 +35,7 @@ import nbformat
 from analyse import batch, config, pipeline, report
 from analyse.reference import ensure_reference, load_reference
 
-NATIONAL = (
-    config.PROJECT_ROOT.parent
-    / "shared"
-    / "data"
-    / ("cnfs-structures-validees-coselec-2023-04-05.csv")
-)
+NATIONAL = config.EMBEDDED_NATIONAL_LIST  # the embedded copy of 2023-04-05
 FLOOR_IMPORTS = (
     "import warnings\n"
     "import matplotlib.pyplot as plt\n"

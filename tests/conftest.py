@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pandas as pd
 import pytest
 
@@ -85,9 +83,11 @@ def prepared_05(reference):
     return pipeline.prepare_one("05", reference=reference)
 
 
-# Real data sets beside the project (../shared/data), read by path, never copied.
-SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
-PLACES_FILE = SHARED_DATA / "lieux-mediation-numerique-cnfs-2022-07.json"
+# Real national data sets: the compressed copies embedded in data/raw/embarque/
+# (data/raw/SOURCES.md), so that a fresh clone runs every test with no ../shared.
+NATIONAL_FILE = config.EMBEDDED_NATIONAL_LIST
+IFN_COMMUNES, IFN_EPCI = config.EMBEDDED_IFN
+PLACES_FILE = config.EMBEDDED_PLACES
 
 
 def lonlat(x: float, y: float) -> tuple[float, float]:

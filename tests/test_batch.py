@@ -42,7 +42,10 @@ def test_batch_cli_exit_code(tmp_path, capsys):
     code = cli.main(["rapports", "--departements", "2A", "--sortie", str(tmp_path), "-j", "1"])
     assert code == 0
     assert (tmp_path / "2A" / "rapport.html").exists()
-    assert "1 rapport(s) : 1 réussi(s), 0 en échec." in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "1 rapport(s) : 1 réussi(s), 0 en échec." in out
+    # Without --selections, every département of a batch reads the national list.
+    assert "Données utilisées : liste nationale COSELEC de l'ANCT" in out
     assert cli.main(["rapports", "--departements", "05,99", "--sortie", str(tmp_path)]) == 2
 
 

@@ -127,8 +127,6 @@ def test_population_beyond_thresholds():
 
 @pytest.fixture(scope="module")
 def real_places():
-    if not PLACES_FILE.exists():
-        pytest.skip(f"fichier des lieux de médiation absent : {PLACES_FILE}")
     return read_places(PLACES_FILE)[0]
 
 

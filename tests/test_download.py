@@ -5,13 +5,13 @@ from __future__ import annotations
 import functools
 import hashlib
 import http.server
-import shutil
 import socket
 import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from conftest import NATIONAL_FILE
 
 from analyse.download import (
     COSELEC_API_URL,
@@ -21,13 +21,8 @@ from analyse.download import (
     resolve_resource,
     sidecar_path,
 )
+from analyse.files import read_bytes
 
-SHARED_CSV = (
-    Path(__file__).resolve().parents[2]
-    / "shared"
-    / "data"
-    / "cnfs-structures-validees-coselec-2023-04-05.csv"
-)
 CSV_NAME = "coselec.csv"
 
 # A tiny file with the real header, for tests that do not need the national list.
@@ -49,8 +44,8 @@ class _QuietHandler(http.server.SimpleHTTPRequestHandler):
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
     """Serve a temporary folder on 127.0.0.1 (ephemeral port); yield (base URL, folder)."""
     root = tmp_path_factory.mktemp("served")
-    if SHARED_CSV.exists():
-        shutil.copyfile(SHARED_CSV, root / CSV_NAME)
+    # The national list as data.gouv.fr serves it: the embedded copy, decompressed.
+    (root / CSV_NAME).write_bytes(read_bytes(NATIONAL_FILE))
     (root / "small.csv").write_bytes(SMALL_CSV)
     (root / "small-bom.csv").write_bytes(b"\xef\xbb\xbf" + SMALL_CSV)
     (root / "page.html").write_bytes(HTML_PAGE)
@@ -71,10 +66,9 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path
 
 
 @pytest.fixture
-def shared_csv() -> Path:
-    if not SHARED_CSV.exists():
-        pytest.skip(f"copie partagée de la liste COSELEC absente : {SHARED_CSV}")
-    return SHARED_CSV
+def shared_csv(served) -> Path:
+    """The full national list, uncompressed, as served."""
+    return served[1] / CSV_NAME
 
 
 def _sha256(path: Path) -> str:

@@ -296,3 +296,17 @@ def test_failed_write_keeps_the_previous_file(
         write(target)
     assert target.read_bytes() == before
     assert list(tmp_path.iterdir()) == [target]  # no temporary file left behind
+
+
+def test_interactive_map_carries_leaflet_and_links_to_no_cdn(tmp_path, epci, places):
+    import folium
+    from xstatic.pkg import leaflet
+
+    target = tmp_path / "carte.html"
+    exports.write_interactive_map(target, epci, places, "Titre")
+    page = target.read_text(encoding="utf-8")
+    assert f"Leaflet {leaflet.VERSION}, a JS library" in page
+    assert not re.findall(r"<(?:script|link)[^>]+(?:src|href)=", page)
+    # The inlined Leaflet is the one folium's own code is written for (same major.minor).
+    linked = dict(folium.Map.default_js)["leaflet"]
+    assert f"leaflet@{leaflet.VERSION.rsplit('.', 1)[0]}." in linked

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from conftest import EPCI_05, SHARED_DATA
+from conftest import EPCI_05, IFN_COMMUNES, IFN_EPCI
 
 from analyse.fragility import (
     IFN_COLUMNS,
@@ -18,9 +18,6 @@ from analyse.fragility import (
     join_ifn,
     read_ifn,
 )
-
-IFN_COMMUNES = SHARED_DATA / "ifn-communes-2023.csv"
-IFN_EPCI = SHARED_DATA / "ifn-epci-2023.csv"
 
 HEADER = "name,division,code,no_thd_coverage_rate,no_4g_coverage_rate,poverty_rate,"
 HEADER += "older_65_rate,nscol15p_rate,total\n"
@@ -190,8 +187,6 @@ def test_geodataframe_keeps_geometry_and_rows(tiny_reference, tmp_path):
 
 @pytest.fixture(scope="module")
 def real_ifn():
-    if not (IFN_COMMUNES.exists() and IFN_EPCI.exists()):
-        pytest.skip(f"fichiers IFN absents de {SHARED_DATA}")
     return read_ifn(IFN_COMMUNES, IFN_EPCI)
 
 

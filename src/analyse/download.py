@@ -22,7 +22,7 @@ from analyse.errors import UserError
 
 # Dataset page on data.gouv.fr (ANCT): "Conseiller numérique – Liste des structures
 # validées par le comité de sélection". The slug was found in public code that reads the
-# very edition kept in ../shared/data (20230405, 3 925 posts).
+# very edition embedded in data/raw/embarque/ (20230405, 3 925 posts).
 COSELEC_DATASET_URL = (
     "https://www.data.gouv.fr/fr/datasets/"
     "conseiller-numerique-liste-des-structures-validees-par-le-comite-de-selection/"

@@ -9,11 +9,12 @@
 - ``couverture.xlsx``: workbook with the sheets ``Indicateurs``, ``Lacunes`` and
   ``À vérifier``: French headers (``HEADERS``), Excel number formats (shown with the
   reader's locale, so ``1 234,56`` in French), frozen header row and auto-filter.
-- ``carte_interactive.html``: an interactive map (folium / Leaflet). Unlike the
-  officials' report, this analyst file is not self-contained: it loads Leaflet and its
-  plugins from public CDNs and the OpenStreetMap background tiles, so it needs network
-  access when opened. Every value from input data is HTML-escaped before it reaches
-  a tooltip.
+- ``carte_interactive.html``: an interactive map (folium / Leaflet), self-contained:
+  Leaflet's JavaScript and CSS (from the XStatic-Leaflet package) are inside the file,
+  so polygons, tooltips and legend work with no network at all (préfecture networks
+  often block CDNs). The OpenStreetMap background is an optional layer, off by default:
+  ticked without a network it simply stays blank. Every value from input data is
+  HTML-escaped before it reaches a tooltip.
 
 Each file is written to a temporary file beside the target, then renamed onto it: a
 failed run leaves the previous file intact.
@@ -651,6 +652,46 @@ def _legend_html(labels: list[str], colours: list[str], show_places: bool) -> st
     )
 
 
+BACKGROUND_LAYER = "Fond OpenStreetMap (demande une connexion)"
+
+
+def _inline_leaflet(fmap: folium.Map) -> None:
+    """Put Leaflet's JavaScript and CSS inside the page instead of CDN links.
+
+    folium 0.20 draws with Leaflet 1.9.3, the version XStatic-Leaflet ships (BSD-2, its
+    copyright header kept). jQuery, Bootstrap and the awesome-markers plugins that folium
+    links by default serve only markers and popups this map does not use.
+    """
+    import base64
+
+    import folium
+    from xstatic.pkg import leaflet
+
+    folder = Path(leaflet.BASE_DIR)
+    script = (folder / "leaflet.js").read_text(encoding="utf-8")
+    # A source map would be fetched by the developer tools: there is none to fetch.
+    script = re.sub(r"\n//# sourceMappingURL=\S+\s*$", "\n", script)
+    style = re.sub(
+        r"url\(images/([\w-]+\.png)\)",
+        lambda m: (
+            "url(data:image/png;base64,"
+            + base64.b64encode((folder / "images" / m.group(1)).read_bytes()).decode("ascii")
+            + ")"
+        ),
+        (folder / "leaflet.css").read_text(encoding="utf-8"),
+    )
+    fmap.default_js, fmap.default_css = [], []
+    header = fmap.get_root().header
+    for name, template, code in (
+        ("leaflet_css", "<style>{{ this.code }}</style>", style),
+        ("leaflet_js", "<script>{{ this.code }}</script>", script),
+    ):
+        # The code goes in as a value, not as the template: Jinja must not read it.
+        element = folium.Element(template)
+        element.code = code
+        header.add_child(element, name=name)
+
+
 def write_interactive_map(
     target: Path,
     epci: gpd.GeoDataFrame,
@@ -671,7 +712,12 @@ def write_interactive_map(
     polygons, epci_fields, epci_labels = _tooltip_layer(epci, EPCI_TOOLTIP, "epci", ["couleur"])
     points, place_fields, place_labels = _tooltip_layer(places, PLACE_TOOLTIP, "lieux")
 
-    fmap = folium.Map(location=[46.6, 2.5], zoom_start=6, control_scale=True)
+    fmap = folium.Map(location=[46.6, 2.5], zoom_start=6, control_scale=True, tiles=None)
+    _inline_leaflet(fmap)
+    # Off by default: nothing leaves the machine unless the reader asks for the background.
+    folium.TileLayer(
+        "OpenStreetMap", name=BACKGROUND_LAYER, overlay=True, control=True, show=False
+    ).add_to(fmap)
     if len(polygons):
         folium.GeoJson(
             polygons.__geo_interface__,

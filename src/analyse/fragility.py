@@ -76,7 +76,8 @@ def _read_one(path: Path, key: str, width: int) -> pd.DataFrame:
         raise IFNFileError(f"{path} : fichier de l'indice de fragilité numérique introuvable.")
     try:
         raw = pd.read_csv(path, dtype=str, keep_default_na=False, sep=None, engine="python")
-    except (ValueError, UnicodeDecodeError, pd.errors.ParserError) as error:
+    except (ValueError, UnicodeDecodeError, pd.errors.ParserError, OSError, EOFError) as error:
+        # pandas decompresses a .csv.gz itself; a damaged archive fails here too.
         raise IFNFileError(f"{path} : fichier illisible comme CSV ({error}).") from error
     raw.columns = [str(c).strip().lstrip("\ufeff") for c in raw.columns]
     missing = [c for c in REQUIRED_COLUMNS if c not in raw.columns]

@@ -9,7 +9,6 @@ The report notebook only ever calls ``load``: it never reads raw or national fil
 from __future__ import annotations
 
 import functools
-import hashlib
 import json
 import re
 import shutil
@@ -23,10 +22,11 @@ import geopandas as gpd
 import pandas as pd
 import shapely
 
-from analyse import __version__, config
+from analyse import __version__, config, sources
 from analyse.atomic import atomic_path, replace_dir
 from analyse.distance import nearest_place, population_beyond
 from analyse.errors import UserError
+from analyse.files import content_sha256
 from analyse.fragility import IFN, IFNFileError, join_ifn, read_ifn
 from analyse.gaps import SCORE_FORMULA, density, gaps_table
 from analyse.indicators import (
@@ -49,7 +49,7 @@ from analyse.reference import Reference, load_reference
 from analyse.scenario import Settings
 from analyse.selections import (
     ANOMALY_COLUMNS,
-    NATIONAL_SOURCE,
+    COSELEC_SOURCE,
     SelectionError,
     clean_departement,
     list_selection_files,
@@ -72,13 +72,20 @@ class MatchedSelections:
     table: pd.DataFrame
     files: list[dict]
     anomalies: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=ANOMALY_COLUMNS))
+    editions: list[str] = field(default_factory=list)  # in French, one per source
 
     def until(self, month: str | None) -> MatchedSelections:
         """The situation at the end of ``month`` (YYYY-MM): committees up to it."""
         if month is None:
             return self
         table = self.table.loc[self.table["mois_comite"] <= month]
-        return MatchedSelections(table, self.files, self.anomalies)
+        return MatchedSelections(table, self.files, self.anomalies, self.editions)
+
+    @property
+    def has_national_list(self) -> bool:
+        """Whether a national COSELEC list was read: then a département without any
+        row is a real zero, not a département the files do not cover."""
+        return bool(self.table["source"].eq(COSELEC_SOURCE).any())
 
     @property
     def months(self) -> list[str]:
@@ -93,7 +100,7 @@ class MatchedSelections:
         (the copy of ``analyse telecharger`` has no date in its name). One dict per file:
         ``fichier``, ``edition`` (AAAA-MM-JJ) and ``origine`` (how it was found, in French).
         """
-        rows = self.table.loc[self.table["source"] == NATIONAL_SOURCE]
+        rows = self.table.loc[self.table["source"] == COSELEC_SOURCE]
         editions = []
         for name, group in rows.groupby("fichier", sort=True):
             found = _DATE_IN_NAME.search(Path(str(name)).name)
@@ -122,6 +129,7 @@ class Extras:
     places: gpd.GeoDataFrame | None = None
     places_rejected: pd.DataFrame | None = None
     sources: list[dict] = field(default_factory=list)  # file, sha256, what it is
+    editions: list[str] = field(default_factory=list)  # in French: which data, which edition
     custom_target: float | None = None  # --cible, conseillers per 10 000 inhabitants
     scenario: Settings | None = None  # --postes: where the next posts should go
 
@@ -134,6 +142,11 @@ def load_extras(
 ) -> Extras:
     """Read the IFN files and the places file given on the command line (if any)."""
     extras = Extras(custom_target=custom_target)
+    fragility_paths = list(fragility_paths or [])
+    extras.editions = [
+        sources.describe_fragility(fragility_paths),
+        sources.describe_places(places_path),
+    ]
     if fragility_paths:
         communes_csv, epci_csv = find_ifn_files(list(fragility_paths))
         extras.ifn = read_ifn(communes_csv, epci_csv)
@@ -164,7 +177,10 @@ def find_ifn_files(paths: list[Path]) -> tuple[Path, Path]:
     (``ifn-communes-2023.csv`` → ``ifn-epci-2023.csv``)."""
     files: list[Path] = []
     for path in map(Path, paths):
-        files.extend(sorted(path.glob("*ifn*.csv")) if path.is_dir() else [path])
+        if path.is_dir():
+            files.extend(sorted([*path.glob("*ifn*.csv"), *path.glob("*ifn*.csv.gz")]))
+        else:
+            files.append(path)
     if len(files) == 1 and "commune" in files[0].name:
         files.append(files[0].with_name(files[0].name.replace("communes", "epci")))
     epci = [f for f in files if "epci" in f.name.lower()]
@@ -179,7 +195,8 @@ def find_ifn_files(paths: list[Path]) -> tuple[Path, Path]:
 
 
 def _sha256(path: Path) -> str:
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+    # Of the content: a .gz copy shows the checksum of the file it was made from.
+    return content_sha256(path)
 
 
 def national_target(
@@ -305,6 +322,47 @@ def check_departement(reference: Reference, departement: str) -> str:
     return code
 
 
+class UncoveredDepartementError(UserError):
+    """Selections given by the user hold nothing for a département (message in French)."""
+
+
+def check_covered(
+    selections: MatchedSelections, departements: Iterable[str], reference: Reference
+) -> None:
+    """Refuse to report on a département the given selections do not cover.
+
+    Without a national list, a département absent from the files is unknown, not empty:
+    its report would tell officials that none of its EPCI has a conseiller. A row counts
+    when it is counted for the département, located in one of its EPCI, or set aside
+    (tolerant mode) with its code. Inside a national list, an empty département is a
+    real zero and keeps its report.
+    """
+    if selections.has_national_list:
+        return
+    table, communes = selections.table, reference.communes
+    missing = []
+    for code in departements:
+        sirens = set(communes.loc[communes["departement"] == code, "siren_epci"].dropna())
+        rows = table["departement"].eq(code) | table["siren_epci"].isin(sirens)
+        if not rows.any() and not selections.anomalies["departement"].eq(code).any():
+            missing.append(code)
+    if not missing:
+        return
+    names = [f"{reference.departement_name(c)} ({c})" for c in missing]
+    shown = ", ".join(names[:8]) + (f" et {len(names) - 8} autres" if len(names) > 8 else "")
+    files = ", ".join(f["fichier"] for f in selections.files[:3])
+    if len(selections.files) > 3:
+        files += ", …"
+    raise UncoveredDepartementError(
+        f"les sélections fournies ({files}) ne contiennent aucune ligne pour {shown} : "
+        "le rapport dirait à tort qu'aucun poste n'y a été attribué. Passez la liste "
+        "nationale des structures validées en COSELEC (--selections "
+        f"{_relative(config.EMBEDDED_NATIONAL_LIST)}, ou la copie plus récente que "
+        "« analyse telecharger » enregistre), ou un fichier de sélections qui couvre ce "
+        "département. Sans --selections, la liste nationale est utilisée d'office."
+    )
+
+
 def _relative(path: Path) -> str:
     try:
         return str(Path(path).resolve().relative_to(config.PROJECT_ROOT.resolve()))
@@ -327,6 +385,7 @@ def match_selections(
     reference = reference or load_reference()
     paths = list(selection_paths or [config.SELECTIONS_DIR])
     files = [{"fichier": _relative(f), "sha256": _sha256(f)} for f in list_selection_files(paths)]
+    editions = sources.describe_selections(paths)
     aliases = aliases if aliases is not None else read_aliases()
     rejected: list[dict] | None = [] if tolerant else None
     rows = read_selections(paths, rejected)
@@ -334,7 +393,7 @@ def match_selections(
     rows = _check_duplicates(rows, read_confirmed_duplicates(), rejected)
     table = Matcher(reference, aliases).match(rows)
     anomalies = pd.DataFrame(rejected or [], columns=ANOMALY_COLUMNS)
-    return MatchedSelections(table, files, anomalies)
+    return MatchedSelections(table, files, anomalies, editions)
 
 
 def _reject(error: SelectionError, row: pd.Series, rejected: list[dict] | None) -> None:
@@ -484,6 +543,7 @@ def prepare(
         "edition_reference": reference.edition,
         "fichiers_selection": selections.files,
         "editions_liste_nationale": selections.national_editions,
+        "editions": [*selections.editions, *extras.editions],
         "genere_le": datetime.now().astimezone().isoformat(timespec="seconds"),
         "version": __version__,
         "commit": _commit(),

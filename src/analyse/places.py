@@ -20,6 +20,7 @@ import shapely
 
 from analyse import config
 from analyse.errors import UserError
+from analyse.files import data_suffix, read_bytes
 from analyse.matching import LOCATED
 from analyse.names import normalise_name, normalise_text
 
@@ -76,13 +77,13 @@ class PlacesFileError(UserError):
 def _read_records(path: Path) -> pd.DataFrame:
     if not path.exists():
         raise PlacesFileError(f"{path} : fichier des lieux de médiation numérique introuvable.")
-    if path.suffix.lower() == ".csv":
+    if data_suffix(path) == ".csv":  # pandas decompresses a .csv.gz itself
         try:
             return pd.read_csv(path, dtype=str, keep_default_na=False, sep=None, engine="python")
-        except (ValueError, UnicodeDecodeError, pd.errors.ParserError) as error:
+        except (ValueError, UnicodeDecodeError, pd.errors.ParserError, OSError) as error:
             raise PlacesFileError(f"{path} : fichier illisible comme CSV ({error}).") from error
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = json.loads(read_bytes(path).decode("utf-8"))
     except (ValueError, UnicodeDecodeError) as error:
         raise PlacesFileError(f"{path} : fichier illisible comme JSON ({error}).") from error
     if not isinstance(data, list) or not all(isinstance(item, dict) for item in data):

@@ -284,11 +284,14 @@ def build_report(
     kernel_name: str | None = None,
     extras: pipeline.Extras | None = None,
     tolerant: bool = False,
+    selections: pipeline.MatchedSelections | None = None,
 ) -> tuple[pipeline.Prepared, ReportFiles]:
-    """Prepare the data of a département and write its report files."""
+    """Prepare the data of a département and write its report files (from
+    ``selections`` when already matched, otherwise from ``selection_paths``)."""
     reference = reference or load_reference()
     departement = pipeline.check_departement(reference, departement)
-    selections = pipeline.match_selections(selection_paths, reference, tolerant=tolerant)
+    if selections is None:
+        selections = pipeline.match_selections(selection_paths, reference, tolerant=tolerant)
     prepared = pipeline.prepare(departement, selections, reference, extras=extras)
     data_dir = pipeline.save(prepared, pipeline.data_dir_for(prepared.departement, reports_dir))
     job = ReportJob(

@@ -18,12 +18,15 @@ import pandas as pd
 
 from analyse import config
 from analyse.errors import UserError
+from analyse.files import data_suffix, read_bytes
 from analyse.names import normalise_text
 
 REQUIRED_COLUMNS = ["date_comite", "departement", "structure", "type_structure", "postes"]
 OPTIONAL_COLUMNS = ["commune", "code", "source"]
 STRUCTURE_TYPES = ["commune", "epci", "departement", "region", "association", "autre"]
-SUFFIXES = {".csv", ".txt", ".xlsx"}
+SUFFIXES = {".csv", ".txt", ".xlsx"}  # and ``.csv.gz``, ``.txt.gz`` (see ``data_suffix``)
+# The ``source`` of every row of the national COSELEC list.
+COSELEC_SOURCE = "Liste nationale des structures validées en COSELEC (ANCT)"
 
 # Output columns, in order. ``fichier`` and ``ligne`` locate the row in its source.
 COLUMNS = [
@@ -75,7 +78,7 @@ def list_selection_files(paths: Iterable[Path]) -> list[Path]:
                 sorted(
                     p
                     for p in path.iterdir()
-                    if p.suffix.lower() in SUFFIXES and not p.name.startswith((".", "~$"))
+                    if _is_selection_file(p) and not p.name.startswith((".", "~$"))
                 )
             )
         elif path.exists():
@@ -83,6 +86,10 @@ def list_selection_files(paths: Iterable[Path]) -> list[Path]:
         else:
             raise SelectionError(str(path), "fichier ou dossier introuvable.")
     return files
+
+
+def _is_selection_file(path: Path) -> bool:
+    return data_suffix(path) in SUFFIXES
 
 
 def _decode(raw: bytes, name: str) -> str:
@@ -111,7 +118,7 @@ def _decode(raw: bytes, name: str) -> str:
 
 
 def _read_csv_rows(path: Path) -> tuple[list[str], list[tuple[int, list[str]]]]:
-    text = _decode(path.read_bytes(), str(path))
+    text = _decode(read_bytes(path), str(path))
     lines = text.splitlines()
     header_line = next((line for line in lines if line.strip()), "")
     if not header_line:
@@ -179,7 +186,7 @@ def read_selection_file(
     """
     path = Path(path)
     name = display_name or str(path)
-    if path.suffix.lower() == ".xlsx":
+    if path.suffix.lower() == ".xlsx":  # a compressed CSV (.csv.gz) is read as CSV
         header, rows = _read_xlsx_rows(path)
     else:
         header, rows = _read_csv_rows(path)
@@ -291,10 +298,6 @@ def clean_flag(value: str) -> str:
     return value if value in ("oui", "non") else ""
 
 
-# ``source`` of every row read from the national list.
-NATIONAL_SOURCE = "Liste nationale des structures validées en COSELEC (ANCT)"
-
-
 def _coselec_values(cells: dict[str, str]) -> dict[str, str]:
     values = {ours: cells.get(theirs, "") for ours, theirs in COSELEC_COLUMNS.items()}
     values.update(
@@ -308,7 +311,7 @@ def _coselec_values(cells: dict[str, str]) -> dict[str, str]:
     # "Code département" 0: their INSEE code starts with the collectivity's code.
     if values["departement"].strip() in ("0", "00") and commune[:2] == "97":
         values["departement"] = commune[:3]
-    values["source"] = NATIONAL_SOURCE
+    values["source"] = COSELEC_SOURCE
     return values
 
 

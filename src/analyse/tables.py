@@ -253,13 +253,20 @@ def provenance_html(context: dict) -> str:
     return (
         '<footer class="provenance"><p><strong>Sources.</strong> Référentiel territorial : '
         f"{esc(context.get('edition_reference', ''))}. "
-        "Sélections des comités (fichiers utilisés) :</p>"
+        + _editions(context)
+        + "Sélections des comités (fichiers utilisés) :</p>"
         f"<ul>{files}</ul>"
         f"<p>Rapport généré le {esc(context.get('genere_le', ''))} par analyse "
         f"{esc(context.get('version', ''))} (commit {esc(context.get('commit', 'inconnu'))}).</p>"
         + _extra_sources(context)
         + "</footer>"
     )
+
+
+def _editions(context: dict) -> str:
+    """Which data, which editions (the line the command prints too)."""
+    editions = context.get("editions") or []
+    return f"Données : {esc(' ; '.join(editions))}. " if editions else ""
 
 
 def _extra_sources(context: dict) -> str:

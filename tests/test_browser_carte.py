@@ -1,0 +1,96 @@
+"""The interactive map (``carte_interactive.html``) in headless Chromium, without any network.
+
+Préfecture networks often block the CDNs that folium points to: the map must carry its
+JavaScript and CSS inside the file. Every request that leaves the machine is aborted and
+recorded; the page must still draw the EPCI polygons and show a tooltip on hover, with no
+console error. Same browser set-up (and the same skip rule) as ``test_browser.py``.
+"""
+
+from __future__ import annotations
+
+import pytest
+from test_browser import CHROMIUM_ARGS, _chromium, _missing_browser
+
+from analyse import exports
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def browser():
+    why = _missing_browser()
+    if why:
+        pytest.fail(f"Tests dans un navigateur impossibles : {why}", pytrace=False)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=_chromium(), args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture(scope="module")
+def carte(tmp_path_factory, prepared_05):
+    target = tmp_path_factory.mktemp("carte") / exports.MAP_NAME
+    title = "Conseillers numériques — Hautes-Alpes (05)"
+    exports.write_interactive_map(target, prepared_05.gaps_geo, prepared_05.places, title)
+    return target
+
+
+def test_interactive_map_works_with_every_network_request_blocked(
+    browser, carte, prepared_05, artefacts_dir
+):
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    blocked: list[str] = []
+
+    def route(request_route) -> None:
+        url = request_route.request.url
+        if url.startswith(("file:", "data:")):
+            request_route.continue_()
+        else:
+            blocked.append(url)
+            request_route.abort()
+
+    context.route("**/*", route)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("console", lambda m: m.type == "error" and errors.append(m.text))
+    page.on("pageerror", lambda e: errors.append(f"erreur JavaScript : {e}"))
+    page.goto(carte.as_uri(), wait_until="load")
+    try:
+        assert errors == [], errors
+        assert blocked == [], f"requêtes vers le réseau : {blocked}"
+        polygons = page.locator("path.leaflet-interactive")
+        assert polygons.count() >= len(prepared_05.indicators)  # 9 EPCI (and the places)
+        names = set(prepared_05.indicators["nom_epci"])
+        shown = _hover_until_tooltip(page, polygons)
+        assert any(name in shown for name in names), shown
+        page.screenshot(path=artefacts_dir / "carte_interactive_hors_ligne.png")
+        assert errors == [], errors
+    finally:
+        context.close()
+
+
+def _hover_until_tooltip(page, polygons) -> str:
+    """Move the mouse over the polygons' centres until a tooltip shows; its text."""
+    for index in range(polygons.count()):
+        box = polygons.nth(index).bounding_box()
+        if not box:
+            continue
+        page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+        tooltip = page.locator(".leaflet-tooltip")
+        if tooltip.count() and tooltip.first.is_visible():
+            return tooltip.first.inner_text()
+    return ""
+
+
+@pytest.fixture(scope="module")
+def artefacts_dir():
+    import os
+    from pathlib import Path
+
+    from analyse import config
+
+    folder = Path(os.environ.get("ANALYSE_ARTEFACTS") or config.REPORTS_DIR / "artefacts")
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
