@@ -13,9 +13,10 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from conftest import SHARED_DATA, make_tiny_reference
+from conftest import NATIONAL_FILE, make_tiny_reference
 
 from analyse import cli, pipeline, tables
+from analyse.files import read_bytes
 from analyse.national import departement_table, index_html
 from analyse.reference import (
     POPULATION_FROM_DELEGUEES,
@@ -26,15 +27,12 @@ from analyse.reference import (
 from analyse.selections import read_selections
 from analyse.wording import summary_sentences
 
-NATIONAL = SHARED_DATA / "cnfs-structures-validees-coselec-2023-04-05.csv"
-needs_national = pytest.mark.skipif(
-    not NATIONAL.exists(), reason=f"liste nationale absente : {NATIONAL}"
-)
+NATIONAL = NATIONAL_FILE
 
 
 def _extract(target: Path, departements: set[str]) -> Path:
     """The header and the rows of ``departements`` (codes as written: '5', '976')."""
-    lines = NATIONAL.read_text(encoding="utf-8").splitlines(keepends=True)
+    lines = read_bytes(NATIONAL).decode("utf-8").splitlines(keepends=True)
     header = lines[0].split(";")
     column = header.index("Code département")
     kept = [line for line in lines[1:] if line.split(";")[column] in departements]
@@ -183,7 +181,6 @@ def test_index_shows_mayotte_with_its_population(national, reference):
     assert "population inconnue" in index_html(unknown, "2023-04", "data:,", {}, "maintenant")
 
 
-@needs_national
 @pytest.mark.slow
 def test_mayotte_report_has_no_infinite_density(tmp_path):
     extract = _extract(tmp_path / "coselec-976.csv", {"976"})
@@ -203,7 +200,6 @@ def test_mayotte_report_has_no_infinite_density(tmp_path):
 # ------------------------------------------------------ 2. the target of a past month
 
 
-@needs_national
 def test_a_month_is_judged_by_its_own_national_target(national, reference):
     population = reference.communes.loc[reference.communes["type"] == "COM", "population"].sum()
     target, label, month = pipeline.national_target(national, reference, "2021-03")
@@ -242,7 +238,6 @@ def test_a_stand_in_target_says_which_date_it_describes(reference):
 # ----------------------------------------------- 7. a month rebuilt from a later list
 
 
-@needs_national
 def test_national_edition_comes_from_the_data(reference, tmp_path):
     extract = _extract(tmp_path / "coselec-04-05-2023-04-05.csv", {"4", "5"})
     dated = pipeline.match_selections([extract], reference)
@@ -260,7 +255,6 @@ def test_national_edition_comes_from_the_data(reference, tmp_path):
     assert seed.national_editions == []
 
 
-@needs_national
 def test_a_past_month_says_it_is_the_later_list_read_back(national, reference):
     prepared = pipeline.prepare("05", national, reference, month="2021-03")
     text = tables.changes_html(prepared)
@@ -275,7 +269,6 @@ def test_a_past_month_says_it_is_the_later_list_read_back(national, reference):
     assert "Chiffres tirés de la liste nationale du 5 avril 2023" in current
 
 
-@needs_national
 @pytest.mark.slow
 def test_monthly_command_of_march_2021(tmp_path):
     """`mensuel --mois 2021-03`: the month's own national target, the edition named."""
