@@ -7,6 +7,8 @@ input (unknown département, unreadable selection file, bad month, failed downlo
 from __future__ import annotations
 
 import argparse
+import logging
+import os
 import sys
 import time
 from pathlib import Path
@@ -199,11 +201,39 @@ def _extras(args: argparse.Namespace, reference):
 
 
 def _departements(args: argparse.Namespace, reference) -> list[str]:
+    from analyse.errors import UserError
     from analyse.pipeline import check_departement
 
-    if args.departements:
-        return [check_departement(reference, c) for c in args.departements.split(",") if c]
-    return list(reference.departements["code"])
+    if args.departements is None:
+        return list(reference.departements["code"])
+    codes = [check_departement(reference, c) for c in args.departements.split(",") if c.strip()]
+    if not codes:
+        raise UserError(
+            f"--departements « {args.departements} » ne désigne aucun département : rien à "
+            "faire. Donnez des codes séparés par des virgules (par exemple 04,05,38) ou --tous."
+        )
+    return list(dict.fromkeys(codes))  # each once, in the order given ("05,5" is one)
+
+
+def _check_output(folder: Path | None) -> None:
+    """Refuse an output folder that cannot be one, before any work: a file, /dev/null,
+    a place without write permission. Nothing is created here."""
+    from analyse.errors import UserError
+
+    if folder is None:
+        return
+    folder = Path(folder)
+    if folder.exists() and not folder.is_dir():
+        raise UserError(
+            f"--sortie {folder} : c'est un fichier, pas un dossier. Donnez le dossier où "
+            "écrire les rapports (il sera créé s'il n'existe pas)."
+        )
+    existing = next(p for p in [folder, *folder.absolute().parents] if p.exists())
+    if not existing.is_dir() or not os.access(existing, os.W_OK | os.X_OK):
+        raise UserError(
+            f"--sortie {folder} : écriture impossible dans {existing} (droits insuffisants ou "
+            "support en lecture seule). Choisissez un dossier où vous pouvez écrire."
+        )
 
 
 # ------------------------------------------------------------------------- commands
@@ -229,6 +259,7 @@ def _cmd_rapport(args: argparse.Namespace) -> int:
     from analyse.report import build_report, reconciliation_text
 
     start = time.perf_counter()
+    _check_output(args.sortie)
     reference = _load_reference(args)
     prepared, files = build_report(
         args.departement,
@@ -254,6 +285,7 @@ def _cmd_rapports(args: argparse.Namespace) -> int:
     from analyse.report import ReportJob, report_title
 
     start = time.perf_counter()
+    _check_output(args.sortie)
     reference = _load_reference(args)
     codes = _departements(args, reference)
     selections = pipeline.match_selections(args.selections, reference, tolerant=args.tolerant)
@@ -279,6 +311,7 @@ def _cmd_mensuel(args: argparse.Namespace) -> int:
     from analyse.wording import fmt_number
 
     months = months_between(args.mois, args.jusqu_a or args.mois)
+    _check_output(args.sortie)
     reference = _load_reference(args)
     codes = _departements(args, reference)
     selections = pipeline.match_selections(args.selections, reference, tolerant=args.tolerant)
@@ -317,8 +350,15 @@ def _cmd_telecharger(args: argparse.Namespace) -> int:
         resource = download.resolve_resource(args.api or download.COSELEC_API_URL)
         url, checksum = resource.url, resource.checksum
         print(f"Ressource la plus récente : {resource.title} ({resource.last_modified})")
-    result = download.download(url, args.sortie, sha256=args.sha256, checksum=checksum)
-    table = read_selection_file(result.path)
+    result = download.download(
+        url,
+        args.sortie,
+        sha256=args.sha256,
+        checksum=checksum,
+        # Every row read as the reports will read it, before the good copy is replaced.
+        validate=lambda tmp: read_selection_file(tmp, display_name=url),
+    )
+    table = result.content
     print(
         f"Liste enregistrée : {result.path} ({fmt_number(result.size)} octets, sha256 "
         f"{result.sha256}) : {fmt_number(len(table))} structures, "
@@ -328,10 +368,23 @@ def _cmd_telecharger(args: argparse.Namespace) -> int:
     return 0
 
 
+def _show_notes() -> None:
+    """Notes of the library (files skipped…) on stderr, in French, once per run."""
+    logger = logging.getLogger("analyse")
+    if not any(getattr(h, "_analyse_cli", False) for h in logger.handlers):
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("Remarque : %(message)s"))
+        handler._analyse_cli = True
+        logger.addHandler(handler)
+        logger.setLevel(logging.INFO)
+        logger.propagate = False
+
+
 def main(argv: list[str] | None = None) -> int:
-    from analyse.errors import FailedError, UserError
+    from analyse.errors import FailedError, UserError, os_error_text
 
     args = _parser().parse_args(argv)
+    _show_notes()
     handlers = {
         "reference": _cmd_reference,
         "rapport": _cmd_rapport,
@@ -348,6 +401,9 @@ def main(argv: list[str] | None = None) -> int:
     except FailedError as error:
         print(f"Échec : {error}", file=sys.stderr)
         return EXIT_FAILED
+    except OSError as error:  # the disk, not the code: say which file, never a traceback
+        print(f"Erreur : {os_error_text(error)}", file=sys.stderr)
+        return EXIT_BAD_INPUT
 
 
 if __name__ == "__main__":
