@@ -7,8 +7,8 @@ input (unknown département, unreadable selection file, bad month, failed downlo
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
-import os
 import sys
 import time
 from pathlib import Path
@@ -82,7 +82,7 @@ def _parser() -> argparse.ArgumentParser:
         type=Path,
         default=config.NATIONAL_LIST,
         metavar="FICHIER",
-        help=f"où l'enregistrer (défaut : {config.NATIONAL_LIST.relative_to(config.PROJECT_ROOT)})",
+        help=f"où l'enregistrer (défaut : {_shown(config.NATIONAL_LIST)})",
     )
     tele.add_argument(
         "--api",
@@ -98,6 +98,14 @@ def _parser() -> argparse.ArgumentParser:
     )
     tele.add_argument("--sha256", default=None, help="somme de contrôle attendue")
     return parser
+
+
+def _shown(path: Path) -> str:
+    """A path relative to the project when inside it (short in --help)."""
+    try:
+        return str(path.relative_to(config.PROJECT_ROOT))
+    except ValueError:
+        return str(path)
 
 
 def _add_selections(parser: argparse.ArgumentParser) -> None:
@@ -216,24 +224,36 @@ def _departements(args: argparse.Namespace, reference) -> list[str]:
 
 
 def _check_output(folder: Path | None) -> None:
-    """Refuse an output folder that cannot be one, before any work: a file, /dev/null,
-    a place without write permission. Nothing is created here."""
-    from analyse.errors import UserError
+    """Refuse an output folder that cannot be one, before any work: a file, /dev/null, a
+    place where nothing can be written. The check writes a probe and removes it (and any
+    folder it had to create): nothing is left behind."""
+    import tempfile
+
+    from analyse.errors import UserError, os_error_reason
 
     if folder is None:
         return
     folder = Path(folder)
     if folder.exists() and not folder.is_dir():
         raise UserError(
-            f"--sortie {folder} : c'est un fichier, pas un dossier. Donnez le dossier où "
-            "écrire les rapports (il sera créé s'il n'existe pas)."
+            f"--sortie {folder} : ce n'est pas un dossier (c'est un fichier ou un "
+            "périphérique). Donnez le dossier où écrire les rapports (il sera créé s'il "
+            "n'existe pas)."
         )
-    existing = next(p for p in [folder, *folder.absolute().parents] if p.exists())
-    if not existing.is_dir() or not os.access(existing, os.W_OK | os.X_OK):
+    missing = [p for p in [folder, *folder.absolute().parents] if not p.exists()]
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as error:
         raise UserError(
-            f"--sortie {folder} : écriture impossible dans {existing} (droits insuffisants ou "
-            "support en lecture seule). Choisissez un dossier où vous pouvez écrire."
-        )
+            f"--sortie {folder} : écriture impossible ({os_error_reason(error)}). Choisissez un "
+            "dossier où vous pouvez écrire."
+        ) from None
+    finally:
+        for created in missing:  # deepest first
+            with contextlib.suppress(OSError):
+                created.rmdir()
 
 
 # ------------------------------------------------------------------------- commands

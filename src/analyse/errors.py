@@ -15,6 +15,11 @@ class FailedError(RuntimeError):
 
 def os_error_text(error: OSError) -> str:
     """An operating-system error in French, naming the file: « disque plein » for ENOSPC."""
+    return f"{os_error_reason(error)}. Aucun fichier existant n'a été remplacé."
+
+
+def os_error_reason(error: OSError) -> str:
+    """« file : reason » of an operating-system error, in French."""
     import errno
 
     where = f"{error.filename} : " if error.filename else ""
@@ -29,7 +34,7 @@ def os_error_text(error: OSError) -> str:
         errno.ENOTDIR: "un dossier était attendu",
     }
     reason = reasons.get(error.errno, error.strerror or type(error).__name__)
-    return f"{where}{reason}. Aucun fichier existant n'a été remplacé."
+    return f"{where}{reason}"
 
 
 def disk_full(error: BaseException) -> OSError | None:

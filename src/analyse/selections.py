@@ -173,7 +173,7 @@ def _read_csv_rows(path: Path) -> tuple[list[str], list[tuple[int, list[str]]]]:
             str(path),
             f"ligne illisible comme CSV ({_csv_reason(error)}). Un guillemet non fermé "
             "englobe-t-il la suite du fichier ?",
-            reader.line_num + 1,
+            max(reader.line_num, 1),
         ) from None
     return header or [], rows
 
