@@ -5,6 +5,7 @@ link in the map caption (11)."""
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import time
@@ -38,6 +39,17 @@ def test_a_file_given_twice_is_read_once(reference, tmp_path):
     selections = pipeline.match_selections([config.SELECTIONS_DIR, copy], reference)
     assert selections.table["postes"].sum() == 18
     assert any("contenu identique" in note for note in selections.skipped)
+
+
+def test_the_cli_says_which_file_it_read_once(capsys):
+    from analyse import cli
+
+    argv = ["controle", "--selections", str(config.SELECTIONS_DIR), "--selections", str(SEED_FILE)]
+    assert cli.main(argv) == 0
+    captured = capsys.readouterr()
+    assert re.search(r"^05\s+18\s", captured.out, re.MULTILINE), captured.out
+    assert "2021-03_comite_hautes-alpes.csv : déjà lu" in captured.err
+    assert "compté une seule fois" in captured.err
 
 
 def test_identical_rows_in_one_file_are_probable_duplicates(reference, tmp_path):

@@ -388,14 +388,18 @@ def _cmd_telecharger(args: argparse.Namespace) -> int:
     return 0
 
 
+class _Notes(logging.Handler):
+    """Prints the library's notes (files skipped…) on the stderr of the moment, in French."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        print(f"Remarque : {record.getMessage()}", file=sys.stderr)
+
+
 def _show_notes() -> None:
-    """Notes of the library (files skipped…) on stderr, in French, once per run."""
+    """Notes of the library on stderr, once per process however often ``main`` runs."""
     logger = logging.getLogger("analyse")
-    if not any(getattr(h, "_analyse_cli", False) for h in logger.handlers):
-        handler = logging.StreamHandler(sys.stderr)
-        handler.setFormatter(logging.Formatter("Remarque : %(message)s"))
-        handler._analyse_cli = True
-        logger.addHandler(handler)
+    if not any(isinstance(h, _Notes) for h in logger.handlers):
+        logger.addHandler(_Notes())
         logger.setLevel(logging.INFO)
         logger.propagate = False
 
