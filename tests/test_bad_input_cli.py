@@ -255,7 +255,7 @@ CASES: dict[str, Case] = {
     ),
     "doublons_confirmes.csv binaire": Case(
         _seed,
-        ["doublons_confirmes.csv", "illisible comme CSV UTF-8"],
+        ["doublons_confirmes.csv", "pas en UTF-8 (octet illisible en position 0)"],
         env=lambda tmp: _raw(tmp, "doublons_confirmes.csv", b"\xff\xfe\x00\x00\x89PNG"),
     ),
     # --- data.gouv.fr

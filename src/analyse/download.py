@@ -132,17 +132,22 @@ def resolve_resource(api_url: str = COSELEC_API_URL, timeout: float = 30) -> Res
         try:
             dataset = json.loads(tmp.read_text(encoding="utf-8"))
         except ValueError as exc:
+            where = (
+                f"ligne {exc.lineno}, colonne {exc.colno}"
+                if isinstance(exc, json.JSONDecodeError)
+                else "pas en UTF-8"
+            )
             raise DownloadError(
                 f"La réponse de {api_url} n'est pas la description JSON attendue du jeu de "
-                f"données ({exc}). {_manual_hint()}"
+                f"données (JSON invalide : {where}). {_manual_hint()}"
             ) from exc
     try:
         return _latest_csv(dataset, api_url)
-    except (AttributeError, TypeError, KeyError) as exc:
+    except (AttributeError, TypeError, KeyError):
         # JSON, but not the dataset description: a list, resources that are not objects…
         raise DownloadError(
             f"La réponse de {api_url} est du JSON, mais pas la description attendue d'un jeu "
-            f"de données data.gouv.fr (champ inattendu : {type(exc).__name__} {exc}). "
+            "de données data.gouv.fr (un objet avec une liste « resources » d'objets). "
             f"{_manual_hint()}"
         ) from None
 

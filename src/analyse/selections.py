@@ -190,14 +190,20 @@ def _read_xlsx_rows(path: Path) -> tuple[list[str], list[tuple[int, list[str]]]]
 
     try:
         sheets = pd.read_excel(path, sheet_name=None, dtype=str, header=None, engine="openpyxl")
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as error:
-        # An .xlsx is a zip archive of XML parts: anything else (a CSV renamed, a
-        # truncated download, an old .xls) fails here.
+    except zipfile.BadZipFile:
+        # An .xlsx is a zip archive of XML parts: a CSV or an old .xls renamed is not.
         raise SelectionError(
             str(path),
-            "n'est pas un classeur Excel .xlsx lisible ("
-            + (str(error) or type(error).__name__)
-            + "). Enregistrez-le depuis le tableur au format .xlsx ou CSV.",
+            "n'est pas un classeur Excel .xlsx lisible : ce n'est pas une archive .xlsx (est-ce "
+            "un CSV ou un ancien .xls renommé ?). Enregistrez-le depuis le tableur au format "
+            ".xlsx ou CSV.",
+        ) from None
+    except (KeyError, ValueError, OSError) as error:  # a zip, but not a workbook
+        raise SelectionError(
+            str(path),
+            f"n'est pas un classeur Excel .xlsx lisible (archive incomplète ou d'un autre "
+            f"format : {type(error).__name__}). Enregistrez-le depuis le tableur au format "
+            ".xlsx ou CSV.",
         ) from None
     names = list(sheets)
     if not names:
@@ -464,9 +470,13 @@ def read_project_csv(
         raise SelectionError(
             name, f"fichier vide : il doit garder au moins son en-tête ({','.join(required)})."
         ) from None
-    except (ValueError, UnicodeDecodeError, pd.errors.ParserError, OSError) as error:
+    except UnicodeDecodeError as error:
+        raise SelectionError(
+            name, f"fichier illisible : pas en UTF-8 (octet illisible en position {error.start})."
+        ) from None
+    except (ValueError, pd.errors.ParserError, OSError) as error:
         reason = str(error).strip().splitlines()[-1] if str(error).strip() else type(error).__name__
-        raise SelectionError(name, f"fichier illisible comme CSV UTF-8 ({reason}).") from None
+        raise SelectionError(name, f"fichier illisible comme CSV ({reason}).") from None
     table.columns = [str(c).strip().lstrip("\ufeff") for c in table.columns]
     missing = [c for c in required if c not in table.columns]
     if missing:
