@@ -103,9 +103,9 @@ def list_selection_files(paths: Iterable[Path], skipped: list[str] | None = None
         for candidate in candidates:
             resolved = candidate.resolve()
             if resolved in seen_paths:
-                notes.append(
-                    f"{candidate} : déjà lu ({seen_paths[resolved]}), compté une seule fois."
-                )
+                first = seen_paths[resolved]
+                same = "" if str(first) == str(candidate) else f" (même fichier que {first})"
+                notes.append(f"{candidate} : déjà lu{same}, compté une seule fois.")
                 continue
             try:
                 digest = hashlib.sha256(candidate.read_bytes()).hexdigest()
