@@ -185,3 +185,13 @@ def test_map_caption_never_renders_a_link(prepared_05):
     # Whether shown as HTML or through Markdown, the name stays text.
     assert "<a" not in markdown2html_mistune(caption)
     assert "[cliquez](javascript:alert(1))" in caption
+
+
+def test_emptied_project_files_pin_nothing(tmp_path):
+    """An aliases.csv or doublons_confirmes.csv emptied by hand is no error: nothing pinned."""
+    from analyse.matching import read_aliases
+
+    empty = _write(tmp_path / "vide.csv", "")
+    empty.write_bytes(b"")
+    assert read_aliases(empty).empty
+    assert pipeline.read_confirmed_duplicates(empty) == set()

@@ -466,10 +466,10 @@ def read_project_csv(
     options = {"sep": None, "engine": "python"} if sniff else {}
     try:
         table = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8", **options)
-    except pd.errors.EmptyDataError:
-        raise SelectionError(
-            name, f"fichier vide : il doit garder au moins son en-tête ({','.join(required)})."
-        ) from None
+    except (pd.errors.EmptyDataError, csv.Error) as error:
+        if Path(path).stat().st_size == 0:  # emptied by hand: nothing pinned, nothing wrong
+            return pd.DataFrame(columns=required)
+        raise SelectionError(name, f"fichier illisible comme CSV ({error}).") from None
     except UnicodeDecodeError as error:
         raise SelectionError(
             name, f"fichier illisible : pas en UTF-8 (octet illisible en position {error.start})."
