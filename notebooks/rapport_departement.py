@@ -62,7 +62,7 @@ maps.show(
 )
 
 # %%
-display(Markdown(tables.map_caption(d)))
+display(HTML(tables.map_caption(d)))
 
 # %% [markdown]
 # ## Les intercommunalités, de la moins à la mieux couverte

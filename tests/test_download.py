@@ -304,3 +304,43 @@ def test_cli_telecharger(served, shared_csv, tmp_path, capsys) -> None:
     assert cli.main(["telecharger", "--api", refused, "--sortie", str(target)]) == 2
     assert "réseau" in capsys.readouterr().err
     assert target.read_bytes() == shared_csv.read_bytes()  # previous copy intact
+
+
+def test_bad_rows_never_replace_the_good_copy(served, shared_csv, tmp_path, capsys) -> None:
+    """A file with the right header but a bad row is refused before anything is replaced."""
+    from analyse import cli
+
+    base, root = served
+    lines = shared_csv.read_text(encoding="utf-8").splitlines()[:3]
+    lines[2] = lines[2].replace(";1;14/04/2021;", ";beaucoup;14/04/2021;")
+    (root / "bad-rows.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    target = tmp_path / "coselec.csv"
+    target.write_bytes(b"la bonne copie")
+    sidecar_path(target).write_text("abc  coselec.csv\n", encoding="utf-8")
+
+    code = cli.main(["telecharger", "--url", f"{base}/bad-rows.csv", "--sortie", str(target)])
+
+    err = capsys.readouterr().err
+    assert code == 2, err
+    assert "ligne 3" in err and "nombre de postes non entier « beaucoup »" in err
+    assert "Rien n'a été remplacé" in err
+    assert target.read_bytes() == b"la bonne copie"
+    assert sidecar_path(target).read_text(encoding="utf-8") == "abc  coselec.csv\n"
+    _assert_only(tmp_path, "coselec.csv", "coselec.csv.sha256")
+
+
+@pytest.mark.parametrize(
+    "answer",
+    ["[1, 2]", '{"resources": [1]}', '{"resources": [{"format": "csv", "url": 3}]}', '"texte"'],
+)
+def test_malformed_api_answer(served, tmp_path, capsys, answer) -> None:
+    from analyse import cli
+
+    base, root = served
+    (root / "api.json").write_text(answer, encoding="utf-8")
+    target = tmp_path / "coselec.csv"
+    code = cli.main(["telecharger", "--api", f"{base}/api.json", "--sortie", str(target)])
+    err = capsys.readouterr().err
+    assert code == 2, err
+    assert f"{base}/api.json" in err and "Traceback" not in err
+    assert not target.exists()

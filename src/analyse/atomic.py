@@ -7,6 +7,7 @@ import os
 import shutil
 import tempfile
 from collections.abc import Iterator
+from glob import escape as glob_escape
 from pathlib import Path
 
 
@@ -63,3 +64,28 @@ def replace_dir(target: Path, build: Path) -> None:
         os.replace(target, old)
     os.replace(build, target)
     shutil.rmtree(old, ignore_errors=True)
+
+
+def staging_dir(parent: Path, prefix: str) -> Path:
+    """A new staging folder in ``parent``, named ``<prefix><pid>-<random>`` so that a later
+    run can tell whether the process that made it is still alive."""
+    return Path(tempfile.mkdtemp(prefix=f"{prefix}{os.getpid()}-", dir=parent))
+
+
+def remove_dead_staging(parent: Path, prefix: str) -> None:
+    """Remove the staging folders of ``parent`` left by runs that were killed (their
+    process is gone); those of runs still going are left alone."""
+    for path in Path(parent).glob(f"{glob_escape(prefix)}*"):
+        pid = path.name[len(prefix) :].split("-", 1)[0]
+        if path.is_dir() and pid.isdigit() and not _alive(int(pid)):
+            shutil.rmtree(path, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

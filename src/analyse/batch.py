@@ -12,9 +12,11 @@ import sys
 import time
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from multiprocessing import get_context
 
+from analyse.errors import os_error_text
 from analyse.report import ReportJob, ensure_kernel, run_job
 
 
@@ -50,6 +52,8 @@ def _peak_rss_mb() -> tuple[float, float]:
 
 
 def _first_line(error: BaseException) -> str:
+    if isinstance(error, OSError):
+        return os_error_text(error)
     return (str(error).strip().splitlines() or [type(error).__name__])[0]
 
 
@@ -82,40 +86,93 @@ def default_jobs() -> int:
     return os.cpu_count() or 1
 
 
+# A worker that dies (killed, out of memory) breaks its whole pool: every report in
+# flight is lost with it. Those are run again, each alone on a fresh worker, once; the
+# one that kills its worker again is reported, the others finish.
+WORKER_DIED = (
+    "le processus qui produisait ce rapport s'est arrêté brutalement, deux fois (tué, ou "
+    "mémoire épuisée) ; les autres départements n'en sont pas affectés."
+)
+
+
 def run_jobs(
-    jobs: list[ReportJob], workers: int | None = None, progress: bool | None = None
+    jobs: list[ReportJob],
+    workers: int | None = None,
+    progress: bool | None = None,
+    runner: Callable[[ReportJob], JobResult] | None = None,
 ) -> list[JobResult]:
     """Run ``jobs`` over ``workers`` processes; results in the order of ``jobs``.
 
     A progress bar (départements being run, time left) is shown on a terminal only.
+    ``runner`` (a module-level function, for tests) replaces the report job itself.
     """
     from tqdm import tqdm
 
     workers = max(1, min(workers or default_jobs(), len(jobs) or 1))
     kernel = ensure_kernel()  # once, before the workers race to install it
     show = sys.stderr.isatty() if progress is None else progress
+    run = runner or _run
     results: dict[str, JobResult] = {}
-    # "spawn": workers start clean rather than inherit the parent's threads and state.
-    context = get_context("spawn")
-    with (
-        ProcessPoolExecutor(
-            workers, mp_context=context, initializer=_init_worker, initargs=(kernel,)
-        ) as pool,
-        tqdm(total=len(jobs), disable=not show, unit="rapport", dynamic_ncols=True) as bar,
-    ):
-        pending = {pool.submit(_run, job): job.departement for job in jobs}
-        while pending:
-            running = list(pending.values())[:workers]  # submission order
-            bar.set_description(f"en cours : {', '.join(running)}")
-            done, _ = wait(pending, return_when=FIRST_COMPLETED)
-            for future in done:
-                departement = pending.pop(future)
-                try:
-                    results[departement] = future.result()
-                except Exception as error:  # a worker that died (killed, out of memory)
-                    results[departement] = JobResult(departement, False, 0.0, str(error))
+    suspects: list[ReportJob] = []
+    with tqdm(total=len(jobs), disable=not show, unit="rapport", dynamic_ncols=True) as bar:
+        queue = list(jobs)
+        while queue:  # each broken pool sets at least one job aside: this ends
+            done, lost, queue = _run_pool(queue, workers, kernel, run, bar)
+            results.update(done)
+            suspects += lost
+        for job in suspects:
+            done, lost, _ = _run_pool([job], 1, kernel, run, bar)
+            results.update(done)
+            for dead in lost:
+                results[dead.departement] = JobResult(dead.departement, False, 0.0, WORKER_DIED)
                 bar.update(1)
     return [results[job.departement] for job in jobs]
+
+
+def _run_pool(
+    jobs: list[ReportJob],
+    workers: int,
+    kernel: str,
+    run: Callable[[ReportJob], JobResult],
+    bar,
+) -> tuple[dict[str, JobResult], list[ReportJob], list[ReportJob]]:
+    """Run ``jobs`` on a fresh pool until all are done or a worker dies.
+
+    No more jobs than workers are handed to the pool at a time, so that when it breaks
+    the jobs in flight are known. Returns the results, the jobs in flight when it broke
+    and the jobs not yet started.
+    """
+    results: dict[str, JobResult] = {}
+    queue = list(jobs)
+    # "spawn": workers start clean rather than inherit the parent's threads and state.
+    context = get_context("spawn")
+    with ProcessPoolExecutor(
+        workers, mp_context=context, initializer=_init_worker, initargs=(kernel,)
+    ) as pool:
+        pending: dict = {}
+        while queue or pending:
+            while queue and len(pending) < workers:
+                job = queue.pop(0)
+                pending[pool.submit(run, job)] = job
+            bar.set_description(f"en cours : {', '.join(j.departement for j in pending.values())}")
+            done, _ = wait(pending, return_when=FIRST_COMPLETED)
+            broken = False
+            for future in done:
+                job = pending[future]
+                try:
+                    results[job.departement] = future.result()
+                except BrokenProcessPool:
+                    broken = True
+                    continue
+                except Exception as error:  # a job that could not even be sent or read back
+                    results[job.departement] = JobResult(
+                        job.departement, False, 0.0, _first_line(error)
+                    )
+                del pending[future]
+                bar.update(1)
+            if broken:
+                return results, list(pending.values()), queue
+    return results, [], []
 
 
 def summary(results: list[JobResult]) -> str:

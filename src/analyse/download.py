@@ -12,13 +12,14 @@ import hashlib
 import http.client
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from tempfile import TemporaryDirectory
 
 from analyse import __version__ as _version
-from analyse.atomic import atomic_path, write_text
-from analyse.errors import UserError
+from analyse.atomic import atomic_path
+from analyse.errors import UserError, os_error_text
 
 # Dataset page on data.gouv.fr (ANCT): "Conseiller numérique – Liste des structures
 # validées par le comité de sélection". The slug was found in public code that reads the
@@ -65,6 +66,7 @@ class DownloadResult:
     path: Path
     sha256: str
     size: int
+    content: object = None  # what ``validate`` returned (the table read), if given
 
 
 def sidecar_path(target: Path) -> Path:
@@ -130,14 +132,31 @@ def resolve_resource(api_url: str = COSELEC_API_URL, timeout: float = 30) -> Res
         try:
             dataset = json.loads(tmp.read_text(encoding="utf-8"))
         except ValueError as exc:
+            where = (
+                f"ligne {exc.lineno}, colonne {exc.colno}"
+                if isinstance(exc, json.JSONDecodeError)
+                else "pas en UTF-8"
+            )
             raise DownloadError(
                 f"La réponse de {api_url} n'est pas la description JSON attendue du jeu de "
-                f"données ({exc}). {_manual_hint()}"
+                f"données (JSON invalide : {where}). {_manual_hint()}"
             ) from exc
+    try:
+        return _latest_csv(dataset, api_url)
+    except (AttributeError, TypeError, KeyError):
+        # JSON, but not the dataset description: a list, resources that are not objects…
+        raise DownloadError(
+            f"La réponse de {api_url} est du JSON, mais pas la description attendue d'un jeu "
+            "de données data.gouv.fr (un objet avec une liste « resources » d'objets). "
+            f"{_manual_hint()}"
+        ) from None
+
+
+def _latest_csv(dataset: dict, api_url: str) -> Resource:
     resources = [
         r
         for r in dataset.get("resources", [])
-        if str(r.get("format", "")).lower() == "csv" and r.get("url")
+        if str(r.get("format", "")).lower() == "csv" and isinstance(r.get("url"), str) and r["url"]
     ]
     if not resources:
         raise DownloadError(
@@ -202,18 +221,24 @@ def download(
     sha256: str | None = None,
     timeout: float = 30,
     checksum: tuple[str, str] | None = None,
+    validate: Callable[[Path], object] | None = None,
 ) -> DownloadResult:
     """Download ``url`` to ``target`` atomically and write ``target``'s ``.sha256`` sidecar.
 
     If ``sha256`` is given, the download must match it; likewise ``checksum``, an
     (algorithm, hex digest) pair such as the ``sha1`` that data.gouv.fr publishes. The
-    content must look like the COSELEC list (checked on its first line). On any failure
-    ``DownloadError`` is raised, no temporary file remains and a previous ``target`` is
-    left as it was.
+    content must look like the COSELEC list (checked on its first line); ``validate``,
+    when given, then reads the whole temporary file (every row, with the reader the
+    reports use) and raises ``UserError`` on a bad row. Its result is kept in
+    ``DownloadResult.content``. On any failure ``DownloadError`` is raised, no temporary
+    file remains, and the previous ``target`` and its ``.sha256`` are left as they were:
+    both are replaced only once the new file is wholly valid.
     """
     target = Path(target)
+    sidecar = sidecar_path(target)
+    content = None
     try:
-        with atomic_path(target) as tmp:
+        with atomic_path(target) as tmp, atomic_path(sidecar) as tmp_sidecar:
             expected = [("sha256", sha256.strip().lower())] if sha256 else []
             if checksum:
                 expected.append((checksum[0].lower(), checksum[1].strip().lower()))
@@ -229,17 +254,18 @@ def download(
                         f"Le fichier n'a pas été enregistré ; {target} est inchangé."
                     )
             _check_header(tmp, url)
-    except OSError as exc:  # creating the temporary file or renaming it
-        raise DownloadError(f"Impossible d'enregistrer {target} : {exc}.") from exc
-
-    sidecar = sidecar_path(target)
-    try:
-        write_text(sidecar, f"{digest}  {target.name}\n")
-    except OSError as exc:
-        # A stale sidecar would describe the previous file: better none than a wrong one.
-        sidecar.unlink(missing_ok=True)
-        raise DownloadError(
-            f"{target} a été téléchargé, mais sa somme de contrôle n'a pas pu être écrite "
-            f"dans {sidecar} : {exc}."
-        ) from exc
-    return DownloadResult(path=target, sha256=digest, size=size)
+            if validate is not None:
+                try:
+                    content = validate(tmp)
+                except UserError as exc:
+                    raise DownloadError(
+                        f"Le fichier reçu de {url} a l'en-tête de la liste nationale mais une "
+                        f"ligne invalide : {exc} Rien n'a "
+                        f"été remplacé : {target} et sa somme de contrôle sont inchangés."
+                    ) from None
+            tmp_sidecar.write_text(f"{digest}  {target.name}\n", encoding="utf-8")
+            # Leaving the blocks renames the sidecar, then the file: a kill between the
+            # two leaves a sidecar that does not match, which says the copy is suspect.
+    except OSError as exc:  # creating the temporary files or renaming them
+        raise DownloadError(f"Impossible d'enregistrer {target} : {os_error_text(exc)}") from exc
+    return DownloadResult(path=target, sha256=digest, size=size, content=content)

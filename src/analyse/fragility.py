@@ -10,6 +10,7 @@ codes to current communes and lists every row it could not use, with the reason.
 
 from __future__ import annotations
 
+import csv
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -74,9 +75,18 @@ def _read_one(path: Path, key: str, width: int) -> pd.DataFrame:
     path = Path(path)
     if not path.exists():
         raise IFNFileError(f"{path} : fichier de l'indice de fragilité numérique introuvable.")
+    if path.stat().st_size == 0:
+        raise IFNFileError(f"{path} : le fichier de l'indice de fragilité numérique est vide.")
     try:
         raw = pd.read_csv(path, dtype=str, keep_default_na=False, sep=None, engine="python")
-    except (ValueError, UnicodeDecodeError, pd.errors.ParserError, OSError, EOFError) as error:
+    except (
+        ValueError,
+        UnicodeDecodeError,
+        pd.errors.ParserError,
+        csv.Error,
+        OSError,
+        EOFError,
+    ) as error:
         # pandas decompresses a .csv.gz itself; a damaged archive fails here too.
         raise IFNFileError(f"{path} : fichier illisible comme CSV ({error}).") from error
     raw.columns = [str(c).strip().lstrip("\ufeff") for c in raw.columns]

@@ -59,17 +59,38 @@ class _Candidates:
 
 def read_aliases(path: Path | None = None) -> pd.DataFrame:
     """Analyst-pinned names: ``departement,nom,code[,commentaire]`` (empty file allowed)."""
+    from analyse.selections import SelectionError, read_project_csv
+
     path = Path(path or config.ALIASES_FILE)
     columns = ["departement", "cle", "code"]
     if not path.exists():
         return pd.DataFrame(columns=columns)
-    table = pd.read_csv(path, dtype=str, keep_default_na=False, sep=None, engine="python")
+    name = _relative(path)
+    table = read_project_csv(path, name, ["departement", "nom", "code"], sniff=True)
     if table.empty:
         return pd.DataFrame(columns=columns)
     table["departement"] = table["departement"].str.strip().str.zfill(2)
     table["cle"] = table["nom"].map(normalise_name)
     table["code"] = table["code"].str.strip()
+    # A commune's INSEE code (05061, 2A004) or an EPCI's SIREN (9 digits).
+    bad = ~table["code"].str.fullmatch(r"\d{9}|\d[\dAB]\d{3}")
+    if bad.any():
+        position = int(bad.to_numpy().argmax())
+        raise SelectionError(
+            name,
+            f"code « {table['code'].iloc[position]} » ni SIREN d'EPCI (9 chiffres) ni code "
+            "INSEE de commune (5 caractères).",
+            position + 2,  # the header is line 1
+            "code",
+        )
     return table[columns]
+
+
+def _relative(path: Path) -> str:
+    try:
+        return str(Path(path).resolve().relative_to(config.PROJECT_ROOT.resolve()))
+    except ValueError:
+        return str(path)
 
 
 class Matcher:

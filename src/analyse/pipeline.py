@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import functools
 import json
+import logging
+import math
 import re
 import shutil
-import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -23,7 +24,7 @@ import pandas as pd
 import shapely
 
 from analyse import __version__, config, sources
-from analyse.atomic import atomic_path, replace_dir
+from analyse.atomic import atomic_path, remove_dead_staging, replace_dir, staging_dir
 from analyse.distance import nearest_place, population_beyond
 from analyse.errors import UserError
 from analyse.files import content_sha256
@@ -53,9 +54,16 @@ from analyse.selections import (
     SelectionError,
     clean_departement,
     list_selection_files,
+    read_project_csv,
     read_selections,
 )
+from analyse.selections import (
+    COLUMNS as SELECTION_COLUMNS,
+)
 from analyse.wording import fmt_number
+
+# Notes for the user (files skipped…): the CLI prints them on stderr.
+logger = logging.getLogger("analyse")
 
 
 class UnknownDepartementError(UserError):
@@ -73,13 +81,14 @@ class MatchedSelections:
     files: list[dict]
     anomalies: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=ANOMALY_COLUMNS))
     editions: list[str] = field(default_factory=list)  # in French, one per source
+    skipped: list[str] = field(default_factory=list)  # files left aside, and why
 
     def until(self, month: str | None) -> MatchedSelections:
         """The situation at the end of ``month`` (YYYY-MM): committees up to it."""
         if month is None:
             return self
         table = self.table.loc[self.table["mois_comite"] <= month]
-        return MatchedSelections(table, self.files, self.anomalies, self.editions)
+        return MatchedSelections(table, self.files, self.anomalies, self.editions, self.skipped)
 
     @property
     def has_national_list(self) -> bool:
@@ -141,6 +150,11 @@ def load_extras(
     custom_target: float | None = None,
 ) -> Extras:
     """Read the IFN files and the places file given on the command line (if any)."""
+    if custom_target is not None and not (math.isfinite(custom_target) and custom_target > 0):
+        raise UserError(
+            f"--cible « {custom_target} » : la densité cible doit être un nombre positif et "
+            "fini, en conseillers pour 10 000 habitants (par exemple 1.0)."
+        )
     extras = Extras(custom_target=custom_target)
     fragility_paths = list(fragility_paths or [])
     extras.editions = [
@@ -384,16 +398,21 @@ def match_selections(
     """
     reference = reference or load_reference()
     paths = list(selection_paths or [config.SELECTIONS_DIR])
-    files = [{"fichier": _relative(f), "sha256": _sha256(f)} for f in list_selection_files(paths)]
+    skipped: list[str] = []
+    found = list_selection_files(paths, skipped)
+    for note in skipped:
+        logger.warning(note)
+    files = [{"fichier": _relative(f), "sha256": _sha256(f)} for f in found]
     editions = sources.describe_selections(paths)
     aliases = aliases if aliases is not None else read_aliases()
+    confirmed = read_confirmed_duplicates()
     rejected: list[dict] | None = [] if tolerant else None
-    rows = read_selections(paths, rejected)
+    rows = read_selections(found or paths, rejected)
     rows = _check_departements(rows, reference, rejected)
-    rows = _check_duplicates(rows, read_confirmed_duplicates(), rejected)
+    rows = _check_duplicates(rows, confirmed, rejected)
     table = Matcher(reference, aliases).match(rows)
     anomalies = pd.DataFrame(rejected or [], columns=ANOMALY_COLUMNS)
-    return MatchedSelections(table, files, anomalies, editions)
+    return MatchedSelections(table, files, anomalies, editions, skipped)
 
 
 def _reject(error: SelectionError, row: pd.Series, rejected: list[dict] | None) -> None:
@@ -431,48 +450,82 @@ def _check_departements(
 
 
 def read_confirmed_duplicates(path: Path | None = None) -> set[tuple]:
-    """Keys of the repeated grants an analyst confirmed in ``data/raw/doublons_confirmes.csv``."""
+    """Keys of the repeated grants an analyst confirmed in ``data/raw/doublons_confirmes.csv``.
+
+    A malformed file stops the run with its line, column and value: a confirmation
+    that cannot be read must not silently turn into a refusal or a double count.
+    """
     path = Path(path or config.CONFIRMED_DUPLICATES_FILE)
     if not path.exists():
         return set()
-    table = pd.read_csv(path, dtype=str, keep_default_na=False)
-    return {
-        _duplicate_key(r.departement.zfill(2), r.structure, r.date_comite[:7], int(r.postes))
-        for r in table.itertuples()
-    }
+    name = _relative(path)
+    table = read_project_csv(path, name, ["departement", "structure", "date_comite", "postes"])
+    keys = set()
+    for line, row in enumerate(table.itertuples(), start=2):
+        month = row.date_comite.strip()[:7]
+        if not re.fullmatch(r"\d{4}-\d{2}", month):
+            raise SelectionError(
+                name,
+                f"mois de comité illisible « {row.date_comite} » (attendu AAAA-MM).",
+                line,
+                "date_comite",
+            )
+        if not row.postes.strip().isdigit():
+            raise SelectionError(
+                name, f"nombre de postes non entier « {row.postes} ».", line, "postes"
+            )
+        keys.add(
+            _duplicate_key(row.departement.strip().zfill(2), row.structure, month, int(row.postes))
+        )
+    return keys
 
 
 def _duplicate_key(departement: str, structure: str, month: str, posts: int) -> tuple:
     return (departement, normalise_name(structure), month, int(posts))
 
 
+# A row is "the same row" as another of its file when every value read is equal.
+_ROW_IDENTITY = [c for c in SELECTION_COLUMNS if c != "ligne"]
+
+
 def _check_duplicates(
     rows: pd.DataFrame, confirmed: set[tuple], rejected: list[dict] | None = None
 ) -> pd.DataFrame:
-    """The same structure, committee and posts in two files is a probable duplicate:
-    refused unless confirmed (in tolerant mode, the later occurrence is set aside)."""
+    """Probable duplicates, refused unless confirmed (in tolerant mode, set aside):
+    the same structure, committee and posts in two files, or a row repeated identically
+    within one file (homonyms of one file, such as two CCAS with different SIRET, are
+    different rows)."""
     keys = [
         _duplicate_key(d, s, m, p)
         for d, s, m, p in zip(
             rows["departement"], rows["structure"], rows["mois_comite"], rows["postes"], strict=True
         )
     ]
-    first_seen: dict[tuple, int] = {}
+    identities = list(zip(*(rows[c] for c in _ROW_IDENTITY), strict=True))
+    files, lines = rows["fichier"].tolist(), rows["ligne"].tolist()
+    first_key: dict[tuple, int] = {}
+    first_row: dict[tuple, int] = {}
     keep = []
-    for position, key in enumerate(keys):
-        row = rows.iloc[position]
-        earlier = first_seen.get(key)
-        if earlier is None or key in confirmed or rows.iloc[earlier]["fichier"] == row["fichier"]:
-            first_seen.setdefault(key, position)
+    for position, (key, identity) in enumerate(zip(keys, identities, strict=True)):
+        earlier_key = first_key.setdefault(key, position)
+        earlier_row = first_row.setdefault(identity, position)
+        if key in confirmed:
             keep.append(True)
             continue
-        first = rows.iloc[earlier]
+        if earlier_row != position:
+            where = f"la ligne {lines[earlier_row]} du même fichier"
+        elif files[earlier_key] != files[position]:
+            where = f"{files[earlier_key]}, ligne {lines[earlier_key]}"
+        else:
+            keep.append(True)
+            continue
+        row = rows.iloc[position]
         error = SelectionError(
             row["fichier"],
             f"probable doublon : « {row['structure']} » ({row['departement']}, comité "
-            f"{row['mois_comite']}, {row['postes']} poste(s)) figure déjà dans "
-            f"{first['fichier']}, ligne {first['ligne']}. S'il s'agit bien de deux "
-            f"attributions, confirmez-le dans {_relative(config.CONFIRMED_DUPLICATES_FILE)}.",
+            f"{row['mois_comite']}, {row['postes']} poste(s)) figure déjà dans {where}. "
+            "S'il s'agit bien de deux attributions, confirmez-le dans "
+            f"{_relative(config.CONFIRMED_DUPLICATES_FILE)}.",
             int(row["ligne"]),
             "structure",
         )
@@ -757,7 +810,10 @@ def save(prepared: Prepared, folder: Path | None = None) -> Path:
     in, so that a reader never sees new tables next to an old manifest."""
     folder = Path(folder or config.prepared_dir(prepared.departement))
     folder.parent.mkdir(parents=True, exist_ok=True)
-    build = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
+    # A run killed while writing leaves its staging folder behind: the next one clears it.
+    prefix = f".{folder.name}.en-cours-"
+    remove_dead_staging(folder.parent, prefix)
+    build = staging_dir(folder.parent, prefix)
     try:
         for attribute, name in _TABLES.items():
             getattr(prepared, attribute).to_parquet(build / name, index=False)

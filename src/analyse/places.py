@@ -9,6 +9,7 @@ location; the declared commune is only used to flag places whose coordinates loo
 
 from __future__ import annotations
 
+import csv
 import json
 import re
 from pathlib import Path
@@ -77,10 +78,24 @@ class PlacesFileError(UserError):
 def _read_records(path: Path) -> pd.DataFrame:
     if not path.exists():
         raise PlacesFileError(f"{path} : fichier des lieux de médiation numérique introuvable.")
+    if path.is_dir():
+        raise PlacesFileError(
+            f"{path} : c'est un dossier ; --lieux attend le fichier des lieux de médiation "
+            "numérique (JSON ou CSV de data.gouv.fr)."
+        )
+    if path.stat().st_size == 0:
+        raise PlacesFileError(f"{path} : le fichier des lieux de médiation numérique est vide.")
     if data_suffix(path) == ".csv":  # pandas decompresses a .csv.gz itself
         try:
             return pd.read_csv(path, dtype=str, keep_default_na=False, sep=None, engine="python")
-        except (ValueError, UnicodeDecodeError, pd.errors.ParserError, OSError) as error:
+        except (
+            ValueError,
+            UnicodeDecodeError,
+            pd.errors.ParserError,
+            csv.Error,
+            OSError,
+            EOFError,
+        ) as error:
             raise PlacesFileError(f"{path} : fichier illisible comme CSV ({error}).") from error
     try:
         data = json.loads(read_bytes(path).decode("utf-8"))

@@ -14,13 +14,12 @@ import json
 import os
 import shutil
 import sys
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 from analyse import config, pipeline
-from analyse.atomic import write_text
-from analyse.errors import FailedError
+from analyse.atomic import remove_dead_staging, staging_dir, write_text
+from analyse.errors import FailedError, disk_full
 from analyse.reference import Reference, load_reference
 
 KERNEL_NAME = "analyse"
@@ -116,6 +115,9 @@ def execute_notebook(parameters: dict, output: Path, kernel_name: str | None = N
                 f"(cellule {error.exec_count}) : {first}"
             ) from error
         except (RuntimeError, TimeoutError, OSError) as error:
+            full = disk_full(error)
+            if full is not None:  # no retry helps, and the kernel is not the cause
+                raise full from error
             if attempt == KERNEL_START_ATTEMPTS:
                 raise ReportError(
                     f"Le noyau Jupyter n'a pas démarré pour {parameters.get('departement')} "
@@ -183,8 +185,8 @@ def run_job(job: ReportJob, kernel_name: str | None = None) -> ReportFiles:
     """
     files = job.files
     job.out_dir.mkdir(parents=True, exist_ok=True)
-    _remove_dead_staging(job.out_dir)
-    staging = Path(tempfile.mkdtemp(prefix=f"{STAGING_PREFIX}{os.getpid()}-", dir=job.out_dir))
+    remove_dead_staging(job.out_dir, STAGING_PREFIX)
+    staging = staging_dir(job.out_dir, STAGING_PREFIX)
     try:
         staged = ReportJob(job.departement, job.data_dir, staging, job.title).files
         execute_notebook(
@@ -247,24 +249,6 @@ def write_analyst_exports(job: ReportJob, files: ReportFiles) -> None:
 
 
 STAGING_PREFIX = ".en-cours-"
-
-
-def _remove_dead_staging(folder: Path) -> None:
-    """Remove staging folders left by runs that were killed (their process is gone)."""
-    for path in folder.glob(f"{STAGING_PREFIX}*"):
-        pid = path.name[len(STAGING_PREFIX) :].split("-", 1)[0]
-        if pid.isdigit() and not _alive(int(pid)):
-            shutil.rmtree(path, ignore_errors=True)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def report_title(prepared: pipeline.Prepared) -> str:

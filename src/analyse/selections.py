@@ -8,6 +8,7 @@ and line it came from, so that any later message can point back to it.
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import re
 from collections.abc import Iterable
@@ -24,9 +25,12 @@ from analyse.names import normalise_text
 REQUIRED_COLUMNS = ["date_comite", "departement", "structure", "type_structure", "postes"]
 OPTIONAL_COLUMNS = ["commune", "code", "source"]
 STRUCTURE_TYPES = ["commune", "epci", "departement", "region", "association", "autre"]
-SUFFIXES = {".csv", ".txt", ".xlsx"}  # and ``.csv.gz``, ``.txt.gz`` (see ``data_suffix``)
 # The ``source`` of every row of the national COSELEC list.
 COSELEC_SOURCE = "Liste nationale des structures validées en COSELEC (ANCT)"
+# Files read from a folder (a file named on the command line is read whatever its suffix):
+# a .txt or .md beside the data is more often a README than an export. ``.csv.gz`` counts
+# as ``.csv`` (see ``data_suffix``).
+FOLDER_SUFFIXES = {".csv", ".xlsx"}
 
 # Output columns, in order. ``fichier`` and ``ligne`` locate the row in its source.
 COLUMNS = [
@@ -69,27 +73,60 @@ class SelectionError(UserError):
 # ----------------------------------------------------------------------- file level
 
 
-def list_selection_files(paths: Iterable[Path]) -> list[Path]:
-    """Expand folders into their selection files (sorted), keep files as given."""
+def list_selection_files(paths: Iterable[Path], skipped: list[str] | None = None) -> list[Path]:
+    """Expand folders into their selection files (sorted), keep files as given.
+
+    Each file is read once: the same file reached twice (a folder and a file inside it)
+    or a second copy with the same content (same SHA-256) is kept at its first mention
+    only. A folder's other files (``README.txt``, ``notes.md``…) are not data: only its
+    ``.csv`` and ``.xlsx`` files are read. Every file left aside is described, in
+    French, in ``skipped``.
+    """
     files: list[Path] = []
+    seen_paths: dict[Path, Path] = {}
+    seen_sums: dict[str, Path] = {}
+    notes = skipped if skipped is not None else []
     for path in map(Path, paths):
         if path.is_dir():
-            files.extend(
-                sorted(
-                    p
-                    for p in path.iterdir()
-                    if _is_selection_file(p) and not p.name.startswith((".", "~$"))
-                )
-            )
+            candidates = []
+            for p in sorted(path.iterdir()):
+                if p.name.startswith((".", "~$")):  # hidden files, Excel lock files
+                    continue
+                if p.is_file() and data_suffix(p) in FOLDER_SUFFIXES:
+                    candidates.append(p)
+                else:
+                    notes.append(
+                        f"{p} : ignoré (seuls les fichiers .csv et .xlsx d'un dossier sont lus)."
+                    )
+        elif path.is_file():
+            candidates = [path]
         elif path.exists():
-            files.append(path)
+            raise SelectionError(str(path), "ni un fichier ni un dossier : impossible de le lire.")
         else:
             raise SelectionError(str(path), "fichier ou dossier introuvable.")
+        for candidate in candidates:
+            resolved = candidate.resolve()
+            if resolved in seen_paths:
+                first = seen_paths[resolved]
+                same = "" if str(first) == str(candidate) else f" (même fichier que {first})"
+                notes.append(f"{candidate} : déjà lu{same}, compté une seule fois.")
+                continue
+            try:
+                digest = hashlib.sha256(candidate.read_bytes()).hexdigest()
+            except OSError as error:
+                raise SelectionError(
+                    str(candidate), f"fichier illisible ({error.strerror})."
+                ) from None
+            if digest in seen_sums:
+                notes.append(
+                    f"{candidate} : contenu identique à {seen_sums[digest]} (même somme SHA-256), "
+                    "compté une seule fois."
+                )
+                continue
+            seen_paths[resolved] = candidate
+            seen_sums[digest] = candidate
+            files.append(candidate)
     return files
-
-
-def _is_selection_file(path: Path) -> bool:
-    return data_suffix(path) in SUFFIXES
 
 
 def _decode(raw: bytes, name: str) -> str:
@@ -127,18 +164,51 @@ def _read_csv_rows(path: Path) -> tuple[list[str], list[tuple[int, list[str]]]]:
     reader = csv.reader(io.StringIO(text), delimiter=separator)
     header: list[str] | None = None
     rows: list[tuple[int, list[str]]] = []
-    for record in reader:
-        if not any(cell.strip() for cell in record):
-            continue
-        if header is None:
-            header = [cell.strip() for cell in record]
-            continue
-        rows.append((reader.line_num, record))
+    try:
+        for record in reader:
+            if not any(cell.strip() for cell in record):
+                continue
+            if header is None:
+                header = [cell.strip() for cell in record]
+                continue
+            rows.append((reader.line_num, record))
+    except csv.Error as error:  # a field longer than csv.field_size_limit(), a stray quote
+        raise SelectionError(
+            str(path),
+            f"ligne illisible comme CSV ({_csv_reason(error)}). Un guillemet non fermé "
+            "englobe-t-il la suite du fichier ?",
+            max(reader.line_num, 1),
+        ) from None
     return header or [], rows
 
 
+def _csv_reason(error: csv.Error) -> str:
+    text = str(error)
+    if "field larger than field limit" in text:
+        return f"un champ dépasse {csv.field_size_limit():_} caractères".replace("_", " ")
+    return text
+
+
 def _read_xlsx_rows(path: Path) -> tuple[list[str], list[tuple[int, list[str]]]]:
-    sheets = pd.read_excel(path, sheet_name=None, dtype=str, header=None, engine="openpyxl")
+    import zipfile
+
+    try:
+        sheets = pd.read_excel(path, sheet_name=None, dtype=str, header=None, engine="openpyxl")
+    except zipfile.BadZipFile:
+        # An .xlsx is a zip archive of XML parts: a CSV or an old .xls renamed is not.
+        raise SelectionError(
+            str(path),
+            "n'est pas un classeur Excel .xlsx lisible : ce n'est pas une archive .xlsx (est-ce "
+            "un CSV ou un ancien .xls renommé ?). Enregistrez-le depuis le tableur au format "
+            ".xlsx ou CSV.",
+        ) from None
+    except (KeyError, ValueError, OSError) as error:  # a zip, but not a workbook
+        raise SelectionError(
+            str(path),
+            f"n'est pas un classeur Excel .xlsx lisible (archive incomplète ou d'un autre "
+            f"format : {type(error).__name__}). Enregistrez-le depuis le tableur au format "
+            ".xlsx ou CSV.",
+        ) from None
     names = list(sheets)
     if not names:
         return [], []
@@ -193,6 +263,16 @@ def read_selection_file(
     if not header:
         raise SelectionError(name, "le fichier est vide.")
     columns = [normalise_text(h).replace(" ", "_") for h in header]
+    repeated = sorted(
+        {h for h, c in zip(header, columns, strict=True) if c and columns.count(c) > 1}
+    )
+    if repeated:
+        raise SelectionError(
+            name,
+            f"colonne(s) en double dans l'en-tête : {', '.join(repeated)} (chaque colonne "
+            "ne doit figurer qu'une fois : laquelle lire ?).",
+            ligne=1,
+        )
     if not rows:
         raise SelectionError(name, "le fichier n'a aucune ligne de données.")
     if set(COSELEC_COLUMNS.values()) <= set(columns):
@@ -207,18 +287,43 @@ def read_selection_file(
                 f"(colonnes trouvées : {', '.join(header)}).",
                 ligne=1,
             )
-    position = {c: i for i, c in reversed(list(enumerate(columns)))}
+    position = {c: i for i, c in enumerate(columns)}
+    width = len(header) - next(i for i, h in enumerate(reversed(header)) if h)  # named columns
     records = []
     for line, record in rows:
         cells = {c: (record[i].strip() if i < len(record) else "") for c, i in position.items()}
         values = to_native(cells)
         try:
+            _check_shape(record, header, width, name, line)
             records.append(_clean_record(values, name, line))
         except SelectionError as error:
             if rejected is None:
                 raise
             rejected.append(_anomaly(error, values))
     return pd.DataFrame.from_records(records, columns=COLUMNS)
+
+
+def _check_shape(record: list[str], header: list[str], width: int, name: str, line: int) -> None:
+    """A row shorter than the header (a truncated last line) or holding control
+    characters (NUL…) is refused, naming its line, rather than padded or read as text."""
+    if len(record) < width:
+        raise SelectionError(
+            name,
+            f"ligne incomplète : {len(record)} cellule(s) au lieu de {width} (colonnes "
+            f"manquantes à partir de « {header[len(record)]} »). Le fichier a-t-il été "
+            "tronqué ?",
+            line,
+        )
+    for column, cell in zip(header, record, strict=False):
+        control = _CONTROL_RE.search(cell)
+        if control:
+            raise SelectionError(
+                name,
+                f"caractère de contrôle interdit (code {ord(control.group()):#04x}) dans "
+                f"« {_CONTROL_RE.sub('?', cell)[:80]} ».",
+                line,
+                column,
+            )
 
 
 ANOMALY_COLUMNS = ["fichier", "ligne", "colonne", "departement", "structure", "postes", "motif"]
@@ -235,7 +340,10 @@ def _anomaly(error: SelectionError, values: dict[str, str] | None = None) -> dic
         "departement": clean_departement(values.get("departement", "")) or "",
         "structure": values.get("structure", ""),
         # Posts of a rejected row still count in "read" when they can be read at all.
-        "postes": int(posts) if posts.strip().isdigit() else 0,
+        # An implausible count (1 000 000 000) is not a count: none is carried.
+        "postes": int(posts)
+        if posts.strip().isdigit() and int(posts) <= config.MAX_POSTS_PER_ROW
+        else 0,
         "motif": str(error),
     }
 
@@ -316,14 +424,17 @@ def _coselec_values(cells: dict[str, str]) -> dict[str, str]:
 
 
 def read_selections(
-    paths: Iterable[Path] | None = None, rejected: list[dict] | None = None
+    paths: Iterable[Path] | None = None,
+    rejected: list[dict] | None = None,
+    skipped: list[str] | None = None,
 ) -> pd.DataFrame:
     """Read every selection file under ``paths`` (default: ``data/raw/selections``).
 
     With ``rejected`` (tolerant mode), bad rows and unreadable files are listed there
-    instead of stopping the run.
+    instead of stopping the run. Files left aside (read already, not data) are described
+    in ``skipped``.
     """
-    files = list_selection_files(paths or [config.SELECTIONS_DIR])
+    files = list_selection_files(paths or [config.SELECTIONS_DIR], skipped)
     if not files:
         raise SelectionError(
             ", ".join(str(p) for p in (paths or [config.SELECTIONS_DIR])),
@@ -351,6 +462,37 @@ def _display_name(path: Path) -> str:
         return str(path)
 
 
+def read_project_csv(
+    path: Path, name: str, required: list[str], sniff: bool = False
+) -> pd.DataFrame:
+    """One of the project's own CSV files (UTF-8; ``,`` separated unless ``sniff``), with
+    its columns checked; a malformed file raises ``SelectionError`` naming it."""
+    options = {"sep": None, "engine": "python"} if sniff else {}
+    try:
+        table = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8", **options)
+    except (pd.errors.EmptyDataError, csv.Error) as error:
+        if Path(path).stat().st_size == 0:  # emptied by hand: nothing pinned, nothing wrong
+            return pd.DataFrame(columns=required)
+        raise SelectionError(name, f"fichier illisible comme CSV ({error}).") from None
+    except UnicodeDecodeError as error:
+        raise SelectionError(
+            name, f"fichier illisible : pas en UTF-8 (octet illisible en position {error.start})."
+        ) from None
+    except (ValueError, pd.errors.ParserError, OSError) as error:
+        reason = str(error).strip().splitlines()[-1] if str(error).strip() else type(error).__name__
+        raise SelectionError(name, f"fichier illisible comme CSV ({reason}).") from None
+    table.columns = [str(c).strip().lstrip("\ufeff") for c in table.columns]
+    missing = [c for c in required if c not in table.columns]
+    if missing:
+        raise SelectionError(
+            name,
+            f"colonne(s) absente(s) : {', '.join(missing)} (attendu : {','.join(required)} ; "
+            f"trouvé : {', '.join(table.columns)}).",
+            1,
+        )
+    return table
+
+
 # ------------------------------------------------------------------------ row level
 
 
@@ -375,7 +517,16 @@ def clean_commune(value: str) -> str:
 
 
 def parse_committee_date(value: str) -> pd.Timestamp | None:
-    """Committee date as YYYY-MM, YYYY-MM-DD or DD/MM/YYYY; None when unreadable."""
+    """Committee date as YYYY-MM, YYYY-MM-DD or DD/MM/YYYY; None when unreadable (or
+    outside the range of dates pandas can hold, such as 0001-01-01)."""
+    date = _parse_date(value)
+    try:
+        return None if date is None else pd.Timestamp(date)
+    except (ValueError, OverflowError):
+        return None
+
+
+def _parse_date(value: str) -> datetime | None:
     value = value.strip()
     for pattern, fmt in (
         (r"^\d{4}-\d{2}$", "%Y-%m"),
@@ -385,13 +536,23 @@ def parse_committee_date(value: str) -> pd.Timestamp | None:
     ):
         if re.match(pattern, value):
             try:
-                return pd.Timestamp(datetime.strptime(value.replace("T", " "), fmt))
+                return datetime.strptime(value.replace("T", " "), fmt)
             except ValueError:
                 return None
     return None
 
 
 def _clean_record(values: dict[str, str], name: str, line: int) -> dict:
+    parsed = _parse_date(values["date_comite"])
+    if parsed is not None and parsed.strftime("%Y-%m") < config.FIRST_COMMITTEE_MONTH:
+        raise SelectionError(
+            name,
+            f"date de comité antérieure au programme « {values['date_comite']} » (aucun "
+            "comité avant septembre 2020, présentation de France Relance qui le finance ; "
+            "le premier de la liste nationale date du 24/03/2021).",
+            line,
+            "date_comite",
+        )
     date = parse_committee_date(values["date_comite"])
     if date is None:
         raise SelectionError(
@@ -440,6 +601,16 @@ def _clean_record(values: dict[str, str], name: str, line: int) -> dict:
     if posts <= 0:
         raise SelectionError(
             name, f"nombre de postes nul ou négatif « {raw_posts} ».", line, "postes"
+        )
+    if posts > config.MAX_POSTS_PER_ROW:
+        raise SelectionError(
+            name,
+            f"nombre de postes invraisemblable « {raw_posts} » pour une seule structure "
+            f"(plafond : {config.MAX_POSTS_PER_ROW} ; la plus grosse attribution de la "
+            "liste nationale est de 37 postes). Est-ce un SIRET ou un montant saisi dans la "
+            "mauvaise colonne ?",
+            line,
+            "postes",
         )
     commune = clean_commune(values.get("commune", ""))
     postal = clean_commune(values.get("code_postal", ""))  # same lost leading zero

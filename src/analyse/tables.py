@@ -300,7 +300,9 @@ def summary_html(prepared) -> str:
 
 
 def map_caption(prepared) -> str:
-    """How to read the map, with the facts specific to this département."""
+    """How to read the map, with the facts specific to this département, as an HTML
+    paragraph: names are escaped and never go through Markdown, where an EPCI named
+    ``[x](javascript:…)`` would become a live link."""
     text = (
         "Chaque intercommunalité est colorée selon son nombre de conseillers numériques "
         f"pour {_BASE} habitants ; les zones hachurées n'en ont aucun. "
@@ -317,7 +319,7 @@ def map_caption(prepared) -> str:
             f" Certaines intercommunalités débordent sur un département voisin ({names}) : "
             "elles sont représentées et comptées en entier, avec toute leur population."
         )
-    return text
+    return f"<p>{text}</p>"
 
 
 def review_section(review: pd.DataFrame) -> str:

@@ -1,0 +1,336 @@
+"""Every bad input, through the command line as a user types it: exit code 2, a French
+message naming the file (or the option), no Python traceback, nothing written.
+
+Each case runs ``analyse`` in a fresh process (``python -c`` calling ``analyse.cli.main``,
+after an optional line that simulates a full disk). Most stop before any notebook runs.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from conftest import SHARED_DATA
+
+from analyse import config, pipeline
+
+HEADER = "date_comite,departement,structure,type_structure,postes,commune,code,source"
+GOOD = "2021-04,05,Gap,commune,1,,,note"
+NATIONAL = SHARED_DATA / "cnfs-structures-validees-coselec-2023-04-05.csv"
+
+RUNNER = "import sys\nexec(sys.argv[1])\nfrom analyse.cli import main\nsys.exit(main(sys.argv[2:]))"
+
+# A full disk, simulated in the process under test: the first table written fails.
+DISK_FULL_ON_SAVE = f"""
+import errno, os, pandas, geopandas
+def _full(self, path, *args, **kwargs):
+    raise OSError({errno.ENOSPC}, os.strerror({errno.ENOSPC}), str(path))
+pandas.DataFrame.to_parquet = _full
+geopandas.GeoDataFrame.to_parquet = _full
+"""
+# ... or while the notebook is being run (the kernel's files, the executed notebook).
+DISK_FULL_IN_NOTEBOOK = f"""
+import errno, os, papermill
+def _full(input_path, output_path, *args, **kwargs):
+    raise OSError({errno.ENOSPC}, os.strerror({errno.ENOSPC}), str(output_path))
+papermill.execute_notebook = _full
+"""
+
+
+@dataclass
+class Case:
+    """A bad input: ``build(tmp)`` writes what it needs and returns the arguments."""
+
+    build: Callable[[Path], list[str]]
+    expected: list[str]  # fragments of the message (the file or option named in it)
+    prelude: str = ""
+    env: Callable[[Path], dict[str, str]] = field(default=lambda tmp: {})
+    needs_national: bool = False
+    prepared_may_remain: bool = False  # failed after preparing the data, before the report
+
+
+def _write(path: Path, text: str | bytes) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if isinstance(text, bytes):
+        path.write_bytes(text)
+    else:
+        path.write_text(text, encoding="utf-8")
+    return path
+
+
+def _report(selections: Path | str, *more: str) -> list[str]:
+    return ["rapport", "-d", "05", "--selections", str(selections), *more]
+
+
+def _row(line: str) -> Case:
+    """One bad row in a native selection file."""
+    return Case(
+        lambda tmp: _report(_write(tmp / "sel" / "comite.csv", f"{HEADER}\n{line}\n")),
+        ["comite.csv, ligne 2"],
+    )
+
+
+def _xlsx_other_sheet(tmp: Path) -> list[str]:
+    path = tmp / "sel" / "comites.xlsx"
+    path.parent.mkdir(parents=True)
+    with pd.ExcelWriter(path) as writer:
+        pd.DataFrame({"Notes": ["à lire"]}).to_excel(writer, sheet_name="Lisez-moi", index=False)
+        pd.DataFrame([GOOD.split(",")], columns=HEADER.split(",")).to_excel(
+            writer, sheet_name="Avril", index=False
+        )
+    return _report(path)
+
+
+def _truncated_national(tmp: Path) -> list[str]:
+    lines = NATIONAL.read_text(encoding="utf-8").splitlines()
+    return _report(_write(tmp / "coselec.csv", "\n".join(lines[:10]) + "\n" + lines[10][:40]))
+
+
+def _read_only(tmp: Path) -> str:
+    if os.geteuid() == 0:  # root writes through file modes; sysfs refuses even root
+        return "/sys/analyse-test/rapports"
+    folder = tmp / "lecture-seule"
+    folder.mkdir()
+    folder.chmod(0o555)
+    return str(folder / "rapports")
+
+
+def _raw(tmp: Path, name: str, text: str) -> dict[str, str]:
+    """The project's raw files, with one of them malformed, in a folder of the test."""
+    raw = tmp / "raw"
+    if not raw.exists():
+        shutil.copytree(config.RAW_DIR, raw, ignore=shutil.ignore_patterns("national"))
+    _write(raw / name, text)
+    return {"ANALYSE_DONNEES_BRUTES": str(raw)}
+
+
+def _seed(tmp: Path) -> list[str]:
+    return _report(config.SELECTIONS_DIR)
+
+
+CASES: dict[str, Case] = {
+    # --- rows of a selection file (earlier hardening issue, then this one)
+    "postes vide": _row("2021-04,05,Gap,commune,,,,"),
+    "postes non entier": _row("2021-04,05,Gap,commune,1.5,,,"),
+    "postes nul": _row("2021-04,05,Gap,commune,0,,,"),
+    "postes négatif": _row("2021-04,05,Gap,commune,-2,,,"),
+    "postes 1 000 000 000": _row("2021-04,05,Gap,commune,1000000000,,,"),
+    "postes > 2^63": _row(f"2021-04,05,Gap,commune,{2**63 + 1},,,"),
+    "département inconnu": _row("2021-04,99,Gap,commune,1,,,"),
+    "date illisible": _row("04/2021,05,Gap,commune,1,,,"),
+    "date future": _row("2099-04,05,Gap,commune,1,,,"),
+    "date 1900-01-01": _row("1900-01-01,05,Gap,commune,1,,,"),
+    "date 0001-01-01": _row("0001-01-01,05,Gap,commune,1,,,"),
+    "octet NUL": _row("2021-04,05,Gap\x00,commune,1,,,"),
+    "caractère de contrôle": _row("2021-04,05,Gap,commune,1,,,note\x07"),
+    "ligne tronquée": _row("2021-04,05,Gap,commune"),
+    "champ de plus de 131 072 caractères": _row(f'2021-04,05,"{"x" * 140_000}",commune,1,,,'),
+    "ligne répétée dans un fichier": Case(
+        lambda tmp: _report(_write(tmp / "sel" / "comite.csv", f"{HEADER}\n{GOOD}\n{GOOD}\n")),
+        ["comite.csv, ligne 3", "probable doublon", "ligne 2 du même fichier"],
+    ),
+    # --- whole files
+    "colonne absente": Case(
+        lambda tmp: _report(
+            _write(tmp / "a.csv", "date_comite,departement,structure,postes\n2021-04,05,Gap,1\n")
+        ),
+        ["a.csv, ligne 1", "colonne(s) obligatoire(s) absente(s) : type_structure"],
+    ),
+    "colonne en double": Case(
+        lambda tmp: _report(
+            _write(
+                tmp / "a.csv",
+                "date_comite;departement;structure;type_structure;postes;postes"
+                "\n2021-04;05;Gap;commune;1;2\n",
+            )
+        ),
+        ["a.csv, ligne 1", "colonne(s) en double dans l'en-tête : postes"],
+    ),
+    "fichier vide": Case(lambda tmp: _report(_write(tmp / "vide.csv", b"")), ["vide.csv"]),
+    "fichier binaire": Case(
+        lambda tmp: _report(_write(tmp / "image.csv", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR")),
+        ["image.csv", "ni UTF-8 ni Windows-1252"],
+    ),
+    "xlsx qui n'est pas un zip": Case(
+        lambda tmp: _report(_write(tmp / "comites.xlsx", "date_comite;postes\n2021-04;1\n")),
+        ["comites.xlsx", "n'est pas un classeur Excel .xlsx lisible"],
+    ),
+    "xlsx, tableau sur une autre feuille": Case(
+        _xlsx_other_sheet, ["comites.xlsx", "sur la feuille « Avril »"]
+    ),
+    "doublon entre deux fichiers": Case(
+        lambda tmp: (
+            _write(tmp / "sel" / "a.csv", f"{HEADER}\n{GOOD}\n"),
+            _write(tmp / "sel" / "b.csv", f"{HEADER}\n2021-04-14,5,GAP,commune,1,,,autre\n"),
+            _report(tmp / "sel"),
+        )[-1],
+        ["b.csv, ligne 2", "probable doublon", "figure déjà dans", "a.csv, ligne 2"],
+    ),
+    "liste nationale tronquée": Case(
+        _truncated_national, ["coselec.csv, ligne 11", "ligne incomplète"], needs_national=True
+    ),
+    "sélections introuvables": Case(
+        lambda tmp: _report(tmp / "absent.csv"), ["absent.csv", "introuvable"]
+    ),
+    # --- options
+    "département 99": Case(
+        lambda tmp: ["rapport", "-d", "99"], ["code département « 99 » n'existe pas"]
+    ),
+    "--cible négative": Case(lambda tmp: [*_seed(tmp), "--cible", "-1"], ["--cible « -1.0 »"]),
+    "--cible nan": Case(lambda tmp: [*_seed(tmp), "--cible", "nan"], ["--cible « nan »"]),
+    "--cible inf": Case(lambda tmp: [*_seed(tmp), "--cible", "inf"], ["--cible « inf »"]),
+    "--departements ,,,": Case(
+        lambda tmp: ["rapports", "--departements", ",,,"], ["--departements « ,,, »", "rien à"]
+    ),
+    "--fragilite vide": Case(
+        lambda tmp: [
+            *_seed(tmp),
+            "--fragilite",
+            str(_write(tmp / "ifn" / "ifn-communes.csv", b"")),
+            "--fragilite",
+            str(_write(tmp / "ifn" / "ifn-epci.csv", b"")),
+        ],
+        ["ifn-communes.csv", "est vide"],
+    ),
+    "--lieux dossier": Case(
+        lambda tmp: [*_seed(tmp), "--lieux", str(tmp)], ["--lieux attend le fichier"]
+    ),
+    "--sortie fichier": Case(
+        lambda tmp: [
+            *_seed(tmp)[:-2],
+            "--selections",
+            str(config.SELECTIONS_DIR),
+            "--sortie",
+            str(_write(tmp / "sortie.txt", "x")),
+        ],
+        ["sortie.txt : ce n'est pas un dossier"],
+    ),
+    "--sortie /dev/null": Case(
+        lambda tmp: [*_seed(tmp), "--sortie", "/dev/null"], ["/dev/null : ce n'est pas un dossier"]
+    ),
+    "--sortie en lecture seule": Case(
+        lambda tmp: [*_seed(tmp), "--sortie", _read_only(tmp)], ["écriture impossible"]
+    ),
+    "disque plein (données préparées)": Case(
+        _seed, ["disque plein", "indicateurs_epci.parquet"], prelude=DISK_FULL_ON_SAVE
+    ),
+    "disque plein (notebook)": Case(
+        _seed,
+        ["disque plein", "rapport.ipynb"],
+        prelude=DISK_FULL_IN_NOTEBOOK,
+        prepared_may_remain=True,
+    ),
+    # --- the project's own files, malformed (in a copy: the real tree is never touched)
+    "aliases.csv sans colonnes": Case(
+        _seed,
+        ["aliases.csv, ligne 1", "colonne(s) absente(s) : nom, code"],
+        env=lambda tmp: _raw(tmp, "aliases.csv", "departement;libelle\n05;Gap\n"),
+    ),
+    "aliases.csv, code invalide": Case(
+        _seed,
+        ["aliases.csv, ligne 2, colonne « code »", "« Gap »"],
+        env=lambda tmp: _raw(tmp, "aliases.csv", "departement,nom,code\n05,Pays de Gap,Gap\n"),
+    ),
+    "doublons_confirmes.csv sans colonnes": Case(
+        _seed,
+        ["doublons_confirmes.csv, ligne 1", "colonne(s) absente(s) : date_comite, postes"],
+        env=lambda tmp: _raw(tmp, "doublons_confirmes.csv", "departement,structure\n05,Gap\n"),
+    ),
+    "doublons_confirmes.csv, postes illisibles": Case(
+        _seed,
+        ["doublons_confirmes.csv, ligne 2, colonne « postes »", "« un »"],
+        env=lambda tmp: _raw(
+            tmp,
+            "doublons_confirmes.csv",
+            "departement,structure,date_comite,postes\n05,Gap,2021-04,un\n",
+        ),
+    ),
+    "doublons_confirmes.csv binaire": Case(
+        _seed,
+        ["doublons_confirmes.csv", "pas en UTF-8 (octet illisible en position 0)"],
+        env=lambda tmp: _raw(tmp, "doublons_confirmes.csv", b"\xff\xfe\x00\x00\x89PNG"),
+    ),
+    # --- data.gouv.fr
+    "réponse de l'API mal formée": Case(
+        lambda tmp: [
+            "telecharger",
+            "--api",
+            _write(tmp / "api.json", '{"resources": [1, 2]}').as_uri(),
+            "--sortie",
+            str(tmp / "sortie" / "coselec.csv"),
+        ],
+        ["api.json", "pas la description attendue"],
+    ),
+    "réponse de l'API qui n'est pas du JSON": Case(
+        lambda tmp: [
+            "telecharger",
+            "--api",
+            _write(tmp / "api.json", "<html></html>").as_uri(),
+            "--sortie",
+            str(tmp / "sortie" / "coselec.csv"),
+        ],
+        ["api.json", "n'est pas la description JSON attendue"],
+    ),
+}
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_bad_input_through_the_cli(name, tmp_path):
+    case = CASES[name]
+    if case.needs_national and not NATIONAL.exists():
+        pytest.skip(f"liste nationale absente : {NATIONAL}")
+    out = tmp_path / "sortie"
+    argv = case.build(tmp_path)
+    if argv[0] in ("rapport", "rapports", "mensuel") and "--sortie" not in argv:
+        argv += ["--sortie", str(out)]
+    env = {**os.environ, **case.env(tmp_path)}
+    prepared = pipeline.data_dir_for("05", out)
+    try:
+        run = subprocess.run(
+            [sys.executable, "-c", RUNNER, case.prelude, *argv],
+            capture_output=True,
+            text=True,
+            cwd=tmp_path,
+            env=env,
+            timeout=300,
+        )
+        err = run.stderr
+        assert run.returncode == 2, err
+        assert "Traceback" not in err, err
+        assert err.startswith("Erreur : "), err
+        for fragment in case.expected:
+            assert fragment in err, (fragment, err)
+        written = [p for p in out.rglob("*") if p.is_file()] if out.exists() else []
+        assert written == [], written
+        if not case.prepared_may_remain:
+            assert not prepared.exists()
+    finally:
+        shutil.rmtree(prepared.parent, ignore_errors=True)  # data/processed/sorties/<clé>
+        if (tmp_path / "lecture-seule").exists():
+            (tmp_path / "lecture-seule").chmod(0o755)
+
+
+def test_departements_are_taken_once():
+    """« --departements 05,05 » (or « 05,5 ») is one département, not two reports."""
+    import argparse
+
+    from analyse import cli
+
+    reference = pipeline.load_reference()
+    args = argparse.Namespace(departements="05,05,5,2a")
+    assert cli._departements(args, reference) == ["05", "2A"]
+
+
+def test_enospc_is_said_in_french():
+    from analyse.errors import os_error_text
+
+    error = OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), "/tmp/rapport.html")
+    assert os_error_text(error).startswith("/tmp/rapport.html : disque plein")
