@@ -18,13 +18,14 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from conftest import SHARED_DATA
+from conftest import NATIONAL_FILE
 
 from analyse import config, pipeline
+from analyse.files import read_bytes
 
 HEADER = "date_comite,departement,structure,type_structure,postes,commune,code,source"
 GOOD = "2021-04,05,Gap,commune,1,,,note"
-NATIONAL = SHARED_DATA / "cnfs-structures-validees-coselec-2023-04-05.csv"
+NATIONAL = NATIONAL_FILE
 
 RUNNER = "import sys\nexec(sys.argv[1])\nfrom analyse.cli import main\nsys.exit(main(sys.argv[2:]))"
 
@@ -53,7 +54,6 @@ class Case:
     expected: list[str]  # fragments of the message (the file or option named in it)
     prelude: str = ""
     env: Callable[[Path], dict[str, str]] = field(default=lambda tmp: {})
-    needs_national: bool = False
     prepared_may_remain: bool = False  # failed after preparing the data, before the report
 
 
@@ -90,7 +90,7 @@ def _xlsx_other_sheet(tmp: Path) -> list[str]:
 
 
 def _truncated_national(tmp: Path) -> list[str]:
-    lines = NATIONAL.read_text(encoding="utf-8").splitlines()
+    lines = read_bytes(NATIONAL).decode("utf-8").splitlines()
     return _report(_write(tmp / "coselec.csv", "\n".join(lines[:10]) + "\n" + lines[10][:40]))
 
 
@@ -175,7 +175,7 @@ CASES: dict[str, Case] = {
         ["b.csv, ligne 2", "probable doublon", "figure déjà dans", "a.csv, ligne 2"],
     ),
     "liste nationale tronquée": Case(
-        _truncated_national, ["coselec.csv, ligne 11", "ligne incomplète"], needs_national=True
+        _truncated_national, ["coselec.csv, ligne 11", "ligne incomplète"]
     ),
     "sélections introuvables": Case(
         lambda tmp: _report(tmp / "absent.csv"), ["absent.csv", "introuvable"]
@@ -285,8 +285,6 @@ CASES: dict[str, Case] = {
 @pytest.mark.parametrize("name", list(CASES))
 def test_bad_input_through_the_cli(name, tmp_path):
     case = CASES[name]
-    if case.needs_national and not NATIONAL.exists():
-        pytest.skip(f"liste nationale absente : {NATIONAL}")
     out = tmp_path / "sortie"
     argv = case.build(tmp_path)
     if argv[0] in ("rapport", "rapports", "mensuel") and "--sortie" not in argv:
@@ -308,12 +306,13 @@ def test_bad_input_through_the_cli(name, tmp_path):
         assert err.startswith("Erreur : "), err
         for fragment in case.expected:
             assert fragment in err, (fragment, err)
-        written = [p for p in out.rglob("*") if p.is_file()] if out.exists() else []
+        # Prepared data live in the output folder (.donnees/); reports beside them.
+        files = [p for p in out.rglob("*") if p.is_file()] if out.exists() else []
+        written = [p for p in files if not p.is_relative_to(prepared)]
         assert written == [], written
         if not case.prepared_may_remain:
             assert not prepared.exists()
     finally:
-        shutil.rmtree(prepared.parent, ignore_errors=True)  # data/processed/sorties/<clé>
         if (tmp_path / "lecture-seule").exists():
             (tmp_path / "lecture-seule").chmod(0o755)
 

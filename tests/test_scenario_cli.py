@@ -34,7 +34,10 @@ def test_scenario_distance_objective(capsys):
     [
         (["--postes", "0"], "--postes attend un entier positif ; reçu : 0."),
         (["--postes", "2", "--rayon", "-5"], "--rayon attend une distance positive"),
-        (["--postes", "2", "--pondération", "ifn"], "demande l'indice de fragilité numérique"),
+        (
+            ["--postes", "2", "--pondération", "ifn", "--sans-fragilite"],
+            "demande l'indice de fragilité numérique",
+        ),
     ],
 )
 def test_bad_scenario_settings_exit_2_in_french(capsys, tmp_path, arguments, message):

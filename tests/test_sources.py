@@ -183,10 +183,12 @@ def test_telecharger_says_which_edition_the_commands_now_use(tmp_path, monkeypat
     target = tmp_path / "national" / "structures-validees-coselec.csv"
     monkeypatch.setattr(config, "NATIONAL_LIST", target)
 
-    def fake_download(url, path, sha256=None, checksum=None):  # the transfer is tested elsewhere
+    # The transfer is tested elsewhere; the validation runs as in a real download.
+    def fake_download(url, path, sha256=None, checksum=None, validate=None):
         newer = _downloaded(tmp_path, monkeypatch, "12/05/2023")
         assert newer == Path(path)
-        return download.DownloadResult(newer, content_sha256(newer), newer.stat().st_size)
+        table = validate(newer)
+        return download.DownloadResult(newer, content_sha256(newer), newer.stat().st_size, table)
 
     monkeypatch.setattr(download, "download", fake_download)
     argv = ["telecharger", "--url", "http://127.0.0.1:9/liste.csv", "--sortie", str(target)]
