@@ -95,3 +95,23 @@ def report_dir(departement: str, reports_dir: Path | None = None) -> Path:
 def prepared_dir(departement: str, processed_dir: Path | None = None) -> Path:
     """Folder holding the data prepared for a département's notebook."""
     return (processed_dir or PROCESSED_DIR) / "departements" / departement
+
+
+# The collectivity that holds the département's competences where it is not a Conseil
+# départemental (Corsica, Alsace, Paris, Martinique, Guyane, Mayotte): named with its
+# article, as it is in a sentence.
+DEPARTEMENTAL_COLLECTIVITIES = {
+    "2A": "la Collectivité de Corse",
+    "2B": "la Collectivité de Corse",
+    "67": "la Collectivité européenne d'Alsace",
+    "68": "la Collectivité européenne d'Alsace",
+    "75": "la Ville de Paris",
+    "972": "la Collectivité territoriale de Martinique",
+    "973": "la Collectivité territoriale de Guyane",
+    "976": "le Département de Mayotte",
+}
+
+
+def departemental_collectivity(departement: str) -> str:
+    """'le Conseil départemental', or 'la Collectivité de Corse' for 2A (with article)."""
+    return DEPARTEMENTAL_COLLECTIVITIES.get(departement, "le Conseil départemental")

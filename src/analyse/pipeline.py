@@ -156,8 +156,8 @@ def national_target(selections: MatchedSelections, reference: Reference) -> tupl
     else:
         posts = config.NATIONAL_LIST_POSTS
         label = (
-            f"{posts} postes de la liste nationale du 05/04/2023 ÷ population de la "
-            "France (les fichiers fournis ne couvrent pas tout le pays)"
+            f"{fmt_number(posts)} postes de la liste nationale publiée le 5 avril 2023 ÷ "
+            "population de la France"
         )
     return posts / population * config.DENSITY_BASE, label
 
@@ -393,6 +393,7 @@ def prepare(
         "departement": departement,
         "nom": reference.departement_name(departement),
         "nom_avec_charniere": reference.departement_of_name(departement),
+        "collectivite_departementale": config.departemental_collectivity(departement),
         "crs": config.metric_crs(departement),
         "mois": month,
         "epci_nouvellement_couverts": newly_covered,
