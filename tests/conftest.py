@@ -120,3 +120,47 @@ def make_tiny_reference():
         {"code": ["04", "05"], "nom": ["Alpes", "Hautes"], "type_nom": ["4", "4"]}
     )
     return Reference(communes, epci, departements, "référentiel de test")
+
+
+NATIONAL_LIST = SHARED_DATA / "cnfs-structures-validees-coselec-2023-04-05.csv"
+# Départements whose reports showed what an official should not read (issue 10): a
+# mountain département, the Nord (many EPCI), Paris (one EPCI), La Réunion (one colour
+# class), Corse-du-Sud (Collectivité de Corse).
+OFFICIALS_DEPARTEMENTS = ["05", "59", "75", "974", "2A"]
+
+
+@pytest.fixture(scope="session")
+def national_reports(tmp_path_factory) -> Path:
+    """The reports of OFFICIALS_DEPARTEMENTS from an extract of the national list (their
+    rows only, verbatim), with the IFN and the places: folder holding ``<dep>/rapport.html``."""
+    if not NATIONAL_LIST.exists():
+        pytest.skip(f"liste nationale absente : {NATIONAL_LIST} (../shared/data)")
+    from analyse import cli
+
+    folder = tmp_path_factory.mktemp("rapports_nationaux")
+    codes = {code.lstrip("0") for code in OFFICIALS_DEPARTEMENTS}
+    lines = NATIONAL_LIST.read_text(encoding="utf-8").splitlines(keepends=True)
+    column = lines[0].split(";").index("Code département")
+    kept = [line for line in lines[1:] if line.split(";")[column] in codes]
+    extract = folder / "coselec-extrait.csv"
+    extract.write_text(lines[0] + "".join(kept), encoding="utf-8")
+    out = folder / "rapports"
+    code = cli.main(
+        [
+            "rapports",
+            "--departements",
+            ",".join(OFFICIALS_DEPARTEMENTS),
+            "--selections",
+            str(extract),
+            "--fragilite",
+            str(SHARED_DATA),
+            "--lieux",
+            str(PLACES_FILE),
+            "--jobs",
+            "2",
+            "--sortie",
+            str(out),
+        ]
+    )
+    assert code == 0
+    return out

@@ -95,8 +95,9 @@ def density_classes(values: pd.Series) -> tuple[np.ndarray, list[str]]:
 def _map_figure(data: gpd.GeoDataFrame) -> tuple[Figure, plt.Axes]:
     """A figure shaped like the territory, so that no page space is wasted."""
     xmin, ymin, xmax, ymax = data.total_bounds
-    height = float(np.clip(6.0 * (ymax - ymin) / max(xmax - xmin, 1.0), 4.0, 9.0))
-    fig, ax = plt.subplots(figsize=(9.5, height))
+    # The legend is HTML under the image: the map alone takes the figure's width.
+    height = float(np.clip(8.0 * (ymax - ymin) / max(xmax - xmin, 1.0) + 0.4, 4.0, 10.0))
+    fig, ax = plt.subplots(figsize=(8.0, height))
     # Axes off first: geopandas redraws the figure after each layer, and ticks that
     # nobody will see are the costliest part of those draws.
     ax.set_axis_off()

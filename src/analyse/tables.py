@@ -399,8 +399,9 @@ def gaps_html(prepared) -> str:
     gaps = prepared.gaps
     ctx = prepared.context
     columns = {
-        "Rang": gaps["rang_priorite"].map(fmt_number),
+        # The name first: on a phone it stays in view while the figures scroll.
         "Intercommunalité": gaps["nom_epci"],
+        "Rang": gaps["rang_priorite"].map(fmt_number),
         "Score de priorité": gaps["score_priorite"].map(lambda v: fmt_number(v, 1)),
         f"Conseillers pour {_BASE} hab.": gaps["conseillers_pour_10000_hab"].map(
             lambda v: fmt_number(v, 2)
