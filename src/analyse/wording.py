@@ -73,6 +73,9 @@ def map_label(name: str) -> str:
     """The shortest clear label of an EPCI on a map: its acronym when it has one
     ('… Réunion Est (CIREST)' → 'CIREST'), else its short name."""
     short = short_epci_name(name)
+    head = short.split(" (", 1)[0]
+    if " (" in short and head.isupper() and " " not in head:  # 'CIVIS (Communauté …)'
+        return head
     if short.endswith(")") and "(" in short:
         acronym = short[short.rindex("(") + 1 : -1]
         if acronym.isupper() and 2 <= len(acronym) <= 8:
