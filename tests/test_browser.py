@@ -312,7 +312,9 @@ def test_report_prints_whole_on_a4_portrait(browser, national_reports, artefacts
     path = national_reports / departement / "rapport.html"
     page, errors = _open(browser, path)
     assert errors == []
-    pdf = page.pdf(path=artefacts / f"rapport_{departement}_national.pdf", prefer_css_page_size=True)
+    pdf = page.pdf(
+        path=artefacts / f"rapport_{departement}_national.pdf", prefer_css_page_size=True
+    )
     assert pdf.startswith(b"%PDF-")
     page.emulate_media(media="print")
     page.set_viewport_size({"width": PRINTABLE_WIDTH_PX, "height": 1100})

@@ -56,7 +56,9 @@ def test_one_national_class_gets_finer_classes_and_values(reference):
     assert len(colours) >= 3  # one national class (0,5 à 1), at least three shades
     assert "même classe nationale" in legend["title"]
     texts = [t.get_text() for t in fig.axes[0].texts]
-    for name, value in zip(indicators["nom_epci"], ["0,55", "0,66", "0,83", "0,93", "0,97"]):
+    for name, value in zip(
+        indicators["nom_epci"], ["0,55", "0,66", "0,83", "0,93", "0,97"], strict=True
+    ):
         assert f"{map_label(name)}\n{value}" in texts
 
 

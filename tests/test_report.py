@@ -59,7 +59,7 @@ def test_html_is_for_officials(report_05):
     assert '<html lang="fr"' in html
     # The map, the table, the timeline and the reconciliation are there, in French.
     for text in [
-        "Carte : conseillers pour 10",
+        "Carte\u00a0: conseillers pour 10",
         "Gap-Tallard-Durance</td>",
         "Les postes attribués, comité après comité",
         "Postes comptés pour le département (comme l'ANCT les compte)",

@@ -199,9 +199,7 @@ def density_map(
         # Every class is listed, present or not, so that all maps read the same way.
         items += [_item("patch", c, label) for c, label in zip(CLASS_COLOURS, labels, strict=True)]
         legend_title = f"Conseillers pour {base} habitants" + (
-            " (la valeur de chaque intercommunalité est écrite sous son nom)"
-            if show_values
-            else ""
+            " (la valeur de chaque intercommunalité est écrite sous son nom)" if show_values else ""
         )
     items += [
         _item("line", "#222222", "limite du département"),

@@ -86,8 +86,11 @@ class Matcher:
         # Département prefixes of INSEE codes the reference covers ('05', '2A', '974'…).
         self._known_prefixes = set(reference.departements["code"])
         self._departement_of = dict(
-            zip(reference.departements["code"], map(reference.departement_of_name,
-                reference.departements["code"]), strict=True)
+            zip(
+                reference.departements["code"],
+                map(reference.departement_of_name, reference.departements["code"]),
+                strict=True,
+            )
         )
         # Postal codes of each current commune (those of its communes déléguées included).
         codes = reference.postal_codes["insee"]
