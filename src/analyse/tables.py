@@ -123,7 +123,10 @@ def reconciliation_table(counts: dict, collectivity: str = "le Conseil départem
         ("dont attribués à la Région (catégorie à part)", "regionaux"),
         ("dont non localisables (hors de toute intercommunalité)", "non_localisables"),
         ("dont en attente de vérification (non comptés ailleurs)", "en_revue"),
-        ("dont sur des lignes rejetées (section « Anomalies »)", "rejetes"),
+        (
+            "dont sur des lignes rejetées (liste « Anomalies » de la partie pour les analystes)",
+            "rejetes",
+        ),
         (
             "Postes comptés pour un autre département mais localisés dans une de ses "
             "intercommunalités",
