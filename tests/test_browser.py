@@ -328,6 +328,13 @@ def test_report_prints_whole_on_a4_portrait(browser, national_reports, artefacts
     too_wide = [(width, headers) for width, headers in tables if width > PRINTABLE_WIDTH_PX]
     assert too_wide == [], f"tableaux plus larges que la page ({PRINTABLE_WIDTH_PX} px)"
     assert page.evaluate("() => document.documentElement.scrollWidth") <= PRINTABLE_WIDTH_PX
+    # No header spills over its neighbour (a word wider than its column).
+    spilling = page.evaluate(
+        """() => [...document.querySelectorAll('th')]
+            .filter(h => h.getClientRects().length > 0 && h.scrollWidth > h.clientWidth + 1)
+            .map(h => h.innerText)"""
+    )
+    assert spilling == []
     page.close()
 
 
