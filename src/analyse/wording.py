@@ -261,8 +261,8 @@ def _priority_sentence(gaps: pd.DataFrame | None) -> str:
         else "elle atteint déjà la densité nationale du programme."
     )
     return (
-        f"Priorité n° 1 : {esc(epci_subject(first['nom_epci']))} (score "
-        f"{fmt_number(first['score_priorite'], 1)} sur 100) ; {tail}"
+        f"Priorité n° 1 : {esc(epci_subject(first['nom_epci']))}, avec un score de "
+        f"{fmt_number(first['score_priorite'], 1)} sur 100 ; {tail}"
     )
 
 
