@@ -161,4 +161,5 @@ def test_tolerant_report(tmp_path):
         == 0
     )
     html = (out / "05" / "rapport.html").read_text(encoding="utf-8")
-    assert "Anomalies" in html and "nombre de postes non entier « zéro »" in html
+    # No-break spaces inside the guillemets (French typography).
+    assert "Anomalies" in html and "nombre de postes non entier «\u00a0zéro\u00a0»" in html
