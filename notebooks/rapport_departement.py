@@ -50,7 +50,7 @@ display(HTML(tables.changes_html(d)))
 # ## Carte : conseillers pour 10 000 habitants, par intercommunalité
 
 # %%
-fig = maps.density_map(
+fig, legende = maps.density_map(
     d.indicators,
     d.outline,
     d.hosts,
@@ -58,7 +58,9 @@ fig = maps.density_map(
     title=f"{d.nom} : conseillers numériques pour 10 000 habitants",
 )
 maps.show(
-    fig, f"Carte des conseillers numériques pour 10 000 habitants par intercommunalité, {d.nom}"
+    fig,
+    f"Carte des conseillers numériques pour 10 000 habitants par intercommunalité, {d.nom}",
+    legende,
 )
 
 # %%
@@ -73,19 +75,15 @@ tableau_epci = d.indicators
 display(HTML(tables.indicators_table(tableau_epci)))
 display(HTML(tables.population_note(d)))
 
-# %% [markdown]
-# Les postes du Conseil départemental servent tout le département : ils ne sont pas
-# rattachés à une intercommunalité. À titre indicatif seulement, le tableau suivant les
-# répartit entre intercommunalités au prorata de leur population dans le département.
-
 # %%
+display(HTML(tables.departemental_posts_note(d)))
 display(HTML(tables.spread_variant_table(d.indicators)))
 
 # %% [markdown]
 # ## Où les habitants sont-ils loin d'un conseiller ?
 
 # %%
-fig = maps.distance_map(
+fig, legende = maps.distance_map(
     d.communes,
     d.outline,
     d.places,
@@ -94,7 +92,9 @@ fig = maps.distance_map(
     places_label="lieu où travaille un conseiller",
 )
 maps.show(
-    fig, f"Carte de la distance de chaque commune au lieu de médiation le plus proche, {d.nom}"
+    fig,
+    f"Carte de la distance de chaque commune au lieu de médiation le plus proche, {d.nom}",
+    legende,
 )
 
 # %%
@@ -109,10 +109,10 @@ display(HTML(tables.distance_html(d)))
 
 # %%
 if d.context["ifn_fourni"]:
-    fig = maps.fragility_map(
+    fig, legende = maps.fragility_map(
         d.communes, d.outline, d.crs, title=f"{d.nom} : indice de fragilité numérique"
     )
-    maps.show(fig, f"Carte de l'indice de fragilité numérique des communes, {d.nom}")
+    maps.show(fig, f"Carte de l'indice de fragilité numérique des communes, {d.nom}", legende)
 display(HTML(tables.fragility_note(d)))
 
 # %% [markdown]
@@ -162,14 +162,14 @@ display(HTML(tables.selections_table(d.counted)))
 
 # %%
 tableau_controle = d.counts
-display(HTML(tables.reconciliation_table(tableau_controle)))
+display(
+    HTML(tables.reconciliation_table(tableau_controle, d.context["collectivite_departementale"]))
+)
 display(HTML(tables.crossing_tables(d)))
 display(HTML(tables.unlocatable_table(d.selections)))
 
 # %%
-display(HTML(tables.review_section(d.review)))
-display(HTML(tables.anomalies_html(d)))
-display(HTML(tables.exports_html()))
+display(HTML(tables.provenance_html(d.context)))
 
 # %%
-display(HTML(tables.provenance_html(d.context)))
+display(HTML(tables.analysts_html(d)))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pandas as pd
 import pytest
 
@@ -175,3 +177,43 @@ def selection_row(structure, kind="epci", dep="05", posts=1, commune="", code=""
         "code": code,
         "source": "",
     }
+
+
+# Départements whose reports showed what an official should not read (issue 10): a
+# mountain département, the Nord (many EPCI), Paris (one EPCI), La Réunion (one colour
+# class), Corse-du-Sud (Collectivité de Corse).
+OFFICIALS_DEPARTEMENTS = ["05", "59", "75", "974", "2A"]
+
+
+@pytest.fixture(scope="session")
+def national_reports(tmp_path_factory) -> Path:
+    """The reports of OFFICIALS_DEPARTEMENTS from an extract of the national list (their
+    rows only, verbatim), with the embedded IFN and places: the folder holding
+    ``<dep>/rapport.html``."""
+    from analyse import cli
+
+    folder = tmp_path_factory.mktemp("rapports_nationaux")
+    codes = {code.lstrip("0") for code in OFFICIALS_DEPARTEMENTS}
+    from analyse.files import read_bytes
+
+    lines = read_bytes(NATIONAL_FILE).decode("utf-8").splitlines(keepends=True)
+    column = lines[0].split(";").index("Code département")
+    kept = [line for line in lines[1:] if line.split(";")[column] in codes]
+    extract = folder / "coselec-extrait.csv"
+    extract.write_text(lines[0] + "".join(kept), encoding="utf-8")
+    out = folder / "rapports"
+    code = cli.main(
+        [
+            "rapports",
+            "--departements",
+            ",".join(OFFICIALS_DEPARTEMENTS),
+            "--selections",
+            str(extract),
+            "--jobs",
+            "2",
+            "--sortie",
+            str(out),
+        ]
+    )
+    assert code == 0
+    return out

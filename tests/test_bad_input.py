@@ -138,8 +138,8 @@ def test_tolerant_mode_keeps_going_and_shows_every_rejected_row(reference, tmp_p
     assert counts["rejetes"] == 1 and counts["lus"] == 2
     from analyse import tables
 
-    html = tables.anomalies_html(prepared)
-    assert html.startswith("<h2>Anomalies</h2>")
+    html = tables.analysts_html(prepared)
+    assert "<h3>Anomalies</h3>" in html
     for reason in (
         "nombre de postes non entier",
         "probable doublon",
@@ -161,4 +161,5 @@ def test_tolerant_report(tmp_path):
         == 0
     )
     html = (out / "05" / "rapport.html").read_text(encoding="utf-8")
-    assert "Anomalies" in html and "nombre de postes non entier « zéro »" in html
+    # No-break spaces inside the guillemets (French typography).
+    assert "Anomalies" in html and "nombre de postes non entier «\u00a0zéro\u00a0»" in html

@@ -300,3 +300,66 @@ def test_index_table_sorts_when_a_header_is_clicked(index, artefacts):
     assert names[0] == "Ain"
     # French order, not code-point order: the accent does not send Ardèche after Ardennes.
     assert names.index("Ardèche") < names.index("Ardennes")
+
+
+# A4 portrait less the report's @page margins (11 mm left and right), in CSS pixels.
+PRINTABLE_WIDTH_PX = int((210 - 2 * 11) / 25.4 * 96)
+
+
+@pytest.mark.parametrize("departement", ["05", "59", "974"])
+def test_report_prints_whole_on_a4_portrait(browser, national_reports, artefacts, departement):
+    """Printed, no table is wider than the page (no lost column), and the PDF is A4."""
+    path = national_reports / departement / "rapport.html"
+    page, errors = _open(browser, path)
+    assert errors == []
+    pdf = page.pdf(
+        path=artefacts / f"rapport_{departement}_national.pdf", prefer_css_page_size=True
+    )
+    assert pdf.startswith(b"%PDF-")
+    page.emulate_media(media="print")
+    page.set_viewport_size({"width": PRINTABLE_WIDTH_PX, "height": 1100})
+    tables = page.evaluate(
+        """() => [...document.querySelectorAll('table')]
+            .filter(t => t.getClientRects().length > 0)
+            .map(t => [t.scrollWidth, [...t.querySelectorAll('th')].map(h => h.innerText)
+                                          .join(' | ').slice(0, 90)])"""
+    )
+    assert len(tables) >= 5
+    too_wide = [(width, headers) for width, headers in tables if width > PRINTABLE_WIDTH_PX]
+    assert too_wide == [], f"tableaux plus larges que la page ({PRINTABLE_WIDTH_PX} px)"
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= PRINTABLE_WIDTH_PX
+    # No header spills over its neighbour (a word wider than its column).
+    spilling = page.evaluate(
+        """() => [...document.querySelectorAll('th')]
+            .filter(h => h.getClientRects().length > 0 && h.scrollWidth > h.clientWidth + 1)
+            .map(h => h.innerText)"""
+    )
+    assert spilling == []
+    page.close()
+
+
+@pytest.mark.parametrize("departement", ["05", "59", "974"])
+def test_report_reads_on_a_phone(browser, national_reports, artefacts, departement):
+    """At 390 px: no sideways scroll of the page, a legend of at least 11 px, and the
+    EPCI name still in view when the main table is scrolled sideways."""
+    page = browser.new_page(viewport={"width": 390, "height": 844})
+    page.goto((national_reports / departement / "rapport.html").as_uri(), wait_until="load")
+    overflow = page.evaluate(
+        "() => document.documentElement.scrollWidth - document.documentElement.clientWidth"
+    )
+    assert overflow <= 0, f"la page défile de {overflow} px à l'horizontale"
+    legend = page.locator("figcaption.legende").first
+    assert legend.is_visible()
+    sizes = legend.locator("li").evaluate_all(
+        "items => items.map(i => parseFloat(getComputedStyle(i).fontSize))"
+    )
+    assert sizes and min(sizes) >= 11, sizes
+    legend.screenshot(path=artefacts / f"rapport_{departement}_telephone_legende.png")
+    table = page.locator(".defile", has_text="Habitants par conseiller").first
+    table.scroll_into_view_if_needed()
+    table.evaluate("box => { box.scrollLeft = box.scrollWidth; }")
+    name = table.locator("tbody tr td").first
+    box = name.bounding_box()
+    assert box and box["x"] >= 0 and box["x"] + box["width"] <= 390, box
+    page.screenshot(path=artefacts / f"rapport_{departement}_telephone_tableau.png")
+    page.close()

@@ -335,5 +335,5 @@ def test_real_town_halls_of_hautes_alpes(prepared_05, reference):
     assert len(out) == located == 11
     by_epci = out.drop_duplicates("siren_epci").set_index("siren_epci")["nom_commune"]
     assert by_epci[EPCI_05["sisteronais"]] == "Sisteron"  # seat in 04, most populous
-    assert by_epci[EPCI_05["ecrins"]] == "Argentière-la-Bessée"
+    assert by_epci[EPCI_05["ecrins"]] == "L'Argentière-la-Bessée"  # official article
     assert (out["point"] == "mairie").all()

@@ -60,7 +60,7 @@ def test_html_is_for_officials(report_05):
     assert '<html lang="fr"' in html
     # The map, the table, the timeline and the reconciliation are there, in French.
     for text in [
-        "Carte : conseillers pour 10",
+        "Carte\u00a0: conseillers pour 10",
         "Gap-Tallard-Durance</td>",
         "Les postes attribués, comité après comité",
         "Postes comptés pour le département (comme l'ANCT les compte)",
@@ -73,7 +73,7 @@ def test_html_is_for_officials(report_05):
         "fragilité numérique 2023 de La Mednum (copie embarquée) ; lieux de médiation "
         "numérique de juillet 2022, data.gouv.fr (copie embarquée).",
         "Postes manquants et priorités",
-        "1 conseiller pour 50\u202f565 habitants",
+        "1\u00a0conseiller pour 50\u202f565\u00a0habitants",
     ]:
         assert text in html, text
 

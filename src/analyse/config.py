@@ -79,8 +79,7 @@ DENSITY_BASE = 10_000
 # the selections cover at least this many départements; otherwise the national list
 # of 2023-04-05 (3 925 posts) stands in.
 NATIONAL_COVERAGE_MIN = 90
-NATIONAL_LIST_POSTS = 3_925
-NATIONAL_LIST_DATE = "2023-04-05"
+NATIONAL_LIST_POSTS = 3_925  # in the edition EMBEDDED_NATIONAL_EDITION
 
 # Places of the --lieux file with impossible coordinates (latitude 999, NaN, a list…)
 # are set aside and listed in every report they may concern. Beyond this share of a
@@ -137,3 +136,23 @@ def report_dir(departement: str, reports_dir: Path | None = None) -> Path:
 def prepared_dir(departement: str, processed_dir: Path | None = None) -> Path:
     """Folder holding the data prepared for a département's notebook."""
     return (processed_dir or PROCESSED_DIR) / "departements" / departement
+
+
+# The collectivity that holds the département's competences where it is not a Conseil
+# départemental (Corsica, Alsace, Paris, Martinique, Guyane, Mayotte): named with its
+# article, as it is in a sentence.
+DEPARTEMENTAL_COLLECTIVITIES = {
+    "2A": "la Collectivité de Corse",
+    "2B": "la Collectivité de Corse",
+    "67": "la Collectivité européenne d'Alsace",
+    "68": "la Collectivité européenne d'Alsace",
+    "75": "la Ville de Paris",
+    "972": "la Collectivité territoriale de Martinique",
+    "973": "la Collectivité territoriale de Guyane",
+    "976": "le Département de Mayotte",
+}
+
+
+def departemental_collectivity(departement: str) -> str:
+    """'le Conseil départemental', or 'la Collectivité de Corse' for 2A (with article)."""
+    return DEPARTEMENTAL_COLLECTIVITIES.get(departement, "le Conseil départemental")

@@ -9,15 +9,12 @@ import geopandas as gpd
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
-from adjustText import adjust_text
 from matplotlib import patheffects
 from matplotlib.colors import to_hex
 from matplotlib.figure import Figure
-from matplotlib.lines import Line2D
-from matplotlib.patches import Patch
 
 from analyse import config
-from analyse.wording import MONTHS, esc, fmt_number, month_label, short_epci_name  # noqa: F401
+from analyse.wording import fmt_number, map_label, month_label
 
 NO_POST_COLOUR = "#d9d9d9"
 # A territory of unknown population has no density: neither "no post" nor a class.
@@ -50,19 +47,27 @@ def use_report_style() -> None:
     )
 
 
-def show(fig: Figure, alt: str) -> None:
+def show(fig: Figure, alt: str, legend: dict | None = None) -> None:
     """Display a figure in the notebook as an image with a French text alternative.
 
     The figure is rendered once (its layout is already tight) and closed; the image is
-    embedded in the page, so the exported report stays a single offline file.
+    embedded in the page, so the exported report stays a single offline file. The
+    legend, when given, is written in HTML under the image (readable on a phone).
     """
     from IPython.display import HTML, display
+
+    from analyse.fragments import render
 
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png")
     plt.close(fig)
     data = base64.b64encode(buffer.getvalue()).decode("ascii")
-    display(HTML(f'<img class="figure" alt="{esc(alt)}" src="data:image/png;base64,{data}">'))
+    display(HTML(render("figure.html.j2", alt=alt, data=data, legend=legend)))
+
+
+def _item(kind: str, colour: str, label: str, hatch: bool = False) -> dict:
+    """One line of an HTML legend: a colour patch, a point or a line."""
+    return {"kind": kind, "colour": colour, "label": label, "hatch": hatch}
 
 
 def class_colour(density_class: int) -> str:
@@ -89,12 +94,21 @@ def density_classes(values: pd.Series) -> tuple[np.ndarray, list[str]]:
 def _map_figure(data: gpd.GeoDataFrame) -> tuple[Figure, plt.Axes]:
     """A figure shaped like the territory, so that no page space is wasted."""
     xmin, ymin, xmax, ymax = data.total_bounds
-    height = float(np.clip(6.0 * (ymax - ymin) / max(xmax - xmin, 1.0), 4.0, 9.0))
-    fig, ax = plt.subplots(figsize=(9.5, height))
+    # The legend is HTML under the image: the map alone takes the figure's width.
+    height = float(np.clip(8.0 * (ymax - ymin) / max(xmax - xmin, 1.0) + 0.4, 4.0, 10.0))
+    fig, ax = plt.subplots(figsize=(8.0, height))
     # Axes off first: geopandas redraws the figure after each layer, and ticks that
     # nobody will see are the costliest part of those draws.
     ax.set_axis_off()
     return fig, ax
+
+
+def local_classes(values: np.ndarray, count: int = 4) -> list[float]:
+    """Upper bounds of finer classes spanning the département's own densities (rounded
+    to 2 decimals, distinct), used when every EPCI falls in one national class."""
+    low, high = float(values.min()), float(values.max())
+    bounds = np.round(np.linspace(low, high, count + 1)[1:-1], 2)
+    return sorted({float(b) for b in bounds if low <= b < high})
 
 
 def density_map(
@@ -104,14 +118,41 @@ def density_map(
     crs: int,
     title: str,
     column: str = "conseillers_pour_10000_hab",
-) -> Figure:
-    """Choropleth of conseillers per 10 000 inhabitants per EPCI, in a metric CRS."""
+) -> tuple[Figure, dict]:
+    """Choropleth of conseillers per 10 000 inhabitants per EPCI, in a metric CRS, and
+    its legend (for ``show``).
+
+    The national classes keep maps comparable; when every EPCI with a post falls in the
+    same one, finer classes of the département's own range are used; when they fall in
+    two classes at most (La Réunion), each EPCI also shows its value, so that the map
+    still tells them apart.
+    """
     epci = indicators.to_crs(crs)
     # Drawn at this scale, a pixel is about 100 m: simplifying to 50 m changes nothing
     # visible and halves the drawing time of large départements.
     epci["geometry"] = epci.geometry.simplify(MAP_TOLERANCE_M)
     classes, labels = density_classes(epci[column])
-    colours = [class_colour(c) for c in classes]
+    values = epci[column].astype(float).to_numpy()
+    national = sorted(set(classes[classes >= 0]))
+    fine = len(national) == 1 and len(set(np.round(values[classes >= 0], 2))) > 1
+    # Two classes or fewer for several EPCI (La Réunion: 1 and 4): each EPCI shows its value.
+    show_values = len(national) <= 2 and len(epci) > 1
+    if fine:
+        bounds = local_classes(values[classes >= 0])
+        local = np.searchsorted([*bounds, np.inf], values, side="left")
+        colours_available = [
+            to_hex(plt.get_cmap("YlGnBu")(x)) for x in np.linspace(0.2, 0.95, len(bounds) + 1)
+        ]
+        colours = [
+            class_colour(c) if c < 0 else colours_available[k]
+            for c, k in zip(classes, local, strict=True)
+        ]
+        edges = [fmt_number(v, 2) for v in bounds]
+        low = fmt_number(values[classes >= 0].min(), 2)
+        high = fmt_number(values[classes >= 0].max(), 2)
+        fine_labels = [f"de {a} à {b}" for a, b in zip([low, *edges], [*edges, high], strict=True)]
+    else:
+        colours = [class_colour(c) for c in classes]
 
     fig, ax = _map_figure(epci)
     epci.plot(ax=ax, color=colours, edgecolor="white", linewidth=0.8)
@@ -134,71 +175,122 @@ def density_map(
             linewidth=0.8,
             zorder=4,
         )
-    labels_drawn = []
-    for _, row in epci.iterrows():
-        point = row.geometry.representative_point()
-        labels_drawn.append(
-            ax.text(
-                point.x,
-                point.y,
-                wrap_label(short_epci_name(row["nom_epci"])),
-                ha="center",
-                va="center",
-                fontsize=7.5,
-                linespacing=0.95,
-                color="#111111",
-                path_effects=[patheffects.withStroke(linewidth=2.5, foreground="white")],
-                zorder=5,
-            )
-        )
-    # Small neighbouring EPCI have overlapping labels: move them apart, with a thin
-    # leader line back to their territory.
-    # A bounded number of iterations (not a time limit) keeps the map identical from
-    # one run to the next, and cheap for départements with many EPCI.
-    adjust_text(
-        labels_drawn,
-        ax=ax,
-        only_move={"text": "xy"},
-        iter_lim=60,
-        arrowprops={"arrowstyle": "-", "color": "#444444", "lw": 0.6},
-    )
-    handles = [
-        Patch(facecolor=NO_POST_COLOUR, edgecolor="#7f7f7f", hatch="///", label="aucun conseiller")
-    ]
-    # Every class is listed, present or not, so that all maps read the same way.
-    handles += [
-        Patch(facecolor=c, label=label) for c, label in zip(CLASS_COLOURS, labels, strict=True)
-    ]
-    if (classes == UNKNOWN_CLASS).any():
-        handles.append(
-            Patch(facecolor=UNKNOWN_COLOUR, edgecolor="#7f7f7f", hatch="..", label=UNKNOWN_LABEL)
-        )
-    handles += [
-        Line2D([], [], color="#222222", linewidth=1.6, label="limite du département"),
-        Line2D(
-            [],
-            [],
-            marker="o",
-            color="none",
-            markerfacecolor="#d95f02",
-            markeredgecolor="white",
-            markersize=7,
-            label="commune d'une structure retenue",
-        ),
-    ]
-    ax.legend(
-        handles=handles,
-        title=f"Conseillers pour {fmt_number(config.DENSITY_BASE)} habitants",
-        loc="upper left",
-        bbox_to_anchor=(1.0, 1.0),
-        frameon=False,
-        fontsize=9,
-    )
     ax.set_title(title, loc="left", fontsize=12)
     ax.set_axis_off()
     ax.set_aspect("equal")
     fig.tight_layout()
-    return fig
+    names = [
+        wrap_label(map_label(name)) + (f"\n{fmt_number(value, 2)}" if show_values else "")
+        for name, value in zip(epci["nom_epci"], values, strict=True)
+    ]
+    key = place_labels(ax, epci.geometry, names, list(epci["nom_epci"]))
+
+    base = fmt_number(config.DENSITY_BASE)
+    items = [_item("patch", NO_POST_COLOUR, "aucun conseiller", hatch=True)]
+    if fine:
+        items += [
+            _item("patch", c, label)
+            for c, label in zip(colours_available, fine_labels, strict=True)
+        ]
+        legend_title = (
+            f"Conseillers pour {base} habitants. Toutes les intercommunalités sont dans la "
+            f"même classe nationale ({labels[national[0]]}) : la carte les distingue par "
+            "des classes plus fines, et chacune porte sa valeur."
+        )
+    else:
+        # Every class is listed, present or not, so that all maps read the same way.
+        items += [_item("patch", c, label) for c, label in zip(CLASS_COLOURS, labels, strict=True)]
+        legend_title = f"Conseillers pour {base} habitants" + (
+            " (la valeur de chaque intercommunalité est écrite sous son nom)" if show_values else ""
+        )
+    if (classes == UNKNOWN_CLASS).any():
+        items.append(_item("patch", UNKNOWN_COLOUR, UNKNOWN_LABEL, hatch=True))
+    items += [
+        _item("line", "#222222", "limite du département"),
+        _item("point", "#d95f02", "commune d'une structure retenue"),
+    ]
+    legend = {
+        "title": legend_title,
+        "items": items,
+        "key": key,
+        "key_title": "Intercommunalités numérotées sur la carte",
+    }
+    return fig, legend
+
+
+def place_labels(
+    ax: plt.Axes, shapes: gpd.GeoSeries, labels: list[str], names: list[str]
+) -> list[tuple[int, str]]:
+    """Write each label (already wrapped) inside its territory (representative point),
+    sized by area.
+
+    Largest territories first; a label that would overlap one already written, or that
+    is far wider than its territory, is replaced by a number, and the numbers with their
+    full names are returned for the legend. Deterministic: the same map every run.
+    """
+    fig = ax.figure
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    xmin, ymin, xmax, ymax = shapes.total_bounds
+    extent = max((xmax - xmin) * (ymax - ymin), 1.0)
+    placed = []
+    key: list[tuple[int, str]] = []
+    order = np.argsort(-shapes.area.to_numpy(), kind="stable")
+    stroke = [patheffects.withStroke(linewidth=2.5, foreground="white")]
+    numbered: list[int] = []
+    for i in order:
+        shape = shapes.iloc[i]
+        point = shape.representative_point()
+        size = float(np.clip(7.5 + 16 * np.sqrt(shape.area / extent), 8.0, 12.0))
+        text = ax.text(
+            point.x,
+            point.y,
+            labels[i],
+            ha="center",
+            va="center",
+            fontsize=size,
+            linespacing=0.95,
+            color="#111111",
+            path_effects=stroke,
+            zorder=5,
+        )
+        box = text.get_window_extent(renderer).expanded(1.05, 1.1)
+        sx0, sy0 = ax.transData.transform((shape.bounds[0], shape.bounds[1]))
+        sx1, sy1 = ax.transData.transform((shape.bounds[2], shape.bounds[3]))
+        too_big = box.width > 1.6 * abs(sx1 - sx0) or box.height > 1.6 * abs(sy1 - sy0)
+        if too_big or any(box.overlaps(other) for other in placed):
+            text.remove()
+            numbered.append(i)
+            continue
+        placed.append(box)
+    # Numbers follow the reading order (north to south, west to east).
+    numbered.sort(
+        key=lambda i: (
+            -shapes.iloc[i].representative_point().y,
+            shapes.iloc[i].representative_point().x,
+        )
+    )
+    for number, i in enumerate(numbered, start=1):
+        point = shapes.iloc[i].representative_point()
+        ax.text(
+            point.x,
+            point.y,
+            str(number),
+            ha="center",
+            va="center",
+            fontsize=8,
+            fontweight="bold",
+            color="#111111",
+            bbox={
+                "boxstyle": "circle,pad=0.2",
+                "facecolor": "white",
+                "edgecolor": "#444444",
+                "linewidth": 0.6,
+            },
+            zorder=6,
+        )
+        key.append((number, names[i]))
+    return key
 
 
 def wrap_label(name: str, width: int = 14) -> str:
@@ -275,8 +367,9 @@ def classed_commune_map(
     outline: gpd.GeoSeries,
     points: gpd.GeoDataFrame | None = None,
     points_label: str = "",
-) -> Figure:
-    """Communes coloured by explicit classes (upper bounds inclusive); grey when missing."""
+) -> tuple[Figure, dict]:
+    """Communes coloured by explicit classes (upper bounds inclusive), grey when missing,
+    and the legend (for ``show``)."""
     data = communes.to_crs(crs)
     data["geometry"] = data.geometry.simplify(MAP_TOLERANCE_M)
     values = values.astype(float).to_numpy()
@@ -291,9 +384,9 @@ def classed_commune_map(
     outline.to_crs(crs).simplify(MAP_TOLERANCE_M).boundary.plot(
         ax=ax, color="#222222", linewidth=1.4
     )
-    handles = [Patch(facecolor=c, label=label) for c, label in zip(colours, labels, strict=True)]
+    items = [_item("patch", c, label) for c, label in zip(colours, labels, strict=True)]
     if np.isnan(values).any():
-        handles.append(Patch(facecolor=NO_POST_COLOUR, label="non renseigné"))
+        items.append(_item("patch", NO_POST_COLOUR, "non renseigné"))
     if points is not None and len(points):
         shown = points.to_crs(crs).cx[xmin:xmax, ymin:ymax]
         shown.plot(
@@ -305,30 +398,12 @@ def classed_commune_map(
             linewidth=0.5,
             zorder=4,
         )
-        handles.append(
-            Line2D(
-                [],
-                [],
-                marker="o",
-                color="none",
-                markerfacecolor="#222222",
-                markeredgecolor="white",
-                markersize=5,
-                label=points_label,
-            )
-        )
-    ax.legend(
-        handles=handles,
-        title=legend_title,
-        loc="upper left",
-        bbox_to_anchor=(1.0, 1.0),
-        frameon=False,
-        fontsize=9,
-    )
+        items.append(_item("point", "#222222", points_label))
+    items.append(_item("line", "#222222", "limite du département"))
     ax.set_title(title, loc="left", fontsize=12)
     ax.set_aspect("equal")
     fig.tight_layout()
-    return fig
+    return fig, {"title": legend_title, "items": items, "key": [], "key_title": ""}
 
 
 def range_labels(bins: list[float], unit: str = "") -> list[str]:
@@ -346,7 +421,7 @@ DISTANCE_BINS_KM = [5.0, 10.0, 20.0, 30.0]
 
 def fragility_map(
     communes: gpd.GeoDataFrame, outline: gpd.GeoSeries, crs: int, title: str
-) -> Figure:
+) -> tuple[Figure, dict]:
     """Digital-fragility index (1 low risk, 10 high risk) of every commune."""
     return classed_commune_map(
         communes,
@@ -368,7 +443,7 @@ def distance_map(
     crs: int,
     title: str,
     places_label: str,
-) -> Figure:
+) -> tuple[Figure, dict]:
     """Straight-line distance from each town hall to the nearest place, in km."""
     return classed_commune_map(
         communes,

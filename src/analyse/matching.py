@@ -106,6 +106,13 @@ class Matcher:
         self._parent = attached.drop_duplicates("insee").set_index("insee")["insee_parent"]
         # Département prefixes of INSEE codes the reference covers ('05', '2A', '974'…).
         self._known_prefixes = set(reference.departements["code"])
+        self._departement_of = dict(
+            zip(
+                reference.departements["code"],
+                map(reference.departement_of_name, reference.departements["code"]),
+                strict=True,
+            )
+        )
         # Postal codes of each current commune (those of its communes déléguées included).
         codes = reference.postal_codes["insee"]
         current_codes = codes.map(self._parent).fillna(codes).tolist()
@@ -122,6 +129,17 @@ class Matcher:
         # national list are resolved by their codes and never need them.
         self._communes_named = communes.loc[communes["type"].isin(["COM", "COMD", "COMA"])]
         self._candidate_cache: dict[tuple[str, str], _Candidates] = {}
+
+    def _collectivity_name(self, departement: str, level: bool) -> str:
+        """'Conseil départemental des Hautes-Alpes', 'Collectivité de Corse', or the region
+        'Région (postes comptés pour les Hautes-Alpes)'."""
+        of_name = self._departement_of.get(departement, departement)
+        if not level:
+            return f"Région (postes comptés pour le département {of_name})"
+        name = config.departemental_collectivity(departement)
+        if name == "le Conseil départemental":
+            return f"Conseil départemental {of_name}"
+        return name[name.index(" ") + 1 :]
 
     def _candidates(self, kind: str, dep: str) -> _Candidates:
         """EPCI with at least one commune in ``dep``, or communes of ``dep`` (communes
@@ -251,7 +269,7 @@ class Matcher:
                 "statut": DEPARTEMENT_LEVEL if level else REGION_LEVEL,
                 "insee_commune": None,
                 "siren_epci": None,
-                "nom_officiel": ("Département " if level else "Région ") + row["departement"],
+                "nom_officiel": self._collectivity_name(row["departement"], level),
                 "methode": "type de structure",
                 "motif": "",
                 "candidats": "",

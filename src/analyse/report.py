@@ -145,10 +145,12 @@ def export_html(notebook_path: Path, target: Path, title: str) -> None:
     """HTML for officials: no code cells, no prompts, images embedded, no scripts."""
     import nbformat
 
+    from analyse.wording import french_spacing
+
     notebook = nbformat.read(notebook_path, as_version=4)
     notebook.metadata["title"] = title
     body, _ = _html_exporter().from_notebook_node(notebook)
-    target.write_text(body, encoding="utf-8")
+    target.write_text(french_spacing(body), encoding="utf-8")
 
 
 @dataclass

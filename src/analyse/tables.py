@@ -5,10 +5,21 @@ Each function returns HTML in which every value from input data is escaped.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pandas as pd
 
 from analyse import config
-from analyse.wording import esc, fmt_euros, fmt_number, plural
+from analyse.fragments import Markup, render
+from analyse.wording import (
+    esc,
+    fmt_euros,
+    fmt_number,
+    french_date,
+    month_label,
+    plural,
+    with_preposition,
+)
 
 _BASE = fmt_number(config.DENSITY_BASE)
 # A formatted figure: digits, (narrow) spaces, decimal comma, euro sign, dash for none.
@@ -29,7 +40,7 @@ def _html(frame: pd.DataFrame) -> str:
         .set_properties(subset=numeric_cols, **{"text-align": "right", "white-space": "nowrap"})
         .set_table_styles([{"selector": "th", "props": "text-align: left;"}])
     )
-    return styler.to_html()
+    return f'<div class="defile">{styler.to_html()}</div>'
 
 
 def indicators_table(indicators: pd.DataFrame) -> str:
@@ -118,7 +129,12 @@ def spread_variant_table(indicators: pd.DataFrame) -> str:
     frame = pd.DataFrame(
         {
             "Intercommunalité": rows["nom_epci"],
-            "Population dans le département": rows["population_dans_departement"].map(fmt_number),
+            "Population dans le département (clé de répartition)": rows[
+                "population_dans_departement"
+            ].map(fmt_number),
+            "Population de l'intercommunalité (base de la densité)": rows["population"].map(
+                fmt_number
+            ),
             "Postes propres": rows["postes"].map(fmt_number),
             "Part des postes départementaux": rows["postes_departementaux_repartis"].map(
                 lambda v: fmt_number(v, 2)
@@ -134,7 +150,7 @@ def spread_variant_table(indicators: pd.DataFrame) -> str:
     return _html(frame)
 
 
-def reconciliation_table(counts: dict) -> str:
+def reconciliation_table(counts: dict, collectivity: str = "le Conseil départemental") -> str:
     """Where every post counted for the département went, and the posts located in its
     EPCI: the first line equals the sum of the "dont" lines below it."""
     lines = [
@@ -144,11 +160,17 @@ def reconciliation_table(counts: dict) -> str:
             "localises_dans_un_epci_du_departement",
         ),
         ("dont localisés dans une structure hors du département", "localises_hors_departement"),
-        ("dont attribués au Conseil départemental (catégorie à part)", "departementaux"),
+        (
+            f"dont attribués {with_preposition('à', collectivity)} (catégorie à part)",
+            "departementaux",
+        ),
         ("dont attribués à la Région (catégorie à part)", "regionaux"),
         ("dont non localisables (hors de toute intercommunalité)", "non_localisables"),
         ("dont en attente de vérification (non comptés ailleurs)", "en_revue"),
-        ("dont sur des lignes rejetées (section « Anomalies »)", "rejetes"),
+        (
+            "dont sur des lignes rejetées (liste « Anomalies » de la partie pour les analystes)",
+            "rejetes",
+        ),
         (
             "Postes comptés pour un autre département mais localisés dans une de ses "
             "intercommunalités",
@@ -229,13 +251,26 @@ def review_table(review: pd.DataFrame) -> str:
 
 
 def selections_table(selections: pd.DataFrame) -> str:
-    """Selection rows and what they were matched to."""
+    """Selection rows and where they were placed, in words (month, structure, posts)."""
     rows = selections.sort_values(["date_comite", "structure"])
     frame = pd.DataFrame(
         {
-            "Comité": rows["mois_comite"],
+            "Comité": rows["mois_comite"].map(month_label),
             "Structure (telle que publiée)": rows["structure"],
             "Postes": rows["postes"].map(fmt_number),
+            "Rattachée à": rows["nom_officiel"].fillna(rows["motif"]).replace("", "–"),
+        }
+    )
+    return _html(frame)
+
+
+def selections_detail_table(selections: pd.DataFrame) -> str:
+    """For analysts: how each selection row was matched, with its file and line."""
+    rows = selections.sort_values(["date_comite", "structure"])
+    frame = pd.DataFrame(
+        {
+            "Mois du comité": rows["mois_comite"],
+            "Structure (telle que publiée)": rows["structure"],
             "Rattachée à": rows["nom_officiel"].fillna(rows["motif"]).replace("", "–"),
             "Méthode": rows["methode"].replace("", "–"),
             "Fichier, ligne": rows["fichier"] + ", l. " + rows["ligne"].astype(str),
@@ -244,14 +279,64 @@ def selections_table(selections: pd.DataFrame) -> str:
     return _html(frame)
 
 
+def source_words(context: dict) -> list[str]:
+    """The data a report rests on, named for a reader (editions in words, no paths)."""
+    import re
+
+    def edition(name: str) -> str:
+        found = re.search(r"(20\d\d)-(\d\d)(?:-(\d\d))?", name)
+        if not found:
+            return ""
+        year, month, day = found.groups()
+        when = month_label(f"{year}-{month}")
+        return f"{'1er' if day == '01' else int(day)} {when}" if day else when
+
+    words = [f"communes, intercommunalités et populations : {context.get('edition_reference', '')}"]
+    files = [f["fichier"] for f in context.get("fichiers_selection", [])]
+    national = [f for f in files if "coselec" in f.lower()]
+    for name in national:
+        when = edition(Path(name).name)
+        words.append(
+            "liste nationale des structures retenues par les comités de sélection (ANCT"
+            + (f", édition du {when})" if when else ")")
+        )
+    if len(files) > len(national):
+        others = len(files) - len(national)
+        words.append(
+            "décisions des comités de sélection fournies "
+            + ("(1 fichier)" if others == 1 else f"({fmt_number(others)} fichiers)")
+        )
+    kinds = {f["contenu"]: f["fichier"] for f in context.get("fichiers_complementaires") or []}
+    if any(k.startswith("IFN") for k in kinds):
+        words.append(
+            "indice de fragilité numérique par commune et par intercommunalité (La Mednum)"
+        )
+    if "lieux de médiation numérique" in kinds:
+        when = edition(Path(kinds["lieux de médiation numérique"]).name)
+        words.append(
+            "lieux où travaillent les conseillers numériques (data.gouv.fr"
+            + (f", édition de {when})" if when else ")")
+        )
+    return words
+
+
 def provenance_html(context: dict) -> str:
-    """Footer: sources and editions, selection files with checksums, date, version."""
+    """Footer for officials: the data used, in words, and the date of the report."""
+    return render(
+        "provenance.html.j2",
+        sources=source_words(context),
+        date=french_date(context.get("genere_le", "")),
+    )
+
+
+def provenance_detail_html(context: dict) -> str:
+    """For analysts: every input file with its checksum, the date, version and commit."""
     files = "".join(
         f"<li><code>{esc(f['fichier'])}</code> (sha256 {esc(f['sha256'][:12])}…)</li>"
         for f in context.get("fichiers_selection", [])
     )
     return (
-        '<footer class="provenance"><p><strong>Sources.</strong> Référentiel territorial : '
+        "<p>Référentiel territorial : "
         f"{esc(context.get('edition_reference', ''))}. "
         + _editions(context)
         + "Sélections des comités (fichiers utilisés) :</p>"
@@ -259,7 +344,6 @@ def provenance_html(context: dict) -> str:
         f"<p>Rapport généré le {esc(context.get('genere_le', ''))} par analyse "
         f"{esc(context.get('version', ''))} (commit {esc(context.get('commit', 'inconnu'))}).</p>"
         + _extra_sources(context)
-        + "</footer>"
     )
 
 
@@ -267,18 +351,6 @@ def _editions(context: dict) -> str:
     """Which data, which editions (the line the command prints too)."""
     editions = context.get("editions") or []
     return f"Données : {esc(' ; '.join(editions))}. " if editions else ""
-
-
-def _extra_sources(context: dict) -> str:
-    files = context.get("fichiers_complementaires") or []
-    if not files:
-        return ""
-    items = "".join(
-        f"<li>{esc(f['contenu'])} : <code>{esc(f['fichier'])}</code> "
-        f"(sha256 {esc(f['sha256'][:12])}…)</li>"
-        for f in files
-    )
-    return f"<p>Autres sources :</p><ul>{items}</ul>"
 
 
 def summary_html(prepared) -> str:
@@ -294,6 +366,7 @@ def summary_html(prepared) -> str:
         prepared.gaps,
         prepared.context.get("cible_nationale_mois"),
         prepared.context.get("lieux_rejetes"),
+        prepared.context.get("collectivite_departementale", "le Conseil départemental"),
     )
     items = "".join(f"<li>{s}</li>" for s in sentences)  # already escaped
     return f'<div class="resume"><p><strong>En bref</strong></p><ul>{items}</ul></div>'
@@ -307,8 +380,12 @@ def map_caption(prepared) -> str:
         "Chaque intercommunalité est colorée selon son nombre de conseillers numériques "
         f"pour {_BASE} habitants ; les zones hachurées n'en ont aucun. "
         "Les points orange marquent les communes où siège une structure retenue "
-        "(commune ou association) ; les postes du Conseil départemental ne sont pas "
-        "cartographiés. Le trait noir est la limite du département."
+        "(commune ou association) ; les postes "
+        + with_preposition(
+            "de",
+            prepared.context.get("collectivite_departementale", "le Conseil départemental"),
+        )
+        + " ne sont pas cartographiés. Le trait noir est la limite du département."
     )
     spanning = prepared.indicators.loc[
         prepared.indicators["departements"].str.contains(",", regex=False)
@@ -383,8 +460,9 @@ def gaps_html(prepared) -> str:
     gaps = prepared.gaps
     ctx = prepared.context
     columns = {
-        "Rang": gaps["rang_priorite"].map(fmt_number),
+        # The name first: on a phone it stays in view while the figures scroll.
         "Intercommunalité": gaps["nom_epci"],
+        "Rang": gaps["rang_priorite"].map(fmt_number),
         "Score de priorité": gaps["score_priorite"].map(lambda v: fmt_number(v, 1)),
         f"Conseillers pour {_BASE} hab.": gaps["conseillers_pour_10000_hab"].map(
             lambda v: fmt_number(v, 2)
@@ -432,8 +510,8 @@ def distance_html(prepared) -> str:
     source = (
         "les lieux de médiation numérique déclarés (fichier fourni)"
         if prepared.context["lieux_source"] == "fichier"
-        else "les mairies des communes où siège une structure retenue (le fichier des lieux "
-        "n'a pas été fourni : option --lieux)"
+        else "les mairies des communes où siège une structure retenue (la liste des lieux "
+        "de médiation numérique n'a pas été fournie)"
     )
     rows = pd.DataFrame(
         [
@@ -453,10 +531,7 @@ def distance_html(prepared) -> str:
         f"<p>Distances à vol d'oiseau depuis chaque mairie jusqu'au lieu le plus proche, "
         f"lieux des départements voisins compris. Lieux utilisés : {source}. "
         "<strong>La ligne droite sous-estime le trajet réel, surtout en montagne</strong> : "
-        "une commune à 12 km à vol d'oiseau peut être à 40 minutes de route.</p>"
-        + _html(rows)
-        + _suspicious_places(prepared.places)
-        + rejected_places_html(prepared)
+        "une commune à 12 km à vol d'oiseau peut être à 40 minutes de route.</p>" + _html(rows)
     )
 
 
@@ -525,13 +600,23 @@ def fragility_note(prepared) -> str:
     """Whether the IFN was provided, and codes that did not match."""
     if not prepared.context.get("ifn_fourni"):
         return (
-            "<p>L'indice de fragilité numérique n'a pas été fourni (option --fragilite) : "
+            "<p>L'indice de fragilité numérique n'a pas été fourni : "
             "le besoin est estimé par la population seule, et le score de priorité ne "
             "combine que la densité et l'éloignement.</p>"
         )
+    if prepared.unmatched_ifn.empty:
+        return "<p>Toutes les communes et intercommunalités ont un indice.</p>"
+    return (
+        "<p>Quelques codes de l'indice et du référentiel ne se correspondent pas : ils sont "
+        "listés dans la partie « Pour les analystes ».</p>"
+    )
+
+
+def unmatched_ifn_html(prepared) -> str:
+    """For analysts: codes of the IFN and of the reference that did not match."""
     unmatched = prepared.unmatched_ifn
     if unmatched.empty:
-        return "<p>Toutes les communes et intercommunalités ont un indice.</p>"
+        return ""
     frame = pd.DataFrame(
         {
             "Niveau": unmatched["niveau"],
@@ -573,7 +658,99 @@ def anomalies_html(prepared) -> str:
         }
     )
     return (
-        "<h2>Anomalies</h2><p>Ces lignes des fichiers de sélection ont été écartées (mode "
+        "<p>Ces lignes des fichiers de sélection ont été écartées (mode "
         "tolérant) : elles ne sont comptées dans aucune intercommunalité. Corrigez-les puis "
         "relancez le rapport.</p>" + _html(frame)
     )
+
+
+def departemental_posts_note(prepared) -> str:
+    """Why the département-level posts are not in the EPCI table, naming who holds them."""
+    holder = prepared.context.get("collectivite_departementale", "le Conseil départemental")
+    return (
+        f"<p>Les postes {esc(with_preposition('de', holder))} servent tout le département : "
+        "ils ne sont pas rattachés à une intercommunalité. À titre indicatif seulement, le "
+        "tableau suivant les répartit entre intercommunalités au prorata de leur population "
+        "dans le département ; la densité reste calculée sur toute la population de "
+        "l'intercommunalité.</p>"
+    )
+
+
+def analysts_html(prepared) -> str:
+    """The closing section « Pour les analystes »: method, files, lines, checksums and
+    the lists to review; collapsed on screen and left out of print."""
+    context = prepared.context
+    options = []
+    if not context.get("ifn_fourni"):
+        options.append(
+            "L'indice de fragilité numérique n'a pas été utilisé (option --sans-fragilite) : "
+            "par défaut, l'IFN 2023 embarqué ; un autre se donne avec l'option --fragilite "
+            "(fichiers IFN par commune et par EPCI, ou leur dossier)."
+        )
+    if context.get("lieux_source") != "fichier":
+        options.append(
+            "Les lieux de médiation numérique n'ont pas été utilisés (option --sans-lieux) : "
+            "par défaut, ceux de juillet 2022 embarqués ; d'autres se donnent avec l'option "
+            "--lieux (JSON de data.gouv.fr). Sans eux, les mairies des communes des "
+            "structures retenues en tiennent lieu."
+        )
+    parts = [
+        {
+            "title": "Rattachement de chaque ligne de sélection",
+            "intro": "Méthode de rapprochement (code SIREN ou INSEE, nom exact, nom approché "
+            "avec son score de similarité) et ligne du fichier d'origine.",
+            "body": Markup(selections_detail_table(prepared.counted)),
+        },
+        {
+            "title": "Lignes à vérifier",
+            "intro": "",
+            "body": Markup(review_section(prepared.review)),
+        },
+    ]
+    suspicious = _suspicious_places(prepared.places)
+    if suspicious:
+        parts.append(
+            {"title": "Lieux aux coordonnées douteuses", "intro": "", "body": Markup(suspicious)}
+        )
+    rejected = rejected_places_html(prepared)
+    if rejected:
+        parts.append(
+            {
+                "title": "Lieux écartés (coordonnées impossibles)",
+                "intro": "",
+                "body": Markup(rejected),
+            }
+        )
+    unmatched = unmatched_ifn_html(prepared)
+    if unmatched:
+        parts.append(
+            {
+                "title": "Indice de fragilité : codes non rapprochés",
+                "intro": "",
+                "body": Markup(unmatched),
+            }
+        )
+    anomalies = anomalies_html(prepared)
+    if anomalies:
+        parts.append({"title": "Anomalies", "intro": "", "body": Markup(anomalies)})
+    parts.append({"title": "Fichiers pour l'analyse", "intro": "", "body": Markup(exports_html())})
+    parts.append(
+        {
+            "title": "Fichiers d'entrée, sommes de contrôle et version",
+            "intro": " ".join(options),
+            "body": Markup(provenance_detail_html(context)),
+        }
+    )
+    return render("analystes.html.j2", parts=parts)
+
+
+def _extra_sources(context: dict) -> str:
+    files = context.get("fichiers_complementaires") or []
+    if not files:
+        return ""
+    items = "".join(
+        f"<li>{esc(f['contenu'])} : <code>{esc(f['fichier'])}</code> "
+        f"(sha256 {esc(f['sha256'][:12])}…)</li>"
+        for f in files
+    )
+    return f"<p>Autres sources :</p><ul>{items}</ul>"

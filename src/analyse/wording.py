@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import math
+import re
 
 import pandas as pd
 
@@ -89,21 +90,54 @@ def read_back_note(editions: list[dict], month: str | None) -> str:
     )
 
 
-def short_epci_name(name: str) -> str:
-    """EPCI name without its legal form, for map labels ('CC du Briançonnais' → 'Briançonnais')."""
-    for prefix in (
-        "Communauté de communes ",
-        "Communauté d'agglomération ",
-        "Communauté urbaine ",
-        "Métropole ",
-    ):
+_LEGAL_FORMS = (
+    "Communauté de communes ",
+    "Communauté d'agglomération ",
+    "Communauté urbaine ",
+    "Métropole ",
+)
+# Words that start some official names after their legal form and only make sense with
+# it: « Métropole Européenne de Lille », « CA Intercommunale de la Réunion Est ».
+_QUALIFIERS = ("Européenne ", "Intercommunale ")
+
+
+def _split_legal_form(name: str) -> tuple[str, str]:
+    for prefix in _LEGAL_FORMS:
         if name.startswith(prefix):
-            rest = name[len(prefix) :]
-            for article in ("du ", "de la ", "de l'", "des ", "de ", "d'"):
-                if rest.startswith(article):
-                    return rest[len(article) :]
-            return rest
-    return name
+            return prefix.strip(), name[len(prefix) :]
+    return "", name
+
+
+def short_epci_name(name: str) -> str:
+    """EPCI name without its legal form, for map labels ('CC du Briançonnais' → 'Briançonnais').
+
+    A qualifier that needs its noun keeps it: 'Métropole Européenne de Lille' →
+    'Métropole européenne de Lille', not 'Européenne de Lille'.
+    """
+    form, rest = _split_legal_form(name)
+    if not form:
+        return name
+    if rest.startswith(_QUALIFIERS):
+        noun = "Communauté" if form.startswith("Communauté") else form
+        return f"{noun} {rest[0].lower()}{rest[1:]}"
+    for article in ("du ", "de la ", "de l'", "des ", "de ", "d'"):
+        if rest.startswith(article):
+            return rest[len(article) :]
+    return rest
+
+
+def map_label(name: str) -> str:
+    """The shortest clear label of an EPCI on a map: its acronym when it has one
+    ('… Réunion Est (CIREST)' → 'CIREST'), else its short name."""
+    short = short_epci_name(name)
+    head = short.split(" (", 1)[0]
+    if " (" in short and head.isupper() and " " not in head:  # 'CIVIS (Communauté …)'
+        return head
+    if short.endswith(")") and "(" in short:
+        acronym = short[short.rindex("(") + 1 : -1]
+        if acronym.isupper() and 2 <= len(acronym) <= 8:
+            return acronym
+    return short
 
 
 def esc(value: object) -> str:
@@ -112,12 +146,46 @@ def esc(value: object) -> str:
 
 
 def epci_subject(name: str, start: bool = False) -> str:
-    """An EPCI name as the subject of a sentence: 'la communauté d'agglomération X'."""
-    for form in ("Communauté", "Métropole"):
-        if name.startswith(form):
-            article = "La " if start else "la "
+    """An EPCI name as the subject of a sentence: 'la communauté d'agglomération X'.
+
+    'Communauté d'agglomération Intercommunale de la Réunion Est (CIREST)' reads
+    'la communauté intercommunale de la Réunion Est (CIREST)'.
+    """
+    article = "La " if start else "la "
+    form, rest = _split_legal_form(name)
+    if form and rest.startswith(_QUALIFIERS):
+        short = short_epci_name(name)
+        return article + short[0].lower() + short[1:]
+    if form and rest.startswith(("Communauté ", "Métropole ")):
+        return article + rest[0].lower() + rest[1:]
+    for kind in ("Communauté", "Métropole"):
+        if name.startswith(kind):
             return article + name[0].lower() + name[1:]
     return name
+
+
+def with_preposition(preposition: str, phrase: str) -> str:
+    """'à' + 'le Conseil départemental' → 'au Conseil départemental'; 'de' + 'la X' → 'de la X'."""
+    contracted = {("à", "le "): "au ", ("de", "le "): "du ", ("à", "les "): "aux "}
+    for (prep, article), joined in contracted.items():
+        if preposition == prep and phrase.startswith(article):
+            return joined + phrase[len(article) :]
+    return f"{preposition} {phrase}"
+
+
+def capitalise(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def french_date(timestamp: str) -> str:
+    """'2026-11-27T08:19:33+00:00' → '27 novembre 2026' ('1er' for the first day)."""
+    from datetime import datetime
+
+    try:
+        moment = datetime.fromisoformat(timestamp)
+    except (TypeError, ValueError):
+        return str(timestamp)
+    return fmt_date(moment.date().isoformat())
 
 
 def summary_sentences(
@@ -128,6 +196,7 @@ def summary_sentences(
     gaps: pd.DataFrame | None = None,
     target_month: str | None = None,
     rejected_places: dict | None = None,
+    collectivity: str = "le Conseil départemental",
 ) -> list[str]:
     """Three to five plain sentences for an elected official, computed from the figures.
 
@@ -136,11 +205,12 @@ def summary_sentences(
     ``target_month`` the month (YYYY-MM) the national target describes;
     ``rejected_places`` the places set aside for impossible coordinates (context
     ``lieux_rejetes``): beyond a small share, the distances are said to be incomplete.
+    ``collectivity`` who holds the département-level posts ('la Collectivité de Corse').
     """
     return [
         s
         for s in (
-            _posts_sentence(counts, of_departement),
+            _posts_sentence(counts, of_departement, collectivity),
             _unknown_population_sentence(indicators),
             _coverage_sentence(indicators),
             _lowest_density_sentence(indicators),
@@ -168,7 +238,7 @@ def _unknown_population_sentence(indicators: pd.DataFrame) -> str:
     )
 
 
-def _posts_sentence(counts: dict, of_departement: str) -> str:
+def _posts_sentence(counts: dict, of_departement: str, collectivity: str) -> str:
     if counts["lus"] == 0:
         return (
             "Aucun poste de conseiller numérique n'apparaît pour le département "
@@ -179,7 +249,7 @@ def _posts_sentence(counts: dict, of_departement: str) -> str:
         "intercommunalités"
     ]
     for key, where in (
-        ("departementaux", "au Conseil départemental"),
+        ("departementaux", with_preposition("à", collectivity)),
         ("regionaux", "à la Région"),
         ("localises_hors_departement", "dans des structures situées hors du département"),
         ("non_localisables", "non localisables"),
@@ -200,6 +270,10 @@ def _coverage_sentence(indicators: pd.DataFrame) -> str:
     uncovered = indicators.loc[indicators["postes"] == 0]
     if not len(indicators):
         return ""
+    if len(indicators) == 1:
+        only = esc(epci_subject(indicators["nom_epci"].iloc[0]))
+        has = "a au moins un" if not len(uncovered) else "n’a aucun"
+        return f"La seule intercommunalité du département, {only}, {has} conseiller numérique."
     if not len(uncovered):
         return (
             f"Les {fmt_number(len(indicators))} intercommunalités du département ont toutes "
@@ -223,7 +297,7 @@ def _coverage_sentence(indicators: pd.DataFrame) -> str:
 def _lowest_density_sentence(indicators: pd.DataFrame) -> str:
     covered = indicators.loc[indicators["postes"] > 0]
     covered = covered.loc[covered["conseillers_pour_10000_hab"].notna()]
-    if not len(covered):
+    if not len(covered) or len(indicators) < 2:  # nothing to compare with
         return ""
     lowest = covered.sort_values("conseillers_pour_10000_hab").iloc[0]
     where = (
@@ -291,6 +365,25 @@ def _priority_sentence(gaps: pd.DataFrame | None, target_month: str | None = Non
     else:
         tail = f"elle atteint déjà la densité nationale du programme{when}."
     return (
-        f"Priorité n° 1 : {esc(epci_subject(first['nom_epci']))} (score "
-        f"{fmt_number(first['score_priorite'], 1)} sur 100) ; {tail}"
+        f"Priorité n° 1 : {esc(epci_subject(first['nom_epci']))}, avec un score de "
+        f"{fmt_number(first['score_priorite'], 1)} sur 100 ; {tail}"
     )
+
+
+_MARKUP_RE = re.compile(r"(<style.*?</style>|<script.*?</script>|<[^>]*>)", re.S | re.I)
+_UNIT_RE = re.compile(r"(\d) (km²|km|m|%|€|h|habitants?\b|postes?\b|conseillers?\b)")
+
+
+def french_spacing(text: str) -> str:
+    """No-break spaces where French typography wants them, in the text of an HTML page
+    (tags, styles and scripts untouched): narrow before ; ! ?, normal before : and
+    inside « », and between a number and its unit, so that nothing wraps alone."""
+    parts = _MARKUP_RE.split(text)
+    for i in range(0, len(parts), 2):  # even indices: text between tags
+        chunk = parts[i]
+        chunk = re.sub(r"[ \u00a0]([;!?])", "\u202f\\1", chunk)
+        chunk = re.sub(r" :", "\u00a0:", chunk)
+        chunk = chunk.replace("« ", "«\u00a0").replace(" »", "\u00a0»")
+        chunk = chunk.replace("n° ", "n°\u00a0")
+        parts[i] = _UNIT_RE.sub("\\1\u00a0\\2", chunk)
+    return "".join(parts)

@@ -1,0 +1,80 @@
+"""Maps that differentiate (issue 10, section 5): labels inside their territory, sized
+by area, numbered when they would overlap; finer classes when every EPCI shares one."""
+
+from __future__ import annotations
+
+import matplotlib
+import numpy as np
+import pytest
+from matplotlib.colors import to_hex
+
+from analyse import maps, pipeline
+from analyse.wording import map_label, short_epci_name
+
+matplotlib.use("Agg")
+
+
+def _labels(fig):
+    ax = fig.axes[0]
+    return {t.get_text(): t for t in ax.texts if t.get_text() and t is not ax.title}
+
+
+@pytest.fixture(scope="module")
+def nord(reference):
+    return pipeline.prepare_one("59", reference=reference)
+
+
+def test_nord_labels_sit_inside_their_territory_and_are_readable(nord):
+    fig, legend = maps.density_map(nord.indicators, nord.outline, nord.hosts, nord.crs, "Nord")
+    epci = nord.indicators.to_crs(nord.crs).set_index("nom_epci")
+    labels = _labels(fig)
+    douaisis = next(t for text, t in labels.items() if text.startswith("Douaisis"))
+    x, y = douaisis.get_position()
+    import shapely
+
+    assert epci.loc["Communauté d'agglomération Douaisis Agglo", "geometry"].contains(
+        shapely.Point(x, y)
+    )
+    names = [t for t in labels.values() if not t.get_text().isdigit()]
+    assert min(t.get_fontsize() for t in names) >= 8
+    # A label never overlaps another: those that would are numbers, with a key.
+    renderer = fig.canvas.get_renderer()
+    boxes = [t.get_window_extent(renderer) for t in names]
+    assert not any(a.overlaps(b) for i, a in enumerate(boxes) for b in boxes[i + 1 :])
+    numbers = [t.get_text() for t in labels.values() if t.get_text().isdigit()]
+    assert sorted(int(n) for n in numbers) == [n for n, _ in legend["key"]]
+    # Every EPCI is named on the map or in the key.
+    assert len(names) + len(numbers) == len(epci)
+
+
+def test_one_national_class_gets_finer_classes_and_values(reference):
+    reunion = pipeline.prepare_one("974", reference=reference)
+    indicators = reunion.indicators.copy()
+    indicators["conseillers_pour_10000_hab"] = [0.55, 0.66, 0.83, 0.93, 0.97]
+    fig, legend = maps.density_map(indicators, reunion.outline, reunion.hosts, reunion.crs, "974")
+    colours = {to_hex(c) for c in np.atleast_2d(fig.axes[0].collections[0].get_facecolor())}
+    assert len(colours) >= 3  # one national class (0,5 à 1), at least three shades
+    assert "même classe nationale" in legend["title"]
+    texts = [t.get_text() for t in fig.axes[0].texts]
+    for name, value in zip(
+        indicators["nom_epci"], ["0,55", "0,66", "0,83", "0,93", "0,97"], strict=True
+    ):
+        assert f"{map_label(name)}\n{value}" in texts
+
+
+@pytest.mark.parametrize(
+    ("name", "label"),
+    [
+        ("Métropole Européenne de Lille", "Métropole européenne de Lille"),
+        ("Communauté d'agglomération Intercommunale de la Réunion Est (CIREST)", "CIREST"),
+        (
+            "Communauté d'agglomération CIVIS (Communauté Intercommunale des Villes Solidaires)",
+            "CIVIS",
+        ),
+        ("Communauté d'agglomération Douaisis Agglo", "Douaisis Agglo"),
+        ("Communauté de communes du Briançonnais", "Briançonnais"),
+    ],
+)
+def test_map_labels(name, label):
+    assert map_label(name) == label
+    assert not short_epci_name(name).startswith("Européenne")
