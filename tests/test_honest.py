@@ -82,7 +82,7 @@ def test_reference_build_prints_the_communes_it_completed(reference, capsys):
     assert cli.main(["reference"]) == 0
     out = capsys.readouterr().out
     assert "18 commune(s) : 18 complétée(s), 0 restée(s) inconnue(s)" in out
-    assert "60694 Hauts-Talican (60) : 532 habitants — somme des communes déléguées" in out
+    assert "60694 Les Hauts-Talican (60) : 532 habitants — somme des communes déléguées" in out
     assert "97611 Mamoudzou (976) : 71\u202f437 habitants" in out
     assert "Mayotte" in out
 
@@ -334,9 +334,11 @@ def test_a_lone_impossible_place_is_shown_not_dropped(reference, seed_05, tmp_pa
     assert prepared.places_rejected["nom"].tolist() == ["Médiathèque de Gap"]
     headline = tables.summary_html(prepared)
     assert "Distances incomplètes : 1 lieu sur 1" in headline
-    section = tables.distance_html(prepared)
+    # The list is analysts' detail: in their section, not in the officials' part.
+    section = tables.analysts_html(prepared)
     assert "Lieux écartés" in section and "Médiathèque de Gap" in section
     assert "les distances sont incomplètes" in section
+    assert "Médiathèque de Gap" not in tables.distance_html(prepared)
 
 
 def test_a_few_rejected_places_are_listed_without_alarm(reference, seed_05, tmp_path):
@@ -347,7 +349,7 @@ def test_a_few_rejected_places_are_listed_without_alarm(reference, seed_05, tmp_
     summary = prepared.context["lieux_rejetes"]
     assert (summary["nombre"], summary["utilises"], summary["incomplet"]) == (1, 20, False)
     assert "Distances incomplètes" not in tables.summary_html(prepared)
-    assert "Médiathèque de Gap" in tables.distance_html(prepared)
+    assert "Médiathèque de Gap" in tables.analysts_html(prepared)
 
 
 def test_rejected_places_have_their_sheet_in_the_workbook(reference, seed_05, tmp_path):
