@@ -125,3 +125,13 @@ def test_csv_frame_has_the_required_columns(prepared_05):
         "financement_etat_eur",
     ]:
         assert column in frame.columns
+
+
+def test_density_is_one_formula_for_numbers_and_columns():
+    from analyse.indicators import density
+
+    assert density(1, 50_565) == pytest.approx(0.198, abs=0.001)
+    assert pd.isna(density(5, 0)) and pd.isna(density(5, None))
+    column = density(pd.Series([1, 5, 0]), pd.Series([50_565, pd.NA, 0], dtype="Int64"))
+    assert column.iloc[0] == pytest.approx(0.198, abs=0.001)
+    assert column.iloc[1:].isna().all()  # unknown or empty population: never 0, never inf

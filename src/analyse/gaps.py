@@ -37,14 +37,6 @@ def score_formula(weights: dict[str, float] = WEIGHTS) -> str:
 SCORE_FORMULA = score_formula()
 
 
-def density(posts: float, population: float | None) -> float:
-    """Conseillers per 10 000 inhabitants; NaN when the population is unknown or empty
-    (never 0, never infinite)."""
-    if population is None or pd.isna(population) or not population:
-        return float("nan")
-    return float(posts) / float(population) * config.DENSITY_BASE
-
-
 def _population(indicators: pd.DataFrame) -> pd.Series:
     """Population as floats, NaN where it is unknown."""
     return indicators["population"].astype("Float64").astype(float)

@@ -35,6 +35,21 @@ CSV_COLUMNS = [
 ]
 
 
+def density(posts, population):
+    """Conseillers per 10 000 inhabitants: the one formula of the project.
+
+    Numbers or Series; NaN where the population is unknown or zero (never 0, never
+    infinite).
+    """
+    if isinstance(population, pd.Series):
+        known = population.astype("Float64").astype(float)
+        known = known.where(known > 0)
+        return pd.Series(posts, index=known.index).astype(float) / known * config.DENSITY_BASE
+    if population is None or pd.isna(population) or not population:
+        return float("nan")
+    return float(posts) / float(population) * config.DENSITY_BASE
+
+
 def posts_per_epci(matched: pd.DataFrame) -> pd.Series:
     """Posts located in each EPCI (by SIREN), whatever département they were counted in."""
     located = matched.loc[matched["statut"] == LOCATED]
@@ -68,7 +83,7 @@ def epci_indicators(
     population = table["population"].astype("Float64").astype(float)
     population = population.where(population > 0)
     posts = table["postes"].astype(float)
-    table["conseillers_pour_10000_hab"] = posts / population * config.DENSITY_BASE
+    table["conseillers_pour_10000_hab"] = density(posts, population)
     table["habitants_par_conseiller"] = (population / posts).where(posts > 0)
     area_m2 = table.geometry.to_crs(config.metric_crs(departement)).area
     table["surface_km2"] = area_m2 / 1e6
@@ -79,8 +94,8 @@ def epci_indicators(
     share = table["population_dans_departement"] / table["population_dans_departement"].sum()
     table["postes_departementaux_repartis"] = dep_posts * share
     table["postes_avec_departementaux_repartis"] = posts + table["postes_departementaux_repartis"]
-    table["conseillers_pour_10000_hab_avec_departementaux_repartis"] = (
-        table["postes_avec_departementaux_repartis"] / population * config.DENSITY_BASE
+    table["conseillers_pour_10000_hab_avec_departementaux_repartis"] = density(
+        table["postes_avec_departementaux_repartis"], population
     )
     table = table.sort_values("nom_epci").reset_index(drop=True)
     return table[CSV_COLUMNS + ["geometry"]]

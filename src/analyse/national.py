@@ -13,7 +13,7 @@ import pandas as pd
 from analyse import config
 from analyse.atomic import write_text
 from analyse.errors import ReconciliationError
-from analyse.indicators import ACCOUNTED, reconciliation
+from analyse.indicators import ACCOUNTED, density, reconciliation
 from analyse.maps import (
     CLASS_COLOURS,
     NO_POST_COLOUR,
@@ -161,9 +161,7 @@ def departement_table(
     table["postes"] = table["postes"].fillna(0).astype("int64")
     before = table["code"].map(previous.groupby("departement")["postes"].sum()).fillna(0)
     table["variation"] = (table["postes"] - before).astype("int64")
-    table["conseillers_pour_10000_hab"] = (
-        table["postes"] / table["population"].astype(float) * config.DENSITY_BASE
-    )
+    table["conseillers_pour_10000_hab"] = density(table["postes"], table["population"])
     return table
 
 

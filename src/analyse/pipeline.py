@@ -29,8 +29,9 @@ from analyse.distance import nearest_place, population_beyond
 from analyse.errors import UserError
 from analyse.files import content_sha256
 from analyse.fragility import IFN, IFNFileError, join_ifn, read_ifn
-from analyse.gaps import SCORE_FORMULA, density, gaps_table
+from analyse.gaps import SCORE_FORMULA, gaps_table
 from analyse.indicators import (
+    density,
     epci_indicators,
     posts_per_epci,
     reconciliation,
@@ -264,9 +265,7 @@ def national_target(
                 f" ; cette cible décrit la situation du {edition}, alors que les sélections "
                 f"montrées s'arrêtent fin {month_label(end)}"
             )
-    if not population:
-        return float("nan"), label, described
-    return posts / population * config.DENSITY_BASE, label, described
+    return density(posts, population), label, described
 
 
 @dataclass

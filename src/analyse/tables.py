@@ -11,6 +11,7 @@ import pandas as pd
 
 from analyse import config
 from analyse.fragments import Markup, render
+from analyse.indicators import density
 from analyse.wording import (
     esc,
     fmt_euros,
@@ -75,9 +76,7 @@ def indicators_table(indicators: pd.DataFrame) -> str:
         "Population": fmt_number(population),
         "Surface (km²)": fmt_number(indicators["surface_km2"].sum()),
         "Postes": fmt_number(indicators["postes"].sum()),
-        f"Conseillers pour {_BASE} hab.": fmt_number(
-            posts / population * config.DENSITY_BASE if population else None, 2
-        ),
+        f"Conseillers pour {_BASE} hab.": fmt_number(density(posts, population), 2),
         "Habitants par conseiller": fmt_number(population / posts if posts else None),
         "Financement de l'État": fmt_euros(indicators["financement_etat_eur"].sum()),
     }
