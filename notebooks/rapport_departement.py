@@ -135,10 +135,12 @@ if postes_supplementaires:
     propositions, resume = scenario_report.for_report(d, postes_supplementaires)
     display(Markdown(f"## {scenario_report.TITLE}"))
     if len(propositions):
+        fig, legende = scenario_report.proposals_map(d, propositions, resume)
         maps.show(
-            scenario_report.proposals_map(d, propositions, resume),
+            fig,
             f"Carte des lieux existants et des postes proposés, numérotés dans l'ordre de "
             f"choix, {d.nom}",
+            legende,
         )
     display(HTML(scenario_report.section_html(propositions, resume)))
 

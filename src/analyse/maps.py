@@ -65,7 +65,7 @@ def show(fig: Figure, alt: str, legend: dict | None = None) -> None:
     display(HTML(render("figure.html.j2", alt=alt, data=data, legend=legend)))
 
 
-def _item(kind: str, colour: str, label: str, hatch: bool = False) -> dict:
+def legend_item(kind: str, colour: str, label: str, hatch: bool = False) -> dict:
     """One line of an HTML legend: a colour patch, a point or a line."""
     return {"kind": kind, "colour": colour, "label": label, "hatch": hatch}
 
@@ -186,10 +186,10 @@ def density_map(
     key = place_labels(ax, epci.geometry, names, list(epci["nom_epci"]))
 
     base = fmt_number(config.DENSITY_BASE)
-    items = [_item("patch", NO_POST_COLOUR, "aucun conseiller", hatch=True)]
+    items = [legend_item("patch", NO_POST_COLOUR, "aucun conseiller", hatch=True)]
     if fine:
         items += [
-            _item("patch", c, label)
+            legend_item("patch", c, label)
             for c, label in zip(colours_available, fine_labels, strict=True)
         ]
         legend_title = (
@@ -199,15 +199,17 @@ def density_map(
         )
     else:
         # Every class is listed, present or not, so that all maps read the same way.
-        items += [_item("patch", c, label) for c, label in zip(CLASS_COLOURS, labels, strict=True)]
+        items += [
+            legend_item("patch", c, label) for c, label in zip(CLASS_COLOURS, labels, strict=True)
+        ]
         legend_title = f"Conseillers pour {base} habitants" + (
             " (la valeur de chaque intercommunalité est écrite sous son nom)" if show_values else ""
         )
     if (classes == UNKNOWN_CLASS).any():
-        items.append(_item("patch", UNKNOWN_COLOUR, UNKNOWN_LABEL, hatch=True))
+        items.append(legend_item("patch", UNKNOWN_COLOUR, UNKNOWN_LABEL, hatch=True))
     items += [
-        _item("line", "#222222", "limite du département"),
-        _item("point", "#d95f02", "commune d'une structure retenue"),
+        legend_item("line", "#222222", "limite du département"),
+        legend_item("point", "#d95f02", "commune d'une structure retenue"),
     ]
     legend = {
         "title": legend_title,
@@ -384,9 +386,9 @@ def classed_commune_map(
     outline.to_crs(crs).simplify(MAP_TOLERANCE_M).boundary.plot(
         ax=ax, color="#222222", linewidth=1.4
     )
-    items = [_item("patch", c, label) for c, label in zip(colours, labels, strict=True)]
+    items = [legend_item("patch", c, label) for c, label in zip(colours, labels, strict=True)]
     if np.isnan(values).any():
-        items.append(_item("patch", NO_POST_COLOUR, "non renseigné"))
+        items.append(legend_item("patch", NO_POST_COLOUR, "non renseigné"))
     if points is not None and len(points):
         shown = points.to_crs(crs).cx[xmin:xmax, ymin:ymax]
         shown.plot(
@@ -398,8 +400,8 @@ def classed_commune_map(
             linewidth=0.5,
             zorder=4,
         )
-        items.append(_item("point", "#222222", points_label))
-    items.append(_item("line", "#222222", "limite du département"))
+        items.append(legend_item("point", "#222222", points_label))
+    items.append(legend_item("line", "#222222", "limite du département"))
     ax.set_title(title, loc="left", fontsize=12)
     ax.set_aspect("equal")
     fig.tight_layout()

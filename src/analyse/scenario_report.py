@@ -167,14 +167,14 @@ def for_report(prepared, postes: int) -> tuple[gpd.GeoDataFrame, dict]:
     return prepared.propositions, prepared.context["scenario"]
 
 
-def proposals_map(prepared, proposals: gpd.GeoDataFrame, summary: dict) -> Figure:
-    """The distance map of the report, with the proposed posts numbered by rank."""
+def proposals_map(prepared, proposals: gpd.GeoDataFrame, summary: dict) -> tuple[Figure, dict]:
+    """The distance map of the report, with the proposed posts numbered by rank, and its
+    legend (for ``maps.show``)."""
     from matplotlib import patheffects
-    from matplotlib.lines import Line2D
 
     from analyse import maps
 
-    fig = maps.distance_map(
+    fig, legend = maps.distance_map(
         prepared.communes,
         prepared.outline,
         prepared.places,
@@ -206,30 +206,8 @@ def proposals_map(prepared, proposals: gpd.GeoDataFrame, summary: dict) -> Figur
             zorder=7,
             path_effects=[patheffects.withStroke(linewidth=1, foreground="#d7301f")],
         )
-    legend = ax.get_legend()
-    handles = [*legend.legend_handles] if legend else []
-    handles.append(
-        Line2D(
-            [],
-            [],
-            marker="o",
-            color="none",
-            markerfacecolor="#d7301f",
-            markeredgecolor="white",
-            markersize=11,
-            label="poste proposé (n° : rang)",
-        )
-    )
-    ax.legend(
-        handles=handles,
-        title=legend.get_title().get_text() if legend else None,
-        loc="upper left",
-        bbox_to_anchor=(1.0, 1.0),
-        frameon=False,
-        fontsize=9,
-    )
-    fig.tight_layout()
-    return fig
+    legend["items"].append(maps.legend_item("point", "#d7301f", "poste proposé (n° : rang)"))
+    return fig, legend
 
 
 def cli_text(prepared, proposals: pd.DataFrame, summary: dict) -> str:
