@@ -267,6 +267,12 @@ class Prepared:
     # Posts proposed by the placement scenario, in order (``analyse.scenario``); None
     # when no scenario was asked for.
     propositions: gpd.GeoDataFrame | None = None
+    # Posts and density of each EPCI at the end of each month (``analyse.trajectory``).
+    trajectory: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(
+            columns=["siren_epci", "nom_epci", "mois", "postes", "conseillers_pour_10000_hab"]
+        )
+    )
 
     @property
     def outline(self) -> gpd.GeoSeries:
@@ -439,6 +445,9 @@ def prepare(
     indicators = epci_indicators(reference.epci, communes_all, current, departement)
     sirens = list(indicators["siren_epci"])
     counts = reconciliation(current, departement, sirens, selections.anomalies)
+    indicators, trajectory, territories = territory_columns(
+        indicators, selections, reference, departement, month
+    )
 
     counted = current["departement"] == departement
     located_here = (current["statut"] == LOCATED) & current["siren_epci"].isin(sirens)
@@ -499,6 +508,7 @@ def prepare(
         "population_au_dela": beyond,
         "lieux_rejetes": rejected_summary,
         "formule_priorite": SCORE_FORMULA,
+        **territories,
     }
     prepared = Prepared(
         departement=departement,
@@ -517,10 +527,60 @@ def prepare(
         unmatched_ifn=unmatched,
         context=context,
         places_rejected=rejected_places,
+        trajectory=trajectory,
     )
     if extras.scenario is not None:
         add_scenario(prepared, extras.scenario)
     return prepared
+
+
+def covers_country(selections: MatchedSelections) -> bool:
+    """Whether the selections cover the country (national figures then make sense)."""
+    return selections.table["departement"].nunique() >= config.NATIONAL_COVERAGE_MIN
+
+
+def territory_columns(
+    indicators: gpd.GeoDataFrame,
+    selections: MatchedSelections,
+    reference: Reference,
+    departement: str,
+    month: str | None,
+) -> tuple[gpd.GeoDataFrame, pd.DataFrame, dict]:
+    """Priority territories, trajectory and comparison with similar EPCI (issue 12).
+
+    Returns the indicators with the columns of ``schema.EPCI_COLUMNS``, the monthly
+    trajectory of each EPCI, and the context entries: ``territoires_prioritaires``
+    (counts for the département, as the ANCT counts its posts, and for France when the
+    selections cover it) and ``comparables_definition``.
+    """
+    from analyse import comparison, priority_areas, trajectory
+
+    current = selections.until(month).table
+    national = covers_country(selections)
+    indicators = indicators.copy()
+    flags = priority_areas.epci_flag_counts(current)
+    for column in flags.columns:
+        values = indicators["siren_epci"].map(flags[column]).fillna(0)
+        indicators[column] = values.astype("int64")
+    end = month or (str(current["mois_comite"].max()) if len(current) else None)
+    history = trajectory.epci_trajectory(current, indicators, trajectory.month_range(end))
+    first = indicators["siren_epci"].map(trajectory.first_month(history))
+    indicators["premier_mois_conseiller"] = first.fillna("").astype(str)
+    table = comparison.national_epci_table(reference.epci, current)
+    compared = comparison.comparable_medians(indicators, table, national)
+    for column in compared.columns:
+        indicators[column] = compared[column]
+    context = {
+        "territoires_prioritaires": {
+            "departement": priority_areas.summary(
+                current.loc[current["departement"] == departement]
+            ),
+            "france": priority_areas.summary(current) if national else None,
+        },
+        "comparables_definition": comparison.definition(),
+        "comparables_disponibles": national,
+    }
+    return indicators, history, context
 
 
 def add_scenario(prepared: Prepared, settings: Settings) -> None:
@@ -685,6 +745,7 @@ _TABLES = {
     "unmatched_ifn": "ifn_non_apparies.parquet",
     "anomalies": "anomalies.parquet",
     "places_rejected": "lieux_rejetes.parquet",
+    "trajectory": "trajectoire.parquet",
 }
 
 
