@@ -21,10 +21,17 @@ from analyse.schema import FLAGS
 YES, UNDOCUMENTED = "oui", ""
 
 
+def _column(rows: pd.DataFrame, name: str) -> pd.Series:
+    """A text column, '' where missing or absent."""
+    if name not in rows:
+        return pd.Series("", index=rows.index, dtype=object)
+    return rows[name].fillna("").astype(str)
+
+
 def structure_key(rows: pd.DataFrame) -> pd.Series:
     """Identity of the structure of each row (SIRET, else name and commune)."""
-    siret = rows["code"].fillna("").astype(str)
-    fallback = rows["structure"].map(normalise_name) + "|" + rows["commune"].fillna("").astype(str)
+    siret = _column(rows, "code")
+    fallback = _column(rows, "structure").map(normalise_name) + "|" + _column(rows, "commune")
     return siret.where(siret.str.fullmatch(r"\d{14}"), fallback)
 
 
@@ -43,7 +50,7 @@ def flag_counts(rows: pd.DataFrame, by: str | None = None) -> pd.DataFrame:
         {"postes": grouped["postes"].sum(), "structures": grouped["_structure"].nunique()}
     )
     for flag in FLAGS:
-        values = rows[flag].fillna("").astype(str)
+        values = _column(rows, flag)  # a file without flags documents none
         for suffix, wanted in (("", YES), ("_non_documente", UNDOCUMENTED)):
             part = rows.loc[values == wanted].groupby(key)
             out[f"postes_{flag}{suffix}"] = part["postes"].sum()
