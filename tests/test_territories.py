@@ -92,3 +92,59 @@ def test_comparables_are_same_kind_and_density_class(prepared):
     assert ind["densite_mediane_comparables"].notna().all()
     diff = ind["conseillers_pour_10000_hab"] - ind["densite_mediane_comparables"]
     assert (diff - ind["ecart_comparables"]).abs().max() < 1e-12
+
+
+@pytest.fixture(scope="module")
+def monthly_05(tmp_path_factory):
+    from analyse import cli
+
+    out = tmp_path_factory.mktemp("mensuel")
+    args = ["mensuel", "--mois", "2023-04", "--selections", str(NATIONAL)]
+    assert cli.main([*args, "--departements", "05", "--jobs", "1", "--sortie", str(out)]) == 0
+    return out / "2023-04"
+
+
+def _text(path) -> str:
+    import html
+    import re
+
+    page = re.sub(r"<(style|script)\b.*?</\1>", " ", path.read_text(encoding="utf-8"), flags=re.S)
+    return html.unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", page)))
+
+
+@pytest.mark.slow
+def test_monthly_report_shows_each_epci_trajectory(monthly_05):
+    page = (monthly_05 / "05" / "rapport.html").read_text(encoding="utf-8")
+    text = _text(monthly_05 / "05" / "rapport.html")
+    assert "Mois après mois : la couverture de chaque intercommunalité" in text
+    assert "densité de conseillers de chaque intercommunalité à la fin de chaque mois" in page
+    # The first month of each EPCI, and « jamais » for the two without a conseiller.
+    assert "Communauté d'agglomération Gap-Tallard-Durance avril 2021 6 6 6" in text
+    assert text.count(" jamais ") == 2
+    # Priority territories and comparison, with their sentences in « En bref ».
+    assert "40 % des postes du département sont dans des structures en zone de " in text
+    assert "contre 18 % en France" in text
+    assert "Sont comparables les intercommunalités de même nature" in text
+
+
+@pytest.mark.slow
+def test_workbook_has_the_monthly_table(monthly_05):
+    from openpyxl import load_workbook
+
+    sheet = load_workbook(monthly_05 / "05" / "couverture.xlsx")["Trajectoire"]
+    rows = list(sheet.values)
+    assert rows[0][:4] == ("SIREN", "Intercommunalité", "Mois (fin de)", "Postes")
+    assert len(rows) == 1 + 9 * 26  # nine EPCI, March 2021 to April 2023
+    last = {r[1]: r[3] for r in rows[1:] if r[2] == "2023-04"}
+    assert last["Communauté de communes du Sisteronais-Buëch"] == 7
+    csv = (monthly_05 / "05" / "indicateurs_epci.csv").read_text(encoding="utf-8")
+    assert "postes_zrr_non_documente" in csv.splitlines()[0]
+
+
+@pytest.mark.slow
+def test_index_shows_each_departement_trajectory(monthly_05):
+    page = (monthly_05 / "index.html").read_text(encoding="utf-8")
+    assert page.count('<svg class="sparkline"') >= 100
+    assert "Hautes-Alpes : de 0,64 à 1,77 conseiller pour 10" in page
+    assert "<th>Postes en ZRR</th>" in page
+    assert 'data-tri="0.400000">40 %<br><small>n. d. 0 %</small>' in page
