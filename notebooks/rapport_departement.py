@@ -100,6 +100,12 @@ maps.show(
 # %%
 display(HTML(tables.distance_html(d)))
 
+# %%
+# Which places the distances count (format of the places file, programmes kept).
+from analyse import territories_report
+
+display(HTML(territories_report.places_programmes_html(d)))
+
 # %% [markdown]
 # ## Fragilité numérique
 #

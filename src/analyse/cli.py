@@ -146,6 +146,14 @@ def _add_gaps(parser: argparse.ArgumentParser) -> None:
         "à défaut, les mairies des communes des structures retenues)",
     )
     parser.add_argument(
+        "--programmes",
+        default=None,
+        metavar="NOMS",
+        help="avec le fichier national actuel des lieux : programmes nationaux des lieux "
+        "comptés, séparés par des virgules (défaut : « Conseillers numériques » ; « tous » "
+        "pour tous les lieux de médiation numérique ; ex. « France Services »)",
+    )
+    parser.add_argument(
         "--cible",
         type=float,
         default=None,
@@ -257,7 +265,10 @@ def _load_reference(args: argparse.Namespace):
 def _extras(args: argparse.Namespace, reference):
     from analyse.pipeline import load_extras
 
-    extras = load_extras(reference, args.fragilite, args.lieux, args.cible)
+    from analyse.places import parse_programmes
+
+    programmes = parse_programmes(args.programmes)
+    extras = load_extras(reference, args.fragilite, args.lieux, args.cible, programmes)
     extras.scenario = _scenario_settings(args)
     return extras
 

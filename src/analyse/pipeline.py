@@ -38,6 +38,7 @@ from analyse.indicators import (
 from analyse.matching import LOCATED, Matcher, read_aliases, review_table
 from analyse.names import normalise_name
 from analyse.places import (
+    DEFAULT_PROGRAMMES,
     REJECTED_COLUMNS,
     locate_places,
     read_places,
@@ -123,6 +124,8 @@ class Extras:
     places_rejected: pd.DataFrame | None = None
     sources: list[dict] = field(default_factory=list)  # file, sha256, what it is
     custom_target: float | None = None  # --cible, conseillers per 10 000 inhabitants
+    # Format of the places file and the programmes kept (places.read_places).
+    places_selection: dict = field(default_factory=dict)
     scenario: Settings | None = None  # --postes: where the next posts should go
 
 
@@ -131,8 +134,10 @@ def load_extras(
     fragility_paths: Iterable[Path] | None = None,
     places_path: Path | None = None,
     custom_target: float | None = None,
+    programmes: tuple[str, ...] | None = DEFAULT_PROGRAMMES,
 ) -> Extras:
-    """Read the IFN files and the places file given on the command line (if any)."""
+    """Read the IFN files and the places file given on the command line (if any);
+    of today's national places file, the places of ``programmes`` (None: all)."""
     extras = Extras(custom_target=custom_target)
     if fragility_paths:
         communes_csv, epci_csv = find_ifn_files(list(fragility_paths))
@@ -142,7 +147,7 @@ def load_extras(
                 {"fichier": _relative(path), "sha256": _sha256(path), "contenu": what}
             )
     if places_path is not None:
-        places, rejected = read_places(Path(places_path))
+        places, rejected = read_places(Path(places_path), programmes, extras.places_selection)
         extras.places = locate_places(places, reference.communes, reference.postal_codes)
         rejected["departement"] = rejected_departement(
             rejected, reference.postal_codes, reference.communes
@@ -499,6 +504,7 @@ def prepare(
         "financement_par_poste_eur": config.STATE_FUNDING_PER_POST_EUR,
         "ifn_fourni": extras.ifn is not None,
         "lieux_source": "fichier" if extras.places is not None else "mairies",
+        "lieux_selection": extras.places_selection,
         "fichiers_complementaires": extras.sources,
         "cible_nationale": target_nat,
         "cible_nationale_calcul": target_label,

@@ -355,3 +355,25 @@ def index_note() -> str:
         "dans la liste). La courbe montre la densité de conseillers du département à la "
         "fin de chaque mois."
     )
+
+
+# ------------------------------------------------------------ places: programmes
+
+
+def places_programmes_html(prepared) -> str:
+    """Which places the distances count: the file's format and the programmes kept."""
+    if prepared.context.get("lieux_source") != "fichier":
+        return ""
+    chosen = prepared.context.get("lieux_selection") or {}
+    if not chosen:
+        return ""
+    programmes = chosen.get("programmes")
+    current = chosen.get("format", "").startswith("standard")
+    return _render(
+        "lieux_programmes.html.j2",
+        actuel=current,
+        programmes=programmes,
+        lus=fmt_number(chosen.get("lus", 0)),
+        retenus=fmt_number(chosen.get("retenus", 0)),
+        format=chosen.get("format", ""),
+    )
