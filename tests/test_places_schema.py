@@ -8,9 +8,9 @@ import json
 
 import pandas as pd
 import pytest
+from conftest import PLACES_FILE, SHARED_DATA
 
 from analyse import pipeline, places
-from conftest import PLACES_FILE, SHARED_DATA
 
 SCHEMA_EXAMPLE = SHARED_DATA / "standard-mediation-num" / "exemple-valide.csv"
 pytestmark = pytest.mark.skipif(

@@ -8,8 +8,11 @@ import pytest
 from analyse import config, pipeline, trajectory
 from analyse.comparison import density_class
 
-NATIONAL = config.PROJECT_ROOT.parent / "shared" / "data" / (
-    "cnfs-structures-validees-coselec-2023-04-05.csv"
+NATIONAL = (
+    config.PROJECT_ROOT.parent
+    / "shared"
+    / "data"
+    / ("cnfs-structures-validees-coselec-2023-04-05.csv")
 )
 pytestmark = pytest.mark.skipif(
     not NATIONAL.exists(), reason=f"liste nationale absente : {NATIONAL} (../shared/data)"

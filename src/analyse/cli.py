@@ -264,7 +264,6 @@ def _load_reference(args: argparse.Namespace):
 
 def _extras(args: argparse.Namespace, reference):
     from analyse.pipeline import load_extras
-
     from analyse.places import parse_programmes
 
     programmes = parse_programmes(args.programmes)

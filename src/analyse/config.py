@@ -112,6 +112,7 @@ def prepared_dir(departement: str, processed_dir: Path | None = None) -> Path:
     """Folder holding the data prepared for a département's notebook."""
     return (processed_dir or PROCESSED_DIR) / "departements" / departement
 
+
 # ------------------------------------------------- trajectories, comparisons (issue 12)
 
 # First month of the programme's trajectories (the first committees sat in March 2021).

@@ -177,9 +177,7 @@ def add_index_columns(table: pd.DataFrame, current: pd.DataFrame, month: str) ->
         for column in (f"postes_{flag}", f"postes_{flag}_non_documente"):
             table[column] = table["code"].map(flags[column]).fillna(0).astype("int64")
     population = table.set_index("code")["population"].astype("Float64").astype(float)
-    densities = trajectory.departement_densities(
-        current, population, trajectory.month_range(month)
-    )
+    densities = trajectory.departement_densities(current, population, trajectory.month_range(month))
     table["trajectoire"] = [list(densities.loc[c]) for c in table["code"]]
     return table
 

@@ -91,7 +91,9 @@ def parse_programmes(value: str | None) -> tuple[str, ...] | None:
         return DEFAULT_PROGRAMMES
     names = tuple(n.strip() for n in value.split(",") if n.strip())
     if not names:
-        raise PlacesFileError("--programmes : aucun programme donné (exemple : « France Services »).")
+        raise PlacesFileError(
+            "--programmes : aucun programme donné (exemple : « France Services »)."
+        )
     if any(normalise_text(n) == ALL_PROGRAMMES for n in names):
         return None
     return names

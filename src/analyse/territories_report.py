@@ -161,7 +161,7 @@ def trajectory_chart(trajectory: pd.DataFrame, title: str) -> Figure:
     januaries = [i for i, m in enumerate(months) if m.endswith("-01") or i == 0]
     for ax in axes[-1]:
         ax.set_xticks(januaries, [month_label(months[i]) for i in januaries], fontsize=7)
-    if not (top == top) or top <= 0:
+    if pd.isna(top) or top <= 0:
         axes[0][0].set_ylim(0, 1)
     fig.suptitle(title, x=0.01, ha="left", fontsize=11)
     fig.supylabel(f"conseillers pour {fmt_number(config.DENSITY_BASE)} hab.", fontsize=8)
