@@ -129,7 +129,7 @@ def trajectory_chart(trajectory: pd.DataFrame, title: str) -> Figure:
     names = list(dict.fromkeys(trajectory["nom_epci"]))
     if not names:
         fig, ax = plt.subplots(figsize=(8.5, 2))
-        ax.text(0.5, 0.5, "Aucune intercommunalité", ha="center", va="center")
+        ax.text(0.5, 0.5, "Aucun mois à montrer", ha="center", va="center")
         ax.set_axis_off()
         return fig
     columns = 3
@@ -176,7 +176,11 @@ def trajectory_html(prepared) -> str:
     # Year ends and the month shown: enough to read the trajectory in a table.
     shown = [m for m in months if m.endswith("-12")] + months[-1:]
     shown = list(dict.fromkeys(shown))
-    posts = history.pivot_table(index="siren_epci", columns="mois", values="postes")
+    posts = (
+        history.pivot_table(index="siren_epci", columns="mois", values="postes")
+        if len(history)
+        else pd.DataFrame()
+    )
     rows = []
     for row in prepared.indicators.sort_values("nom_epci").itertuples():
         first = row.premier_mois_conseiller
@@ -303,11 +307,9 @@ def index_headers(month: str) -> str:
     )
 
 
-_FLAG_HEADERS = {
-    "qpv": "Postes en QPV",
-    "zrr": "Postes en ZRR",
-    "france_services": "Postes France Services",
-}
+# Shares of posts; « postes » stays out of these headers, which must not be taken for
+# the « Postes » column.
+_FLAG_HEADERS = {"qpv": "En QPV", "zrr": "En ZRR", "france_services": "France Services"}
 
 
 def common_top(table: pd.DataFrame) -> float | None:
@@ -350,8 +352,9 @@ def index_cells(row: dict, month: str, top: float | None = None) -> str:
 
 def index_note() -> str:
     return esc(
-        "Parts des postes dans des structures en QPV, en ZRR ou labellisées France "
-        "Services, d'après la liste nationale ; « n. d. » : non documenté (ni oui ni non "
+        "Colonnes « En QPV », « En ZRR », « France Services » : parts des postes dans des "
+        "structures en QPV, en ZRR ou labellisées France Services, d'après la liste "
+        "nationale ; « n. d. » : non documenté (ni oui ni non "
         "dans la liste). La courbe montre la densité de conseillers du département à la "
         "fin de chaque mois."
     )

@@ -12,6 +12,8 @@ import pandas as pd
 from analyse import config
 from analyse.matching import LOCATED
 
+COLUMNS = ["siren_epci", "nom_epci", "mois", "postes", "conseillers_pour_10000_hab"]
+
 
 def month_range(last: str | None, first: str = config.TRAJECTORY_START) -> list[str]:
     """Every month from ``first`` to ``last`` (YYYY-MM), both included."""
@@ -39,6 +41,8 @@ def epci_trajectory(
     """One row per EPCI of ``indicators`` and month: ``siren_epci``, ``nom_epci``,
     ``mois``, ``postes`` (located in it at the end of the month) and
     ``conseillers_pour_10000_hab`` (empty when its population is unknown)."""
+    if not months:  # a month shown before the programme's first committees
+        return pd.DataFrame(columns=COLUMNS)
     located = matched.loc[matched["statut"] == LOCATED]
     wide = _cumulative(located, "siren_epci", months)
     sirens = list(indicators["siren_epci"])
@@ -53,7 +57,7 @@ def epci_trajectory(
     table["conseillers_pour_10000_hab"] = (
         table["postes"] / table["siren_epci"].map(population) * config.DENSITY_BASE
     )
-    return table
+    return table[COLUMNS]
 
 
 def first_month(trajectory: pd.DataFrame) -> pd.Series:
