@@ -571,7 +571,8 @@ def territory_columns(
     end = month or (str(current["mois_comite"].max()) if len(current) else None)
     history = trajectory.epci_trajectory(current, indicators, trajectory.month_range(end))
     first = indicators["siren_epci"].map(trajectory.first_month(history))
-    indicators["premier_mois_conseiller"] = first.fillna("").astype(str)
+    # Object first: with no EPCI ever covered, the map gives an all-missing float column.
+    indicators["premier_mois_conseiller"] = first.astype(object).where(first.notna(), "")
     table = comparison.national_epci_table(reference.epci, current)
     compared = comparison.comparable_medians(indicators, table, national)
     for column in compared.columns:
