@@ -125,3 +125,24 @@ def test_programme_names_are_compared_loosely():
     assert places.programme_mask(listed, None).all()
     with pytest.raises(places.PlacesFileError):
         places.parse_programmes(" , ")
+
+
+def test_report_says_which_places_it_counts(files, reference, selections):
+    from analyse.territories_report import places_programmes_html
+
+    _, new, count = files
+    chosen, _ = _distances(reference, selections, new)
+    text = " ".join(places_programmes_html(chosen).split())
+    assert "rattachés au programme « Conseillers numériques »" in text
+    assert f"soit {count} lieux sur les {count + 1} du fichier" in text
+    everything, _ = _distances(reference, selections, new, places.parse_programmes("tous"))
+    assert "tous les lieux de médiation numérique" in places_programmes_html(everything)
+
+
+def test_empty_programmes_option_fails_clearly(capsys, tmp_path):
+    from analyse import cli
+
+    args = ["rapport", "-d", "05", "--lieux", str(PLACES_FILE), "--programmes", " , "]
+    assert cli.main([*args, "--sortie", str(tmp_path / "sortie")]) == 2
+    assert "--programmes : aucun programme donné" in capsys.readouterr().err
+    assert not (tmp_path / "sortie").exists()

@@ -19,6 +19,7 @@ from matplotlib.figure import Figure
 
 from analyse import config
 from analyse.comparison import KIND_LABELS
+from analyse.places import FORMAT_CURRENT
 from analyse.schema import FLAGS
 from analyse.wording import epci_subject, esc, fmt_number, month_label, short_epci_name
 
@@ -371,7 +372,7 @@ def places_programmes_html(prepared) -> str:
     if not chosen:
         return ""
     programmes = chosen.get("programmes")
-    current = chosen.get("format", "").startswith("standard")
+    current = chosen.get("format") == FORMAT_CURRENT
     return _render(
         "lieux_programmes.html.j2",
         actuel=current,
