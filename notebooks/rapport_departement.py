@@ -100,6 +100,12 @@ maps.show(
 # %%
 display(HTML(tables.distance_html(d)))
 
+# %%
+# Which places the distances count (format of the places file, programmes kept).
+from analyse import territories_report
+
+display(HTML(territories_report.places_programmes_html(d)))
+
 # %% [markdown]
 # ## Fragilité numérique
 #
@@ -143,6 +149,30 @@ if postes_supplementaires:
             legende,
         )
     display(HTML(scenario_report.section_html(propositions, resume)))
+
+# %%
+# Sections of issue 12: each EPCI's trajectory, comparison, priority territories.
+from analyse import territories_report as territoires
+
+display(Markdown(f"## {territoires.TRAJECTORY_TITLE}"))
+maps.show(
+    territoires.trajectory_chart(
+        d.trajectory,
+        f"Conseillers pour 10 000 habitants à la fin de chaque mois, {d.nom}",
+    ),
+    f"Graphiques de la densité de conseillers de chaque intercommunalité à la fin de chaque "
+    f"mois, {d.nom} ; la ligne pointillée marque le premier mois avec un conseiller",
+)
+tableau_trajectoire = d.trajectory
+display(HTML(territoires.trajectory_html(d)))
+
+# %%
+display(Markdown(f"## {territoires.COMPARISON_TITLE}"))
+display(HTML(territoires.comparison_html(d)))
+
+# %%
+display(Markdown(f"## {territoires.PRIORITY_TITLE}"))
+display(HTML(territoires.priority_html(d)))
 
 # %% [markdown]
 # ## Les postes attribués, comité après comité

@@ -112,8 +112,11 @@ def test_hautes_alpes_figures(prepared_05):
 
 
 def test_csv_frame_has_the_required_columns(prepared_05):
+    from analyse import schema
+
     frame = to_csv_frame(prepared_05.indicators)
-    assert list(frame.columns) == CSV_COLUMNS
+    # The columns declared in analyse.schema follow (priority territories, trajectory).
+    assert list(frame.columns) == CSV_COLUMNS + schema.epci_names()
     for column in [
         "siren_epci",
         "nom_epci",

@@ -210,7 +210,13 @@ def test_gaps_report_with_fragility_and_places(reference, alpes_extract, tmp_pat
     layers = {name for name, _ in pyogrio.list_layers(out / "couverture.gpkg")}
     assert layers == {"epci", "communes", "lieux"}
     book = openpyxl.load_workbook(out / "couverture.xlsx")
-    assert book.sheetnames == ["Indicateurs", "Lacunes", "À vérifier", "Lieux écartés"]
+    assert book.sheetnames == [
+        "Indicateurs",
+        "Lacunes",
+        "À vérifier",
+        "Lieux écartés",
+        "Trajectoire",
+    ]
     interactive = (out / "carte_interactive.html").read_text(encoding="utf-8")
     # folium writes non-ASCII characters as \uXXXX escapes, and names are HTML-escaped.
     decoded = re.sub(r"\\u([0-9a-fA-F]{4})", lambda m: chr(int(m.group(1), 16)), interactive)

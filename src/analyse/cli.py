@@ -171,6 +171,14 @@ def _add_gaps(parser: argparse.ArgumentParser) -> None:
         "retenues en tiennent lieu",
     )
     parser.add_argument(
+        "--programmes",
+        default=None,
+        metavar="NOMS",
+        help="avec le fichier national actuel des lieux : programmes nationaux des lieux "
+        "comptés, séparés par des virgules (défaut : « Conseillers numériques » ; « tous » "
+        "pour tous les lieux de médiation numérique ; ex. « France Services »)",
+    )
+    parser.add_argument(
         "--cible",
         type=float,
         default=None,
@@ -282,10 +290,12 @@ def _load_reference(args: argparse.Namespace):
 def _extras(args: argparse.Namespace, reference):
     """The gaps inputs: those given, else the embedded ones, unless switched off."""
     from analyse.pipeline import load_extras
+    from analyse.places import parse_programmes
 
     fragility = None if args.sans_fragilite else (args.fragilite or list(config.EMBEDDED_IFN))
     places = None if args.sans_lieux else (args.lieux or config.EMBEDDED_PLACES)
-    extras = load_extras(reference, fragility, places, args.cible)
+    programmes = parse_programmes(args.programmes)
+    extras = load_extras(reference, fragility, places, args.cible, programmes)
     extras.scenario = _scenario_settings(args)
     return extras
 

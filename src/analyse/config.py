@@ -156,3 +156,26 @@ DEPARTEMENTAL_COLLECTIVITIES = {
 def departemental_collectivity(departement: str) -> str:
     """'le Conseil départemental', or 'la Collectivité de Corse' for 2A (with article)."""
     return DEPARTEMENTAL_COLLECTIVITIES.get(departement, "le Conseil départemental")
+
+
+# ------------------------------------------------- trajectories, comparisons (issue 12)
+
+# First month of the programme's trajectories (the first committees sat in March 2021).
+TRAJECTORY_START = "2021-03"
+
+# Classes of population density of an EPCI (inhabitants per km²), upper bounds
+# excluded: thresholds close to INSEE's grille communale de densité (« peu dense »
+# below about 25 hab./km² in rural France, « dense » cities above 300).
+EPCI_DENSITY_CLASSES = [
+    (0.0, 30.0, "peu dense (moins de 30 hab./km²)"),
+    (30.0, 150.0, "intermédiaire (30 à 150 hab./km²)"),
+    (150.0, float("inf"), "dense (150 hab./km² ou plus)"),
+]
+# A gap to comparable EPCI is written in the report's summary when the EPCI's density
+# is below this share of their median (or above its inverse).
+COMPARABLE_GAP_RATIO = 0.6
+# Equal-area CRS for the areas of every EPCI of France at once (for classes only).
+EQUAL_AREA_CRS = 6933
+# A flag share is worth a sentence when it differs from the national one by this many
+# percentage points.
+PRIORITY_GAP_POINTS = 10.0

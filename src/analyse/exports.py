@@ -41,7 +41,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-from analyse import config
+from analyse import config, schema
 from analyse.atomic import atomic_path
 from analyse.matching import REVIEW_COLUMNS as MATCHING_REVIEW_COLUMNS
 from analyse.wording import fmt_number
@@ -102,6 +102,7 @@ EPCI_FIELDS = {
     "postes_departementaux_repartis": "postes_dep_repartis",
     "postes_avec_departementaux_repartis": "postes_avec_dep_repartis",
     "conseillers_pour_10000_hab_avec_departementaux_repartis": "densite_10000_hab_variante",
+    **schema.gpkg_fields(),
 }
 
 # Communes of the reference (analyse.reference.COMMUNE_COLUMNS), with the nearest place
@@ -195,6 +196,7 @@ SHEET_GAPS = "Lacunes"
 SHEET_REVIEW = "À vérifier"
 SHEET_REJECTED_PLACES = "Lieux écartés"
 SHEET_PROPOSALS = "Propositions"
+SHEET_TRAJECTORY = "Trajectoire"
 
 # Our column names → French column headers of the workbook (all sheets).
 HEADERS = {
@@ -263,6 +265,9 @@ HEADERS = {
     "distance_economisee_hab_km": "Distance économisée (habitants × km)",
     "distance_economisee_cumulee_hab_km": "Distance économisée, cumul (habitants × km)",
 }
+# Columns declared in analyse.schema (priority territories, trajectory, comparisons).
+# Sheet-specific labels above win: « Postes » and « SIREN » are the same everywhere.
+HEADERS = {**schema.headers(), **HEADERS}
 
 # The header of an empty review sheet: the columns of analyse.matching.review_table.
 REVIEW_COLUMNS = MATCHING_REVIEW_COLUMNS
@@ -273,6 +278,7 @@ EMPTY_MESSAGES = {
     SHEET_REVIEW: "Rien à vérifier : toutes les lignes de sélection ont été rapprochées.",
     SHEET_REJECTED_PLACES: "Aucun lieu écarté pour ce département.",
     SHEET_PROPOSALS: "Aucun poste proposé : aucun n'apporterait rien (voir le rapport).",
+    SHEET_TRAJECTORY: "Aucune intercommunalité dans ce département.",
 }
 
 # Excel number formats. Excel and LibreOffice show them with the reader's separators,
@@ -292,6 +298,7 @@ NUMBER_FORMATS = {
     "gain_moyen_km": "#,##0.0",
     "distance_economisee_hab_km": INTEGER_FORMAT,
     "distance_economisee_cumulee_hab_km": INTEGER_FORMAT,
+    **schema.number_formats(),
 }
 DATE_FORMAT = "dd/mm/yyyy"
 DATETIME_FORMAT = "dd/mm/yyyy hh:mm"
@@ -558,6 +565,7 @@ def write_workbook(
     review: pd.DataFrame,
     rejected_places: pd.DataFrame | None = None,
     proposals: pd.DataFrame | None = None,
+    trajectory: pd.DataFrame | None = None,
 ) -> None:
     """``couverture.xlsx``: sheets ``Indicateurs``, ``Lacunes`` and ``À vérifier``;
     ``Lieux écartés`` when a places file was given (its rows of impossible coordinates
@@ -572,6 +580,10 @@ def write_workbook(
         sheets[SHEET_REJECTED_PLACES] = _sheet_frame(rejected_places, list(rejected_places))
     if proposals is not None:
         sheets[SHEET_PROPOSALS] = _sheet_frame(proposals, list(PROPOSAL_FIELDS))
+    if trajectory is not None:
+        # Posts and density of each EPCI at the end of each month (analyse.trajectory).
+        columns = [c.name for c in schema.TRAJECTORY_COLUMNS]
+        sheets[SHEET_TRAJECTORY] = _sheet_frame(trajectory, columns)
     workbook = Workbook()
     workbook.remove(workbook.active)
     for name, frame in sheets.items():

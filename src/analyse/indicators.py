@@ -176,7 +176,14 @@ ACCOUNTED = [
 
 def to_csv_frame(indicators: gpd.GeoDataFrame) -> pd.DataFrame:
     """The indicators as written to CSV: no geometry, rounded for readability."""
-    frame = pd.DataFrame(indicators[CSV_COLUMNS]).copy()
+    from analyse import schema
+
+    # Columns declared in analyse.schema follow, when the indicators have them.
+    declared = [c for c in schema.epci_names() if c in indicators.columns]
+    frame = pd.DataFrame(indicators[CSV_COLUMNS + declared]).copy()
+    for column, digits in schema.csv_decimals().items():
+        if column in frame:
+            frame[column] = np.round(frame[column].astype(float), digits)
     for column, digits in (
         ("conseillers_pour_10000_hab", 3),
         ("habitants_par_conseiller", 0),

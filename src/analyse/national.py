@@ -162,6 +162,21 @@ def departement_table(
     before = table["code"].map(previous.groupby("departement")["postes"].sum()).fillna(0)
     table["variation"] = (table["postes"] - before).astype("int64")
     table["conseillers_pour_10000_hab"] = density(table["postes"], table["population"])
+    return add_index_columns(table, current, month)
+
+
+def add_index_columns(table: pd.DataFrame, current: pd.DataFrame, month: str) -> pd.DataFrame:
+    """Posts in QPV, ZRR, France Services (and not documented) per département, and its
+    density at the end of each month since ``config.TRAJECTORY_START`` (issue 12)."""
+    from analyse import priority_areas, trajectory
+
+    flags = priority_areas.flag_counts(current, "departement")
+    for flag in priority_areas.FLAGS:
+        for column in (f"postes_{flag}", f"postes_{flag}_non_documente"):
+            table[column] = table["code"].map(flags[column]).fillna(0).astype("int64")
+    population = table.set_index("code")["population"].astype("Float64").astype(float)
+    densities = trajectory.departement_densities(current, population, trajectory.month_range(month))
+    table["trajectoire"] = [list(densities.loc[c]) for c in table["code"]]
     return table
 
 
@@ -249,7 +264,10 @@ def index_html(
 
     ``editions`` (``MatchedSelections.national_editions``) names the national list the
     month was read back from."""
+    from analyse import territories_report
+
     note = read_back_note(editions or [], month)
+    top = territories_report.common_top(table)
     rows = []
     for row in table.sort_values("code").itertuples(index=False):
         link = links.get(row.code)
@@ -266,6 +284,7 @@ def index_html(
             f'<td class="n" data-tri="{_sort_key(row.conseillers_pour_10000_hab)}">'
             f"{fmt_number(row.conseillers_pour_10000_hab, 2)}</td>"
             f'<td class="n" data-tri="{row.variation}">{sign}{fmt_number(row.variation)}</td>'
+            f"{territories_report.index_cells(row._asdict(), month, top)}"
             "</tr>"
         )
     total_posts = int(table["postes"].sum())
@@ -303,13 +322,13 @@ en-tête de colonne pour trier le tableau ; le nom d'un département mène à so
 <table class="triable">
 <thead><tr><th>Code</th><th>Département</th><th>Postes</th><th>Population</th>
 <th>Conseillers pour {fmt_number(config.DENSITY_BASE)} hab.</th>
-<th>Évolution sur le mois</th></tr></thead>
+<th>Évolution sur le mois</th>{territories_report.index_headers(month)}</tr></thead>
 <tbody>
 {"".join(rows)}
 </tbody>
 </table>
 <footer>Postes comptés par département comme l'ANCT les compte (« Code département » de la
-liste nationale). Généré le {esc(generated)}.</footer>
+liste nationale). {territories_report.index_note()} Généré le {esc(generated)}.</footer>
 <script>{_SORT_SCRIPT}</script>
 </body>
 </html>

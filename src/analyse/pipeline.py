@@ -40,6 +40,7 @@ from analyse.indicators import (
 from analyse.matching import LOCATED, Matcher, read_aliases, review_table
 from analyse.names import normalise_name
 from analyse.places import (
+    DEFAULT_PROGRAMMES,
     REJECTED_COLUMNS,
     locate_places,
     read_places,
@@ -141,6 +142,8 @@ class Extras:
     sources: list[dict] = field(default_factory=list)  # file, sha256, what it is
     editions: list[str] = field(default_factory=list)  # in French: which data, which edition
     custom_target: float | None = None  # --cible, conseillers per 10 000 inhabitants
+    # Format of the places file and the programmes kept (places.read_places).
+    places_selection: dict = field(default_factory=dict)
     scenario: Settings | None = None  # --postes: where the next posts should go
 
 
@@ -149,8 +152,10 @@ def load_extras(
     fragility_paths: Iterable[Path] | None = None,
     places_path: Path | None = None,
     custom_target: float | None = None,
+    programmes: tuple[str, ...] | None = DEFAULT_PROGRAMMES,
 ) -> Extras:
-    """Read the IFN files and the places file given on the command line (if any)."""
+    """Read the IFN files and the places file given on the command line (if any);
+    of today's national places file, the places of ``programmes`` (None: all)."""
     if custom_target is not None and not (math.isfinite(custom_target) and custom_target > 0):
         raise UserError(
             f"--cible « {custom_target} » : la densité cible doit être un nombre positif et "
@@ -170,7 +175,7 @@ def load_extras(
                 {"fichier": _relative(path), "sha256": _sha256(path), "contenu": what}
             )
     if places_path is not None:
-        places, rejected = read_places(Path(places_path))
+        places, rejected = read_places(Path(places_path), programmes, extras.places_selection)
         extras.places = locate_places(places, reference.communes, reference.postal_codes)
         rejected["departement"] = rejected_departement(
             rejected, reference.postal_codes, reference.communes
@@ -297,6 +302,12 @@ class Prepared:
     # Posts proposed by the placement scenario, in order (``analyse.scenario``); None
     # when no scenario was asked for.
     propositions: gpd.GeoDataFrame | None = None
+    # Posts and density of each EPCI at the end of each month (``analyse.trajectory``).
+    trajectory: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(
+            columns=["siren_epci", "nom_epci", "mois", "postes", "conseillers_pour_10000_hab"]
+        )
+    )
 
     @property
     def outline(self) -> gpd.GeoSeries:
@@ -550,6 +561,9 @@ def prepare(
     indicators = epci_indicators(reference.epci, communes_all, current, departement)
     sirens = list(indicators["siren_epci"])
     counts = reconciliation(current, departement, sirens, selections.anomalies)
+    indicators, trajectory, territories = territory_columns(
+        indicators, selections, reference, departement, month
+    )
 
     counted = current["departement"] == departement
     located_here = (current["statut"] == LOCATED) & current["siren_epci"].isin(sirens)
@@ -603,6 +617,7 @@ def prepare(
         "financement_par_poste_eur": config.STATE_FUNDING_PER_POST_EUR,
         "ifn_fourni": extras.ifn is not None,
         "lieux_source": "fichier" if extras.places is not None else "mairies",
+        "lieux_selection": extras.places_selection,
         "fichiers_complementaires": extras.sources,
         "cible_nationale": target_nat,
         "cible_nationale_calcul": target_label,
@@ -612,6 +627,7 @@ def prepare(
         "population_au_dela": beyond,
         "lieux_rejetes": rejected_summary,
         "formule_priorite": SCORE_FORMULA,
+        **territories,
     }
     prepared = Prepared(
         departement=departement,
@@ -630,10 +646,61 @@ def prepare(
         unmatched_ifn=unmatched,
         context=context,
         places_rejected=rejected_places,
+        trajectory=trajectory,
     )
     if extras.scenario is not None:
         add_scenario(prepared, extras.scenario)
     return prepared
+
+
+def covers_country(selections: MatchedSelections) -> bool:
+    """Whether the selections cover the country (national figures then make sense)."""
+    return selections.table["departement"].nunique() >= config.NATIONAL_COVERAGE_MIN
+
+
+def territory_columns(
+    indicators: gpd.GeoDataFrame,
+    selections: MatchedSelections,
+    reference: Reference,
+    departement: str,
+    month: str | None,
+) -> tuple[gpd.GeoDataFrame, pd.DataFrame, dict]:
+    """Priority territories, trajectory and comparison with similar EPCI (issue 12).
+
+    Returns the indicators with the columns of ``schema.EPCI_COLUMNS``, the monthly
+    trajectory of each EPCI, and the context entries: ``territoires_prioritaires``
+    (counts for the département, as the ANCT counts its posts, and for France when the
+    selections cover it) and ``comparables_definition``.
+    """
+    from analyse import comparison, priority_areas, trajectory
+
+    current = selections.until(month).table
+    national = covers_country(selections)
+    indicators = indicators.copy()
+    flags = priority_areas.epci_flag_counts(current)
+    for column in flags.columns:
+        values = indicators["siren_epci"].map(flags[column]).fillna(0)
+        indicators[column] = values.astype("int64")
+    end = month or (str(current["mois_comite"].max()) if len(current) else None)
+    history = trajectory.epci_trajectory(current, indicators, trajectory.month_range(end))
+    first = indicators["siren_epci"].map(trajectory.first_month(history))
+    # Object first: with no EPCI ever covered, the map gives an all-missing float column.
+    indicators["premier_mois_conseiller"] = first.astype(object).where(first.notna(), "")
+    table = comparison.national_epci_table(reference.epci, current)
+    compared = comparison.comparable_medians(indicators, table, national)
+    for column in compared.columns:
+        indicators[column] = compared[column]
+    context = {
+        "territoires_prioritaires": {
+            "departement": priority_areas.summary(
+                current.loc[current["departement"] == departement]
+            ),
+            "france": priority_areas.summary(current) if national else None,
+        },
+        "comparables_definition": comparison.definition(),
+        "comparables_disponibles": national,
+    }
+    return indicators, history, context
 
 
 def add_scenario(prepared: Prepared, settings: Settings) -> None:
@@ -798,6 +865,7 @@ _TABLES = {
     "unmatched_ifn": "ifn_non_apparies.parquet",
     "anomalies": "anomalies.parquet",
     "places_rejected": "lieux_rejetes.parquet",
+    "trajectory": "trajectoire.parquet",
 }
 
 

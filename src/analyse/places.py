@@ -68,6 +68,50 @@ _SUFFIX_RE = re.compile(
 _ABBREVIATIONS = {"st": "saint", "ste": "sainte", "sts": "saints", "stes": "saintes"}
 
 
+# Today's national file (schema standard-mediation-num, 2023 onwards) lists every place
+# of digital mediation with the national programmes it belongs to; the July 2022 file
+# held only the conseillers' places, without that field. Recognised by its columns.
+PROGRAMMES_FIELD = "dispositif_programmes_nationaux"
+DEFAULT_PROGRAMMES = ("Conseillers numériques",)
+ALL_PROGRAMMES = "tous"
+FORMAT_CURRENT = "schéma standard-mediation-num, fichier national actuel"
+FORMAT_2022 = "lieux des conseillers numériques (fichier de juillet 2022)"
+BY_INSEE_CODE = "code INSEE du fichier"
+_PROGRAMME_SPLIT_RE = re.compile(r"[|,;]")
+
+
+def programme_key(name: str) -> str:
+    """A programme name compared without case, accents or plural: « Conseillers
+    numériques », « conseiller numerique » and « CONSEILLERS NUMÉRIQUES » match."""
+    words = normalise_text(name).split()
+    return " ".join(w[:-1] if w.endswith("s") and len(w) > 3 else w for w in words)
+
+
+def parse_programmes(value: str | None) -> tuple[str, ...] | None:
+    """``--programmes``: comma-separated names, or « tous » (None: every place)."""
+    if value is None:
+        return DEFAULT_PROGRAMMES
+    names = tuple(n.strip() for n in value.split(",") if n.strip())
+    if not names:
+        raise PlacesFileError(
+            "--programmes : aucun programme donné (exemple : « France Services »)."
+        )
+    if any(normalise_text(n) == ALL_PROGRAMMES for n in names):
+        return None
+    return names
+
+
+def programme_mask(listed: pd.Series, programmes: tuple[str, ...] | None) -> pd.Series:
+    """Rows whose ``dispositif_programmes_nationaux`` names one of ``programmes``
+    (every row when ``programmes`` is None)."""
+    if programmes is None:
+        return pd.Series(True, index=listed.index)
+    wanted = {programme_key(p) for p in programmes}
+    return listed.map(
+        lambda text: bool(wanted & {programme_key(p) for p in _PROGRAMME_SPLIT_RE.split(text)})
+    )
+
+
 class PlacesFileError(UserError):
     """The places file is missing or malformed (message in French)."""
 
@@ -121,8 +165,18 @@ def _clean_postal(values: pd.Series) -> pd.Series:
     return found.str.zfill(5).fillna(text)
 
 
-def read_places(path: Path) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
+def read_places(
+    path: Path,
+    programmes: tuple[str, ...] | None = DEFAULT_PROGRAMMES,
+    selection: dict | None = None,
+) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
     """Read the places file (JSON list, or CSV with the same fields).
+
+    Today's national file (``dispositif_programmes_nationaux`` among its columns) is
+    filtered to the places of ``programmes`` (None: every place); the 2022 file holds
+    only conseillers' places and is read whole. ``selection``, when given, receives
+    what was kept: ``format``, ``programmes`` (None: all), ``lus``, ``retenus``. Its
+    ``code_insee``, when present, is kept in the column ``code_insee``.
 
     Returns ``(places, rejected)``. ``places`` is a GeoDataFrame of points in EPSG:4326
     with the columns of ``PLACE_COLUMNS`` (``siret`` from the ``pivot`` field, digits
@@ -138,10 +192,27 @@ def read_places(path: Path) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
             f"{path} : champ(s) manquant(s) : {', '.join(missing)} "
             f"(attendu au moins : {', '.join(_REQUIRED_FIELDS)})."
         )
+    current = PROGRAMMES_FIELD in raw.columns
+    read = len(raw)
+    if current:
+        # Places of other programmes are not « dropped »: the report says which
+        # programmes it counts and how many places of the file that leaves.
+        raw = raw.loc[programme_mask(_text(raw[PROGRAMMES_FIELD]), programmes)]
+        raw = raw.reset_index(drop=True)
+    if selection is not None:
+        selection.update(
+            format=FORMAT_CURRENT if current else FORMAT_2022,
+            programmes=(list(programmes) if programmes else None) if current else None,
+            lus=read,
+            retenus=len(raw),
+        )
     table = pd.DataFrame(index=raw.index)
     for source, ours in _SOURCE_FIELDS.items():
         table[ours] = _text(raw[source]) if source in raw else ""
     table["code_postal"] = _clean_postal(table["code_postal"])
+    if "code_insee" in raw:
+        code = _text(raw["code_insee"]).str.upper()
+        table["code_insee"] = code.where(~code.str.fullmatch(r"\d{4}"), code.str.zfill(5))
     table["siret"] = table["siret"].str.replace(r"\D", "", regex=True)
     # Rows without an identifier get their position in the file, so that every place
     # can be named in a table.
@@ -434,6 +505,12 @@ def locate_places(
     declared = _resolve_declared(out.assign(departement_recherche=search), communes, postal_codes)
     out["insee_commune_declaree"] = declared["insee_commune_declaree"]
     out["commune_declaree_resolue_par"] = declared["commune_declaree_resolue_par"]
+    # Today's file gives the commune's code: when valid, it is the declared commune.
+    coded = _insee_codes(out, communes, current) if "code_insee" in out else None
+    if coded is not None:
+        valid = coded.notna()
+        out.loc[valid, "insee_commune_declaree"] = coded[valid]
+        out.loc[valid, "commune_declaree_resolue_par"] = BY_INSEE_CODE
 
     distance = pd.Series(np.nan, index=out.index)
     same = out["insee_commune_declaree"].notna() & (out["insee_commune_declaree"] == out["insee"])
@@ -455,8 +532,29 @@ def locate_places(
     far = (distance > FAR_FROM_DECLARED_M).astype("boolean")
     out["loin_de_la_commune_declaree"] = far.mask(distance.isna())
     out["source"] = SOURCE_PLACES
+    if coded is not None:
+        # A valid code gives the place's commune and département in place of the
+        # spatial join; its coordinates still give the distances, and a point far
+        # from that commune is still flagged above.
+        valid = coded.notna()
+        names = current.set_index("insee")
+        out.loc[valid, "insee"] = coded[valid]
+        out.loc[valid, "nom_commune"] = coded[valid].map(names["nom"])
+        out.loc[valid, "departement"] = coded[valid].map(names["departement"])
     out.index = original_index
     return out
+
+
+def _insee_codes(out: gpd.GeoDataFrame, communes: gpd.GeoDataFrame, current) -> pd.Series:
+    """The current commune of each valid ``code_insee`` (an old or delegated code
+    resolved to its current commune); missing when absent or unknown."""
+    is_current = _is_current(communes)
+    mapping = (
+        communes.loc[~is_current].drop_duplicates("insee").set_index("insee")["insee_parent"]
+    ).to_dict()
+    mapping.update({code: code for code in communes.loc[is_current, "insee"]})
+    resolved = out["code_insee"].map(mapping)
+    return resolved.where(resolved.isin(set(current["insee"])))
 
 
 # ------------------------------------------------------------------------ town halls

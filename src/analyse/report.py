@@ -244,6 +244,7 @@ def write_analyst_exports(job: ReportJob, files: ReportFiles) -> None:
         prepared.review,
         rejected,
         proposals=prepared.propositions,
+        trajectory=prepared.trajectory,
     )
     exports.write_interactive_map(
         files.interactive_map, prepared.gaps_geo, prepared.places, job.title

@@ -367,6 +367,10 @@ def summary_html(prepared) -> str:
         prepared.context.get("lieux_rejetes"),
         prepared.context.get("collectivite_departementale", "le Conseil départemental"),
     )
+    # Priority territories and comparable EPCI (issue 12), when they say something.
+    from analyse.territories_report import summary_sentences as territory_sentences
+
+    sentences += territory_sentences(prepared)
     items = "".join(f"<li>{s}</li>" for s in sentences)  # already escaped
     return f'<div class="resume"><p><strong>En bref</strong></p><ul>{items}</ul></div>'
 

@@ -1,0 +1,383 @@
+"""Report parts of issue 12: priority territories, each EPCI's trajectory, comparison
+with similar EPCI, and the sparklines of the monthly index.
+
+Self-contained: each function takes the prepared bundle (``pipeline.Prepared``) or plain
+tables and returns escaped HTML (Jinja2 templates with autoescape, in
+``templates/territoires/``), a sentence, or a figure.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from matplotlib import pyplot as plt
+from matplotlib.figure import Figure
+
+from analyse import config
+from analyse.comparison import KIND_LABELS
+from analyse.places import FORMAT_CURRENT
+from analyse.schema import FLAGS
+from analyse.wording import epci_subject, esc, fmt_number, month_label, short_epci_name
+
+TEMPLATES_DIR = Path(__file__).parent / "templates" / "territoires"
+PRIORITY_TITLE = "Quartiers prioritaires, zones rurales, France Services"
+TRAJECTORY_TITLE = "Mois après mois : la couverture de chaque intercommunalité"
+COMPARISON_TITLE = "Comparaison avec des intercommunalités semblables"
+
+
+@functools.cache
+def _env():
+    from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+    return Environment(
+        loader=FileSystemLoader(TEMPLATES_DIR),
+        autoescape=select_autoescape(default=True, default_for_string=True),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+
+
+def _render(name: str, **values) -> str:
+    return _env().get_template(name).render(**values)
+
+
+def _percent(part: int, total: int) -> str:
+    return f"{fmt_number(100 * part / total)} %" if total else "–"
+
+
+# ------------------------------------------------------------ priority territories
+
+
+def priority_rows(territories: dict) -> list[dict]:
+    """One row per flag: the département's posts, share and undocumented share, and
+    the national shares (when known)."""
+    dep = territories.get("departement") or {}
+    nat = territories.get("france") or {}
+    rows = []
+    for flag, label in FLAGS.items():
+        total = dep.get("postes", 0)
+        rows.append(
+            {
+                "libelle": f"Postes dans des structures {label}",
+                "postes": fmt_number(dep.get(f"postes_{flag}", 0)),
+                "part": _percent(dep.get(f"postes_{flag}", 0), total),
+                "non_documente": _percent(dep.get(f"postes_{flag}_non_documente", 0), total),
+                "structures": fmt_number(dep.get(f"structures_{flag}", 0)),
+                "france_part": _percent(nat.get(f"postes_{flag}", 0), nat.get("postes", 0))
+                if nat
+                else "–",
+                "france_non_documente": _percent(
+                    nat.get(f"postes_{flag}_non_documente", 0), nat.get("postes", 0)
+                )
+                if nat
+                else "–",
+            }
+        )
+    return rows
+
+
+def priority_html(prepared) -> str:
+    """The short table of posts in QPV, in ZRR and in France Services structures."""
+    territories = prepared.context.get("territoires_prioritaires") or {}
+    dep = territories.get("departement") or {}
+    return _render(
+        "prioritaires.html.j2",
+        lignes=priority_rows(territories),
+        total=fmt_number(dep.get("postes", 0)),
+        france=bool(territories.get("france")),
+    )
+
+
+def priority_sentence(prepared) -> str:
+    """« 40 % des postes du département sont dans des structures situées en ZRR, contre
+    18 % en France » — for the flag whose share differs most from the national one,
+    when the gap reaches ``config.PRIORITY_GAP_POINTS``; '' otherwise."""
+    territories = prepared.context.get("territoires_prioritaires") or {}
+    dep, nat = territories.get("departement") or {}, territories.get("france") or {}
+    if not dep.get("postes") or not nat.get("postes"):
+        return ""
+    best, gap = None, 0.0
+    for flag in FLAGS:
+        here = 100 * dep[f"postes_{flag}"] / dep["postes"]
+        there = 100 * nat[f"postes_{flag}"] / nat["postes"]
+        if abs(here - there) >= max(gap, config.PRIORITY_GAP_POINTS):
+            best, gap = (flag, here, there), abs(here - there)
+    if best is None:
+        return ""
+    flag, here, there = best
+    undocumented = dep[f"postes_{flag}_non_documente"]
+    note = (
+        f" (non documenté pour {_percent(undocumented, dep['postes'])} des postes)"
+        if undocumented
+        else ""
+    )
+    return esc(
+        f"{fmt_number(here)} % des postes du département sont dans des structures "
+        f"{FLAGS[flag]}, contre {fmt_number(there)} % en France{note}."
+    )
+
+
+# --------------------------------------------------------------------- trajectory
+
+
+def trajectory_chart(trajectory: pd.DataFrame, title: str) -> Figure:
+    """Small multiples: one panel per EPCI, its density at the end of each month, on a
+    shared scale; the month it first got a conseiller marked. Grey and black print well."""
+    names = list(dict.fromkeys(trajectory["nom_epci"]))
+    if not names:
+        fig, ax = plt.subplots(figsize=(8.5, 2))
+        ax.text(0.5, 0.5, "Aucun mois à montrer", ha="center", va="center")
+        ax.set_axis_off()
+        return fig
+    columns = 3
+    rows = math.ceil(len(names) / columns)
+    fig, axes = plt.subplots(
+        rows, columns, figsize=(8.5, 1.9 * rows + 0.6), sharex=True, sharey=True, squeeze=False
+    )
+    months = sorted(trajectory["mois"].unique())
+    x = np.arange(len(months))
+    top = trajectory["conseillers_pour_10000_hab"].max()
+    for ax, name in zip(axes.flat, names, strict=False):
+        own = trajectory.loc[trajectory["nom_epci"] == name].set_index("mois").reindex(months)
+        density = own["conseillers_pour_10000_hab"].astype(float).to_numpy()
+        ax.step(x, density, where="post", color="#08519c", linewidth=1.6)
+        ax.fill_between(x, density, step="post", color="#9ecae1", alpha=0.5)
+        covered = np.flatnonzero(own["postes"].to_numpy() > 0)
+        if len(covered):
+            ax.axvline(covered[0], color="#555", linestyle=":", linewidth=1)
+        last = density[-1]
+        if np.isnan(last):
+            label = "population inconnue"
+        else:
+            label = fmt_number(last, 2) if last > 0 else "aucun conseiller"
+        ax.set_title(f"{short_epci_name(name)} — {label}", fontsize=8, loc="left")
+        ax.tick_params(labelsize=7)
+        ax.grid(axis="y", color="#ddd", linewidth=0.5)
+    for ax in list(axes.flat)[len(names) :]:
+        ax.set_axis_off()
+    januaries = [i for i, m in enumerate(months) if m.endswith("-01") or i == 0]
+    for ax in axes[-1]:
+        ax.set_xticks(januaries, [month_label(months[i]) for i in januaries], fontsize=7)
+    if pd.isna(top) or top <= 0:
+        axes[0][0].set_ylim(0, 1)
+    fig.suptitle(title, x=0.01, ha="left", fontsize=11)
+    fig.supylabel(f"conseillers pour {fmt_number(config.DENSITY_BASE)} hab.", fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def trajectory_html(prepared) -> str:
+    """When each EPCI first got a conseiller, and its posts at a few dates."""
+    history = prepared.trajectory
+    months = sorted(history["mois"].unique()) if len(history) else []
+    # Year ends and the month shown: enough to read the trajectory in a table.
+    shown = [m for m in months if m.endswith("-12")] + months[-1:]
+    shown = list(dict.fromkeys(shown))
+    posts = (
+        history.pivot_table(index="siren_epci", columns="mois", values="postes")
+        if len(history)
+        else pd.DataFrame()
+    )
+    rows = []
+    for row in prepared.indicators.sort_values("nom_epci").itertuples():
+        first = row.premier_mois_conseiller
+        rows.append(
+            {
+                "nom": row.nom_epci,
+                "premier": month_label(first) if first else "jamais",
+                "postes": [
+                    fmt_number(posts.at[row.siren_epci, m])
+                    if row.siren_epci in posts.index
+                    else "0"
+                    for m in shown
+                ],
+            }
+        )
+    return _render(
+        "trajectoire.html.j2",
+        mois=[f"fin {month_label(m)}" for m in shown],
+        lignes=rows,
+        debut=month_label(config.TRAJECTORY_START),
+    )
+
+
+# --------------------------------------------------------------------- comparison
+
+
+def comparison_html(prepared) -> str:
+    """Each EPCI's density beside the median of its kind and of comparable EPCI."""
+    ind = prepared.indicators.sort_values("nom_epci")
+    available = prepared.context.get("comparables_disponibles", False)
+    rows = [
+        {
+            "nom": r.nom_epci,
+            "type": r.type_epci,
+            "classe": r.classe_densite or "population inconnue",
+            "densite": fmt_number(r.conseillers_pour_10000_hab, 2),
+            "meme_type": fmt_number(r.densite_mediane_meme_type, 2),
+            "comparables": fmt_number(r.densite_mediane_comparables, 2),
+            "ecart": _signed(r.ecart_comparables),
+        }
+        for r in ind.itertuples()
+    ]
+    return _render(
+        "comparaison.html.j2",
+        lignes=rows,
+        disponible=available,
+        definition=prepared.context.get("comparables_definition", ""),
+        base=fmt_number(config.DENSITY_BASE),
+    )
+
+
+def _signed(value: float) -> str:
+    if value is None or pd.isna(value):
+        return "–"
+    return ("+" if value > 0 else "") + fmt_number(value, 2)
+
+
+def comparison_sentence(prepared) -> str:
+    """« La communauté de communes X est à 0,61 conseiller pour 10 000 habitants quand
+    les communautés de communes peu denses comparables sont à 1,4 » — for the EPCI
+    furthest below its comparables, when below ``config.COMPARABLE_GAP_RATIO`` of
+    their median; '' otherwise."""
+    ind = prepared.indicators
+    if not prepared.context.get("comparables_disponibles") or not len(ind):
+        return ""
+    median = ind["densite_mediane_comparables"].astype(float)
+    ratio = ind["conseillers_pour_10000_hab"].astype(float) / median.where(median > 0)
+    # An EPCI without any conseiller is already named by the coverage sentence.
+    if (ratio.notna() & ind["postes"].gt(0)).any():
+        ratio = ratio.where(ind["postes"].gt(0))
+    if ratio.dropna().empty or ratio.min() >= config.COMPARABLE_GAP_RATIO:
+        return ""
+    row = ind.loc[ratio.idxmin()]
+    kind = KIND_LABELS.get(row["type_epci"], "intercommunalités")
+    density_class = row["classe_densite"].split(" (")[0]
+    qualifier = {"peu dense": "peu denses", "intermédiaire": "de densité intermédiaire"}.get(
+        density_class, "denses"
+    )
+    return esc(
+        f"{epci_subject(row['nom_epci'], start=True)} est à "
+        f"{fmt_number(row['conseillers_pour_10000_hab'], 2)} conseiller pour "
+        f"{fmt_number(config.DENSITY_BASE)} habitants quand les {kind} {qualifier} "
+        f"comparables sont à {fmt_number(row['densite_mediane_comparables'], 2)} (médiane "
+        "nationale)."
+    )
+
+
+def summary_sentences(prepared) -> list[str]:
+    """Sentences of this issue for « En bref », when they say something."""
+    return [s for s in (priority_sentence(prepared), comparison_sentence(prepared)) if s]
+
+
+# ------------------------------------------------------------ index sparklines
+
+
+def sparkline_svg(
+    values: list[float], label: str, top: float | None = None, width: int = 120, height: int = 28
+) -> str:
+    """An inline SVG line of ``values`` (missing ones skipped), last point marked, on a
+    scale from 0 to ``top`` (shared by every line of a page, so that they compare)."""
+    known = [(i, v) for i, v in enumerate(values) if v is not None and v == v]
+    if len(known) < 2:
+        return ""
+    top = top or max(v for _, v in known) or 1.0
+    step = (width - 4) / max(len(values) - 1, 1)
+    points = [(2 + i * step, height - 2 - (height - 4) * v / top) for i, v in known]
+    return _render(
+        "sparkline.svg.j2",
+        largeur=width,
+        hauteur=height,
+        points=" ".join(f"{x:.1f},{y:.1f}" for x, y in points),
+        dernier=points[-1],
+        titre=label,
+    )
+
+
+def index_headers(month: str) -> str:
+    """Header cells of the index's columns of this issue."""
+    return _render(
+        "index_entetes.html.j2",
+        drapeaux=[_FLAG_HEADERS[f] for f in FLAGS],
+        debut=month_label(config.TRAJECTORY_START),
+        fin=month_label(month),
+    )
+
+
+# Shares of posts; « postes » stays out of these headers, which must not be taken for
+# the « Postes » column.
+_FLAG_HEADERS = {"qpv": "En QPV", "zrr": "En ZRR", "france_services": "France Services"}
+
+
+def common_top(table: pd.DataFrame) -> float | None:
+    """Highest density of the index's sparklines: their common scale."""
+    values = [v for line in table.get("trajectoire", []) for v in line if v == v]
+    return max(values) if values else None
+
+
+def index_cells(row: dict, month: str, top: float | None = None) -> str:
+    """Cells of one département: share of posts per flag (not documented apart), and
+    the sparkline of its density since ``config.TRAJECTORY_START``."""
+    total = row.get("postes", 0)
+    cells = []
+    for flag in FLAGS:
+        yes = row.get(f"postes_{flag}", 0)
+        undocumented = row.get(f"postes_{flag}_non_documente", 0)
+        cells.append(
+            {
+                "tri": f"{yes / total:.6f}" if total else "-1",
+                "part": _percent(yes, total),
+                "non_documente": _percent(undocumented, total),
+            }
+        )
+    values = [float(v) for v in row.get("trajectoire", []) or []]
+    known = [v for v in values if v == v]
+    label = (
+        f"{row.get('nom', '')} : de {fmt_number(known[0], 2)} à {fmt_number(known[-1], 2)} "
+        f"conseiller pour {fmt_number(config.DENSITY_BASE)} habitants, "
+        f"{month_label(config.TRAJECTORY_START)} – {month_label(month)}"
+        if known
+        else ""
+    )
+    return _render(
+        "index_cellules.html.j2",
+        cellules=cells,
+        courbe=sparkline_svg(values, label, top) if known else "",
+        tri=f"{known[-1] - known[0]:.6f}" if known else "-1",
+    )
+
+
+def index_note() -> str:
+    return esc(
+        "Colonnes « En QPV », « En ZRR », « France Services » : parts des postes dans des "
+        "structures en QPV, en ZRR ou labellisées France Services, d'après la liste "
+        "nationale ; « n. d. » : non documenté (ni oui ni non "
+        "dans la liste). La courbe montre la densité de conseillers du département à la "
+        "fin de chaque mois."
+    )
+
+
+# ------------------------------------------------------------ places: programmes
+
+
+def places_programmes_html(prepared) -> str:
+    """Which places the distances count: the file's format and the programmes kept."""
+    if prepared.context.get("lieux_source") != "fichier":
+        return ""
+    chosen = prepared.context.get("lieux_selection") or {}
+    if not chosen:
+        return ""
+    programmes = chosen.get("programmes")
+    current = chosen.get("format") == FORMAT_CURRENT
+    return _render(
+        "lieux_programmes.html.j2",
+        actuel=current,
+        programmes=programmes,
+        lus=fmt_number(chosen.get("lus", 0)),
+        retenus=fmt_number(chosen.get("retenus", 0)),
+        format=chosen.get("format", ""),
+    )
