@@ -5,25 +5,24 @@ from __future__ import annotations
 
 import csv
 import json
+from pathlib import Path
 
 import pandas as pd
 import pytest
-from conftest import PLACES_FILE, SHARED_DATA
+from conftest import PLACES_FILE
 
 from analyse import pipeline, places
+from analyse.files import read_bytes
 
-SCHEMA_EXAMPLE = SHARED_DATA / "standard-mediation-num" / "exemple-valide.csv"
-pytestmark = pytest.mark.skipif(
-    not (PLACES_FILE.exists() and SCHEMA_EXAMPLE.exists()),
-    reason="lieux 2022 ou schéma standard-mediation-num absents de ../shared/data",
-)
+# The schema's own example file (tests/donnees/README.md says where it comes from).
+SCHEMA_EXAMPLE = Path(__file__).parent / "donnees" / "standard-mediation-num-exemple-valide.csv"
 # A place of the current file that is not a conseillers' place: in the middle of the
 # Champsaur-Valgaudemar (Saint-Bonnet-en-Champsaur), which has no conseiller.
 FRANCE_SERVICES_ONLY = {"latitude": 44.6817, "longitude": 6.0753, "code_insee": "05132"}
 
 
 def _places_05() -> list[dict]:
-    data = json.loads(PLACES_FILE.read_text(encoding="utf-8"))
+    data = json.loads(read_bytes(PLACES_FILE).decode("utf-8"))
     return [p for p in data if str(p.get("code_postal", "")).startswith("05")]
 
 
