@@ -10,8 +10,12 @@ import gzip
 import hashlib
 import zlib
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from analyse.errors import UserError
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 GZIP_SUFFIX = ".gz"
 
@@ -50,3 +54,24 @@ def content_sha256(path: Path) -> str:
     """SHA-256 of the content (decompressed): a ``.gz`` copy has the checksum of the file
     it was made from, the one published with the data."""
     return hashlib.sha256(read_bytes(path)).hexdigest()
+
+
+def read_csv_strings(path: Path, error: type[UserError]) -> pd.DataFrame:
+    """A CSV given by the user (``.gz`` too) as strings, its separator sniffed; anything
+    unreadable raises ``error`` with a French message naming the file."""
+    import csv
+
+    import pandas as pd
+
+    try:
+        return pd.read_csv(path, dtype=str, keep_default_na=False, sep=None, engine="python")
+    # pandas decompresses a .csv.gz itself; a damaged archive fails here too.
+    except (
+        ValueError,
+        UnicodeDecodeError,
+        pd.errors.ParserError,
+        csv.Error,
+        OSError,
+        EOFError,
+    ) as failure:
+        raise error(f"{path} : fichier illisible comme CSV ({failure}).") from failure

@@ -10,7 +10,6 @@ codes to current communes and lists every row it could not use, with the reason.
 
 from __future__ import annotations
 
-import csv
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from analyse.errors import UserError
+from analyse.files import read_csv_strings
 
 # Source column → our column. ``total`` is the index itself (mean of the sub-scores).
 SCORE_COLUMNS = {
@@ -77,18 +77,7 @@ def _read_one(path: Path, key: str, width: int) -> pd.DataFrame:
         raise IFNFileError(f"{path} : fichier de l'indice de fragilité numérique introuvable.")
     if path.stat().st_size == 0:
         raise IFNFileError(f"{path} : le fichier de l'indice de fragilité numérique est vide.")
-    try:
-        raw = pd.read_csv(path, dtype=str, keep_default_na=False, sep=None, engine="python")
-    except (
-        ValueError,
-        UnicodeDecodeError,
-        pd.errors.ParserError,
-        csv.Error,
-        OSError,
-        EOFError,
-    ) as error:
-        # pandas decompresses a .csv.gz itself; a damaged archive fails here too.
-        raise IFNFileError(f"{path} : fichier illisible comme CSV ({error}).") from error
+    raw = read_csv_strings(path, IFNFileError)
     raw.columns = [str(c).strip().lstrip("\ufeff") for c in raw.columns]
     missing = [c for c in REQUIRED_COLUMNS if c not in raw.columns]
     if missing:

@@ -9,7 +9,6 @@ location; the declared commune is only used to flag places whose coordinates loo
 
 from __future__ import annotations
 
-import csv
 import json
 import re
 from pathlib import Path
@@ -21,7 +20,7 @@ import shapely
 
 from analyse import config
 from analyse.errors import UserError
-from analyse.files import data_suffix, read_bytes
+from analyse.files import data_suffix, read_bytes, read_csv_strings
 from analyse.matching import LOCATED
 from analyse.names import normalise_name, normalise_text
 
@@ -130,17 +129,7 @@ def _read_records(path: Path) -> pd.DataFrame:
     if path.stat().st_size == 0:
         raise PlacesFileError(f"{path} : le fichier des lieux de médiation numérique est vide.")
     if data_suffix(path) == ".csv":  # pandas decompresses a .csv.gz itself
-        try:
-            return pd.read_csv(path, dtype=str, keep_default_na=False, sep=None, engine="python")
-        except (
-            ValueError,
-            UnicodeDecodeError,
-            pd.errors.ParserError,
-            csv.Error,
-            OSError,
-            EOFError,
-        ) as error:
-            raise PlacesFileError(f"{path} : fichier illisible comme CSV ({error}).") from error
+        return read_csv_strings(path, PlacesFileError)
     try:
         data = json.loads(read_bytes(path).decode("utf-8"))
     except (ValueError, UnicodeDecodeError) as error:
