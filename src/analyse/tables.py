@@ -641,8 +641,9 @@ def exports_html() -> str:
         "<p>Pour les analystes, à côté de ce rapport : "
         f'<a href="{WORKBOOK_NAME}">{WORKBOOK_NAME}</a> (tableur : indicateurs, lacunes, '
         f'lignes à vérifier), <a href="{GEOPACKAGE_NAME}">{GEOPACKAGE_NAME}</a> (couches '
-        f'pour QGIS), <a href="{MAP_NAME}">{MAP_NAME}</a> (carte interactive, demande une '
-        "connexion internet pour le fond de carte) et indicateurs_epci.csv.</p>"
+        f'pour QGIS), <a href="{MAP_NAME}">{MAP_NAME}</a> (carte interactive, lisible hors '
+        "ligne ; le fond OpenStreetMap, à cocher, demande une connexion) et "
+        "indicateurs_epci.csv.</p>"
     )
 
 
