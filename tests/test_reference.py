@@ -94,3 +94,14 @@ def test_admin_express_geopackage(tmp_path):
     area = gpd.GeoSeries([row.geometry], crs=4326).to_crs(2154).area.iloc[0] / 1e6
     assert area == pytest.approx(200, abs=0.01)
     assert "ADMIN-EXPRESS.gpkg" in ref.edition
+
+
+def test_one_commune_lookup_for_attached_codes(reference):
+    """Arrondissements and communes déléguées resolve to their current commune."""
+    from analyse.reference import current_commune_codes
+
+    current_of = current_commune_codes(reference.communes)
+    assert current_of["75119"] == "75056"  # Paris 19e → Paris
+    assert current_of["13201"] == "13055"  # Marseille 1er → Marseille
+    assert current_of["05061"] == "05061"  # Gap is its own current commune
+    assert "99999" not in current_of.index

@@ -19,7 +19,7 @@ from rapidfuzz import fuzz, process
 
 from analyse import config
 from analyse.names import normalise_name
-from analyse.reference import Reference
+from analyse.reference import Reference, current_commune_codes
 
 # Status of a matched row.
 LOCATED = "epci"  # attached to an EPCI à fiscalité propre
@@ -100,10 +100,8 @@ class Matcher:
         communes = reference.communes
         is_current = communes["type"] == "COM"
         self._current = communes.loc[is_current].set_index("insee")
-        # Arrondissements and communes déléguées or associées point to their commune;
-        # a code shared with a current commune is that commune.
-        attached = communes.loc[~is_current & ~communes["insee"].isin(self._current.index)]
-        self._parent = attached.drop_duplicates("insee").set_index("insee")["insee_parent"]
+        # Arrondissements and communes déléguées or associées point to their commune.
+        self._current_of = current_commune_codes(communes).to_dict()
         # Département prefixes of INSEE codes the reference covers ('05', '2A', '974'…).
         self._known_prefixes = set(reference.departements["code"])
         self._departement_of = dict(
@@ -115,7 +113,7 @@ class Matcher:
         )
         # Postal codes of each current commune (those of its communes déléguées included).
         codes = reference.postal_codes["insee"]
-        current_codes = codes.map(self._parent).fillna(codes).tolist()
+        current_codes = codes.map(self._current_of).fillna(codes).tolist()
         self._postal_of: dict[str, set[str]] = defaultdict(set)
         self._communes_of_postal: dict[str, set[str]] = defaultdict(set)
         for postal, insee in zip(
@@ -152,7 +150,7 @@ class Matcher:
                 names, codes = list(epci["nom"]), list(epci.index)
             else:
                 names = list(rows["nom"])
-                codes = list(rows["insee_parent"].where(rows["type"] != "COM", rows["insee"]))
+                codes = list(rows["insee"].map(self._current_of))
             self._candidate_cache[(kind, dep)] = _Candidates(
                 [normalise_name(n) for n in names], codes, names
             )
@@ -162,10 +160,8 @@ class Matcher:
 
     def current_commune(self, insee: str) -> str | None:
         """Current commune of an INSEE code (itself, or the parent of an attached one)."""
-        if insee in self._current.index:
-            return insee
-        parent = self._parent.get(insee)
-        return parent if isinstance(parent, str) else None
+        found = self._current_of.get(insee)
+        return found if isinstance(found, str) else None
 
     def _commune_result(self, insee: str, method: str) -> dict:
         commune = self._current.loc[insee]

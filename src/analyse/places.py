@@ -23,6 +23,7 @@ from analyse.errors import UserError
 from analyse.files import data_suffix, read_bytes, read_csv_strings
 from analyse.matching import LOCATED
 from analyse.names import normalise_name, normalise_text
+from analyse.reference import current_commune_codes
 
 # A place more than this far from the commune it declares is flagged: beyond the
 # imprecision of a geocoded address, it is probably the wrong place or commune.
@@ -278,7 +279,7 @@ def _is_current(communes: pd.DataFrame) -> pd.Series:
 
 def _current_code(communes: pd.DataFrame) -> pd.Series:
     """Current commune of each row: itself, or the parent of an attached entity."""
-    return communes["insee"].where(_is_current(communes), communes["insee_parent"])
+    return communes["insee"].map(current_commune_codes(communes))
 
 
 def _keys_of(names: pd.Series) -> tuple[list[str], list[str]]:
@@ -537,12 +538,7 @@ def locate_places(
 def _insee_codes(out: gpd.GeoDataFrame, communes: gpd.GeoDataFrame, current) -> pd.Series:
     """The current commune of each valid ``code_insee`` (an old or delegated code
     resolved to its current commune); missing when absent or unknown."""
-    is_current = _is_current(communes)
-    mapping = (
-        communes.loc[~is_current].drop_duplicates("insee").set_index("insee")["insee_parent"]
-    ).to_dict()
-    mapping.update({code: code for code in communes.loc[is_current, "insee"]})
-    resolved = out["code_insee"].map(mapping)
+    resolved = out["code_insee"].map(current_commune_codes(communes).to_dict())
     return resolved.where(resolved.isin(set(current["insee"])))
 
 
@@ -594,14 +590,12 @@ def town_hall_places(
     is_current = _is_current(communes)
     current = communes.loc[is_current].drop_duplicates("insee").set_index("insee")
     # The row's commune may be an arrondissement or a commune déléguée.
-    parent = communes.loc[~is_current].drop_duplicates("insee").set_index("insee")["insee_parent"]
+    current_of = current_commune_codes(communes).to_dict()
 
     def as_current(code: object) -> str | None:
         code = str(code).strip() if isinstance(code, str) else ""
-        if code in current.index:
-            return code
-        found = parent.get(code)
-        return found if isinstance(found, str) else None
+        found = current_of.get(code)
+        return found if isinstance(found, str) and found in current.index else None
 
     members = current.loc[current["siren_epci"].notna()].reset_index()
     most_populous = (

@@ -53,6 +53,29 @@ POPULATION_UNKNOWN = "population inconnue"
 POPULATION_NOTE_COLUMNS = ["insee", "nom", "departement", "population", "origine", "detail"]
 
 
+def current_commune_codes(communes: pd.DataFrame) -> pd.Series:
+    """INSEE code → INSEE code of its current commune, for every code of ``communes``.
+
+    The one commune lookup of the project: a current commune (``type`` COM) is itself;
+    an arrondissement, commune déléguée or associée is its ``insee_parent``; a code
+    shared by a current commune and an attached entity is the current commune. A table
+    without ``type`` holds current communes only.
+    """
+    if "type" not in communes:
+        own = communes["insee"].drop_duplicates()
+        return pd.Series(own.to_numpy(), index=own.to_numpy())
+    is_current = communes["type"] == "COM"
+    own = communes.loc[is_current, "insee"].drop_duplicates()
+    attached = communes.loc[~is_current & communes["insee_parent"].notna()]
+    attached = attached.loc[~attached["insee"].isin(set(own))].drop_duplicates("insee")
+    return pd.concat(
+        [
+            pd.Series(own.to_numpy(), index=own.to_numpy()),
+            pd.Series(attached["insee_parent"].to_numpy(), index=attached["insee"].to_numpy()),
+        ]
+    )
+
+
 class ReferenceError(UserError):
     """The territorial reference cannot be built or read (message in French)."""
 
