@@ -52,8 +52,20 @@ def read_bytes(path: Path) -> bytes:
 
 def content_sha256(path: Path) -> str:
     """SHA-256 of the content (decompressed): a ``.gz`` copy has the checksum of the file
-    it was made from, the one published with the data."""
-    return hashlib.sha256(read_bytes(path)).hexdigest()
+    it was made from, the one published with the data. Read in blocks: an ADMIN EXPRESS
+    layer weighs hundreds of megabytes."""
+    digest = hashlib.sha256()
+    opener = gzip.open if is_gzip(path) else open
+    try:
+        with opener(path, "rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+    except (EOFError, zlib.error, gzip.BadGzipFile) as error:
+        raise CompressedFileError(
+            f"{path} : archive gzip illisible ou tronquée ({error}). Remplacez-la par une "
+            "copie complète (voir data/raw/SOURCES.md)."
+        ) from None
+    return digest.hexdigest()
 
 
 def read_csv_strings(path: Path, error: type[UserError]) -> pd.DataFrame:

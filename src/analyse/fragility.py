@@ -18,6 +18,7 @@ import pandas as pd
 
 from analyse.errors import UserError
 from analyse.files import read_csv_strings
+from analyse.reference import isin_codes
 
 # Source column → our column. ``total`` is the index itself (mean of the sub-scores).
 SCORE_COLUMNS = {
@@ -109,12 +110,6 @@ def read_ifn(communes_csv: Path, epci_csv: Path) -> IFN:
     )
 
 
-def _isin(values: pd.Series | pd.Index, allowed) -> np.ndarray:
-    """``isin`` through object dtype: the Arrow string path of pandas 3 converts each
-    allowed value one by one, a second for 35 000 codes."""
-    return np.asarray(pd.Index(values, dtype=object).isin(list(allowed)))
-
-
 def _departement_of(insee: pd.Series) -> pd.Series:
     """Département prefix of INSEE codes ('05061' → '05', '2A004' → '2A', '97411' → '974')."""
     overseas = insee.str.startswith("97")
@@ -149,14 +144,14 @@ def _commune_scores(
     names = current.drop_duplicates("insee").set_index("insee")["nom"]
     # A commune déléguée may share its code with its current commune: the latter wins.
     attached = communes.loc[
-        _isin(types, _ATTACHED_TYPES) & ~_isin(communes["insee"], names.index)
+        isin_codes(types, _ATTACHED_TYPES) & ~isin_codes(communes["insee"], names.index)
     ].drop_duplicates("insee")
     attached = attached.set_index("insee")
 
     # Only the IFN rows of the départements at hand are checked, so that a join on one
     # département does not report the rest of France as unknown.
     if "departement" in current:
-        ifn = ifn.loc[_isin(_departement_of(ifn["insee"]), current["departement"].unique())]
+        ifn = ifn.loc[isin_codes(_departement_of(ifn["insee"]), current["departement"].unique())]
     report = []
     duplicated = ifn["insee"].duplicated()
     report.append(_report(ifn.loc[duplicated], "commune", "insee", MOTIF_DUPLICATE))
@@ -165,7 +160,7 @@ def _commune_scores(
     report.append(_report(ifn.loc[empty], "commune", "insee", "ligne sans valeur dans le fichier"))
     ifn = ifn.loc[~empty]
 
-    is_own = _isin(ifn["insee"], names.index)
+    is_own = isin_codes(ifn["insee"], names.index)
     own = ifn.loc[is_own].set_index("insee")[IFN_COLUMNS].assign(ifn_origine=ORIGIN_OWN)
 
     others = ifn.loc[~is_own].assign(parent=lambda f: f["insee"].map(attached["insee_parent"]))
@@ -179,7 +174,7 @@ def _commune_scores(
         )
     )
     others = others.loc[~unknown]
-    superseded = _isin(others["parent"], own.index)
+    superseded = isin_codes(others["parent"], own.index)
     kept = others.loc[superseded]
     motifs = [
         f"{_ATTACHED_TYPES.get(kind, 'ancien code')} de {names.get(parent, '')} ({parent}) : "
@@ -252,7 +247,7 @@ def join_ifn(
     covered = set(current["departement"]) if "departement" in current else set()
     national = set(_departement_of(ifn.communes["insee"])) <= covered
     scores_epci = ifn.epci
-    concerned = _isin(scores_epci["siren_epci"], epci["siren"]) | national
+    concerned = isin_codes(scores_epci["siren_epci"], epci["siren"]) | national
     duplicated = scores_epci["siren_epci"].duplicated().to_numpy()
     report.append(
         _report(scores_epci.loc[duplicated & concerned], "epci", "siren_epci", MOTIF_DUPLICATE)
@@ -280,7 +275,7 @@ def join_ifn(
         )
     )
     if national:
-        unknown = scores_epci.loc[~_isin(scores_epci["siren_epci"], epci["siren"]) & ~empty]
+        unknown = scores_epci.loc[~isin_codes(scores_epci["siren_epci"], epci["siren"]) & ~empty]
         valid = unknown["siren_epci"].str.fullmatch(r"\d{9}").fillna(False).astype(bool)
         motif = pd.Series(
             np.where(

@@ -28,7 +28,7 @@ _DESIGNATIONS = [
     "cu",
 ]
 _STOPWORDS = {"le", "la", "les", "l", "du", "de", "des", "d", "et", "en", "au", "aux"}
-_ABBREVIATIONS = {"st": "saint", "ste": "sainte", "sts": "saints", "stes": "saintes"}
+ABBREVIATIONS = {"st": "saint", "ste": "sainte", "sts": "saints", "stes": "saintes"}
 _DESIGNATION_RE = re.compile(r"\b(?:" + "|".join(_DESIGNATIONS) + r")\b")
 _NON_ALNUM_RE = re.compile(r"[^a-z0-9]+")
 
@@ -50,7 +50,7 @@ def normalise_name(name: str) -> str:
     'guillestrois queyras'
     """
     text = _DESIGNATION_RE.sub(" ", normalise_text(name))
-    words = [_ABBREVIATIONS.get(w, w) for w in text.split()]
+    words = [ABBREVIATIONS.get(w, w) for w in text.split()]
     kept = [w for w in words if w not in _STOPWORDS]
     # A name made only of designations and articles ("La Commune") keeps its words,
     # rather than collapsing to an empty key that would match nothing meaningfully.

@@ -172,7 +172,7 @@ def load_extras(
         extras.ifn = read_ifn(communes_csv, epci_csv)
         for path, what in ((communes_csv, "IFN par commune"), (epci_csv, "IFN par EPCI")):
             extras.sources.append(
-                {"fichier": _relative(path), "sha256": _sha256(path), "contenu": what}
+                {"fichier": _relative(path), "sha256": content_sha256(path), "contenu": what}
             )
     if places_path is not None:
         places, rejected = read_places(Path(places_path), programmes, extras.places_selection)
@@ -184,7 +184,7 @@ def load_extras(
         extras.sources.append(
             {
                 "fichier": _relative(places_path),
-                "sha256": _sha256(Path(places_path)),
+                "sha256": content_sha256(Path(places_path)),
                 "contenu": "lieux de médiation numérique",
             }
         )
@@ -212,11 +212,6 @@ def find_ifn_files(paths: list[Path]) -> tuple[Path, Path]:
             f"{', '.join(str(f) for f in files) or 'aucun fichier .csv'}."
         )
     return communes[0], epci[0]
-
-
-def _sha256(path: Path) -> str:
-    # Of the content: a .gz copy shows the checksum of the file it was made from.
-    return content_sha256(path)
 
 
 def national_target(
@@ -412,7 +407,7 @@ def match_selections(
     found = list_selection_files(paths, skipped)
     for note in skipped:
         logger.warning(note)
-    files = [{"fichier": _relative(f), "sha256": _sha256(f)} for f in found]
+    files = [{"fichier": _relative(f), "sha256": content_sha256(f)} for f in found]
     editions = sources.describe_selections(paths)
     aliases = aliases if aliases is not None else read_aliases()
     confirmed = read_confirmed_duplicates()

@@ -22,8 +22,8 @@ from analyse import config
 from analyse.errors import UserError
 from analyse.files import data_suffix, read_bytes, read_csv_strings
 from analyse.matching import LOCATED
-from analyse.names import normalise_name, normalise_text
-from analyse.reference import current_commune_codes
+from analyse.names import ABBREVIATIONS, normalise_name, normalise_text
+from analyse.reference import current_commune_codes, isin_codes
 
 # A place more than this far from the commune it declares is flagged: beyond the
 # imprecision of a geocoded address, it is probably the wrong place or commune.
@@ -65,7 +65,6 @@ _SUFFIX_RE = re.compile(
 
 
 # Same expansions as ``names.normalise_name``, for the strict key that skips the rest.
-_ABBREVIATIONS = {"st": "saint", "ste": "sainte", "sts": "saints", "stes": "saintes"}
 
 
 # Today's national file (schema standard-mediation-num, 2023 onwards) lists every place
@@ -255,19 +254,13 @@ def rejected_departement(rejected: pd.DataFrame, postal_codes: pd.DataFrame, com
 # --------------------------------------------------------------------------- locating
 
 
-def _isin(values: pd.Series, allowed) -> np.ndarray:
-    """``isin`` through object dtype: the Arrow string path of pandas 3 converts each
-    allowed value one by one, a second for 35 000 codes."""
-    return np.asarray(pd.Index(values, dtype=object).isin(list(allowed)))
-
-
 def _strict_key(name: str) -> str:
     """Key of a declared commune name: case, accents and punctuation only, without
     arrondissement or Cedex suffix ('MARSEILLE 11' → 'marseille', 'St Bonnet' → 'saint
     bonnet'). Articles and designations are kept: 'Gray' and 'Gray-la-Ville' differ.
     The loose key, ``normalise_name`` of this one, ignores them ('LA BATIE-NEUVE')."""
     words = _SUFFIX_RE.sub("", normalise_text(name)).split()
-    return " ".join(_ABBREVIATIONS.get(w, w) for w in words)
+    return " ".join(ABBREVIATIONS.get(w, w) for w in words)
 
 
 def _is_current(communes: pd.DataFrame) -> pd.Series:
@@ -360,13 +353,13 @@ def _resolve_declared(
     declared commune that none of these resolves is left empty, never guessed.
     """
     postal = postal_codes[["code_postal", "insee"]].astype(object)
-    postal = postal.loc[_isin(postal["code_postal"], places["code_postal"].unique())]
+    postal = postal.loc[isin_codes(postal["code_postal"], places["code_postal"].unique())]
     # Only the communes that can be named: those of the départements searched and those
     # served by the declared postal codes (a national reference has 37 000 names).
     departements = set(places["departement_recherche"].dropna()) | set(
-        communes.loc[_isin(communes["insee"], postal["insee"].unique()), "departement"]
+        communes.loc[isin_codes(communes["insee"], postal["insee"].unique()), "departement"]
     )
-    keys = _name_keys(communes.loc[_isin(communes["departement"], departements)])
+    keys = _name_keys(communes.loc[isin_codes(communes["departement"], departements)])
     postal = postal.merge(keys, on="insee")
     strict, loose = _keys_of(places["commune_declaree"])
     left = pd.DataFrame(
