@@ -46,6 +46,10 @@ EMBEDDED_PLACES_EDITION = "lieux de médiation numérique de juillet 2022, data.
 PROCESSED_DIR = DATA_DIR / "processed"
 REFERENCE_DIR = PROCESSED_DIR / "reference"
 REPORTS_DIR = PROJECT_ROOT / "reports"
+# Analysts' files written next to each report (reports/<dep>/).
+GEOPACKAGE_NAME = "couverture.gpkg"
+WORKBOOK_NAME = "couverture.xlsx"
+MAP_NAME = "carte_interactive.html"
 # Inside an output folder given with --sortie: the data prepared for its notebooks.
 PREPARED_SUBDIR = ".donnees"
 NOTEBOOKS_DIR = PROJECT_ROOT / "notebooks"

@@ -164,7 +164,7 @@ class ReportJob:
 
     @property
     def files(self) -> ReportFiles:
-        from analyse.exports import GEOPACKAGE_NAME, MAP_NAME, WORKBOOK_NAME
+        from analyse.config import GEOPACKAGE_NAME, MAP_NAME, WORKBOOK_NAME
 
         return ReportFiles(
             html=self.out_dir / "rapport.html",

@@ -635,7 +635,7 @@ def unmatched_ifn_html(prepared) -> str:
 
 def exports_html() -> str:
     """Links to the analyst exports written next to the report."""
-    from analyse.exports import GEOPACKAGE_NAME, MAP_NAME, WORKBOOK_NAME
+    from analyse.config import GEOPACKAGE_NAME, MAP_NAME, WORKBOOK_NAME
 
     return (
         "<p>Pour les analystes, à côté de ce rapport : "
