@@ -1,8 +1,10 @@
 """Many reports at once: Papermill jobs spread over worker processes.
 
-Each worker imports papermill and nbconvert once (their import is slow) and then runs
-report after report. One département that fails does not stop the others; the caller
-gets one result per job and decides the exit code.
+Each worker imports papermill and nbconvert once (their import is slow), keeps one warm
+Jupyter kernel (``analyse.warm``) and runs report after report in it. One département
+that fails does not stop the others; the caller gets one result per job and decides the
+exit code. Jobs may be given lazily (an iterable): the parent prepares the next ones
+while the workers run, so a long run (the whole monthly history) starts at once.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from __future__ import annotations
 import os
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import dataclass
 from multiprocessing import get_context
@@ -26,18 +28,23 @@ class JobResult:
     error: str = ""  # first line of the error, in French when it comes from us
     worker_rss_mb: float = 0.0  # peak resident memory of the worker process so far
     kernel_rss_mb: float = 0.0  # largest peak of the kernels it ran (its children)
+    month: str = ""  # the job's month, for a monthly run
+    kernels_started: int = 0  # kernels this worker has started so far
 
 
 _KERNEL: str | None = None
+_WARM = None  # this worker's warm kernel (analyse.warm.WarmKernel), started lazily
+_USE_WARM = True
 
 
-def _init_worker(kernel_name: str) -> None:
+def _init_worker(kernel_name: str, use_warm: bool = True) -> None:
     """Pay the heavy imports once per worker, not once per report."""
-    global _KERNEL
+    global _KERNEL, _USE_WARM
     import nbconvert  # noqa: F401
     import papermill  # noqa: F401
 
     _KERNEL = kernel_name
+    _USE_WARM = use_warm
 
 
 def _peak_rss_mb() -> tuple[float, float]:
@@ -53,14 +60,39 @@ def _first_line(error: BaseException) -> str:
     return (str(error).strip().splitlines() or [type(error).__name__])[0]
 
 
+def _warm_kernel():
+    global _WARM
+    if _WARM is None and _USE_WARM:
+        import atexit
+
+        from analyse.warm import WarmKernel
+
+        _WARM = WarmKernel(_KERNEL)
+        atexit.register(_WARM.stop)  # the kernel does not outlive its worker
+    return _WARM
+
+
 def _run(job: ReportJob) -> JobResult:
     start = time.perf_counter()
+    warm = _warm_kernel()
+    ok, error = True, ""
     try:
-        run_job(job, _KERNEL)
-    except Exception as error:  # reported, never lost: the batch goes on
-        seconds = time.perf_counter() - start
-        return JobResult(job.departement, False, seconds, _first_line(error), *_peak_rss_mb())
-    return JobResult(job.departement, True, time.perf_counter() - start, "", *_peak_rss_mb())
+        run_job(job, _KERNEL, warm)
+    except Exception as failure:  # reported, never lost: the batch goes on
+        ok, error = False, _first_line(failure)
+    own, children = _peak_rss_mb()
+    if warm is not None:
+        children = max(children, warm.peak_rss_mib)  # a warm kernel is not reaped yet
+    return JobResult(
+        job.departement,
+        ok,
+        time.perf_counter() - start,
+        error,
+        own,
+        children,
+        job.month,
+        warm.started if warm is not None else 0,
+    )
 
 
 def prepare_jobs(
@@ -69,53 +101,98 @@ def prepare_jobs(
     """Build the job of each département; one whose data cannot be prepared is reported
     as failed and does not stop the others."""
     jobs, failed = [], []
-    for code in codes:
+    for item in lazy_jobs([(code, "") for code in codes], lambda code, _: make_job(code)):
+        (jobs if isinstance(item, ReportJob) else failed).append(item)
+    return jobs, failed
+
+
+def lazy_jobs(
+    keys: Iterable[tuple[str, str]], make_job: Callable[[str, str], ReportJob]
+) -> Iterator[ReportJob | JobResult]:
+    """The job of each (département, month), built only when asked for; one whose data
+    cannot be prepared comes as a failed result and does not stop the others."""
+    for code, month in keys:
         start = time.perf_counter()
         try:
-            jobs.append(make_job(code))
+            yield make_job(code, month)
         except Exception as error:
-            failed.append(JobResult(code, False, time.perf_counter() - start, _first_line(error)))
-    return jobs, failed
+            seconds = time.perf_counter() - start
+            yield JobResult(code, False, seconds, _first_line(error), month=month)
 
 
 def default_jobs() -> int:
     return os.cpu_count() or 1
 
 
-def run_jobs(
-    jobs: list[ReportJob], workers: int | None = None, progress: bool | None = None
-) -> list[JobResult]:
-    """Run ``jobs`` over ``workers`` processes; results in the order of ``jobs``.
+def _label(job: ReportJob) -> str:
+    return f"{job.month} {job.departement}" if job.month else job.departement
 
-    A progress bar (départements being run, time left) is shown on a terminal only.
+
+def run_jobs(
+    jobs: Iterable[ReportJob | JobResult],
+    workers: int | None = None,
+    progress: bool | None = None,
+    total: int | None = None,
+    on_result: Callable[[JobResult], None] | None = None,
+    warm: bool = True,
+) -> list[JobResult]:
+    """Run ``jobs`` over ``workers`` processes, each with a warm kernel (``warm``);
+    results in the order of ``jobs``.
+
+    ``jobs`` may be lazy: only a few more than ``workers`` are built ahead. A
+    ``JobResult`` among them (a job that could not be prepared) is passed through.
+    ``on_result`` is called in this process as each result arrives. One progress bar
+    (what is running, reports done, time left) is shown on a terminal only.
     """
     from tqdm import tqdm
 
-    workers = max(1, min(workers or default_jobs(), len(jobs) or 1))
+    if total is None and hasattr(jobs, "__len__"):
+        total = len(jobs)
+    workers = max(1, min(workers or default_jobs(), total or workers or 1))
     kernel = ensure_kernel()  # once, before the workers race to install it
     show = sys.stderr.isatty() if progress is None else progress
-    results: dict[str, JobResult] = {}
+    results: dict[int, JobResult] = {}
+    source = enumerate(iter(jobs))
+    ahead = 2 * workers  # enough queued that no worker waits for the parent
+
+    def record(index: int, result: JobResult) -> None:
+        results[index] = result
+        if on_result is not None:
+            on_result(result)
+        bar.update(1)
+
     # "spawn": workers start clean rather than inherit the parent's threads and state.
     context = get_context("spawn")
     with (
         ProcessPoolExecutor(
-            workers, mp_context=context, initializer=_init_worker, initargs=(kernel,)
+            workers, mp_context=context, initializer=_init_worker, initargs=(kernel, warm)
         ) as pool,
-        tqdm(total=len(jobs), disable=not show, unit="rapport", dynamic_ncols=True) as bar,
+        tqdm(total=total, disable=not show, unit="rapport", dynamic_ncols=True) as bar,
     ):
-        pending = {pool.submit(_run, job): job.departement for job in jobs}
-        while pending:
-            running = list(pending.values())[:workers]  # submission order
+        pending: dict = {}
+        exhausted = False
+        while pending or not exhausted:
+            while not exhausted and len(pending) < ahead:
+                index, job = next(source, (None, None))
+                if index is None:
+                    exhausted = True
+                elif isinstance(job, JobResult):
+                    record(index, job)
+                else:
+                    pending[pool.submit(_run, job)] = (index, job)
+            if not pending:
+                continue
+            running = [_label(job) for _, job in list(pending.values())[:workers]]
             bar.set_description(f"en cours : {', '.join(running)}")
             done, _ = wait(pending, return_when=FIRST_COMPLETED)
-            for future in done:
-                departement = pending.pop(future)
+            for future in sorted(done, key=lambda f: pending[f][0]):
+                index, job = pending.pop(future)
                 try:
-                    results[departement] = future.result()
+                    result = future.result()
                 except Exception as error:  # a worker that died (killed, out of memory)
-                    results[departement] = JobResult(departement, False, 0.0, str(error))
-                bar.update(1)
-    return [results[job.departement] for job in jobs]
+                    result = JobResult(job.departement, False, 0.0, str(error), month=job.month)
+                record(index, result)
+    return [results[index] for index in sorted(results)]
 
 
 def summary(results: list[JobResult]) -> str:

@@ -391,7 +391,7 @@ def _cmd_rapports(args: argparse.Namespace) -> int:
 
 def _cmd_mensuel(args: argparse.Namespace) -> int:
     from analyse import batch, pipeline
-    from analyse.monthly import months_between, run_month
+    from analyse.monthly import months_between, run_months
     from analyse.wording import fmt_number
 
     months = months_between(args.mois, args.jusqu_a or args.mois)
@@ -400,16 +400,23 @@ def _cmd_mensuel(args: argparse.Namespace) -> int:
     selections = pipeline.match_selections(args.selections, reference, tolerant=args.tolerant)
     extras = _extras(args, reference)
     failed = False
-    for month in months:
-        result = run_month(
-            month, selections, reference, codes, args.sortie, args.jobs, extras=extras
-        )
+
+    def report(result) -> None:  # as soon as a month is complete
+        nonlocal failed
         print(
-            f"{month} : {fmt_number(result.total_posts)} postes au total ; index : {result.index}"
+            f"{result.month} : {fmt_number(result.total_posts)} postes au total ; "
+            f"index : {result.index}"
         )
         if result.results:
             print(batch.summary(result.results))
         failed = failed or any(not r.ok for r in result.results)
+
+    start = time.perf_counter()
+    run_months(
+        months, selections, reference, codes, args.sortie, args.jobs, extras=extras, on_month=report
+    )
+    if len(months) > 1:
+        print(f"{len(months)} mois en {time.perf_counter() - start:.0f} s.")
     return EXIT_FAILED if failed else 0
 
 

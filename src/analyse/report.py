@@ -9,12 +9,14 @@ renamed, so a failed run leaves the previous report intact.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import json
 import os
 import shutil
 import sys
 import tempfile
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -123,6 +125,28 @@ def execute_notebook(parameters: dict, output: Path, kernel_name: str | None = N
                 ) from error
 
 
+def execute_warm(warm, parameters: dict, output: Path) -> None:
+    """Execute the report notebook in the warm kernel ``warm`` (French errors)."""
+    from papermill.exceptions import PapermillExecutionError
+
+    from analyse.warm import KernelFailure
+
+    try:
+        warm.execute(config.REPORT_NOTEBOOK, output, parameters)
+    except PapermillExecutionError as error:
+        first = f"{error.ename}: {error.evalue}".splitlines()[0]
+        raise ReportError(
+            f"Le notebook a échoué pour {parameters.get('departement')} "
+            f"(cellule {error.exec_count}) : {first}"
+        ) from error
+    except (KernelFailure, RuntimeError, TimeoutError, OSError) as error:
+        first = (str(error).strip().splitlines() or [type(error).__name__])[0]
+        raise ReportError(
+            f"Le noyau Jupyter a échoué deux fois pour {parameters.get('departement')} "
+            f"(arrêté, bloqué ou trop gros) : {first}"
+        ) from error
+
+
 @functools.cache
 def _html_exporter():
     """One exporter per process: compiling its templates costs a quarter of a second."""
@@ -157,6 +181,7 @@ class ReportJob:
     data_dir: Path
     out_dir: Path
     title: str
+    month: str = ""  # YYYY-MM for a monthly report, "" for the current situation
 
     @property
     def files(self) -> ReportFiles:
@@ -172,8 +197,12 @@ class ReportJob:
         )
 
 
-def run_job(job: ReportJob, kernel_name: str | None = None) -> ReportFiles:
+def run_job(job: ReportJob, kernel_name: str | None = None, warm=None) -> ReportFiles:
     """Execute, export and write the report files of ``job``.
+
+    ``warm`` (a ``warm.WarmKernel``) runs the notebook in a kept kernel rather than a
+    new one. The analyst exports do not depend on the notebook: they are written by a
+    thread of this process while the kernel executes it.
 
     Every file is first written to a staging folder beside the report; only when all of
     them are complete are they renamed into place, one by one, the HTML last. Each file
@@ -181,24 +210,34 @@ def run_job(job: ReportJob, kernel_name: str | None = None) -> ReportFiles:
     during the renames leaves some files new and the others old, and the next run
     replaces them all.
     """
+    # Absolute paths: the cold path's Papermill changes the working directory of the
+    # process while the exports thread writes.
+    job = dataclasses.replace(job, data_dir=job.data_dir.resolve(), out_dir=job.out_dir.resolve())
     files = job.files
     job.out_dir.mkdir(parents=True, exist_ok=True)
     _remove_dead_staging(job.out_dir)
     staging = Path(tempfile.mkdtemp(prefix=f"{STAGING_PREFIX}{os.getpid()}-", dir=job.out_dir))
     try:
         staged = ReportJob(job.departement, job.data_dir, staging, job.title).files
-        execute_notebook(
-            # The kernel runs in notebooks/: the data folder must be absolute.
-            {
-                "departement": job.departement,
-                "dossier_donnees": str(job.data_dir.resolve()),
-                "postes_supplementaires": _scenario_posts(job.data_dir),
-            },
-            staged.notebook,
-            kernel_name,
-        )
-        export_html(staged.notebook, staged.html, job.title)
-        write_analyst_exports(job, staged)
+        # The kernel runs in notebooks/: the data folder must be absolute.
+        parameters = {
+            "departement": job.departement,
+            "dossier_donnees": str(job.data_dir.resolve()),
+            "postes_supplementaires": _scenario_posts(job.data_dir),
+        }
+        with ThreadPoolExecutor(1, thread_name_prefix="exports") as exports:
+            written = exports.submit(write_analyst_exports, job, staged)
+            try:
+                if warm is not None:
+                    execute_warm(warm, parameters, staged.notebook)
+                else:
+                    execute_notebook(parameters, staged.notebook, kernel_name)
+            finally:
+                # Waited for even when the notebook failed: the staging folder goes next.
+                exports_error = written.exception()
+            export_html(staged.notebook, staged.html, job.title)
+            if exports_error is not None:
+                raise exports_error
         for name in ("notebook", "csv", "workbook", "geopackage", "interactive_map", "html"):
             source = getattr(staged, name)
             os.chmod(source, 0o644)
