@@ -155,7 +155,7 @@ class WarmKernel:
         owner.start_new_kernel_client()
         self._owner = owner
         self.started += 1
-        self._run_hidden(WARM_UP)
+        self._run_hidden(WARM_UP, timeout=max(self.timeout, 120))  # imports: not a hang
 
     def stop(self) -> None:
         if self._owner is not None:
@@ -185,7 +185,7 @@ class WarmKernel:
                 return int(line.split()[1]) / 1024
         return 0.0
 
-    def _run_hidden(self, code: str) -> None:
+    def _run_hidden(self, code: str, timeout: float | None = None) -> None:
         """Run ``code`` in the kernel without counting it as a cell of any notebook."""
         import nbformat
         from nbclient import NotebookClient
@@ -195,7 +195,7 @@ class WarmKernel:
         client = NotebookClient(
             nbformat.v4.new_notebook(cells=[cell]),
             km=self.km,
-            timeout=self.timeout,
+            timeout=timeout or self.timeout,
             kernel_name=self.kernel_name,
         )
         client.kc = self.kc
@@ -245,7 +245,3 @@ class WarmKernel:
             warm=self,
         )
 
-
-def pid() -> int:
-    """This process's id (the kernel's, when called in the kernel: used by tests)."""
-    return os.getpid()
