@@ -9,11 +9,10 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from conftest import SHARED_DATA
 
 from analyse import batch, pipeline, report
 from analyse.warm import WarmKernel
-
-from conftest import SHARED_DATA
 
 pytestmark = pytest.mark.slow
 

@@ -14,6 +14,7 @@ import sys
 import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from multiprocessing import get_context
 
@@ -95,17 +96,6 @@ def _run(job: ReportJob) -> JobResult:
     )
 
 
-def prepare_jobs(
-    codes: list[str], make_job: Callable[[str], ReportJob]
-) -> tuple[list[ReportJob], list[JobResult]]:
-    """Build the job of each département; one whose data cannot be prepared is reported
-    as failed and does not stop the others."""
-    jobs, failed = [], []
-    for item in lazy_jobs([(code, "") for code in codes], lambda code, _: make_job(code)):
-        (jobs if isinstance(item, ReportJob) else failed).append(item)
-    return jobs, failed
-
-
 def lazy_jobs(
     keys: Iterable[tuple[str, str]], make_job: Callable[[str, str], ReportJob]
 ) -> Iterator[ReportJob | JobResult]:
@@ -179,7 +169,13 @@ def run_jobs(
                 elif isinstance(job, JobResult):
                     record(index, job)
                 else:
-                    pending[pool.submit(_run, job)] = (index, job)
+                    try:
+                        pending[pool.submit(_run, job)] = (index, job)
+                    except BrokenProcessPool as error:  # a worker died: no more reports
+                        failure = f"processus de calcul arrêté : {error}"
+                        record(
+                            index, JobResult(job.departement, False, 0.0, failure, month=job.month)
+                        )
             if not pending:
                 continue
             running = [_label(job) for _, job in list(pending.values())[:workers]]

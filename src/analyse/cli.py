@@ -375,15 +375,16 @@ def _cmd_rapports(args: argparse.Namespace) -> int:
     selections = pipeline.match_selections(args.selections, reference, tolerant=args.tolerant)
     extras = _extras(args, reference)
 
-    def make_job(code: str) -> ReportJob:
+    def make_job(code: str, _month: str) -> ReportJob:
         prepared = pipeline.prepare(code, selections, reference, extras=extras)
         data_dir = pipeline.save(prepared, pipeline.data_dir_for(code, args.sortie))
         return ReportJob(
             code, data_dir, config.report_dir(code, args.sortie), report_title(prepared)
         )
 
-    jobs, failed = batch.prepare_jobs(codes, make_job)
-    results = failed + batch.run_jobs(jobs, args.jobs)
+    # Prepared as the workers go, not all before the first report starts.
+    keys = [(code, "") for code in codes]
+    results = batch.run_jobs(batch.lazy_jobs(keys, make_job), args.jobs, total=len(keys))
     print(batch.summary(results))
     print(f"Durée : {time.perf_counter() - start:.0f} s.")
     return EXIT_FAILED if any(not r.ok for r in results) else 0

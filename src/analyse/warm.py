@@ -14,7 +14,6 @@ it survives ``%reset -f`` (which empties the user namespace, not ``sys.modules``
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 from analyse import config
@@ -244,4 +243,3 @@ class WarmKernel:
             request_save_on_cell_execute=False,
             warm=self,
         )
-
