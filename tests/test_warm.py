@@ -165,3 +165,22 @@ def test_batch_runs_in_warm_kernels(reference, tmp_path):
     # report each start a fresh one.
     assert [r.kernels_started for r in results] == [1, 2, 3]
     assert (tmp_path / "r" / "c" / "rapport.html").exists()
+
+
+@pytest.mark.skipif(not NATIONAL.exists(), reason=f"liste nationale absente : {NATIONAL}")
+def test_town_halls_placed_once_are_those_placed_each_month(reference):
+    """The national list placed once, then cut to a month, equals placing the month."""
+    import pandas as pd
+
+    from analyse.places import town_hall_places
+
+    selections = pipeline.match_selections([NATIONAL], reference)
+    for month in ("2021-03", "2022-01", None):
+        current = selections.until(month).table
+        direct = town_hall_places(current, reference.communes, reference.epci)
+        once = selections.town_halls(current, reference)
+        assert len(once) > 100
+        pd.testing.assert_frame_equal(once, direct)
+    first = selections._town_halls
+    selections.town_halls(selections.until("2021-06").table, reference)
+    assert selections._town_halls is first  # not placed again

@@ -61,13 +61,15 @@ def reset() -> None:
     from IPython import get_ipython
 
     shell = get_ipython()
-    shell.run_line_magic("reset", "-f")  # the user namespace, In/Out, the output cache
+    # What ``%reset -f`` does (the user namespace, In/Out, the output cache), in a new
+    # history session: the execution counter starts again at 1 as in a fresh kernel,
+    # and the history database does not see the same line numbers twice.
+    shell.reset(new_session=True)
     plt.close("all")
     matplotlib.rcParams.clear()
     matplotlib.rcParams.update(_SAVED["rc"])
     warnings.filters[:] = _SAVED["filters"]
     warnings._filters_mutated()  # forget which warnings were already shown
-    shell.execution_count = 1  # the executed notebook numbers its cells as a cold one
     gc.collect()
 
 
