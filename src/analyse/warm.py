@@ -14,6 +14,7 @@ it survives ``%reset -f`` (which empties the user namespace, not ``sys.modules``
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 
 from analyse import config
@@ -159,11 +160,11 @@ class WarmKernel:
         self._run_hidden(WARM_UP, timeout=max(self.timeout, 120))  # imports: not a hang
 
     def stop(self) -> None:
-        if self._owner is not None:
-            try:
-                self._owner._cleanup_kernel()
-            finally:
-                self._owner = None
+        owner, self._owner = self._owner, None
+        if owner is not None:
+            # A kernel being thrown away: how it ends is not worth a failure.
+            with contextlib.suppress(Exception):
+                owner._cleanup_kernel()
 
     def replace(self) -> None:
         self.stop()
