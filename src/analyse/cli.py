@@ -320,18 +320,26 @@ def population_notes_text(notes) -> str:
 
 
 def _cmd_rapport(args: argparse.Namespace) -> int:
-    from analyse.report import build_report, reconciliation_text
+    from analyse.report import build_report, ensure_kernel, reconciliation_text
+    from analyse.warm import WarmKernel
 
     start = time.perf_counter()
-    reference = _load_reference(args)
-    prepared, files = build_report(
-        args.departement,
-        args.selections,
-        reports_dir=args.sortie,
-        reference=reference,
-        extras=_extras(args, reference),
-        tolerant=args.tolerant,
-    )
+    # The kernel starts and imports its libraries while this process reads the data.
+    kernel = WarmKernel(ensure_kernel())
+    kernel.launch()
+    try:
+        reference = _load_reference(args)
+        prepared, files = build_report(
+            args.departement,
+            args.selections,
+            reports_dir=args.sortie,
+            reference=reference,
+            extras=_extras(args, reference),
+            tolerant=args.tolerant,
+            warm=kernel,
+        )
+    finally:
+        kernel.stop()
     print(reconciliation_text(prepared))
     rejected = prepared.context.get("lieux_rejetes") or {}
     if rejected.get("nombre"):

@@ -323,8 +323,10 @@ def build_report(
     kernel_name: str | None = None,
     extras: pipeline.Extras | None = None,
     tolerant: bool = False,
+    warm=None,
 ) -> tuple[pipeline.Prepared, ReportFiles]:
-    """Prepare the data of a département and write its report files."""
+    """Prepare the data of a département and write its report files (in the kernel
+    ``warm`` if given, a ``warm.WarmKernel`` possibly launched ahead)."""
     reference = reference or load_reference()
     departement = pipeline.check_departement(reference, departement)
     selections = pipeline.match_selections(selection_paths, reference, tolerant=tolerant)
@@ -336,7 +338,7 @@ def build_report(
         config.report_dir(prepared.departement, reports_dir),
         report_title(prepared),
     )
-    return prepared, run_job(job, kernel_name)
+    return prepared, run_job(job, kernel_name, warm)
 
 
 RECONCILIATION_LINES = [

@@ -25,21 +25,26 @@ CELL_TIMEOUT_S = 300
 # A kernel whose resident memory passes this after a report is replaced.
 MAX_KERNEL_RSS_MIB = 768
 
-# Imports paid once per kernel, before the first report (those of the notebook).
-WARM_UP = (
-    "import warnings\n"
-    "import matplotlib.pyplot as plt\n"
-    "from IPython.display import HTML, Markdown, display\n"
-    "from analyse import maps, pipeline, tables, warm\n"
-    # The inline backend is chosen at the first figure: choose it before the snapshot.
-    "plt.close(plt.figure())\n"
-    "warm.snapshot()\n"
-)
+# Imports paid once per kernel, while it starts (IPython's exec_lines, run before the
+# kernel says it is ready): a CLI that launches its kernel first reads its data meanwhile.
+WARM_UP = "import analyse.warm; analyse.warm.warm_up()"
 RESET = "import analyse.warm\nanalyse.warm.reset()\n"
 
 # --- kernel side -------------------------------------------------------------------
 
 _SAVED: dict = {}
+
+
+def warm_up() -> None:
+    """Import what the report notebook imports, then remember the fresh state."""
+    import matplotlib.pyplot as plt
+    from IPython.display import HTML, Markdown, display  # noqa: F401
+
+    from analyse import maps, pipeline, tables  # noqa: F401
+
+    # The inline backend is chosen at the first figure: choose it before the snapshot.
+    plt.close(plt.figure())
+    snapshot()
 
 
 def snapshot() -> None:
@@ -133,6 +138,7 @@ class WarmKernel:
         self.max_rss_mib = max_rss_mib
         self.timeout = timeout
         self._owner = None  # the nbclient client that started (and will stop) the kernel
+        self._connected = False
         self.started = 0  # kernels started so far, for tests and the bench
         self.peak_rss_mib = 0.0
         _register_engine()
@@ -145,19 +151,32 @@ class WarmKernel:
     def kc(self):
         return self._owner.kc
 
-    def start(self) -> None:
+    def launch(self) -> None:
+        """Start the kernel process without waiting for it (it imports meanwhile)."""
         import nbformat
         from nbclient import NotebookClient
 
         owner = NotebookClient(
-            nbformat.v4.new_notebook(), kernel_name=self.kernel_name, startup_timeout=120
+            nbformat.v4.new_notebook(),
+            kernel_name=self.kernel_name,
+            startup_timeout=120,
+            extra_arguments=[f"--IPKernelApp.exec_lines={WARM_UP}"],
         )
         owner.km = owner.create_kernel_manager()
         owner.start_new_kernel(cwd=str(config.NOTEBOOKS_DIR))
-        owner.start_new_kernel_client()
         self._owner = owner
+        self._connected = False
         self.started += 1
-        self._run_hidden(WARM_UP, timeout=max(self.timeout, 120))  # imports: not a hang
+
+    def start(self) -> None:
+        self.launch()
+        self.connect()
+
+    def connect(self) -> None:
+        """Wait until the launched kernel (and its imports) is ready."""
+        if not self._connected:
+            self._owner.start_new_kernel_client()
+            self._connected = True
 
     def stop(self) -> None:
         owner, self._owner = self._owner, None
@@ -229,7 +248,9 @@ class WarmKernel:
     def _execute_once(self, notebook: Path, output: Path, parameters: dict) -> None:
         import papermill
 
-        if self._owner is None or not self.alive():
+        if self._owner is not None and not self._connected:
+            self.connect()  # launched ahead by the caller: its first report, nothing to reset
+        elif self._owner is None or not self.alive():
             self.stop()
             self.start()
         else:
