@@ -42,8 +42,8 @@ notebooks: installer ## resynchronise les .ipynb depuis les .py appariés et ret
 	$(BIN)/jupytext --sync notebooks/*.py
 	$(BIN)/nbstripout notebooks/*.ipynb
 
-bench: installer ## mesure les temps (plancher, rapports, lot complet, référentiel) : ~15 min
-	$(BIN)/python bench/bench.py
+bench: installer ## mesure les temps (plancher, rapports, lot, trois mois d'historique) ; HISTORIQUE=1 : tout l'historique
+	$(BIN)/python bench/bench.py $(if $(HISTORIQUE),--historique)
 
 nettoyer: ## supprime les données préparées et les rapports générés
 	find data/processed reports -mindepth 1 ! -name .gitkeep ! -name README.md -delete

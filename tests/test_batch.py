@@ -90,3 +90,40 @@ def test_monthly_cli_rejects_a_bad_month(capsys):
     assert cli.main(["mensuel", "--mois", "2021-13", "--departements", "05"]) == 2
     assert "Mois invalide" in capsys.readouterr().err
     assert not (config.REPORTS_DIR / "2021-13").exists()
+
+
+def test_several_months_in_one_pool_index_as_soon_as_a_month_is_done(reference, tmp_path):
+    """Each month's index is written when its last report is done, before the next
+    month's reports are; one summary per month, months in order."""
+    from analyse.monthly import run_months
+
+    selections = pipeline.match_selections(None, reference)
+    seen = []
+
+    def on_month(result) -> None:
+        later = tmp_path / "2021-05" / "05" / "rapport.html"
+        seen.append((result.month, result.index.exists(), later.exists()))
+
+    results = run_months(
+        ["2021-03", "2021-04", "2021-05"],
+        selections,
+        reference,
+        ["05"],
+        tmp_path,
+        1,
+        progress=False,
+        on_month=on_month,
+    )
+    assert seen == [("2021-03", True, False), ("2021-04", True, False), ("2021-05", True, True)]
+    assert [r.total_posts for r in results] == [11, 18, results[2].total_posts]
+    assert all(r.ok and r.month == m.month for m in results for r in m.results)
+    assert (tmp_path / "2021-03" / "05" / "couverture.gpkg").exists()
+
+
+def test_monthly_cli_over_several_months(tmp_path, capsys):
+    args = ["mensuel", "--mois", "2021-03", "--jusqu-a", "2021-04", "--departements", "05"]
+    assert cli.main([*args, "--sortie", str(tmp_path), "-j", "1"]) == 0
+    out = capsys.readouterr().out
+    assert out.index("2021-03 : ") < out.index("2021-04 : ")
+    assert "2 mois en " in out
+    assert (tmp_path / "2021-04" / "index.html").exists()

@@ -1,8 +1,10 @@
 """Many reports at once: Papermill jobs spread over worker processes.
 
-Each worker imports papermill and nbconvert once (their import is slow) and then runs
-report after report. One département that fails does not stop the others; the caller
-gets one result per job and decides the exit code.
+Each worker imports papermill and nbconvert once (their import is slow), keeps one warm
+Jupyter kernel (``analyse.warm``) and runs report after report in it. One département
+that fails does not stop the others; the caller gets one result per job and decides the
+exit code. Jobs may be given lazily (an iterable): the parent prepares the next ones
+while the workers run, so a long run (the whole monthly history) starts at once.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from __future__ import annotations
 import os
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
@@ -28,18 +30,23 @@ class JobResult:
     error: str = ""  # first line of the error, in French when it comes from us
     worker_rss_mb: float = 0.0  # peak resident memory of the worker process so far
     kernel_rss_mb: float = 0.0  # largest peak of the kernels it ran (its children)
+    month: str = ""  # the job's month, for a monthly run
+    kernels_started: int = 0  # kernels this worker has started so far
 
 
 _KERNEL: str | None = None
+_WARM = None  # this worker's warm kernel (analyse.warm.WarmKernel), started lazily
+_USE_WARM = True
 
 
-def _init_worker(kernel_name: str) -> None:
+def _init_worker(kernel_name: str, use_warm: bool = True) -> None:
     """Pay the heavy imports once per worker, not once per report."""
-    global _KERNEL
+    global _KERNEL, _USE_WARM
     import nbconvert  # noqa: F401
     import papermill  # noqa: F401
 
     _KERNEL = kernel_name
+    _USE_WARM = use_warm
 
 
 def _peak_rss_mb() -> tuple[float, float]:
@@ -57,33 +64,61 @@ def _first_line(error: BaseException) -> str:
     return (str(error).strip().splitlines() or [type(error).__name__])[0]
 
 
+def _warm_kernel():
+    global _WARM
+    if _WARM is None and _USE_WARM:
+        import atexit
+
+        from analyse.warm import WarmKernel
+
+        _WARM = WarmKernel(_KERNEL)
+        atexit.register(_WARM.stop)  # the kernel does not outlive its worker
+    return _WARM
+
+
 def _run(job: ReportJob) -> JobResult:
     start = time.perf_counter()
+    warm = _warm_kernel()
+    ok, error = True, ""
     try:
-        run_job(job, _KERNEL)
-    except Exception as error:  # reported, never lost: the batch goes on
-        seconds = time.perf_counter() - start
-        return JobResult(job.departement, False, seconds, _first_line(error), *_peak_rss_mb())
-    return JobResult(job.departement, True, time.perf_counter() - start, "", *_peak_rss_mb())
+        run_job(job, _KERNEL, warm)
+    except Exception as failure:  # reported, never lost: the batch goes on
+        ok, error = False, _first_line(failure)
+    own, children = _peak_rss_mb()
+    if warm is not None:
+        children = max(children, warm.peak_rss_mib)  # a warm kernel is not reaped yet
+    return JobResult(
+        job.departement,
+        ok,
+        time.perf_counter() - start,
+        error,
+        own,
+        children,
+        job.month,
+        warm.started if warm is not None else 0,
+    )
 
 
-def prepare_jobs(
-    codes: list[str], make_job: Callable[[str], ReportJob]
-) -> tuple[list[ReportJob], list[JobResult]]:
-    """Build the job of each département; one whose data cannot be prepared is reported
-    as failed and does not stop the others."""
-    jobs, failed = [], []
-    for code in codes:
+def lazy_jobs(
+    keys: Iterable[tuple[str, str]], make_job: Callable[[str, str], ReportJob]
+) -> Iterator[ReportJob | JobResult]:
+    """The job of each (département, month), built only when asked for; one whose data
+    cannot be prepared comes as a failed result and does not stop the others."""
+    for code, month in keys:
         start = time.perf_counter()
         try:
-            jobs.append(make_job(code))
+            yield make_job(code, month)
         except Exception as error:
-            failed.append(JobResult(code, False, time.perf_counter() - start, _first_line(error)))
-    return jobs, failed
+            seconds = time.perf_counter() - start
+            yield JobResult(code, False, seconds, _first_line(error), month=month)
 
 
 def default_jobs() -> int:
     return os.cpu_count() or 1
+
+
+def _label(job: ReportJob) -> str:
+    return f"{job.month} {job.departement}" if job.month else job.departement
 
 
 # A worker that dies (killed, out of memory) breaks its whole pool: every report in
@@ -96,83 +131,123 @@ WORKER_DIED = (
 
 
 def run_jobs(
-    jobs: list[ReportJob],
+    jobs: Iterable[ReportJob | JobResult],
     workers: int | None = None,
     progress: bool | None = None,
+    total: int | None = None,
+    on_result: Callable[[JobResult], None] | None = None,
+    warm: bool = True,
     runner: Callable[[ReportJob], JobResult] | None = None,
 ) -> list[JobResult]:
-    """Run ``jobs`` over ``workers`` processes; results in the order of ``jobs``.
+    """Run ``jobs`` over ``workers`` processes, each with a warm kernel (``warm``);
+    results in the order of ``jobs``.
 
-    A progress bar (départements being run, time left) is shown on a terminal only.
-    ``runner`` (a module-level function, for tests) replaces the report job itself.
+    ``jobs`` may be lazy: the next ones are prepared while the workers run. A
+    ``JobResult`` among them (a job that could not be prepared) is passed through.
+    ``on_result`` is called in this process as each result arrives. One progress bar
+    (what is running, reports done, time left) is shown on a terminal only. ``runner``
+    (a module-level function, for tests) replaces the report job itself.
     """
     from tqdm import tqdm
 
-    workers = max(1, min(workers or default_jobs(), len(jobs) or 1))
+    if total is None and hasattr(jobs, "__len__"):
+        total = len(jobs)
+    workers = max(1, min(workers or default_jobs(), total or workers or 1))
     kernel = ensure_kernel()  # once, before the workers race to install it
     show = sys.stderr.isatty() if progress is None else progress
     run = runner or _run
-    results: dict[str, JobResult] = {}
-    suspects: list[ReportJob] = []
-    with tqdm(total=len(jobs), disable=not show, unit="rapport", dynamic_ncols=True) as bar:
-        queue = list(jobs)
-        while queue:  # each broken pool sets at least one job aside: this ends
-            done, lost, queue = _run_pool(queue, workers, kernel, run, bar)
-            results.update(done)
+    results: dict[int, JobResult] = {}
+
+    with tqdm(total=total, disable=not show, unit="rapport", dynamic_ncols=True) as bar:
+
+        def record(index: int, result: JobResult) -> None:
+            results[index] = result
+            if on_result is not None:
+                on_result(result)
+            bar.update(1)
+
+        pool_args = (workers, kernel, warm, run, record, bar)
+        source = enumerate(iter(jobs))
+        ready: list[tuple[int, ReportJob]] = []
+        suspects: list[tuple[int, ReportJob]] = []
+        while True:  # each broken pool sets at least one job aside: this ends
+            lost, ready, exhausted = _run_pool(source, ready, *pool_args)
             suspects += lost
-        for job in suspects:
-            done, lost, _ = _run_pool([job], 1, kernel, run, bar)
-            results.update(done)
-            for dead in lost:
-                results[dead.departement] = JobResult(dead.departement, False, 0.0, WORKER_DIED)
-                bar.update(1)
-    return [results[job.departement] for job in jobs]
+            if exhausted and not ready:
+                break
+        for index, job in suspects:
+            lost, _, _ = _run_pool(iter(()), [(index, job)], 1, *pool_args[1:])
+            for _, dead in lost:
+                failure = JobResult(dead.departement, False, 0.0, WORKER_DIED, month=dead.month)
+                record(index, failure)
+    return [results[index] for index in sorted(results)]
 
 
 def _run_pool(
-    jobs: list[ReportJob],
+    source: Iterator[tuple[int, ReportJob | JobResult]],
+    ready: list[tuple[int, ReportJob]],
     workers: int,
     kernel: str,
+    warm: bool,
     run: Callable[[ReportJob], JobResult],
+    record: Callable[[int, JobResult], None],
     bar,
-) -> tuple[dict[str, JobResult], list[ReportJob], list[ReportJob]]:
-    """Run ``jobs`` on a fresh pool until all are done or a worker dies.
+) -> tuple[list[tuple[int, ReportJob]], list[tuple[int, ReportJob]], bool]:
+    """Run jobs on a fresh pool until the source is exhausted or a worker dies.
 
     No more jobs than workers are handed to the pool at a time, so that when it breaks
-    the jobs in flight are known. Returns the results, the jobs in flight when it broke
-    and the jobs not yet started.
+    the jobs in flight are known; up to as many more are prepared ahead (``ready``),
+    while the workers run, so that no worker waits for the parent. Returns the jobs in
+    flight when the pool broke, the jobs prepared but not started, and whether the
+    source is exhausted.
     """
-    results: dict[str, JobResult] = {}
-    queue = list(jobs)
+    ready = list(ready)
+    exhausted = False
+
+    def top_up() -> None:
+        nonlocal exhausted
+        while not exhausted and len(ready) < workers:
+            index, job = next(source, (None, None))
+            if index is None:
+                exhausted = True
+            elif isinstance(job, JobResult):
+                record(index, job)
+            else:
+                ready.append((index, job))
+
     # "spawn": workers start clean rather than inherit the parent's threads and state.
     context = get_context("spawn")
     with ProcessPoolExecutor(
-        workers, mp_context=context, initializer=_init_worker, initargs=(kernel,)
+        workers, mp_context=context, initializer=_init_worker, initargs=(kernel, warm)
     ) as pool:
         pending: dict = {}
-        while queue or pending:
-            while queue and len(pending) < workers:
-                job = queue.pop(0)
-                pending[pool.submit(run, job)] = job
-            bar.set_description(f"en cours : {', '.join(j.departement for j in pending.values())}")
+        top_up()
+        while ready or pending:
+            while ready and len(pending) < workers:
+                index, job = ready.pop(0)
+                pending[pool.submit(run, job)] = (index, job)
+            top_up()  # prepared while the workers run
+            running = [_label(job) for _, job in pending.values()]
+            bar.set_description(f"en cours : {', '.join(running)}")
             done, _ = wait(pending, return_when=FIRST_COMPLETED)
             broken = False
-            for future in done:
-                job = pending[future]
+            for future in sorted(done, key=lambda f: pending[f][0]):
+                index, job = pending[future]
                 try:
-                    results[job.departement] = future.result()
+                    result = future.result()
                 except BrokenProcessPool:
                     broken = True
                     continue
                 except Exception as error:  # a job that could not even be sent or read back
-                    results[job.departement] = JobResult(
-                        job.departement, False, 0.0, _first_line(error)
+                    result = JobResult(
+                        job.departement, False, 0.0, _first_line(error), month=job.month
                     )
                 del pending[future]
-                bar.update(1)
+                record(index, result)
             if broken:
-                return results, list(pending.values()), queue
-    return results, [], []
+                return list(pending.values()), ready, exhausted
+            top_up()
+    return [], ready, exhausted
 
 
 def summary(results: list[JobResult]) -> str:

@@ -424,22 +424,30 @@ def population_notes_text(notes) -> str:
 
 def _cmd_rapport(args: argparse.Namespace) -> int:
     from analyse.pipeline import check_departement
-    from analyse.report import build_report, reconciliation_text
+    from analyse.report import build_report, ensure_kernel, reconciliation_text
+    from analyse.warm import WarmKernel
 
     start = time.perf_counter()
     _check_output(args.sortie)
-    reference = _load_reference(args)
-    code = check_departement(reference, args.departement)
-    selections = _selections(args, reference, [code])
-    extras = _extras(args, reference)
-    _print_editions(selections, extras)
-    prepared, files = build_report(
-        code,
-        reports_dir=args.sortie,
-        reference=reference,
-        extras=extras,
-        selections=selections,
-    )
+    # The kernel starts and imports its libraries while this process reads the data.
+    kernel = WarmKernel(ensure_kernel())
+    kernel.launch()
+    try:
+        reference = _load_reference(args)
+        code = check_departement(reference, args.departement)
+        selections = _selections(args, reference, [code])
+        extras = _extras(args, reference)
+        _print_editions(selections, extras)
+        prepared, files = build_report(
+            code,
+            reports_dir=args.sortie,
+            reference=reference,
+            extras=extras,
+            selections=selections,
+            warm=kernel,
+        )
+    finally:
+        kernel.stop()
     print(reconciliation_text(prepared))
     rejected = prepared.context.get("lieux_rejetes") or {}
     if rejected.get("nombre"):
@@ -486,15 +494,16 @@ def _cmd_rapports(args: argparse.Namespace) -> int:
     extras = _extras(args, reference)
     _print_editions(selections, extras)
 
-    def make_job(code: str) -> ReportJob:
+    def make_job(code: str, _month: str) -> ReportJob:
         prepared = pipeline.prepare(code, selections, reference, extras=extras)
         data_dir = pipeline.save(prepared, pipeline.data_dir_for(code, args.sortie))
         return ReportJob(
             code, data_dir, config.report_dir(code, args.sortie), report_title(prepared)
         )
 
-    jobs, failed = batch.prepare_jobs(codes, make_job)
-    results = failed + batch.run_jobs(jobs, args.jobs)
+    # Prepared as the workers go, not all before the first report starts.
+    keys = [(code, "") for code in codes]
+    results = batch.run_jobs(batch.lazy_jobs(keys, make_job), args.jobs, total=len(keys))
     print(batch.summary(results))
     print(f"Durée : {time.perf_counter() - start:.0f} s.")
     return EXIT_FAILED if any(not r.ok for r in results) else 0
@@ -502,7 +511,7 @@ def _cmd_rapports(args: argparse.Namespace) -> int:
 
 def _cmd_mensuel(args: argparse.Namespace) -> int:
     from analyse import batch
-    from analyse.monthly import months_between, run_month
+    from analyse.monthly import months_between, run_months
     from analyse.wording import fmt_number
 
     months = months_between(args.mois, args.jusqu_a or args.mois)
@@ -513,16 +522,23 @@ def _cmd_mensuel(args: argparse.Namespace) -> int:
     extras = _extras(args, reference)
     _print_editions(selections, extras)
     failed = False
-    for month in months:
-        result = run_month(
-            month, selections, reference, codes, args.sortie, args.jobs, extras=extras
-        )
+
+    def report(result) -> None:  # as soon as a month is complete
+        nonlocal failed
         print(
-            f"{month} : {fmt_number(result.total_posts)} postes au total ; index : {result.index}"
+            f"{result.month} : {fmt_number(result.total_posts)} postes au total ; "
+            f"index : {result.index}"
         )
         if result.results:
             print(batch.summary(result.results))
         failed = failed or any(not r.ok for r in result.results)
+
+    start = time.perf_counter()
+    run_months(
+        months, selections, reference, codes, args.sortie, args.jobs, extras=extras, on_month=report
+    )
+    if len(months) > 1:
+        print(f"{len(months)} mois en {time.perf_counter() - start:.0f} s.")
     return EXIT_FAILED if failed else 0
 
 

@@ -1,7 +1,8 @@
 """The monthly run: every département's report as of the end of a month, and the index.
 
-``reports/<YYYY-MM>/<dep>/rapport.html`` (+ CSV, executed notebook) and
-``reports/<YYYY-MM>/index.html``. The data of the month is prepared under
+``reports/<YYYY-MM>/<dep>/rapport.html`` (+ CSV, workbook, GeoPackage, interactive map,
+executed notebook) and ``reports/<YYYY-MM>/index.html``. Several months run as one pool
+of (month, département) jobs (``run_months``). The data of the month is prepared under
 ``data/processed/mensuel/<YYYY-MM>/<dep>/``. Running the same month again rewrites the
 same files (only the generation date changes).
 """
@@ -9,6 +10,7 @@ same files (only the generation date changes).
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -60,27 +62,72 @@ def run_month(
     extras: pipeline.Extras | None = None,
 ) -> MonthResult:
     """Reports of ``departements`` at the end of ``month``, then the national index."""
-    month = check_month(month)
-    out_root = (reports_dir or config.REPORTS_DIR) / month
+    return run_months(
+        [month], selections, reference, departements, reports_dir, workers, progress, extras
+    )[0]
 
-    def make_job(code: str) -> ReportJob:
+
+def run_months(
+    months: list[str],
+    selections: pipeline.MatchedSelections,
+    reference: Reference,
+    departements: list[str],
+    reports_dir: Path | None = None,
+    workers: int | None = None,
+    progress: bool | None = None,
+    extras: pipeline.Extras | None = None,
+    on_month: Callable[[MonthResult], None] | None = None,
+) -> list[MonthResult]:
+    """Reports of ``departements`` at the end of each of ``months``, and each month's index.
+
+    Every (month, département) job goes to one pool of workers, month after month but
+    with no wait at the end of a month; a month's index is written as soon as its last
+    report is done (``on_month`` is then called with it).
+    """
+    months = [check_month(month) for month in months]
+    root = reports_dir or config.REPORTS_DIR
+    shapes = departement_shapes()
+    done: dict[str, list[batch.JobResult]] = {month: [] for month in months}
+    finished: dict[str, MonthResult] = {}
+
+    def make_job(code: str, month: str) -> ReportJob:
         prepared = pipeline.prepare(code, selections, reference, month=month, extras=extras)
         data_dir = pipeline.save(prepared, pipeline.data_dir_for(code, reports_dir, month))
-        return ReportJob(code, data_dir, out_root / code, report_title(prepared))
+        return ReportJob(code, data_dir, root / month / code, report_title(prepared), month)
 
-    jobs, failed = batch.prepare_jobs(departements, make_job)
-    results = failed + (batch.run_jobs(jobs, workers, progress) if jobs else [])
+    def write_month_index(month: str) -> MonthResult:
+        out_root = root / month
+        table = departement_table(selections, reference, month)
+        # Link every département whose report exists, from this run or an earlier one.
+        links = {
+            code: f"{code}/rapport.html"
+            for code in table["code"]
+            if (out_root / code / "rapport.html").exists()
+        }
+        index = out_root / "index.html"
+        out_root.mkdir(parents=True, exist_ok=True)
+        generated = datetime.now().astimezone().isoformat(timespec="seconds")
+        write_index(index, table, shapes, month, links, generated, selections.national_editions)
+        return MonthResult(month, index, int(table["postes"].sum()), done[month])
 
-    table = departement_table(selections, reference, month)
-    # Link every département whose report exists, from this run or an earlier one.
-    links = {
-        code: f"{code}/rapport.html"
-        for code in table["code"]
-        if (out_root / code / "rapport.html").exists()
-    }
-    index = out_root / "index.html"
-    generated = datetime.now().astimezone().isoformat(timespec="seconds")
-    write_index(
-        index, table, departement_shapes(), month, links, generated, selections.national_editions
+    def on_result(result: batch.JobResult) -> None:
+        done[result.month].append(result)
+        if len(done[result.month]) == len(departements):
+            finished[result.month] = write_month_index(result.month)
+            if on_month is not None:
+                on_month(finished[result.month])
+
+    keys = [(code, month) for month in months for code in departements]
+    batch.run_jobs(
+        batch.lazy_jobs(keys, make_job),
+        workers,
+        progress,
+        total=len(keys),
+        on_result=on_result,
     )
-    return MonthResult(month, index, int(table["postes"].sum()), results)
+    for month in months:  # no département asked for: the index alone
+        if month not in finished:
+            finished[month] = write_month_index(month)
+            if on_month is not None:
+                on_month(finished[month])
+    return [finished[month] for month in months]

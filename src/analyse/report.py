@@ -9,11 +9,13 @@ renamed, so a failed run leaves the previous report intact.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import json
 import os
 import shutil
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -125,6 +127,28 @@ def execute_notebook(parameters: dict, output: Path, kernel_name: str | None = N
                 ) from error
 
 
+def execute_warm(warm, parameters: dict, output: Path) -> None:
+    """Execute the report notebook in the warm kernel ``warm`` (French errors)."""
+    from papermill.exceptions import PapermillExecutionError
+
+    from analyse.warm import KernelFailure
+
+    try:
+        warm.execute(config.REPORT_NOTEBOOK, output, parameters)
+    except PapermillExecutionError as error:
+        first = f"{error.ename}: {error.evalue}".splitlines()[0]
+        raise ReportError(
+            f"Le notebook a échoué pour {parameters.get('departement')} "
+            f"(cellule {error.exec_count}) : {first}"
+        ) from error
+    except (KernelFailure, RuntimeError, TimeoutError, OSError) as error:
+        first = (str(error).strip().splitlines() or [type(error).__name__])[0]
+        raise ReportError(
+            f"Le noyau Jupyter a échoué deux fois pour {parameters.get('departement')} "
+            f"(arrêté, bloqué ou trop gros) : {first}"
+        ) from error
+
+
 @functools.cache
 def _html_exporter():
     """One exporter per process: compiling its templates costs a quarter of a second."""
@@ -161,6 +185,7 @@ class ReportJob:
     data_dir: Path
     out_dir: Path
     title: str
+    month: str = ""  # YYYY-MM for a monthly report, "" for the current situation
 
     @property
     def files(self) -> ReportFiles:
@@ -176,8 +201,12 @@ class ReportJob:
         )
 
 
-def run_job(job: ReportJob, kernel_name: str | None = None) -> ReportFiles:
+def run_job(job: ReportJob, kernel_name: str | None = None, warm=None) -> ReportFiles:
     """Execute, export and write the report files of ``job``.
+
+    ``warm`` (a ``warm.WarmKernel``) runs the notebook in a kept kernel rather than a
+    new one. The analyst exports do not depend on the notebook: they are written by a
+    thread of this process while the kernel executes it.
 
     Every file is first written to a staging folder beside the report; only when all of
     them are complete are they renamed into place, one by one, the HTML last. Each file
@@ -185,24 +214,34 @@ def run_job(job: ReportJob, kernel_name: str | None = None) -> ReportFiles:
     during the renames leaves some files new and the others old, and the next run
     replaces them all.
     """
+    # Absolute paths: the cold path's Papermill changes the working directory of the
+    # process while the exports thread writes.
+    job = dataclasses.replace(job, data_dir=job.data_dir.resolve(), out_dir=job.out_dir.resolve())
     files = job.files
     job.out_dir.mkdir(parents=True, exist_ok=True)
     remove_dead_staging(job.out_dir, STAGING_PREFIX)
     staging = staging_dir(job.out_dir, STAGING_PREFIX)
     try:
         staged = ReportJob(job.departement, job.data_dir, staging, job.title).files
-        execute_notebook(
-            # The kernel runs in notebooks/: the data folder must be absolute.
-            {
-                "departement": job.departement,
-                "dossier_donnees": str(job.data_dir.resolve()),
-                "postes_supplementaires": _scenario_posts(job.data_dir),
-            },
-            staged.notebook,
-            kernel_name,
-        )
-        export_html(staged.notebook, staged.html, job.title)
-        write_analyst_exports(job, staged)
+        # The kernel runs in notebooks/: the data folder must be absolute.
+        parameters = {
+            "departement": job.departement,
+            "dossier_donnees": str(job.data_dir.resolve()),
+            "postes_supplementaires": _scenario_posts(job.data_dir),
+        }
+        with ThreadPoolExecutor(1, thread_name_prefix="exports") as exports:
+            written = exports.submit(write_analyst_exports, job, staged)
+            try:
+                if warm is not None:
+                    execute_warm(warm, parameters, staged.notebook)
+                else:
+                    execute_notebook(parameters, staged.notebook, kernel_name)
+            finally:
+                # Waited for even when the notebook failed: the staging folder goes next.
+                exports_error = written.exception()
+            export_html(staged.notebook, staged.html, job.title)
+            if exports_error is not None:
+                raise exports_error
         for name in ("notebook", "csv", "workbook", "geopackage", "interactive_map", "html"):
             source = getattr(staged, name)
             os.chmod(source, 0o644)
@@ -272,9 +311,11 @@ def build_report(
     extras: pipeline.Extras | None = None,
     tolerant: bool = False,
     selections: pipeline.MatchedSelections | None = None,
+    warm=None,
 ) -> tuple[pipeline.Prepared, ReportFiles]:
     """Prepare the data of a département and write its report files (from
-    ``selections`` when already matched, otherwise from ``selection_paths``)."""
+    ``selections`` when already matched, otherwise from ``selection_paths``; in the
+    kernel ``warm`` if given, a ``warm.WarmKernel`` possibly launched ahead)."""
     reference = reference or load_reference()
     departement = pipeline.check_departement(reference, departement)
     if selections is None:
@@ -287,7 +328,7 @@ def build_report(
         config.report_dir(prepared.departement, reports_dir),
         report_title(prepared),
     )
-    return prepared, run_job(job, kernel_name)
+    return prepared, run_job(job, kernel_name, warm)
 
 
 RECONCILIATION_LINES = [

@@ -5,9 +5,11 @@ Each function returns HTML in which every value from input data is escaped.
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 import pandas as pd
+from pandas.io.formats.style import Styler
 
 from analyse import config
 from analyse.fragments import Markup, render
@@ -33,8 +35,12 @@ def _html(frame: pd.DataFrame) -> str:
         c for c in frame.columns if frame[c].astype(str).str.fullmatch(_FIGURE_RE).all()
     ]
     text_cols = [c for c in frame.columns if c not in numeric_cols]
+    # The CSS ids derive from the content, not from a random uuid: the same data give
+    # the same page (a report run again, or in a warm kernel, is byte for byte the same).
+    uuid = hashlib.sha1(frame.to_csv().encode("utf-8")).hexdigest()[:8]
     styler = (
-        frame.style.hide(axis="index")
+        Styler(frame, uuid=uuid)
+        .hide(axis="index")
         .format(escape="html", na_rep="–")
         .set_table_attributes('class="tableau"')
         .set_properties(subset=text_cols, **{"text-align": "left"})
