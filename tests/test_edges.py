@@ -13,6 +13,7 @@ import time
 import pytest
 
 from analyse import batch, config, pipeline, tables
+from analyse.files import read_bytes
 from analyse.report import ReportJob
 from analyse.selections import SelectionError, read_selection_file
 
@@ -98,11 +99,7 @@ def test_implausible_rows_are_refused(tmp_path, line, message):
 
 
 def test_largest_real_grant_is_under_the_ceiling():
-    national = config.PROJECT_ROOT.parent / "shared" / "data"
-    path = national / "cnfs-structures-validees-coselec-2023-04-05.csv"
-    if not path.exists():
-        pytest.skip(f"liste nationale absente : {path}")
-    table = read_selection_file(path)
+    table = read_selection_file(config.EMBEDDED_NATIONAL_LIST)
     assert table["postes"].max() == 37 < config.MAX_POSTS_PER_ROW
     assert table["mois_comite"].min() == "2021-03" >= config.FIRST_COMMITTEE_MONTH
 
@@ -111,11 +108,7 @@ def test_duplicated_header_column_and_truncated_national_list(tmp_path):
     path = _write(tmp_path / "a.csv", HEADER + ",postes", "2021-04,05,Gap,commune,1,,,,2")
     with pytest.raises(SelectionError, match="ligne 1 : colonne.s. en double.*postes"):
         read_selection_file(path)
-    national = config.PROJECT_ROOT.parent / "shared" / "data"
-    source = national / "cnfs-structures-validees-coselec-2023-04-05.csv"
-    if not source.exists():
-        pytest.skip(f"liste nationale absente : {source}")
-    lines = source.read_text(encoding="utf-8").splitlines()
+    lines = read_bytes(config.EMBEDDED_NATIONAL_LIST).decode("utf-8").splitlines()
     truncated = tmp_path / "coselec.csv"
     truncated.write_text("\n".join(lines[:10]) + "\n" + lines[10][:40], encoding="utf-8")
     with pytest.raises(SelectionError, match="ligne 11 : ligne incomplète"):

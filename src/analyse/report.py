@@ -142,6 +142,9 @@ def execute_warm(warm, parameters: dict, output: Path) -> None:
             f"(cellule {error.exec_count}) : {first}"
         ) from error
     except (KernelFailure, RuntimeError, TimeoutError, OSError) as error:
+        full = disk_full(error)
+        if full is not None:  # said as such, as on the cold path: the kernel is not the cause
+            raise full from error
         first = (str(error).strip().splitlines() or [type(error).__name__])[0]
         raise ReportError(
             f"Le noyau Jupyter a échoué deux fois pour {parameters.get('departement')} "

@@ -15,6 +15,7 @@ it survives ``%reset -f`` (which empties the user namespace, not ``sys.modules``
 from __future__ import annotations
 
 import contextlib
+import subprocess
 from pathlib import Path
 
 from analyse import config
@@ -163,7 +164,12 @@ class WarmKernel:
             extra_arguments=[f"--IPKernelApp.exec_lines={WARM_UP}"],
         )
         owner.km = owner.create_kernel_manager()
-        owner.start_new_kernel(cwd=str(config.NOTEBOOKS_DIR))
+        # The kernel speaks to us through its channels; its own stdout and stderr would
+        # only bring noise, such as the traceback of a kernel stopped while it starts
+        # because the command refused its input meanwhile.
+        owner.start_new_kernel(
+            cwd=str(config.NOTEBOOKS_DIR), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
         self._owner = owner
         self._connected = False
         self.started += 1
