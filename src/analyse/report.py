@@ -88,6 +88,22 @@ def ensure_kernel() -> str:
 KERNEL_START_ATTEMPTS = 3
 
 
+def _notebook_failed(error, parameters: dict) -> ReportError:
+    """A cell of the notebook raised: its first line, in the report's words."""
+    first = f"{error.ename}: {error.evalue}".splitlines()[0]
+    return ReportError(
+        f"Le notebook a échoué pour {parameters.get('departement')} "
+        f"(cellule {error.exec_count}) : {first}"
+    )
+
+
+def _raise_if_disk_full(error: BaseException) -> None:
+    """A full disk is said as such (exit 2), whichever kernel met it."""
+    full = disk_full(error)
+    if full is not None:
+        raise full from error
+
+
 def execute_notebook(parameters: dict, output: Path, kernel_name: str | None = None) -> None:
     """Execute the report notebook with ``parameters`` into ``output``."""
     import papermill
@@ -111,15 +127,9 @@ def execute_notebook(parameters: dict, output: Path, kernel_name: str | None = N
             )
             return
         except PapermillExecutionError as error:
-            first = f"{error.ename}: {error.evalue}".splitlines()[0]
-            raise ReportError(
-                f"Le notebook a échoué pour {parameters.get('departement')} "
-                f"(cellule {error.exec_count}) : {first}"
-            ) from error
+            raise _notebook_failed(error, parameters) from error
         except (RuntimeError, TimeoutError, OSError) as error:
-            full = disk_full(error)
-            if full is not None:  # no retry helps, and the kernel is not the cause
-                raise full from error
+            _raise_if_disk_full(error)  # no retry helps, and the kernel is not the cause
             if attempt == KERNEL_START_ATTEMPTS:
                 raise ReportError(
                     f"Le noyau Jupyter n'a pas démarré pour {parameters.get('departement')} "
@@ -136,15 +146,9 @@ def execute_warm(warm, parameters: dict, output: Path) -> None:
     try:
         warm.execute(config.REPORT_NOTEBOOK, output, parameters)
     except PapermillExecutionError as error:
-        first = f"{error.ename}: {error.evalue}".splitlines()[0]
-        raise ReportError(
-            f"Le notebook a échoué pour {parameters.get('departement')} "
-            f"(cellule {error.exec_count}) : {first}"
-        ) from error
+        raise _notebook_failed(error, parameters) from error
     except (KernelFailure, RuntimeError, TimeoutError, OSError) as error:
-        full = disk_full(error)
-        if full is not None:  # said as such, as on the cold path: the kernel is not the cause
-            raise full from error
+        _raise_if_disk_full(error)
         first = (str(error).strip().splitlines() or [type(error).__name__])[0]
         raise ReportError(
             f"Le noyau Jupyter a échoué deux fois pour {parameters.get('departement')} "

@@ -16,6 +16,7 @@ from analyse.fragments import Markup, render
 from analyse.indicators import density
 from analyse.wording import (
     esc,
+    fmt_date,
     fmt_euros,
     fmt_number,
     french_date,
@@ -297,13 +298,13 @@ def source_words(context: dict) -> list[str]:
         return f"{'1er' if day == '01' else int(day)} {when}" if day else when
 
     words = [f"communes, intercommunalités et populations : {context.get('edition_reference', '')}"]
-    files = [f["fichier"] for f in context.get("fichiers_selection", [])]
-    national = [f for f in files if "coselec" in f.lower()]
-    for name in national:
-        when = edition(Path(name).name)
+    files = context.get("fichiers_selection", [])
+    # The edition of each national list, as the rest of the report names it.
+    national = context.get("editions_liste_nationale") or []
+    for found in national:
         words.append(
-            "liste nationale des structures retenues par les comités de sélection (ANCT"
-            + (f", édition du {when})" if when else ")")
+            "liste nationale des structures retenues par les comités de sélection (ANCT, "
+            f"édition du {fmt_date(found['edition'])})"
         )
     if len(files) > len(national):
         others = len(files) - len(national)
