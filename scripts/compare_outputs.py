@@ -1,0 +1,93 @@
+"""Save the analysts' tables of a few reference reports, then check a later version of
+the code gives the same figures (issue 9: a refactor changes no figure).
+
+    python scripts/compare_outputs.py save    DOSSIER   # before the change
+    python scripts/compare_outputs.py compare DOSSIER   # after: exit 1 on any difference
+
+The cases: 05 with its default data, and 05, 38, 59, 974 with the embedded national list,
+IFN and places. The CSV is compared byte for byte; the workbook sheet by sheet, as
+frames (its file carries a creation date); the GeoPackage's layers as frames.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import pandas as pd
+
+from analyse import config
+
+CASES = {
+    "05-defaut": ["-d", "05"],
+    **{
+        f"{code}-nationale": ["-d", code, "--selections", str(config.EMBEDDED_NATIONAL_LIST)]
+        for code in ("05", "38", "59", "974")
+    },
+}
+KEPT = ("indicateurs_epci.csv", config.WORKBOOK_NAME, config.GEOPACKAGE_NAME)
+
+
+def produce(target: Path) -> None:
+    for name, arguments in CASES.items():
+        with tempfile.TemporaryDirectory() as work:
+            command = [sys.executable, "-m", "analyse.cli", "rapport", *arguments]
+            subprocess.run([*command, "--sortie", work], check=True, capture_output=True)
+            code = arguments[1]
+            (target / name).mkdir(parents=True, exist_ok=True)
+            for kept in KEPT:
+                shutil.copy2(Path(work) / code / kept, target / name / kept)
+
+
+def _layers(path: Path) -> dict[str, pd.DataFrame]:
+    import pyogrio
+
+    return {
+        layer: pyogrio.read_dataframe(path, layer=layer)
+        for layer, _ in pyogrio.list_layers(path)
+    }
+
+
+def differences(before: Path, after: Path) -> list[str]:
+    found = []
+    for name in CASES:
+        old, new = before / name, after / name
+        csv = "indicateurs_epci.csv"
+        if (old / csv).read_bytes() != (new / csv).read_bytes():
+            found.append(f"{name}/{csv} : octets différents")
+        for kind, read in (
+            (config.WORKBOOK_NAME, lambda p: pd.read_excel(p, sheet_name=None)),
+            (config.GEOPACKAGE_NAME, _layers),
+        ):
+            a, b = read(old / kind), read(new / kind)
+            if list(a) != list(b):
+                found.append(f"{name}/{kind} : feuilles ou couches {list(a)} ≠ {list(b)}")
+                continue
+            for sheet in a:
+                try:
+                    pd.testing.assert_frame_equal(a[sheet], b[sheet])
+                except AssertionError as error:
+                    found.append(f"{name}/{kind}/{sheet} : {str(error).splitlines()[0]}")
+    return found
+
+
+def main() -> int:
+    action, folder = sys.argv[1], Path(sys.argv[2])
+    if action == "save":
+        produce(folder)
+        print(f"{len(CASES)} cas enregistrés dans {folder}")
+        return 0
+    with tempfile.TemporaryDirectory() as work:
+        produce(Path(work))
+        found = differences(folder, Path(work))
+    for line in found:
+        print(line)
+    print(f"{len(CASES)} cas comparés : {len(found)} différence(s)")
+    return 1 if found else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
