@@ -39,6 +39,7 @@ from pathlib import Path
 import nbformat
 
 from analyse import batch, config, pipeline, report
+from analyse.inputs import load_extras
 from analyse.reference import ensure_reference, load_reference
 
 NATIONAL = config.EMBEDDED_NATIONAL_LIST  # the embedded copy of 2023-04-05
@@ -46,7 +47,7 @@ FLOOR_IMPORTS = (
     "import warnings\n"
     "import matplotlib.pyplot as plt\n"
     "from IPython.display import HTML, Markdown, display\n"
-    "from analyse import maps, pipeline, tables\n"
+    "from analyse import bundle, maps, tables\n"
 )
 
 
@@ -99,9 +100,7 @@ def one_report(code: str, selections, reference, work: Path, kernel: str, repeat
         warm = WarmKernel(kernel)
         warm.launch()
         try:
-            prepared = pipeline.prepare(code, selections, reference)
-            data_dir = pipeline.save(prepared, work / "donnees" / code)
-            job = report.ReportJob(code, data_dir, work / "rapports" / code, "bench")
+            _, job = report.make_job(code, selections, reference, work / "rapports")
             report.run_job(job, kernel, warm)
         finally:
             warm.stop()
@@ -139,9 +138,7 @@ def whole_batch(codes, selections, reference, work: Path, jobs: int) -> dict:
     already read and matched): wall time, median report inside the batch, memory."""
 
     def make_job(code: str, _month: str) -> report.ReportJob:
-        prepared = pipeline.prepare(code, selections, reference)
-        data_dir = pipeline.save(prepared, work / "lot" / ".donnees" / code)
-        return report.ReportJob(code, data_dir, work / "lot" / code, report.report_title(prepared))
+        return report.make_job(code, selections, reference, work / "lot")[1]
 
     start = time.perf_counter()
     keys = [(code, "") for code in codes]
@@ -169,7 +166,7 @@ def scenario_solves(selections, reference, repeat: int, posts: int = 5) -> dict[
     ordering included; data preparation and the import of spopt excluded)."""
     from analyse import scenario
 
-    extras = pipeline.load_extras(reference, places_path=PLACES if PLACES.exists() else None)
+    extras = load_extras(reference, places_path=PLACES if PLACES.exists() else None)
     figures: dict[str, float] = {}
     for code in ("05", "59"):
         prepared = pipeline.prepare(code, selections, reference, extras=extras)

@@ -24,14 +24,14 @@ import warnings
 
 from IPython.display import HTML, Markdown, display
 
-from analyse import maps, pipeline, tables
+from analyse import bundle, maps, tables
 from analyse.wording import esc
 
 # Only the known noise of the libraries is silenced; any other warning shows.
 warnings.filterwarnings("ignore", category=FutureWarning)
 warnings.filterwarnings("ignore", category=DeprecationWarning)
 maps.use_report_style()
-d = pipeline.load(departement, dossier_donnees)
+d = bundle.load(departement, dossier_donnees)
 n = d.counts
 
 # %%

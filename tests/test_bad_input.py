@@ -6,7 +6,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from analyse import cli, config, pipeline
+from analyse import bundle, cli, config, pipeline
 
 HEADER = "date_comite,departement,structure,type_structure,postes,commune,code,source"
 GOOD = "2021-04,05,Gap,commune,1,,,note"
@@ -21,7 +21,7 @@ def _write(folder, name, *lines, encoding="utf-8"):
 
 def _run_and_expect(tmp_path, capsys, selections, expected):
     out = tmp_path / "rapports"
-    prepared = pipeline.data_dir_for("05", out) / "contexte.json"
+    prepared = bundle.data_dir_for("05", out) / "contexte.json"
     before = prepared.stat().st_mtime_ns if prepared.exists() else None
     code = cli.main(["rapport", "-d", "05", "--selections", str(selections), "--sortie", str(out)])
     err = capsys.readouterr().err

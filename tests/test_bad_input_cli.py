@@ -20,7 +20,7 @@ import pandas as pd
 import pytest
 from conftest import NATIONAL_FILE
 
-from analyse import config, pipeline
+from analyse import bundle, config
 from analyse.files import read_bytes
 
 HEADER = "date_comite,departement,structure,type_structure,postes,commune,code,source"
@@ -290,7 +290,7 @@ def test_bad_input_through_the_cli(name, tmp_path):
     if argv[0] in ("rapport", "rapports", "mensuel") and "--sortie" not in argv:
         argv += ["--sortie", str(out)]
     env = {**os.environ, **case.env(tmp_path)}
-    prepared = pipeline.data_dir_for("05", out)
+    prepared = bundle.data_dir_for("05", out)
     try:
         run = subprocess.run(
             [sys.executable, "-c", RUNNER, case.prelude, *argv],
@@ -322,8 +322,9 @@ def test_departements_are_taken_once():
     import argparse
 
     from analyse import cli
+    from analyse.reference import load_reference
 
-    reference = pipeline.load_reference()
+    reference = load_reference()
     args = argparse.Namespace(departements="05,05,5,2a")
     assert cli._departements(args, reference) == ["05", "2A"]
 

@@ -6,8 +6,8 @@ import re
 
 import pytest
 
-from analyse import batch, cli, config, pipeline
-from analyse.monthly import MonthError, check_month, months_between, run_month
+from analyse import batch, bundle, cli, config, pipeline
+from analyse.monthly import MonthError, check_month, months_between, run_months
 from analyse.report import ReportJob
 
 pytestmark = pytest.mark.slow
@@ -15,7 +15,7 @@ pytestmark = pytest.mark.slow
 
 def test_one_failure_does_not_stop_the_others(reference, tmp_path):
     selections = pipeline.match_selections(None, reference)
-    good = pipeline.save(pipeline.prepare("05", selections, reference), tmp_path / "data05")
+    good = bundle.save(pipeline.prepare("05", selections, reference), tmp_path / "data05")
     previous = tmp_path / "reports" / "38"
     previous.mkdir(parents=True)
     (previous / "rapport.html").write_text("rapport précédent", encoding="utf-8")
@@ -64,7 +64,7 @@ def _without_date(html: str) -> str:
 
 def test_monthly_report_and_index(reference, tmp_path):
     selections = pipeline.match_selections(None, reference)
-    result = run_month("2021-04", selections, reference, ["05"], tmp_path, 1, progress=False)
+    [result] = run_months(["2021-04"], selections, reference, ["05"], tmp_path, 1, progress=False)
     assert result.total_posts == 18 and all(r.ok for r in result.results)
     index = (tmp_path / "2021-04" / "index.html").read_text(encoding="utf-8")
     assert '<a href="05/rapport.html">Hautes-Alpes</a>' in index
@@ -79,11 +79,14 @@ def test_monthly_report_and_index(reference, tmp_path):
     assert march.counts["lus"] == 11 and march.counts["departementaux"] == 0
     # Running the same month again gives the same files (but for the generation date).
     csv = (tmp_path / "2021-04" / "05" / "indicateurs_epci.csv").read_bytes()
-    run_month("2021-04", selections, reference, ["05"], tmp_path, 1, progress=False)
+    run_months(["2021-04"], selections, reference, ["05"], tmp_path, 1, progress=False)
     assert (tmp_path / "2021-04" / "05" / "indicateurs_epci.csv").read_bytes() == csv
     again = (tmp_path / "2021-04" / "index.html").read_text(encoding="utf-8")
     assert _without_date(again) == _without_date(index)
     assert sorted(p.name for p in (tmp_path / "2021-04").iterdir()) == ["05", "index.html"]
+    # A run with --sortie keeps the month's prepared data inside its output folder.
+    kept = tmp_path / config.PREPARED_SUBDIR / "mensuel" / "2021-04" / "05"
+    assert bundle.load("05", kept).context["mois"] == "2021-04"
 
 
 def test_monthly_cli_rejects_a_bad_month(capsys):
@@ -95,8 +98,6 @@ def test_monthly_cli_rejects_a_bad_month(capsys):
 def test_several_months_in_one_pool_index_as_soon_as_a_month_is_done(reference, tmp_path):
     """Each month's index is written when its last report is done, before the next
     month's reports are; one summary per month, months in order."""
-    from analyse.monthly import run_months
-
     selections = pipeline.match_selections(None, reference)
     seen = []
 

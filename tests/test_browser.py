@@ -79,14 +79,14 @@ def artefacts() -> Path:
 def pages(tmp_path_factory) -> dict[str, Path]:
     """The Hautes-Alpes report and the index of April 2021 (index only: fast)."""
     from analyse import cli, pipeline
-    from analyse.monthly import run_month
+    from analyse.monthly import run_months
     from analyse.reference import load_reference
 
     out = tmp_path_factory.mktemp("navigateur")
     assert cli.main(["rapport", "--departement", "05", "--sortie", str(out)]) == 0
     reference = load_reference()
     selections = pipeline.match_selections(None, reference)
-    run_month("2021-04", selections, reference, [], out, 1, progress=False)
+    run_months(["2021-04"], selections, reference, [], out, 1, progress=False)
     return {"rapport": out / "05" / "rapport.html", "index": out / "2021-04" / "index.html"}
 
 

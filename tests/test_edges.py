@@ -12,10 +12,10 @@ import time
 
 import pytest
 
-from analyse import batch, config, pipeline, tables
+from analyse import batch, bundle, config, errors, inputs, pipeline, tables
 from analyse.files import read_bytes
 from analyse.report import ReportJob
-from analyse.selections import SelectionError, read_selection_file
+from analyse.selections import SelectionError, read_confirmed_duplicates, read_selection_file
 
 HEADER = "date_comite,departement,structure,type_structure,postes,commune,code,source"
 SEED_FILE = config.SELECTIONS_DIR / "2021-03_comite_hautes-alpes.csv"
@@ -117,8 +117,8 @@ def test_duplicated_header_column_and_truncated_national_list(tmp_path):
 
 def test_target_must_be_positive_and_finite(reference):
     for value in (-1.0, 0.0, float("nan"), float("inf")):
-        with pytest.raises(pipeline.UserError, match="--cible"):
-            pipeline.load_extras(reference, custom_target=value)
+        with pytest.raises(errors.UserError, match="--cible"):
+            inputs.load_extras(reference, custom_target=value)
 
 
 # --------------------------------------------------- 8. one dead worker, one failure
@@ -159,7 +159,7 @@ def test_save_removes_staging_folders_of_killed_runs(prepared_05, tmp_path):
     (stale / "communes.parquet").write_bytes(b"half")
     alive = parent / f".05.en-cours-{os.getpid()}-efgh5678"  # a run still going
     alive.mkdir()
-    pipeline.save(prepared_05, parent / "05")
+    bundle.save(prepared_05, parent / "05")
     assert not stale.exists()
     assert alive.exists()
     assert sorted(p.name for p in parent.iterdir()) == sorted(["05", alive.name])
@@ -187,4 +187,4 @@ def test_emptied_project_files_pin_nothing(tmp_path):
     empty = _write(tmp_path / "vide.csv", "")
     empty.write_bytes(b"")
     assert read_aliases(empty).empty
-    assert pipeline.read_confirmed_duplicates(empty) == set()
+    assert read_confirmed_duplicates(empty) == set()

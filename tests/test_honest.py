@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 from conftest import NATIONAL_FILE, make_tiny_reference
 
-from analyse import cli, pipeline, tables
+from analyse import cli, inputs, pipeline, tables
 from analyse.files import read_bytes
 from analyse.national import departement_table, index_html
 from analyse.reference import (
@@ -328,7 +328,7 @@ def seed_05(reference):
 @pytest.mark.parametrize("latitude", ["999", "NaN", "[44.56, 6.08]"])
 def test_a_lone_impossible_place_is_shown_not_dropped(reference, seed_05, tmp_path, latitude):
     path = _places_file(tmp_path / "lieux.json", latitude)
-    extras = pipeline.load_extras(reference, places_path=path)
+    extras = inputs.load_extras(reference, places_path=path)
     prepared = pipeline.prepare("05", seed_05, reference, extras=extras)
     summary = prepared.context["lieux_rejetes"]
     assert (summary["nombre"], summary["fichier"], summary["utilises"]) == (1, 1, 0)
@@ -346,7 +346,7 @@ def test_a_lone_impossible_place_is_shown_not_dropped(reference, seed_05, tmp_pa
 def test_a_few_rejected_places_are_listed_without_alarm(reference, seed_05, tmp_path):
     # 1 rejected for 20 used: 4,8 %, under the threshold of 5 %.
     path = _places_file(tmp_path / "lieux.json", "999", good=20)
-    extras = pipeline.load_extras(reference, places_path=path)
+    extras = inputs.load_extras(reference, places_path=path)
     prepared = pipeline.prepare("05", seed_05, reference, extras=extras)
     summary = prepared.context["lieux_rejetes"]
     assert (summary["nombre"], summary["utilises"], summary["incomplet"]) == (1, 20, False)
@@ -360,7 +360,7 @@ def test_rejected_places_have_their_sheet_in_the_workbook(reference, seed_05, tm
     from analyse import exports
 
     path = _places_file(tmp_path / "lieux.json", "999")
-    extras = pipeline.load_extras(reference, places_path=path)
+    extras = inputs.load_extras(reference, places_path=path)
     prepared = pipeline.prepare("05", seed_05, reference, extras=extras)
     target = tmp_path / "couverture.xlsx"
     exports.write_workbook(

@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 from conftest import EPCI_05, IFN_COMMUNES, NATIONAL_FILE, PLACES_FILE
 
-from analyse import pipeline
+from analyse import bundle, pipeline
 from analyse.files import read_bytes
 from analyse.matching import DEPARTEMENT_LEVEL, LOCATED, REVIEW, UNLOCATABLE
 from analyse.national import control_table, departement_table
@@ -177,7 +177,7 @@ def test_gaps_report_with_fragility_and_places(reference, alpes_extract, tmp_pat
         ]
     )
     assert code == 0
-    prepared = pipeline.load("05", pipeline.data_dir_for("05", tmp_path))
+    prepared = bundle.load("05", bundle.data_dir_for("05", tmp_path))
     gaps = prepared.gaps
     assert len(gaps) == 9
     for column in [

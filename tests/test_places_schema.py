@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 from conftest import PLACES_FILE
 
-from analyse import pipeline, places
+from analyse import inputs, pipeline, places
 from analyse.files import read_bytes
 
 # The schema's own example file (tests/donnees/README.md says where it comes from).
@@ -66,7 +66,7 @@ def _write_json(rows, path):
 
 
 def _distances(reference, selections, path, programmes=places.DEFAULT_PROGRAMMES):
-    extras = pipeline.load_extras(reference, places_path=path, programmes=programmes)
+    extras = inputs.load_extras(reference, places_path=path, programmes=programmes)
     prepared = pipeline.prepare("05", selections, reference, extras=extras)
     return prepared, prepared.communes.set_index("insee")["distance_m"].sort_index()
 

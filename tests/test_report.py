@@ -9,7 +9,7 @@ import pandas as pd
 import pyogrio
 import pytest
 
-from analyse import cli, pipeline
+from analyse import bundle, cli
 
 pytestmark = pytest.mark.slow
 
@@ -99,7 +99,7 @@ def test_isere_gets_a_complete_report_from_the_embedded_data(tmp_path, capsys):
     assert "lieux de médiation numérique déclarés (fichier fourni)" in html
     table = pd.read_csv(tmp_path / "38" / "indicateurs_epci.csv")
     assert len(table) == 18 and table["postes"].sum() == 39  # located in its EPCI
-    prepared = pipeline.load("38", pipeline.data_dir_for("38", tmp_path))
+    prepared = bundle.load("38", bundle.data_dir_for("38", tmp_path))
     assert prepared.gaps["ifn"].notna().all()
     assert prepared.gaps["postes_manquants_cible_nationale"].notna().all()
     assert prepared.gaps["population_au_dela_20km"].notna().all()

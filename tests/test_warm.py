@@ -11,7 +11,7 @@ import nbformat
 import pytest
 from conftest import NATIONAL_FILE
 
-from analyse import batch, pipeline, report
+from analyse import batch, bundle, pipeline, report
 from analyse.warm import WarmKernel
 
 pytestmark = pytest.mark.slow
@@ -124,7 +124,7 @@ def test_warm_outputs_equal_cold_outputs(reference, tmp_path):
     try:
         for code in ("05", "59", "974"):
             prepared = pipeline.prepare(code, selections, reference)
-            data_dir = pipeline.save(prepared, tmp_path / "donnees" / code)
+            data_dir = bundle.save(prepared, tmp_path / "donnees" / code)
             cold = report.ReportJob(code, data_dir, tmp_path / "froid" / code, "titre")
             hot = report.ReportJob(code, data_dir, tmp_path / "chaud" / code, "titre")
             cold_files = report.run_job(cold, kernel)
@@ -151,7 +151,7 @@ def test_warm_outputs_equal_cold_outputs(reference, tmp_path):
 def test_batch_runs_in_warm_kernels(reference, tmp_path):
     """A worker runs its reports in one kernel; a job without data fails alone."""
     selections = pipeline.match_selections(None, reference)
-    data = pipeline.save(pipeline.prepare("05", selections, reference), tmp_path / "d05")
+    data = bundle.save(pipeline.prepare("05", selections, reference), tmp_path / "d05")
     jobs = [
         report.ReportJob("05", data, tmp_path / "r" / "a", "Hautes-Alpes"),
         report.ReportJob("38", tmp_path / "absent", tmp_path / "r" / "b", "Isère"),

@@ -289,7 +289,7 @@ def _load_reference(args: argparse.Namespace):
 
 def _extras(args: argparse.Namespace, reference):
     """The gaps inputs: those given, else the embedded ones, unless switched off."""
-    from analyse.pipeline import load_extras
+    from analyse.inputs import load_extras
     from analyse.places import parse_programmes
 
     fragility = None if args.sans_fragilite else (args.fragilite or list(config.EMBEDDED_IFN))
@@ -395,36 +395,31 @@ def _cmd_reference(args: argparse.Namespace) -> int:
 
 def population_notes_text(notes) -> str:
     """Every commune whose population the source lacked: completed (how) or unknown."""
-    from analyse.reference import POPULATION_UNKNOWN
-    from analyse.wording import fmt_number
+    from analyse.reference import population_note_rows
 
-    if notes.empty:
+    rows = population_note_rows(notes)
+    if not rows:
         return "Population connue pour toutes les communes."
-    unknown = notes["origine"] == POPULATION_UNKNOWN
+    unknown = sum(row.unknown for row in rows)
     lines = [
-        f"Population absente de la source pour {len(notes)} commune(s) : "
-        f"{int((~unknown).sum())} complétée(s), {int(unknown.sum())} restée(s) inconnue(s)"
+        f"Population absente de la source pour {len(rows)} commune(s) : "
+        f"{len(rows) - unknown} complétée(s), {unknown} restée(s) inconnue(s)"
         + (
             " (leur intercommunalité est laissée hors des densités, du classement et de la "
             "cible nationale)."
-            if unknown.any()
+            if unknown
             else "."
         )
     ]
-    for row in notes.itertuples():
-        if row.origine == POPULATION_UNKNOWN:
-            lines.append(f"  {row.insee} {row.nom} ({row.departement}) : population inconnue")
-        else:
-            lines.append(
-                f"  {row.insee} {row.nom} ({row.departement}) : {fmt_number(row.population)} "
-                f"habitants — {row.origine} ({row.detail})"
-            )
+    for row in rows:
+        how = "" if row.unknown else f" — {row.origine} ({row.detail})"
+        lines.append(f"  {row.insee} {row.nom} ({row.departement}) : {row.figure}{how}")
     return "\n".join(lines)
 
 
 def _cmd_rapport(args: argparse.Namespace) -> int:
     from analyse.pipeline import check_departement
-    from analyse.report import build_report, ensure_kernel, reconciliation_text
+    from analyse.report import ensure_kernel, make_job, reconciliation_text, run_job
     from analyse.warm import WarmKernel
 
     start = time.perf_counter()
@@ -438,14 +433,8 @@ def _cmd_rapport(args: argparse.Namespace) -> int:
         selections = _selections(args, reference, [code])
         extras = _extras(args, reference)
         _print_editions(selections, extras)
-        prepared, files = build_report(
-            code,
-            reports_dir=args.sortie,
-            reference=reference,
-            extras=extras,
-            selections=selections,
-            warm=kernel,
-        )
+        prepared, job = make_job(code, selections, reference, args.sortie, extras=extras)
+        files = run_job(job, warm=kernel)
     finally:
         kernel.stop()
     print(reconciliation_text(prepared))
@@ -483,8 +472,7 @@ def _cmd_scenario(args: argparse.Namespace) -> int:
 
 
 def _cmd_rapports(args: argparse.Namespace) -> int:
-    from analyse import batch, pipeline
-    from analyse.report import ReportJob, report_title
+    from analyse import batch, report
 
     start = time.perf_counter()
     _check_output(args.sortie)
@@ -494,12 +482,8 @@ def _cmd_rapports(args: argparse.Namespace) -> int:
     extras = _extras(args, reference)
     _print_editions(selections, extras)
 
-    def make_job(code: str, _month: str) -> ReportJob:
-        prepared = pipeline.prepare(code, selections, reference, extras=extras)
-        data_dir = pipeline.save(prepared, pipeline.data_dir_for(code, args.sortie))
-        return ReportJob(
-            code, data_dir, config.report_dir(code, args.sortie), report_title(prepared)
-        )
+    def make_job(code: str, _month: str) -> report.ReportJob:
+        return report.make_job(code, selections, reference, args.sortie, extras=extras)[1]
 
     # Prepared as the workers go, not all before the first report starts.
     keys = [(code, "") for code in codes]

@@ -132,9 +132,11 @@ def metric_crs(departement: str) -> int:
     return OVERSEAS_CRS.get(departement, METROPOLITAN_CRS)
 
 
-def report_dir(departement: str, reports_dir: Path | None = None) -> Path:
-    """Folder holding the report and exports of a département."""
-    return (reports_dir or REPORTS_DIR) / departement
+def report_dir(departement: str, reports_dir: Path | None = None, month: str | None = None) -> Path:
+    """Folder holding the report and exports of a département (of its situation at the
+    end of ``month``, YYYY-MM, in a monthly run)."""
+    root = reports_dir or REPORTS_DIR
+    return root / month / departement if month else root / departement
 
 
 def prepared_dir(departement: str, processed_dir: Path | None = None) -> Path:

@@ -1,9 +1,10 @@
 """The monthly run: every département's report as of the end of a month, and the index.
 
 ``reports/<YYYY-MM>/<dep>/rapport.html`` (+ CSV, workbook, GeoPackage, interactive map,
-executed notebook) and ``reports/<YYYY-MM>/index.html``. Several months run as one pool
-of (month, département) jobs (``run_months``). The data of the month is prepared under
-``data/processed/mensuel/<YYYY-MM>/<dep>/``. Running the same month again rewrites the
+executed notebook) and ``reports/<YYYY-MM>/index.html``. Several months (or one) run as
+one pool of (month, département) jobs (``run_months``). The data of the month is prepared
+under ``data/processed/mensuel/<YYYY-MM>/<dep>/`` (``<sortie>/.donnees/mensuel/…`` with
+``--sortie``, see ``bundle.data_dir_for``). Running the same month again rewrites the
 same files (only the generation date changes).
 """
 
@@ -15,11 +16,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from analyse import batch, config, pipeline
+from analyse import batch, config, report
 from analyse.errors import UserError
+from analyse.inputs import Extras
 from analyse.national import departement_table, write_index
+from analyse.pipeline import MatchedSelections
 from analyse.reference import Reference, departement_shapes
-from analyse.report import ReportJob, report_title
 
 _MONTH_RE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 
@@ -51,31 +53,15 @@ class MonthResult:
     results: list[batch.JobResult]
 
 
-def run_month(
-    month: str,
-    selections: pipeline.MatchedSelections,
-    reference: Reference,
-    departements: list[str],
-    reports_dir: Path | None = None,
-    workers: int | None = None,
-    progress: bool | None = None,
-    extras: pipeline.Extras | None = None,
-) -> MonthResult:
-    """Reports of ``departements`` at the end of ``month``, then the national index."""
-    return run_months(
-        [month], selections, reference, departements, reports_dir, workers, progress, extras
-    )[0]
-
-
 def run_months(
     months: list[str],
-    selections: pipeline.MatchedSelections,
+    selections: MatchedSelections,
     reference: Reference,
     departements: list[str],
     reports_dir: Path | None = None,
     workers: int | None = None,
     progress: bool | None = None,
-    extras: pipeline.Extras | None = None,
+    extras: Extras | None = None,
     on_month: Callable[[MonthResult], None] | None = None,
 ) -> list[MonthResult]:
     """Reports of ``departements`` at the end of each of ``months``, and each month's index.
@@ -90,10 +76,8 @@ def run_months(
     done: dict[str, list[batch.JobResult]] = {month: [] for month in months}
     finished: dict[str, MonthResult] = {}
 
-    def make_job(code: str, month: str) -> ReportJob:
-        prepared = pipeline.prepare(code, selections, reference, month=month, extras=extras)
-        data_dir = pipeline.save(prepared, pipeline.data_dir_for(code, reports_dir, month))
-        return ReportJob(code, data_dir, root / month / code, report_title(prepared), month)
+    def make_job(code: str, month: str) -> report.ReportJob:
+        return report.make_job(code, selections, reference, reports_dir, month, extras)[1]
 
     def write_month_index(month: str) -> MonthResult:
         out_root = root / month

@@ -1,66 +1,43 @@
-"""The data path: raw → clean → matched (once) → per département → prepared files.
+"""The data path: raw → clean → matched (once) → one département.
 
-``match_selections`` reads and matches every selection file once (the national list
-included); ``prepare`` derives what one département's report shows from that table;
-``save`` writes it to ``data/processed/departements/<dep>/`` and ``load`` reads it back.
-The report notebook only ever calls ``load``: it never reads raw or national files.
+``match_selections`` reads, checks and matches every selection file once (the national
+list included); ``prepare`` derives what one département's report shows from that table
+and the optional inputs (``inputs.Extras``). The result, a ``bundle.Prepared``, is saved
+and loaded by ``analyse.bundle``: the report notebook only ever calls ``bundle.load``, it
+never reads raw or national files.
 """
 
 from __future__ import annotations
 
-import functools
-import json
 import logging
-import math
-import re
-import shutil
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
-import shapely
 
-from analyse import __version__, config, sources
-from analyse.atomic import atomic_path, remove_dead_staging, replace_dir, staging_dir
+from analyse import config, sources
+from analyse.bundle import Prepared, provenance
 from analyse.distance import nearest_place, population_beyond
 from analyse.errors import UserError
 from analyse.files import content_sha256
-from analyse.fragility import IFN, IFNFileError, join_ifn, read_ifn
+from analyse.fragility import join_ifn
 from analyse.gaps import SCORE_FORMULA, gaps_table
-from analyse.indicators import (
-    density,
-    epci_indicators,
-    posts_per_epci,
-    reconciliation,
-    to_csv_frame,
-)
+from analyse.indicators import density, epci_indicators, posts_per_epci, reconciliation
+from analyse.inputs import Extras
 from analyse.matching import LOCATED, Matcher, read_aliases, review_table
-from analyse.names import normalise_name
-from analyse.places import (
-    DEFAULT_PROGRAMMES,
-    REJECTED_COLUMNS,
-    locate_places,
-    read_places,
-    rejected_departement,
-    town_hall_places,
-    town_hall_points,
-)
+from analyse.places import REJECTED_COLUMNS, town_hall_places, town_hall_points
 from analyse.reference import Reference, load_reference
 from analyse.scenario import Settings
 from analyse.selections import (
     ANOMALY_COLUMNS,
     COSELEC_SOURCE,
-    SelectionError,
-    clean_departement,
+    check_departements,
+    check_duplicates,
     list_selection_files,
-    read_project_csv,
+    read_confirmed_duplicates,
     read_selections,
-)
-from analyse.selections import (
-    COLUMNS as SELECTION_COLUMNS,
 )
 from analyse.wording import fmt_number
 
@@ -126,114 +103,16 @@ class MatchedSelections:
 
     @property
     def national_editions(self) -> list[dict]:
-        """Edition of each national list among the files, from the data itself.
-
-        The date in the file's name (``…-2023-04-05.csv``, as data.gouv.fr names its
-        resources) when there is one; otherwise the date of the list's latest committee
-        (the copy of ``analyse telecharger`` has no date in its name). One dict per file:
-        ``fichier``, ``edition`` (AAAA-MM-JJ) and ``origine`` (how it was found, in French).
-        """
+        """Edition of each national list among the files (``sources.list_edition``), from
+        the data itself. One dict per file: ``fichier``, ``edition`` (AAAA-MM-JJ) and
+        ``origine`` (how it was found, in French)."""
         rows = self.table.loc[self.table["source"] == COSELEC_SOURCE]
         editions = []
         for name, group in rows.groupby("fichier", sort=True):
-            found = _DATE_IN_NAME.search(Path(str(name)).name)
-            if found:
-                edition, origin = found.group(0), "date du nom du fichier"
-            else:
-                latest = pd.to_datetime(group["date_comite"]).max()
-                edition, origin = latest.date().isoformat(), "date de son dernier comité"
+            latest = pd.to_datetime(group["date_comite"]).max()
+            edition, origin = sources.list_edition(Path(str(name)), latest.date())
             editions.append({"fichier": str(name), "edition": edition, "origine": origin})
         return editions
-
-
-# A date in a file name: 2023-04-05.
-_DATE_IN_NAME = re.compile(r"(?<!\d)\d{4}-\d{2}-\d{2}(?!\d)")
-
-
-@dataclass
-class Extras:
-    """Optional national inputs of the gaps analysis, read once per run.
-
-    ``places`` are the located places of mediation (``--lieux``); without them the
-    town halls of the communes hosting a selected structure stand in for them.
-    """
-
-    ifn: IFN | None = None
-    places: gpd.GeoDataFrame | None = None
-    places_rejected: pd.DataFrame | None = None
-    sources: list[dict] = field(default_factory=list)  # file, sha256, what it is
-    editions: list[str] = field(default_factory=list)  # in French: which data, which edition
-    custom_target: float | None = None  # --cible, conseillers per 10 000 inhabitants
-    # Format of the places file and the programmes kept (places.read_places).
-    places_selection: dict = field(default_factory=dict)
-    scenario: Settings | None = None  # --postes: where the next posts should go
-
-
-def load_extras(
-    reference: Reference,
-    fragility_paths: Iterable[Path] | None = None,
-    places_path: Path | None = None,
-    custom_target: float | None = None,
-    programmes: tuple[str, ...] | None = DEFAULT_PROGRAMMES,
-) -> Extras:
-    """Read the IFN files and the places file given on the command line (if any);
-    of today's national places file, the places of ``programmes`` (None: all)."""
-    if custom_target is not None and not (math.isfinite(custom_target) and custom_target > 0):
-        raise UserError(
-            f"--cible « {custom_target} » : la densité cible doit être un nombre positif et "
-            "fini, en conseillers pour 10 000 habitants (par exemple 1.0)."
-        )
-    extras = Extras(custom_target=custom_target)
-    fragility_paths = list(fragility_paths or [])
-    extras.editions = [
-        sources.describe_fragility(fragility_paths),
-        sources.describe_places(places_path),
-    ]
-    if fragility_paths:
-        communes_csv, epci_csv = find_ifn_files(list(fragility_paths))
-        extras.ifn = read_ifn(communes_csv, epci_csv)
-        for path, what in ((communes_csv, "IFN par commune"), (epci_csv, "IFN par EPCI")):
-            extras.sources.append(
-                {"fichier": _relative(path), "sha256": content_sha256(path), "contenu": what}
-            )
-    if places_path is not None:
-        places, rejected = read_places(Path(places_path), programmes, extras.places_selection)
-        extras.places = locate_places(places, reference.communes, reference.postal_codes)
-        rejected["departement"] = rejected_departement(
-            rejected, reference.postal_codes, reference.communes
-        )
-        extras.places_rejected = rejected
-        extras.sources.append(
-            {
-                "fichier": _relative(places_path),
-                "sha256": content_sha256(Path(places_path)),
-                "contenu": "lieux de médiation numérique",
-            }
-        )
-    return extras
-
-
-def find_ifn_files(paths: list[Path]) -> tuple[Path, Path]:
-    """The commune and EPCI files of the IFN: both files, a folder holding them (files
-    with « ifn » in their name), or the commune file alone with its EPCI twin beside it
-    (``ifn-communes-2023.csv`` → ``ifn-epci-2023.csv``)."""
-    files: list[Path] = []
-    for path in map(Path, paths):
-        if path.is_dir():
-            files.extend(sorted([*path.glob("*ifn*.csv"), *path.glob("*ifn*.csv.gz")]))
-        else:
-            files.append(path)
-    if len(files) == 1 and "commune" in files[0].name:
-        files.append(files[0].with_name(files[0].name.replace("communes", "epci")))
-    epci = [f for f in files if "epci" in f.name.lower()]
-    communes = [f for f in files if "epci" not in f.name.lower()]
-    if len(epci) != 1 or len(communes) != 1:
-        raise IFNFileError(
-            "--fragilite attend les deux fichiers de l'indice (par commune et par EPCI, "
-            f"« epci » dans le nom du second) ou leur dossier ; reçu : "
-            f"{', '.join(str(f) for f in files) or 'aucun fichier .csv'}."
-        )
-    return communes[0], epci[0]
 
 
 def national_target(
@@ -290,65 +169,6 @@ def national_target(
     return density(posts, population), label, described
 
 
-@dataclass
-class Prepared:
-    """Everything the report of one département shows."""
-
-    departement: str
-    nom: str
-    crs: int
-    indicators: gpd.GeoDataFrame  # one row per EPCI, geometry in EPSG:4326
-    communes: gpd.GeoDataFrame  # current communes of the département
-    # Rows counted for the département, plus rows counted elsewhere but located in one
-    # of its EPCI (flag ``compte_pour_departement``), with their match results.
-    selections: pd.DataFrame
-    review: pd.DataFrame
-    hosts: gpd.GeoDataFrame  # town halls of communes where a located structure sits
-    counts: dict
-    changes: pd.DataFrame  # rows of this month's committees (monthly reports only)
-    gaps: pd.DataFrame  # one row per EPCI, most urgent first
-    places: gpd.GeoDataFrame  # places of mediation in or near the département
-    unmatched_ifn: pd.DataFrame  # IFN codes without a territory, and the reverse
-    anomalies: pd.DataFrame  # rows rejected in tolerant mode that may concern it
-    context: dict = field(default_factory=dict)
-    # Places of the --lieux file set aside (impossible coordinates) that may concern it:
-    # those whose postal code is in the département, then those of unknown département.
-    places_rejected: pd.DataFrame = field(
-        default_factory=lambda: pd.DataFrame(columns=[*REJECTED_COLUMNS, "departement"])
-    )
-    # Posts proposed by the placement scenario, in order (``analyse.scenario``); None
-    # when no scenario was asked for.
-    propositions: gpd.GeoDataFrame | None = None
-    # Posts and density of each EPCI at the end of each month (``analyse.trajectory``).
-    trajectory: pd.DataFrame = field(
-        default_factory=lambda: pd.DataFrame(
-            columns=["siren_epci", "nom_epci", "mois", "postes", "conseillers_pour_10000_hab"]
-        )
-    )
-
-    @property
-    def outline(self) -> gpd.GeoSeries:
-        """Outline of the département, dissolved from its communes."""
-        return gpd.GeoSeries(
-            [shapely.union_all(self.communes.geometry.to_numpy())], crs=self.communes.crs
-        )
-
-    @property
-    def gaps_geo(self) -> gpd.GeoDataFrame:
-        """The gaps table with the EPCI geometry: every indicator of an EPCI in one layer."""
-        geometry = self.indicators.set_index("siren_epci").geometry
-        return gpd.GeoDataFrame(
-            self.gaps.drop(columns="geometry", errors="ignore"),
-            geometry=self.gaps["siren_epci"].map(geometry).to_numpy(),
-            crs=self.indicators.crs,
-        )
-
-    @property
-    def counted(self) -> pd.DataFrame:
-        """Rows counted for the département (as the ANCT counts them)."""
-        return self.selections.loc[self.selections["compte_pour_departement"]]
-
-
 def check_departement(reference: Reference, departement: str) -> str:
     """Normalise a département code ('5' → '05', '2a' → '2A') or raise a French error."""
     code = str(departement).strip().upper()
@@ -398,17 +218,10 @@ def check_covered(
         f"les sélections fournies ({files}) ne contiennent aucune ligne pour {shown} : "
         "le rapport dirait à tort qu'aucun poste n'y a été attribué. Passez la liste "
         "nationale des structures validées en COSELEC (--selections "
-        f"{_relative(config.EMBEDDED_NATIONAL_LIST)}, ou la copie plus récente que "
+        f"{sources.relative(config.EMBEDDED_NATIONAL_LIST)}, ou la copie plus récente que "
         "« analyse telecharger » enregistre), ou un fichier de sélections qui couvre ce "
         "département. Sans --selections, la liste nationale est utilisée d'office."
     )
-
-
-def _relative(path: Path) -> str:
-    try:
-        return str(Path(path).resolve().relative_to(config.PROJECT_ROOT.resolve()))
-    except ValueError:
-        return str(path)
 
 
 def match_selections(
@@ -429,136 +242,17 @@ def match_selections(
     found = list_selection_files(paths, skipped)
     for note in skipped:
         logger.warning(note)
-    files = [{"fichier": _relative(f), "sha256": content_sha256(f)} for f in found]
+    files = [{"fichier": sources.relative(f), "sha256": content_sha256(f)} for f in found]
     editions = sources.describe_selections(paths)
     aliases = aliases if aliases is not None else read_aliases()
     confirmed = read_confirmed_duplicates()
     rejected: list[dict] | None = [] if tolerant else None
     rows = read_selections(found or paths, rejected)
-    rows = _check_departements(rows, reference, rejected)
-    rows = _check_duplicates(rows, confirmed, rejected)
+    rows = check_departements(rows, reference.departements["code"], rejected)
+    rows = check_duplicates(rows, confirmed, rejected)
     table = Matcher(reference, aliases).match(rows)
     anomalies = pd.DataFrame(rejected or [], columns=ANOMALY_COLUMNS)
     return MatchedSelections(table, files, anomalies, editions, skipped)
-
-
-def _reject(error: SelectionError, row: pd.Series, rejected: list[dict] | None) -> None:
-    """Raise ``error``, or, in tolerant mode, set the row aside with its reason."""
-    if rejected is None:
-        raise error
-    rejected.append(
-        {
-            "fichier": row["fichier"],
-            "ligne": int(row["ligne"]),
-            "colonne": error.colonne,
-            "departement": row["departement"],
-            "structure": row["structure"],
-            "postes": int(row["postes"]),
-            "motif": str(error),
-        }
-    )
-
-
-def _check_departements(
-    rows: pd.DataFrame, reference: Reference, rejected: list[dict] | None = None
-) -> pd.DataFrame:
-    """Refuse a département code that exists nowhere, naming file, line and value."""
-    known = set(reference.departements["code"]) | set(config.OVERSEAS_COLLECTIVITIES)
-    unknown = ~rows["departement"].isin(known)
-    for _, row in rows.loc[unknown].iterrows():
-        error = SelectionError(
-            row["fichier"],
-            f"code département inconnu « {row['departement']} ».",
-            int(row["ligne"]),
-            "departement",
-        )
-        _reject(error, row, rejected)
-    return rows.loc[~unknown]
-
-
-def read_confirmed_duplicates(path: Path | None = None) -> set[tuple]:
-    """Keys of the repeated grants an analyst confirmed in ``data/raw/doublons_confirmes.csv``.
-
-    A malformed file stops the run with its line, column and value: a confirmation
-    that cannot be read must not silently turn into a refusal or a double count.
-    """
-    path = Path(path or config.CONFIRMED_DUPLICATES_FILE)
-    if not path.exists():
-        return set()
-    name = _relative(path)
-    table = read_project_csv(path, name, ["departement", "structure", "date_comite", "postes"])
-    keys = set()
-    for line, row in enumerate(table.itertuples(), start=2):
-        month = row.date_comite.strip()[:7]
-        if not re.fullmatch(r"\d{4}-\d{2}", month):
-            raise SelectionError(
-                name,
-                f"mois de comité illisible « {row.date_comite} » (attendu AAAA-MM).",
-                line,
-                "date_comite",
-            )
-        if not row.postes.strip().isdigit():
-            raise SelectionError(
-                name, f"nombre de postes non entier « {row.postes} ».", line, "postes"
-            )
-        keys.add(
-            _duplicate_key(row.departement.strip().zfill(2), row.structure, month, int(row.postes))
-        )
-    return keys
-
-
-def _duplicate_key(departement: str, structure: str, month: str, posts: int) -> tuple:
-    return (departement, normalise_name(structure), month, int(posts))
-
-
-# A row is "the same row" as another of its file when every value read is equal.
-_ROW_IDENTITY = [c for c in SELECTION_COLUMNS if c != "ligne"]
-
-
-def _check_duplicates(
-    rows: pd.DataFrame, confirmed: set[tuple], rejected: list[dict] | None = None
-) -> pd.DataFrame:
-    """Probable duplicates, refused unless confirmed (in tolerant mode, set aside):
-    the same structure, committee and posts in two files, or a row repeated identically
-    within one file (homonyms of one file, such as two CCAS with different SIRET, are
-    different rows)."""
-    keys = [
-        _duplicate_key(d, s, m, p)
-        for d, s, m, p in zip(
-            rows["departement"], rows["structure"], rows["mois_comite"], rows["postes"], strict=True
-        )
-    ]
-    identities = list(zip(*(rows[c] for c in _ROW_IDENTITY), strict=True))
-    files, lines = rows["fichier"].tolist(), rows["ligne"].tolist()
-    first_key: dict[tuple, int] = {}
-    first_row: dict[tuple, int] = {}
-    keep = []
-    for position, (key, identity) in enumerate(zip(keys, identities, strict=True)):
-        earlier_key = first_key.setdefault(key, position)
-        earlier_row = first_row.setdefault(identity, position)
-        if key in confirmed:
-            keep.append(True)
-            continue
-        if earlier_row != position:
-            where = f"la ligne {lines[earlier_row]} du même fichier"
-        elif files[earlier_key] != files[position]:
-            where = f"{files[earlier_key]}, ligne {lines[earlier_key]}"
-        else:
-            keep.append(True)
-            continue
-        row = rows.iloc[position]
-        error = SelectionError(
-            row["fichier"],
-            f"probable doublon : « {row['structure']} » ({row['departement']}, comité "
-            f"{row['mois_comite']}, {row['postes']} poste(s)) figure déjà dans {where}. "
-            "S'il s'agit bien de deux attributions, confirmez-le dans "
-            f"{_relative(config.CONFIRMED_DUPLICATES_FILE)}.",
-            int(row["ligne"]),
-            "structure",
-        )
-        _reject(error, row, rejected)
-        keep.append(False)
-    return rows.loc[keep]
 
 
 def prepare(
@@ -568,8 +262,11 @@ def prepare(
     month: str | None = None,
     extras: Extras | None = None,
 ) -> Prepared:
-    """What the report of ``departement`` shows, at the end of ``month`` if given."""
-    departement = check_departement(reference, departement)
+    """What the report of ``departement`` shows, at the end of ``month`` if given.
+
+    ``departement`` is a code of the reference, checked once where the user typed it
+    (``check_departement``: '5' → '05', '2a' → '2A').
+    """
     current = selections.until(month).table
     communes_all = reference.communes
     communes = communes_all.loc[
@@ -629,9 +326,7 @@ def prepare(
         "fichiers_selection": selections.files,
         "editions_liste_nationale": selections.national_editions,
         "editions": [*selections.editions, *extras.editions],
-        "genere_le": datetime.now().astimezone().isoformat(timespec="seconds"),
-        "version": __version__,
-        "commit": _commit(),
+        **provenance(),
         "financement_par_poste_eur": config.STATE_FUNDING_PER_POST_EUR,
         "ifn_fourni": extras.ifn is not None,
         "lieux_source": "fichier" if extras.places is not None else "mairies",
@@ -823,23 +518,6 @@ def _coverage(
     return indicators, communes, near.reset_index(drop=True), unmatched, beyond
 
 
-@functools.cache
-def _commit() -> str:
-    """Commit of the project that produced the report ('inconnu' outside a checkout);
-    '+modifié' when the working tree has uncommitted changes."""
-    import subprocess
-
-    try:
-        run = functools.partial(
-            subprocess.run, cwd=config.PROJECT_ROOT, capture_output=True, text=True, timeout=5
-        )
-        head = run(["git", "rev-parse", "--short", "HEAD"]).stdout.strip()
-        dirty = run(["git", "status", "--porcelain", "--untracked-files=no"]).stdout.strip()
-    except (OSError, subprocess.SubprocessError):
-        return "inconnu"
-    return (head or "inconnu") + (" +modifié" if head and dirty else "")
-
-
 def _previous_month(month: str) -> str:
     return (pd.Period(month, freq="M") - 1).strftime("%Y-%m")
 
@@ -865,118 +543,3 @@ def prepare_one(
     reference = reference or load_reference()
     departement = check_departement(reference, departement)
     return prepare(departement, match_selections(selection_paths, reference), reference)
-
-
-# ------------------------------------------------------------------------- storage
-
-_TABLES = {
-    "indicators": "indicateurs_epci.parquet",
-    "communes": "communes.parquet",
-    "selections": "selections.parquet",
-    "review": "revue.parquet",
-    "hosts": "structures.parquet",
-    "changes": "nouveautes.parquet",
-    "gaps": "lacunes.parquet",
-    "places": "lieux.parquet",
-    "unmatched_ifn": "ifn_non_apparies.parquet",
-    "anomalies": "anomalies.parquet",
-    "places_rejected": "lieux_rejetes.parquet",
-    "trajectory": "trajectoire.parquet",
-}
-
-
-# Written only when a scenario was asked for.
-PROPOSALS_FILE = "propositions.parquet"
-
-
-def save(prepared: Prepared, folder: Path | None = None) -> Path:
-    """Write the prepared bundle: built whole in a folder beside ``folder``, then swapped
-    in, so that a reader never sees new tables next to an old manifest."""
-    folder = Path(folder or config.prepared_dir(prepared.departement))
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    # A run killed while writing leaves its staging folder behind: the next one clears it.
-    prefix = f".{folder.name}.en-cours-"
-    remove_dead_staging(folder.parent, prefix)
-    build = staging_dir(folder.parent, prefix)
-    try:
-        for attribute, name in _TABLES.items():
-            getattr(prepared, attribute).to_parquet(build / name, index=False)
-        if prepared.propositions is not None:
-            prepared.propositions.to_parquet(build / PROPOSALS_FILE, index=False)
-        meta = {"context": prepared.context, "counts": prepared.counts}
-        (build / "contexte.json").write_text(
-            json.dumps(meta, ensure_ascii=False, indent=2), encoding="utf-8"
-        )
-        replace_dir(folder, build)
-    finally:
-        shutil.rmtree(build, ignore_errors=True)
-    return folder
-
-
-def data_dir_for(departement: str, reports_dir: Path | None, month: str | None = None) -> Path:
-    """Where a run writing reports to ``reports_dir`` prepares the data of a département.
-
-    The default run uses ``data/processed/departements/<dep>`` (the notebook's default
-    in JupyterLab) or ``data/processed/mensuel/<month>/<dep>``; a run with ``--sortie``
-    keeps its prepared data inside its own output folder (``.donnees/``), so that two
-    runs at the same time never feed each other's notebooks and nothing is left behind
-    in the project when that folder is removed.
-    """
-    default = reports_dir is None or Path(reports_dir).resolve() == config.REPORTS_DIR.resolve()
-    base = config.PROCESSED_DIR if default else Path(reports_dir) / config.PREPARED_SUBDIR
-    if month:
-        return base / "mensuel" / month / departement
-    return base / "departements" / departement
-
-
-def notebook_departement(value: object) -> str:
-    """The notebook's ``departement`` parameter as an INSEE code.
-
-    Papermill's command line turns ``-p departement 05`` into the integer 5 and keeps
-    ``2a`` in lower case: both are what an analyst types, so both are accepted.
-    """
-    code = clean_departement(str(value))
-    if code is None:
-        raise UserError(f"Paramètre « departement » invalide : {value!r} (attendu : 05, 2A, 974…)")
-    return code
-
-
-def load(departement: object, folder: Path | None = None) -> Prepared:
-    """Read a bundle written by ``save``, checking it is the requested département's."""
-    departement = notebook_departement(departement)
-    folder = Path(folder or config.prepared_dir(departement))
-    meta_path = folder / "contexte.json"
-    if not meta_path.exists():
-        raise FileNotFoundError(
-            f"Données préparées introuvables pour le département {departement} ({folder}). "
-            f"Lancez d'abord : analyse rapport --departement {departement}"
-        )
-    meta = json.loads(meta_path.read_text(encoding="utf-8"))
-    context = meta["context"]
-    if context["departement"] != departement:
-        raise UserError(
-            f"Les données de {folder} sont celles du département {context['departement']}, "
-            f"pas du {departement} demandé : lancez « analyse rapport --departement "
-            f"{departement} » ou corrigez le paramètre « dossier_donnees »."
-        )
-    geo = {"indicators", "communes", "hosts", "places"}
-    tables = {
-        attribute: (gpd.read_parquet if attribute in geo else pd.read_parquet)(folder / name)
-        for attribute, name in _TABLES.items()
-    }
-    proposals = folder / PROPOSALS_FILE
-    return Prepared(
-        departement=context["departement"],
-        nom=context["nom"],
-        crs=context["crs"],
-        counts=meta["counts"],
-        context=context,
-        propositions=gpd.read_parquet(proposals) if proposals.exists() else None,
-        **tables,
-    )
-
-
-def write_indicators_csv(indicators: gpd.GeoDataFrame, target: Path) -> None:
-    """``indicateurs_epci.csv``: UTF-8, ``,`` separator, ``.`` decimals."""
-    with atomic_path(target) as tmp:
-        to_csv_frame(indicators).to_csv(tmp, index=False, encoding="utf-8")

@@ -585,3 +585,47 @@ def departement_shapes(cache_dir: Path | None = None, tolerance: float = 0.002) 
     with atomic_path(path) as tmp:
         table.to_parquet(tmp, index=False)
     return table
+
+
+@dataclass(frozen=True)
+class PopulationNote:
+    """A commune whose population the source lacked: completed (how) or left unknown."""
+
+    nom: str
+    insee: str
+    departement: str
+    population: int | None
+    origine: str  # POPULATION_FROM_… or POPULATION_UNKNOWN
+    detail: str  # how it was completed ("" when not known to the table read)
+
+    @property
+    def unknown(self) -> bool:
+        return self.origine == POPULATION_UNKNOWN
+
+    @property
+    def figure(self) -> str:
+        """« 1 234 habitants », or « population inconnue »."""
+        from analyse.wording import fmt_number
+
+        return POPULATION_UNKNOWN if self.unknown else f"{fmt_number(self.population)} habitants"
+
+
+def population_note_rows(table: pd.DataFrame) -> list[PopulationNote]:
+    """The communes of ``table`` whose population came from elsewhere or stays unknown,
+    in its order: the reference's ``population_notes`` (with the detail of each
+    completion) or a table of communes (its ``population_origine`` column)."""
+    origin = "origine" if "origine" in table else "population_origine"
+    if origin not in table:
+        return []
+    noted = table.loc[table[origin].fillna("") != ""]
+    return [
+        PopulationNote(
+            nom=row["nom"],
+            insee=row["insee"],
+            departement=row.get("departement", ""),
+            population=None if pd.isna(row["population"]) else int(row["population"]),
+            origine=row[origin],
+            detail=row.get("detail", ""),
+        )
+        for _, row in noted.iterrows()
+    ]

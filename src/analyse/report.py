@@ -1,9 +1,10 @@
 """Reports: run the report notebook with Papermill and export it to HTML without code.
 
-For one département: prepare the data (``pipeline``), execute
-``notebooks/rapport_departement.ipynb`` with the département as a parameter, then write
+The one job path of ``rapport``, ``rapports`` and ``mensuel``: ``make_job`` prepares a
+département (``pipeline.prepare``) and saves its bundle (``bundle.save``); ``run_job``
+executes ``notebooks/rapport_departement.ipynb`` on that bundle, then writes
 ``reports/<dep>/rapport.html`` (no code, no prompts, images embedded), the executed
-notebook and ``indicateurs_epci.csv``. Every file is written to a temporary name and
+notebook and the analyst exports. Every file is written to a temporary name and
 renamed, so a failed run leaves the previous report intact.
 """
 
@@ -19,10 +20,12 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from analyse import config, pipeline
+from analyse import bundle, config, pipeline
 from analyse.atomic import remove_dead_staging, staging_dir, write_text
+from analyse.bundle import Prepared
 from analyse.errors import FailedError, disk_full
-from analyse.reference import Reference, load_reference
+from analyse.inputs import Extras
+from analyse.reference import Reference
 
 KERNEL_NAME = "analyse"
 TEMPLATES_DIR = Path(__file__).parent / "templates"
@@ -234,7 +237,7 @@ def run_job(job: ReportJob, kernel_name: str | None = None, warm=None) -> Report
         parameters = {
             "departement": job.departement,
             "dossier_donnees": str(job.data_dir.resolve()),
-            "postes_supplementaires": _scenario_posts(job.data_dir),
+            "postes_supplementaires": bundle.scenario_posts(job.data_dir),
         }
         with ThreadPoolExecutor(1, thread_name_prefix="exports") as exports:
             written = exports.submit(write_analyst_exports, job, staged)
@@ -258,21 +261,12 @@ def run_job(job: ReportJob, kernel_name: str | None = None, warm=None) -> Report
     return files
 
 
-def _scenario_posts(data_dir: Path) -> int:
-    """Posts of the placement scenario prepared in ``data_dir`` (0: none asked for)."""
-    path = Path(data_dir) / "contexte.json"
-    if not path.exists():
-        return 0  # the notebook then says that the prepared data are missing
-    meta = json.loads(path.read_text(encoding="utf-8"))
-    return int((meta["context"].get("scenario") or {}).get("postes", 0))
-
-
 def write_analyst_exports(job: ReportJob, files: ReportFiles) -> None:
     """CSV, GeoPackage, workbook and interactive map, from the prepared bundle."""
     from analyse import exports
 
-    prepared = pipeline.load(job.departement, job.data_dir)
-    pipeline.write_indicators_csv(prepared.indicators, files.csv)
+    prepared = bundle.load(job.departement, job.data_dir)
+    bundle.write_indicators_csv(prepared.indicators, files.csv)
     exports.write_geopackage(
         files.geopackage,
         prepared.gaps_geo,
@@ -300,7 +294,7 @@ def write_analyst_exports(job: ReportJob, files: ReportFiles) -> None:
 STAGING_PREFIX = ".en-cours-"
 
 
-def report_title(prepared: pipeline.Prepared) -> str:
+def report_title(prepared: Prepared) -> str:
     title = f"Conseillers numériques — {prepared.nom} ({prepared.departement})"
     if prepared.context.get("mois"):
         from analyse.wording import month_label
@@ -309,33 +303,27 @@ def report_title(prepared: pipeline.Prepared) -> str:
     return title
 
 
-def build_report(
+def make_job(
     departement: str,
-    selection_paths: list[Path] | None = None,
+    selections: pipeline.MatchedSelections,
+    reference: Reference,
     reports_dir: Path | None = None,
-    reference: Reference | None = None,
-    kernel_name: str | None = None,
-    extras: pipeline.Extras | None = None,
-    tolerant: bool = False,
-    selections: pipeline.MatchedSelections | None = None,
-    warm=None,
-) -> tuple[pipeline.Prepared, ReportFiles]:
-    """Prepare the data of a département and write its report files (from
-    ``selections`` when already matched, otherwise from ``selection_paths``; in the
-    kernel ``warm`` if given, a ``warm.WarmKernel`` possibly launched ahead)."""
-    reference = reference or load_reference()
-    departement = pipeline.check_departement(reference, departement)
-    if selections is None:
-        selections = pipeline.match_selections(selection_paths, reference, tolerant=tolerant)
-    prepared = pipeline.prepare(departement, selections, reference, extras=extras)
-    data_dir = pipeline.save(prepared, pipeline.data_dir_for(prepared.departement, reports_dir))
-    job = ReportJob(
-        prepared.departement,
-        data_dir,
-        config.report_dir(prepared.departement, reports_dir),
-        report_title(prepared),
-    )
-    return prepared, run_job(job, kernel_name, warm)
+    month: str | None = None,
+    extras: Extras | None = None,
+) -> tuple[Prepared, ReportJob]:
+    """Prepare ``departement`` at the end of ``month`` (if given), save its bundle, and
+    say which report to write from it: the one job path of ``rapport``, ``rapports`` and
+    ``mensuel``.
+
+    ``departement`` is a code already checked (``pipeline.check_departement``). The
+    bundle goes where ``bundle.data_dir_for`` says (inside ``reports_dir`` for a run with
+    ``--sortie``, so that two runs never feed each other's notebooks); the report to
+    ``config.report_dir``. Returns the prepared data too: ``rapport`` prints from them.
+    """
+    prepared = pipeline.prepare(departement, selections, reference, month=month, extras=extras)
+    data_dir = bundle.save(prepared, bundle.data_dir_for(departement, reports_dir, month))
+    out_dir = config.report_dir(departement, reports_dir, month)
+    return prepared, ReportJob(departement, data_dir, out_dir, report_title(prepared), month or "")
 
 
 RECONCILIATION_LINES = [
@@ -352,7 +340,7 @@ RECONCILIATION_LINES = [
 ]
 
 
-def reconciliation_text(prepared: pipeline.Prepared) -> str:
+def reconciliation_text(prepared: Prepared) -> str:
     """Reconciliation as printed by the CLI."""
     from analyse.wording import fmt_number
 

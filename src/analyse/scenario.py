@@ -513,7 +513,7 @@ def run(
 
 
 def scenario_for(prepared, settings: Settings, time_limit: float = TIME_LIMIT_S) -> Result:
-    """The scenario of a prepared département (``pipeline.Prepared``)."""
+    """The scenario of a prepared département (``bundle.Prepared``)."""
     instance = build_instance(prepared.communes, prepared.crs, settings.check().ponderation)
     names = dict(
         zip(prepared.indicators["siren_epci"], prepared.indicators["nom_epci"], strict=True)

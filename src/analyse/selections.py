@@ -20,7 +20,7 @@ import pandas as pd
 from analyse import config
 from analyse.errors import UserError
 from analyse.files import data_suffix, read_bytes
-from analyse.names import normalise_text
+from analyse.names import normalise_name, normalise_text
 
 REQUIRED_COLUMNS = ["date_comite", "departement", "structure", "type_structure", "postes"]
 OPTIONAL_COLUMNS = ["commune", "code", "source"]
@@ -632,3 +632,129 @@ def _clean_record(values: dict[str, str], name: str, line: int) -> dict:
         "qpv": values.get("qpv", ""),
         "france_services": values.get("france_services", ""),
     }
+
+
+# ------------------------------------------------------------------------- row checks
+# Checks across rows (the reference's départements, duplicates between files), run
+# once every file is read; bad rows stop the run or, in tolerant mode, are set aside.
+
+
+def _reject(error: SelectionError, row: pd.Series, rejected: list[dict] | None) -> None:
+    """Raise ``error``, or, in tolerant mode, set the row aside with its reason."""
+    if rejected is None:
+        raise error
+    rejected.append(
+        {
+            "fichier": row["fichier"],
+            "ligne": int(row["ligne"]),
+            "colonne": error.colonne,
+            "departement": row["departement"],
+            "structure": row["structure"],
+            "postes": int(row["postes"]),
+            "motif": str(error),
+        }
+    )
+
+
+def check_departements(
+    rows: pd.DataFrame, reference_codes: Iterable[str], rejected: list[dict] | None = None
+) -> pd.DataFrame:
+    """Refuse a département code that exists nowhere (neither among ``reference_codes``,
+    the départements of the territorial reference, nor an overseas collectivity), naming
+    file, line and value."""
+    known = set(reference_codes) | set(config.OVERSEAS_COLLECTIVITIES)
+    unknown = ~rows["departement"].isin(known)
+    for _, row in rows.loc[unknown].iterrows():
+        error = SelectionError(
+            row["fichier"],
+            f"code département inconnu « {row['departement']} ».",
+            int(row["ligne"]),
+            "departement",
+        )
+        _reject(error, row, rejected)
+    return rows.loc[~unknown]
+
+
+def read_confirmed_duplicates(path: Path | None = None) -> set[tuple]:
+    """Keys of the repeated grants an analyst confirmed in ``data/raw/doublons_confirmes.csv``.
+
+    A malformed file stops the run with its line, column and value: a confirmation
+    that cannot be read must not silently turn into a refusal or a double count.
+    """
+    path = Path(path or config.CONFIRMED_DUPLICATES_FILE)
+    if not path.exists():
+        return set()
+    name = _display_name(path)
+    table = read_project_csv(path, name, ["departement", "structure", "date_comite", "postes"])
+    keys = set()
+    for line, row in enumerate(table.itertuples(), start=2):
+        month = row.date_comite.strip()[:7]
+        if not re.fullmatch(r"\d{4}-\d{2}", month):
+            raise SelectionError(
+                name,
+                f"mois de comité illisible « {row.date_comite} » (attendu AAAA-MM).",
+                line,
+                "date_comite",
+            )
+        if not row.postes.strip().isdigit():
+            raise SelectionError(
+                name, f"nombre de postes non entier « {row.postes} ».", line, "postes"
+            )
+        keys.add(
+            _duplicate_key(row.departement.strip().zfill(2), row.structure, month, int(row.postes))
+        )
+    return keys
+
+
+def _duplicate_key(departement: str, structure: str, month: str, posts: int) -> tuple:
+    return (departement, normalise_name(structure), month, int(posts))
+
+
+# A row is "the same row" as another of its file when every value read is equal.
+_ROW_IDENTITY = [c for c in COLUMNS if c != "ligne"]
+
+
+def check_duplicates(
+    rows: pd.DataFrame, confirmed: set[tuple], rejected: list[dict] | None = None
+) -> pd.DataFrame:
+    """Probable duplicates, refused unless confirmed (in tolerant mode, set aside):
+    the same structure, committee and posts in two files, or a row repeated identically
+    within one file (homonyms of one file, such as two CCAS with different SIRET, are
+    different rows)."""
+    keys = [
+        _duplicate_key(d, s, m, p)
+        for d, s, m, p in zip(
+            rows["departement"], rows["structure"], rows["mois_comite"], rows["postes"], strict=True
+        )
+    ]
+    identities = list(zip(*(rows[c] for c in _ROW_IDENTITY), strict=True))
+    files, lines = rows["fichier"].tolist(), rows["ligne"].tolist()
+    first_key: dict[tuple, int] = {}
+    first_row: dict[tuple, int] = {}
+    keep = []
+    for position, (key, identity) in enumerate(zip(keys, identities, strict=True)):
+        earlier_key = first_key.setdefault(key, position)
+        earlier_row = first_row.setdefault(identity, position)
+        if key in confirmed:
+            keep.append(True)
+            continue
+        if earlier_row != position:
+            where = f"la ligne {lines[earlier_row]} du même fichier"
+        elif files[earlier_key] != files[position]:
+            where = f"{files[earlier_key]}, ligne {lines[earlier_key]}"
+        else:
+            keep.append(True)
+            continue
+        row = rows.iloc[position]
+        error = SelectionError(
+            row["fichier"],
+            f"probable doublon : « {row['structure']} » ({row['departement']}, comité "
+            f"{row['mois_comite']}, {row['postes']} poste(s)) figure déjà dans {where}. "
+            "S'il s'agit bien de deux attributions, confirmez-le dans "
+            f"{_display_name(config.CONFIRMED_DUPLICATES_FILE)}.",
+            int(row["ligne"]),
+            "structure",
+        )
+        _reject(error, row, rejected)
+        keep.append(False)
+    return rows.loc[keep]

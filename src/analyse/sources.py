@@ -10,16 +10,18 @@ Defaults (README, « Données utilisées par défaut »):
 - ``--fragilite`` and ``--lieux``: the embedded IFN 2023 and places of July 2022.
 
 The national list is the newest edition among the copy embedded in ``data/raw/embarque/``
-and the one ``analyse telecharger`` writes to ``data/raw/national/``. The edition of a
-list is the date of its latest committee, read from the file itself: it survives copies,
-whereas file dates after a ``git clone`` mean nothing. On a tie the downloaded copy wins
-(a later snapshot of the same committees, with the ANCT's corrections).
+and the one ``analyse telecharger`` writes to ``data/raw/national/``: the one whose
+latest committee is the latest, read from the file itself (it survives copies, whereas
+file dates after a ``git clone`` mean nothing). On a tie the downloaded copy wins (a
+later snapshot of the same committees, with the ANCT's corrections). The edition a
+report names is ``list_edition``'s.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
@@ -73,6 +75,24 @@ def last_committee(path: Path) -> date | None:
     return max(known).date() if known else None
 
 
+# A date in a file name: 2023-04-05, as data.gouv.fr names its resources.
+_DATE_IN_NAME = re.compile(r"(?<!\d)\d{4}-\d{2}-\d{2}(?!\d)")
+
+
+def list_edition(path: Path, latest_committee: date) -> tuple[str, str]:
+    """The edition of a national list: the one rule that names it, everywhere.
+
+    The date in the file's name (``…-2023-04-05.csv``, as data.gouv.fr names its
+    resources) when there is one; otherwise the date of the list's latest committee
+    (the copy of ``analyse telecharger`` has no date in its name). Returns the edition
+    (AAAA-MM-JJ) and how it was found, in French.
+    """
+    found = _DATE_IN_NAME.search(Path(path).name)
+    if found:
+        return found.group(0), "date du nom du fichier"
+    return latest_committee.isoformat(), "date de son dernier comité"
+
+
 @dataclass(frozen=True)
 class NationalList:
     """One copy of the national list: where it is, its edition, whether it is embedded."""
@@ -85,10 +105,8 @@ class NationalList:
     def edition(self) -> str:
         """In French, for the command's output and the report's provenance."""
         if self.embedded:
-            return (
-                f"{NATIONAL_NAME}, édition du {fr_date(config.EMBEDDED_NATIONAL_EDITION)} "
-                f"({EMBEDDED})"
-            )
+            edition, _ = list_edition(self.path, self.last_committee or date.min)
+            return f"{NATIONAL_NAME}, édition du {fr_date(edition)} ({EMBEDDED})"
         last = fr_date(self.last_committee) if self.last_committee else "inconnu"
         return f"{NATIONAL_NAME} téléchargée, dernier comité le {last} ({relative(self.path)})"
 

@@ -98,28 +98,21 @@ def _population_text(value) -> str:
 def population_note(prepared) -> str:
     """Communes of the département whose population the reference had to complete, or
     could not find, and how: said next to the table that uses them."""
-    from analyse.reference import POPULATION_UNKNOWN
+    from analyse.reference import population_note_rows
 
-    communes = prepared.communes
-    if "population_origine" not in communes:
+    rows = population_note_rows(prepared.communes)
+    if not rows:
         return ""
-    noted = communes.loc[communes["population_origine"].fillna("") != ""]
-    if noted.empty:
-        return ""
-    items = []
-    for row in noted.itertuples():
-        if row.population_origine == POPULATION_UNKNOWN:
-            items.append(f"<li>{esc(row.nom)} ({esc(row.insee)}) : population inconnue</li>")
-        else:
-            items.append(
-                f"<li>{esc(row.nom)} ({esc(row.insee)}) : {fmt_number(row.population)} "
-                f"habitants, {esc(row.population_origine)}</li>"
-            )
-    unknown = (noted["population_origine"] == POPULATION_UNKNOWN).any()
+    items = [
+        f"<li>{esc(row.nom)} ({esc(row.insee)}) : {row.figure}"
+        + ("" if row.unknown else f", {esc(row.origine)}")
+        + "</li>"
+        for row in rows
+    ]
     tail = (
         " Une intercommunalité dont une commune est de population inconnue n'a ni "
         "densité, ni rang de priorité, et n'entre pas dans la cible nationale."
-        if unknown
+        if any(row.unknown for row in rows)
         else ""
     )
     return (

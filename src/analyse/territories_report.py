@@ -1,7 +1,7 @@
 """Report parts of issue 12: priority territories, each EPCI's trajectory, comparison
 with similar EPCI, and the sparklines of the monthly index.
 
-Self-contained: each function takes the prepared bundle (``pipeline.Prepared``) or plain
+Self-contained: each function takes the prepared bundle (``bundle.Prepared``) or plain
 tables and returns escaped HTML (Jinja2 templates with autoescape, in
 ``templates/territoires/``), a sentence, or a figure.
 """

@@ -41,7 +41,7 @@ def warm_up() -> None:
     import matplotlib.pyplot as plt
     from IPython.display import HTML, Markdown, display  # noqa: F401
 
-    from analyse import maps, pipeline, tables  # noqa: F401
+    from analyse import bundle, maps, tables  # noqa: F401
 
     # The inline backend is chosen at the first figure: choose it before the snapshot.
     plt.close(plt.figure())
