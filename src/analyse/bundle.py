@@ -41,11 +41,12 @@ from analyse.selections import clean_departement
 
 @dataclass
 class Prepared:
-    """Everything the report of one département shows."""
+    """Everything the report of one département shows.
 
-    departement: str
-    nom: str
-    crs: int
+    Its tables, and the context that names it (``departement``, ``nom``, ``crs`` are read
+    from there: the context is what ``contexte.json`` keeps).
+    """
+
     indicators: gpd.GeoDataFrame  # one row per EPCI, geometry in EPSG:4326
     communes: gpd.GeoDataFrame  # current communes of the département
     # Rows counted for the département, plus rows counted elsewhere but located in one
@@ -59,7 +60,7 @@ class Prepared:
     places: gpd.GeoDataFrame  # places of mediation in or near the département
     unmatched_ifn: pd.DataFrame  # IFN codes without a territory, and the reverse
     anomalies: pd.DataFrame  # rows rejected in tolerant mode that may concern it
-    context: dict = field(default_factory=dict)
+    context: dict  # what the report says about its data (see ``pipeline.prepare``)
     # Places of the --lieux file set aside (impossible coordinates) that may concern it:
     # those whose postal code is in the département, then those of unknown département.
     places_rejected: pd.DataFrame = field(
@@ -74,6 +75,20 @@ class Prepared:
             columns=["siren_epci", "nom_epci", "mois", "postes", "conseillers_pour_10000_hab"]
         )
     )
+
+    @property
+    def departement(self) -> str:
+        """INSEE code of the département (05, 2A, 974)."""
+        return self.context["departement"]
+
+    @property
+    def nom(self) -> str:
+        return self.context["nom"]
+
+    @property
+    def crs(self) -> int:
+        """EPSG code of the metric CRS of its maps and areas."""
+        return self.context["crs"]
 
     @property
     def outline(self) -> gpd.GeoSeries:
@@ -224,9 +239,6 @@ def load(departement: object, folder: Path | None = None) -> Prepared:
     }
     proposals = folder / PROPOSALS_FILE
     return Prepared(
-        departement=context["departement"],
-        nom=context["nom"],
-        crs=context["crs"],
         counts=meta["counts"],
         context=context,
         propositions=gpd.read_parquet(proposals) if proposals.exists() else None,

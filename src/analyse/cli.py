@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import functools
 import logging
 import sys
 import time
@@ -34,36 +35,24 @@ def _parser() -> argparse.ArgumentParser:
     ref.add_argument("--force", action="store_true", help="reconstruit même si le cache est à jour")
     _add_admin_express(ref)
 
+    # Each command's groups of options, in the order --help shows them.
     rapport = commands.add_parser("rapport", help="produit le rapport HTML d'un département")
-    rapport.add_argument(
-        "--departement", "-d", required=True, help="code INSEE du département (05, 2A, 974…)"
-    )
-    _add_selections(rapport)
-    _add_gaps(rapport)
-    _add_scenario(rapport, required=False)
-    _add_output(rapport)
-    _add_admin_express(rapport)
+    scenario_optional = functools.partial(_add_scenario, required=False)
+    _add(rapport, _add_departement, _add_selections, _add_gaps, scenario_optional)
+    _add(rapport, _add_output, _add_admin_express)
 
     scenario = commands.add_parser(
         "scenario", help="où placer les prochains postes : proposition commune par commune"
     )
-    scenario.add_argument(
-        "--departement", "-d", required=True, help="code INSEE du département (05, 2A, 974…)"
-    )
-    _add_scenario(scenario, required=True)
-    _add_selections(scenario)
-    _add_gaps(scenario)
-    _add_admin_express(scenario)
+    scenario_required = functools.partial(_add_scenario, required=True)
+    _add(scenario, _add_departement, scenario_required, _add_selections, _add_gaps)
+    _add(scenario, _add_admin_express)
 
     rapports = commands.add_parser(
         "rapports", help="produit les rapports de plusieurs départements, en parallèle"
     )
-    _add_departements(rapports)
-    _add_selections(rapports)
-    _add_gaps(rapports)
-    _add_output(rapports)
-    _add_jobs(rapports)
-    _add_admin_express(rapports)
+    _add(rapports, _add_departements, _add_selections, _add_gaps, _add_output, _add_jobs)
+    _add(rapports, _add_admin_express)
 
     mensuel = commands.add_parser(
         "mensuel", help="rapports et index national à la fin d'un mois (ou de plusieurs)"
@@ -76,11 +65,8 @@ def _parser() -> argparse.ArgumentParser:
         metavar="AAAA-MM",
         help="produit aussi chaque mois suivant, jusqu'à celui-ci inclus",
     )
-    _add_departements(mensuel, default_all=True)
-    _add_selections(mensuel)
-    _add_gaps(mensuel)
-    _add_output(mensuel)
-    _add_jobs(mensuel)
+    every_departement = functools.partial(_add_departements, default_all=True)
+    _add(mensuel, every_departement, _add_selections, _add_gaps, _add_output, _add_jobs)
 
     controle = commands.add_parser(
         "controle", help="rapprochement national : où va chaque poste lu"
@@ -112,6 +98,18 @@ def _parser() -> argparse.ArgumentParser:
     )
     tele.add_argument("--sha256", default=None, help="somme de contrôle attendue")
     return parser
+
+
+def _add(parser: argparse.ArgumentParser, *groups) -> None:
+    """Add each group of options to ``parser``, in order."""
+    for add in groups:
+        add(parser)
+
+
+def _add_departement(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--departement", "-d", required=True, help="code INSEE du département (05, 2A, 974…)"
+    )
 
 
 def _shown(path: Path) -> str:

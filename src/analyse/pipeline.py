@@ -343,9 +343,6 @@ def prepare(
         **territories,
     }
     prepared = Prepared(
-        departement=departement,
-        nom=context["nom"],
-        crs=context["crs"],
         indicators=indicators,
         communes=communes,
         selections=ours,
