@@ -120,7 +120,7 @@ def _read(html: str) -> dict:
         "rows": body,
         "keys": dict(zip(body, reader.keys[1:], strict=True)),
         "links": reader.links,
-        "images": reader.images,
+        "images": [{k: _clean(v) for k, v in image.items()} for image in reader.images],
         "scripts": reader.scripts,
     }
 
