@@ -3,7 +3,8 @@ with similar EPCI, and the sparklines of the monthly index.
 
 Self-contained: each function takes the prepared bundle (``pipeline.Prepared``) or plain
 tables and returns escaped HTML (Jinja2 templates with autoescape, in
-``templates/territoires/``), a sentence, or a figure.
+``templates/territoires/``), a sentence, or a figure; for the monthly index, the
+numbers its template (``templates/national/``) formats.
 """
 
 from __future__ import annotations
