@@ -24,7 +24,7 @@ import warnings
 
 from IPython.display import HTML, Markdown, display
 
-from analyse import bundle, maps, tables
+from analyse import bundle, maps, tables, territories_report
 from analyse.wording import esc
 
 # Only the known noise of the libraries is silenced; any other warning shows.
@@ -50,18 +50,7 @@ display(HTML(tables.changes_html(d)))
 # ## Carte : conseillers pour 10 000 habitants, par intercommunalité
 
 # %%
-fig, legende = maps.density_map(
-    d.indicators,
-    d.outline,
-    d.hosts,
-    d.crs,
-    title=f"{d.nom} : conseillers numériques pour 10 000 habitants",
-)
-maps.show(
-    fig,
-    f"Carte des conseillers numériques pour 10 000 habitants par intercommunalité, {d.nom}",
-    legende,
-)
+maps.show_density_map(d)
 
 # %%
 display(HTML(tables.map_caption(d)))
@@ -83,27 +72,13 @@ display(HTML(tables.spread_variant_table(d.indicators)))
 # ## Où les habitants sont-ils loin d'un conseiller ?
 
 # %%
-fig, legende = maps.distance_map(
-    d.communes,
-    d.outline,
-    d.places,
-    d.crs,
-    title=f"{d.nom} : distance au lieu de médiation le plus proche",
-    places_label="lieu où travaille un conseiller",
-)
-maps.show(
-    fig,
-    f"Carte de la distance de chaque commune au lieu de médiation le plus proche, {d.nom}",
-    legende,
-)
+maps.show_distance_map(d)
 
 # %%
 display(HTML(tables.distance_html(d)))
 
 # %%
 # Which places the distances count (format of the places file, programmes kept).
-from analyse import territories_report
-
 display(HTML(territories_report.places_programmes_html(d)))
 
 # %% [markdown]
@@ -114,11 +89,7 @@ display(HTML(territories_report.places_programmes_html(d)))
 # plus de 65 ans et celle des personnes sans diplôme.
 
 # %%
-if d.context["ifn_fourni"]:
-    fig, legende = maps.fragility_map(
-        d.communes, d.outline, d.crs, title=f"{d.nom} : indice de fragilité numérique"
-    )
-    maps.show(fig, f"Carte de l'indice de fragilité numérique des communes, {d.nom}", legende)
+maps.show_fragility_map(d)
 display(HTML(tables.fragility_note(d)))
 
 # %% [markdown]
@@ -152,11 +123,9 @@ if postes_supplementaires:
 
 # %%
 # Sections of issue 12: each EPCI's trajectory, comparison, priority territories.
-from analyse import territories_report as territoires
-
-display(Markdown(f"## {territoires.TRAJECTORY_TITLE}"))
+display(Markdown(f"## {territories_report.TRAJECTORY_TITLE}"))
 maps.show(
-    territoires.trajectory_chart(
+    territories_report.trajectory_chart(
         d.trajectory,
         f"Conseillers pour 10 000 habitants à la fin de chaque mois, {d.nom}",
     ),
@@ -164,15 +133,15 @@ maps.show(
     f"mois, {d.nom} ; la ligne pointillée marque le premier mois avec un conseiller",
 )
 tableau_trajectoire = d.trajectory
-display(HTML(territoires.trajectory_html(d)))
+display(HTML(territories_report.trajectory_html(d)))
 
 # %%
-display(Markdown(f"## {territoires.COMPARISON_TITLE}"))
-display(HTML(territoires.comparison_html(d)))
+display(Markdown(f"## {territories_report.COMPARISON_TITLE}"))
+display(HTML(territories_report.comparison_html(d)))
 
 # %%
-display(Markdown(f"## {territoires.PRIORITY_TITLE}"))
-display(HTML(territoires.priority_html(d)))
+display(Markdown(f"## {territories_report.PRIORITY_TITLE}"))
+display(HTML(territories_report.priority_html(d)))
 
 # %% [markdown]
 # ## Les postes attribués, comité après comité

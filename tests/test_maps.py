@@ -78,3 +78,36 @@ def test_one_national_class_gets_finer_classes_and_values(reference):
 def test_map_labels(name, label):
     assert map_label(name) == label
     assert not short_epci_name(name).startswith("Européenne")
+
+
+def test_report_maps_are_shown_with_their_title_and_alternative(prepared_05, monkeypatch):
+    """The notebook's map cells are one call each: the bundle's map, titled, shown with
+    its French text alternative and its legend; no fragility map without the IFN."""
+    import matplotlib.pyplot as plt
+
+    shown = []
+
+    def record(fig, alt, legend=None):
+        titles = [t for ax in fig.axes for t in (ax.get_title(loc="left"), ax.get_title())]
+        shown.append(([t for t in titles if t], alt, legend["title"]))
+        plt.close(fig)
+
+    monkeypatch.setattr(maps, "show", record)
+    maps.show_density_map(prepared_05)
+    maps.show_distance_map(prepared_05)
+    assert prepared_05.context["ifn_fourni"] is False  # prepared without IFN
+    maps.show_fragility_map(prepared_05)
+    assert shown == [
+        (
+            ["Hautes-Alpes : conseillers numériques pour 10 000 habitants"],
+            "Carte des conseillers numériques pour 10 000 habitants par intercommunalité, "
+            "Hautes-Alpes",
+            "Conseillers pour 10\u202f000 habitants",
+        ),
+        (
+            ["Hautes-Alpes : distance au lieu de médiation le plus proche"],
+            "Carte de la distance de chaque commune au lieu de médiation le plus proche, "
+            "Hautes-Alpes",
+            "Distance au lieu le plus proche",
+        ),
+    ]

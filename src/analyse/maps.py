@@ -461,3 +461,64 @@ def distance_map(
         places,
         places_label,
     )
+
+
+# ----------------------------------------------------- the maps of a département's report
+# Each takes the prepared bundle (``pipeline.Prepared``) and shows its map with its text
+# alternative, so that each of the notebook's map cells is one call. Titles keep
+# « 10 000 » with an ordinary space: it is drawn into the image.
+
+PLACES_LABEL = "lieu où travaille un conseiller"
+
+
+def report_distance_map(prepared, title: str) -> tuple[Figure, dict]:
+    """The distance map of ``prepared`` (its communes, outline and places) and its legend."""
+    return distance_map(
+        prepared.communes,
+        prepared.outline,
+        prepared.places,
+        prepared.crs,
+        title=title,
+        places_label=PLACES_LABEL,
+    )
+
+
+def show_density_map(prepared) -> None:
+    """The report's first map: conseillers per 10 000 inhabitants of each EPCI."""
+    name = prepared.nom
+    fig, legend = density_map(
+        prepared.indicators,
+        prepared.outline,
+        prepared.hosts,
+        prepared.crs,
+        title=f"{name} : conseillers numériques pour 10 000 habitants",
+    )
+    alt = f"Carte des conseillers numériques pour 10 000 habitants par intercommunalité, {name}"
+    show(fig, alt, legend)
+
+
+def show_distance_map(prepared) -> None:
+    """Distance from each commune to the nearest place where a conseiller works."""
+    name = prepared.nom
+    fig, legend = report_distance_map(
+        prepared, f"{name} : distance au lieu de médiation le plus proche"
+    )
+    show(
+        fig,
+        f"Carte de la distance de chaque commune au lieu de médiation le plus proche, {name}",
+        legend,
+    )
+
+
+def show_fragility_map(prepared) -> None:
+    """The communes' digital-fragility index; nothing when the report has no IFN."""
+    if not prepared.context["ifn_fourni"]:
+        return
+    name = prepared.nom
+    fig, legend = fragility_map(
+        prepared.communes,
+        prepared.outline,
+        prepared.crs,
+        title=f"{name} : indice de fragilité numérique",
+    )
+    show(fig, f"Carte de l'indice de fragilité numérique des communes, {name}", legend)

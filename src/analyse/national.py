@@ -24,7 +24,7 @@ from analyse.maps import (
 from analyse.matching import REVIEW, UNLOCATABLE
 from analyse.pipeline import MatchedSelections
 from analyse.reference import Reference, sum_or_missing
-from analyse.wording import esc, fmt_number, read_back_note
+from analyse.wording import fmt_number, read_back_note
 
 CONTROL_COLUMNS = ["lus", *ACCOUNTED]
 CONTROL_LABELS = {
@@ -219,37 +219,35 @@ def _png_data_uri(fig: plt.Figure) -> str:
     return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
-_SORT_SCRIPT = """
-document.querySelectorAll("table.triable th").forEach(function (th, col) {
-  th.addEventListener("click", function () {
-    var tbody = th.closest("table").tBodies[0];
-    var asc = th.getAttribute("aria-sort") !== "ascending";
-    th.closest("tr").querySelectorAll("th").forEach(function (o) {
-      o.removeAttribute("aria-sort");
-    });
-    th.setAttribute("aria-sort", asc ? "ascending" : "descending");
-    Array.from(tbody.rows).sort(function (a, b) {
-      var x = a.cells[col].dataset.tri, y = b.cells[col].dataset.tri;
-      var nx = parseFloat(x), ny = parseFloat(y);
-      var d = (isNaN(nx) || isNaN(ny)) ? x.localeCompare(y, "fr") : nx - ny;
-      return asc ? d : -d;
-    }).forEach(function (r) { tbody.appendChild(r); });
-  });
-});
-"""
+def _missing_as_none(value) -> float | None:
+    return None if pd.isna(value) else value
 
 
-def _population_cell(row) -> str:
-    """A département's population, « population inconnue » when a commune lacks one;
-    a collectivity outside the reference has none to show."""
-    if not pd.isna(row.population):
-        return fmt_number(row.population)
-    return "population inconnue" if row.code not in config.OVERSEAS_COLLECTIVITIES else "–"
+def index_rows(table: pd.DataFrame, links: dict[str, str]) -> list[dict]:
+    """One row of the index per département, by code: its values as numbers (None when
+    missing), formatted by the page's template."""
+    from analyse import territories_report
 
-
-def _sort_key(value: float) -> str:
-    """Sort key of a number; a missing one sorts first."""
-    return "-1" if pd.isna(value) else f"{float(value):.6f}"
+    top = territories_report.common_top(table)
+    rows = []
+    for row in table.sort_values("code").to_dict("records"):
+        population = _missing_as_none(row["population"])
+        rows.append(
+            {
+                "code": row["code"],
+                "nom": row["nom"],
+                "lien": links.get(row["code"]),
+                "postes": int(row["postes"]),
+                "population": None if population is None else int(population),
+                # A collectivity outside the reference has no population to show; a
+                # département with a commune of unknown population says so.
+                "collectivite": row["code"] in config.OVERSEAS_COLLECTIVITIES,
+                "densite": _missing_as_none(row["conseillers_pour_10000_hab"]),
+                "variation": int(row["variation"]),
+                **territories_report.index_values(row, top),
+            }
+        )
+    return rows
 
 
 def index_html(
@@ -260,79 +258,29 @@ def index_html(
     generated: str,
     editions: list[dict] | None = None,
 ) -> str:
-    """The monthly index page: a sortable table of every département and the map.
+    """The monthly index page: a sortable table of every département and the map
+    (template ``templates/national/index.html.j2``, autoescaped).
 
     ``editions`` (``MatchedSelections.national_editions``) names the national list the
     month was read back from."""
-    from analyse import territories_report
+    from analyse.fragments import Markup, render
+    from analyse.schema import INDEX_COLUMNS
 
-    note = read_back_note(editions or [], month)
-    top = territories_report.common_top(table)
-    rows = []
-    for row in table.sort_values("code").itertuples(index=False):
-        link = links.get(row.code)
-        name = esc(row.nom)
-        cell = f'<a href="{esc(link)}">{name}</a>' if link else name
-        sign = "+" if row.variation > 0 else ""
-        rows.append(
-            "<tr>"
-            f'<td data-tri="{esc(row.code)}">{esc(row.code)}</td>'
-            f'<td data-tri="{name}">{cell}</td>'
-            f'<td class="n" data-tri="{row.postes}">{fmt_number(row.postes)}</td>'
-            f'<td class="n" data-tri="{_sort_key(row.population)}">'
-            f"{_population_cell(row)}</td>"
-            f'<td class="n" data-tri="{_sort_key(row.conseillers_pour_10000_hab)}">'
-            f"{fmt_number(row.conseillers_pour_10000_hab, 2)}</td>"
-            f'<td class="n" data-tri="{row.variation}">{sign}{fmt_number(row.variation)}</td>'
-            f"{territories_report.index_cells(row._asdict(), month, top)}"
-            "</tr>"
-        )
-    total_posts = int(table["postes"].sum())
-    total_change = int(table["variation"].sum())
-    label = month_label(month)
-    return f"""<!DOCTYPE html>
-<html lang="fr">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Conseillers numériques — situation fin {esc(label)}</title>
-<style>
-body {{ font-family: system-ui, sans-serif; max-width: 62rem; margin: 1.5rem auto;
-       padding: 0 1rem; color: #222; line-height: 1.5; }}
-table {{ border-collapse: collapse; width: 100%; font-size: 14px; }}
-th, td {{ padding: 0.3rem 0.6rem; border-bottom: 1px solid #ddd; text-align: left; }}
-th {{ cursor: pointer; background: #f2f6fa; position: sticky; top: 0; }}
-th[aria-sort=ascending]::after {{ content: " ▲"; }}
-th[aria-sort=descending]::after {{ content: " ▼"; }}
-td.n {{ text-align: right; white-space: nowrap; }}
-img {{ max-width: 100%; height: auto; }}
-footer {{ color: #555; font-size: 12px; margin-top: 2rem; }}
-.avertissement {{ background: #fff7e6; border-left: 4px solid #E69F00; padding: 0.6rem 1rem; }}
-@media print {{ th {{ position: static; }} }}
-</style>
-</head>
-<body>
-<h1>Conseillers numériques France Services — situation fin {esc(label)}</h1>
-<p><strong>{fmt_number(total_posts)} postes</strong> attribués par les comités de sélection
-depuis mars 2021, dont {fmt_number(total_change)} au cours de ce mois. Cliquez sur un
-en-tête de colonne pour trier le tableau ; le nom d'un département mène à son rapport.</p>
-{f'<p class="avertissement"><strong>À savoir.</strong> {note}</p>' if note else ""}
-<img src="{map_uri}"
- alt="Carte de France des conseillers numériques pour 10 000 habitants, par département">
-<table class="triable">
-<thead><tr><th>Code</th><th>Département</th><th>Postes</th><th>Population</th>
-<th>Conseillers pour {fmt_number(config.DENSITY_BASE)} hab.</th>
-<th>Évolution sur le mois</th>{territories_report.index_headers(month)}</tr></thead>
-<tbody>
-{"".join(rows)}
-</tbody>
-</table>
-<footer>Postes comptés par département comme l'ANCT les compte (« Code département » de la
-liste nationale). {territories_report.index_note()} Généré le {esc(generated)}.</footer>
-<script>{_SORT_SCRIPT}</script>
-</body>
-</html>
-"""
+    return render(
+        "national/index.html.j2",
+        mois=month,
+        debut=config.TRAJECTORY_START,
+        base=config.DENSITY_BASE,
+        total_postes=int(table["postes"].sum()),
+        total_variation=int(table["variation"].sum()),
+        # read_back_note escapes the file names and origins it quotes.
+        note=Markup(read_back_note(editions or [], month)),
+        carte=map_uri,
+        colonnes=INDEX_COLUMNS,
+        drapeaux=[c for c in INDEX_COLUMNS if c.name.startswith("part_")],
+        lignes=index_rows(table, links),
+        genere=generated,
+    )
 
 
 def write_index(

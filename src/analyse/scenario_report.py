@@ -174,13 +174,8 @@ def proposals_map(prepared, proposals: gpd.GeoDataFrame, summary: dict) -> tuple
 
     from analyse import maps
 
-    fig, legend = maps.distance_map(
-        prepared.communes,
-        prepared.outline,
-        prepared.places,
-        prepared.crs,
-        title=f"{prepared.nom} : lieux existants et postes proposés",
-        places_label="lieu où travaille un conseiller",
+    fig, legend = maps.report_distance_map(
+        prepared, f"{prepared.nom} : lieux existants et postes proposés"
     )
     ax = fig.axes[0]
     points = proposals.to_crs(prepared.crs)

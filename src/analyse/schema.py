@@ -133,3 +133,26 @@ def number_formats() -> dict[str, str]:
 
 def csv_decimals() -> dict[str, int]:
     return {c.name: c.decimals for c in EPCI_COLUMNS if c.decimals is not None}
+
+
+# Columns of the monthly index of départements (``national.index_html``), in page order.
+# The index shows each flag as a share of the département's posts; the last column is
+# the sparkline of its density, its header followed by the months it covers.
+INDEX_COLUMNS: list[Column] = [
+    Column("code", "Code", "code"),
+    Column("nom", "Département", "nom"),
+    Column("postes", "Postes", "postes", INTEGER),
+    Column("population", "Population", "population", INTEGER),
+    Column(
+        "conseillers_pour_10000_hab",
+        f"Conseillers pour {fmt_number(config.DENSITY_BASE)} hab.",
+        "densite_10000_hab",
+        DECIMAL,
+    ),
+    Column("variation", "Évolution sur le mois", "variation", INTEGER),
+    # « postes » stays out of these headers, which must not be taken for « Postes ».
+    Column("part_qpv", "En QPV", "part_qpv", PERCENT),
+    Column("part_zrr", "En ZRR", "part_zrr", PERCENT),
+    Column("part_france_services", "France Services", "part_fs", PERCENT),
+    Column("trajectoire", "Densité", "trajectoire"),
+]

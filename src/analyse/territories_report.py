@@ -3,7 +3,8 @@ with similar EPCI, and the sparklines of the monthly index.
 
 Self-contained: each function takes the prepared bundle (``bundle.Prepared``) or plain
 tables and returns escaped HTML (Jinja2 templates with autoescape, in
-``templates/territoires/``), a sentence, or a figure.
+``templates/territoires/``), a sentence, or a figure; for the monthly index, the
+numbers its template (``templates/national/``) formats.
 """
 
 from __future__ import annotations
@@ -335,41 +336,24 @@ def summary_sentences(prepared) -> list[str]:
 
 # ------------------------------------------------------------ index sparklines
 
+# Size of a sparkline of the monthly index, in pixels.
+SPARKLINE_WIDTH, SPARKLINE_HEIGHT = 120, 28
 
-def sparkline_svg(
-    values: list[float], label: str, top: float | None = None, width: int = 120, height: int = 28
-) -> str:
-    """An inline SVG line of ``values`` (missing ones skipped), last point marked, on a
-    scale from 0 to ``top`` (shared by every line of a page, so that they compare)."""
+
+def sparkline_points(
+    values: list[float],
+    top: float | None = None,
+    width: int = SPARKLINE_WIDTH,
+    height: int = SPARKLINE_HEIGHT,
+) -> list[tuple[float, float]]:
+    """Points (in pixels) of a line of ``values``, missing ones skipped, on a scale from 0
+    to ``top`` (shared by every line of a page, so that they compare); none under two."""
     known = [(i, v) for i, v in enumerate(values) if v is not None and v == v]
     if len(known) < 2:
-        return ""
+        return []
     top = top or max(v for _, v in known) or 1.0
     step = (width - 4) / max(len(values) - 1, 1)
-    points = [(2 + i * step, height - 2 - (height - 4) * v / top) for i, v in known]
-    return _render(
-        "sparkline.svg.j2",
-        largeur=width,
-        hauteur=height,
-        points=" ".join(f"{x:.1f},{y:.1f}" for x, y in points),
-        dernier=points[-1],
-        titre=label,
-    )
-
-
-def index_headers(month: str) -> str:
-    """Header cells of the index's columns of this issue."""
-    return _render(
-        "index_entetes.html.j2",
-        drapeaux=[_FLAG_HEADERS[f] for f in FLAGS],
-        debut=month_label(config.TRAJECTORY_START),
-        fin=month_label(month),
-    )
-
-
-# Shares of posts; « postes » stays out of these headers, which must not be taken for
-# the « Postes » column.
-_FLAG_HEADERS = {"qpv": "En QPV", "zrr": "En ZRR", "france_services": "France Services"}
+    return [(2 + i * step, height - 2 - (height - 4) * v / top) for i, v in known]
 
 
 def common_top(table: pd.DataFrame) -> float | None:
@@ -378,46 +362,32 @@ def common_top(table: pd.DataFrame) -> float | None:
     return max(values) if values else None
 
 
-def index_cells(row: dict, month: str, top: float | None = None) -> str:
-    """Cells of one département: share of posts per flag (not documented apart), and
-    the sparkline of its density since ``config.TRAJECTORY_START``."""
+def index_values(row: dict, top: float | None = None) -> dict:
+    """What the index shows of one département besides its posts: per flag, its posts and
+    its undocumented posts (shown as shares of ``row["postes"]``), and the sparkline of its
+    density since ``config.TRAJECTORY_START``. Numbers, formatted by the page's template."""
     total = row.get("postes", 0)
-    cells = []
+    flags = []
     for flag in FLAGS:
         yes = row.get(f"postes_{flag}", 0)
-        undocumented = row.get(f"postes_{flag}_non_documente", 0)
-        cells.append(
+        flags.append(
             {
-                "tri": f"{yes / total:.6f}" if total else "-1",
-                "part": _percent(yes, total),
-                "non_documente": _percent(undocumented, total),
+                "postes": yes,
+                "non_documente": row.get(f"postes_{flag}_non_documente", 0),
+                "part": yes / total if total else None,
             }
         )
     values = [float(v) for v in row.get("trajectoire", []) or []]
     known = [v for v in values if v == v]
-    label = (
-        f"{row.get('nom', '')} : de {fmt_number(known[0], 2)} à {fmt_number(known[-1], 2)} "
-        f"conseiller pour {fmt_number(config.DENSITY_BASE)} habitants, "
-        f"{month_label(config.TRAJECTORY_START)} – {month_label(month)}"
-        if known
-        else ""
-    )
-    return _render(
-        "index_cellules.html.j2",
-        cellules=cells,
-        courbe=sparkline_svg(values, label, top) if known else "",
-        tri=f"{known[-1] - known[0]:.6f}" if known else "-1",
-    )
-
-
-def index_note() -> str:
-    return esc(
-        "Colonnes « En QPV », « En ZRR », « France Services » : parts des postes dans des "
-        "structures en QPV, en ZRR ou labellisées France Services, d'après la liste "
-        "nationale ; « n. d. » : non documenté (ni oui ni non "
-        "dans la liste). La courbe montre la densité de conseillers du département à la "
-        "fin de chaque mois."
-    )
+    curve = {
+        "largeur": SPARKLINE_WIDTH,
+        "hauteur": SPARKLINE_HEIGHT,
+        "points": sparkline_points(values, top),
+        "premiere": known[0] if known else None,
+        "derniere": known[-1] if known else None,
+        "evolution": known[-1] - known[0] if known else None,
+    }
+    return {"drapeaux": flags, "courbe": curve}
 
 
 # ------------------------------------------------------------ places: programmes
