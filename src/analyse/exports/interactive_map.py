@@ -29,11 +29,16 @@ if TYPE_CHECKING:
 # ------------------------------------------------------------------- interactive map
 
 PLACE_COLOUR = "#d95f02"
-# Tooltip fields: (column, French label from analyse.schema); optional ones are shown
-# when present. A place's name reads « Lieu », as in the report.
-EPCI_TOOLTIP = [
-    (name, schema.ALL[name].label)
-    for name in (
+
+
+def _tooltip_spec(names: list[str], renames: dict[str, str] | None = None) -> list[tuple]:
+    """Tooltip fields: (column, French label from analyse.schema); optional ones are
+    shown when present."""
+    return [(name, (renames or {}).get(name, schema.ALL[name].label)) for name in names]
+
+
+EPCI_TOOLTIP = _tooltip_spec(
+    [
         "nom_epci",
         "population",
         "postes",
@@ -42,20 +47,14 @@ EPCI_TOOLTIP = [
         "population_au_dela_20km",
         "postes_manquants_cible_nationale",
         "rang_priorite",
-    )
-]
-PLACE_TOOLTIP = [("nom", schema.ALL["nom"].heading)] + [
-    (name, schema.ALL[name].label)
-    for name in (
-        "adresse",
-        "code_postal",
-        "commune",
-        "commune_declaree",
-        "nom_commune",
-        "nom_epci",
-        "postes",
-    )
-]
+    ]
+)
+PLACE_TOOLTIP = _tooltip_spec(
+    ["nom", "adresse", "code_postal", "commune", "commune_declaree", "nom_commune", "nom_epci"]
+    + ["postes"],
+    # A place's name reads « Lieu », as in the report.
+    {"nom": schema.ALL["nom"].heading},
+)
 
 
 def _html_text(value: object) -> str:
