@@ -456,6 +456,14 @@ TABLE_HEADINGS: dict[str, dict[str, str]] = {
     "selections": {"mois_comite": "Comité", "structure": ALL["structure"].label},
     "selections_detail": {"structure": ALL["structure"].label, "fichier": "Fichier, ligne"},
     "ifn_non_rapproches": {"nom": ALL["nom"].label},
+    "comparaison": {
+        "type_epci": "Nature",
+        "classe_densite": "Densité de population",
+        "densite_mediane_meme_type": "Médiane, même nature",
+        "densite_mediane_comparables": "Médiane, comparables",
+        "ecart_comparables": "Écart aux comparables",
+    },
+    "trajectoire": {"premier_mois_conseiller": "Premier conseiller"},
 }
 
 

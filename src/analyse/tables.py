@@ -44,12 +44,13 @@ def _is_figures(values: pd.Series) -> bool:
     return all(isinstance(v, Number) and not isinstance(v, bool) for v in known)
 
 
-def _html(
+def html_table(
     frame: pd.DataFrame,
     table: str = "",
     headings: Mapping[str, str] | None = None,
     formats: Mapping[str, Callable] | None = None,
     missing: Mapping[str, str] | None = None,
+    classes: str = "",
 ) -> str:
     """HTML table of real values (columns named as in ``analyse.schema``), formatted at
     display: French figures with the decimals the schema shows, « – » where a value is
@@ -58,8 +59,8 @@ def _html(
     names = list(frame.columns)
     shown = {**schema.headings([c for c in names if c in schema.ALL], table), **(headings or {})}
     figures = [c for c in names if _is_figures(frame[c])]
-    classes = pd.DataFrame("", index=frame.index, columns=names)
-    classes[figures] = "nombre"
+    cell_classes = pd.DataFrame("", index=frame.index, columns=names)
+    cell_classes[figures] = "nombre"
     styler = Styler(frame, uuid_len=0, cell_ids=False).hide(axis="index")
     for column in names:
         na_rep = (missing or {}).get(column, _NONE)
@@ -77,8 +78,8 @@ def _html(
             escape="html",
         )
     styler.format_index(lambda name: html.escape(shown.get(name, name)), axis=1)
-    styler.set_td_classes(classes).set_table_styles(_TABLE_STYLES)
-    styler.set_table_attributes('class="tableau"')
+    styler.set_td_classes(cell_classes).set_table_styles(_TABLE_STYLES)
+    styler.set_table_attributes(f'class="{" ".join(["tableau", *classes.split()])}"')
     return f'<div class="defile">{styler.to_html()}</div>'
 
 
@@ -117,7 +118,7 @@ def indicators_table(indicators: pd.DataFrame) -> str:
         "financement_etat_eur": indicators["financement_etat_eur"].sum(),
     }
     frame = pd.concat([frame, pd.DataFrame([total])], ignore_index=True)
-    return _html(
+    return html_table(
         frame,
         formats={"financement_etat_eur": fmt_euros},
         # Never 0 for want of a figure.
@@ -171,7 +172,7 @@ def spread_variant_table(indicators: pd.DataFrame) -> str:
         "postes_avec_departementaux_repartis",
         "conseillers_pour_10000_hab_avec_departementaux_repartis",
     ]
-    return _html(rows[columns], "variante")
+    return html_table(rows[columns], "variante")
 
 
 def reconciliation_table(counts: dict, collectivity: str = "le Conseil départemental") -> str:
@@ -208,7 +209,7 @@ def reconciliation_table(counts: dict, collectivity: str = "le Conseil départem
     frame = pd.DataFrame(
         [(label, counts.get(key, 0)) for label, key in lines], columns=["libelle", "postes"]
     )
-    return _html(frame, headings={"libelle": ""})
+    return html_table(frame, headings={"libelle": ""})
 
 
 def crossing_tables(prepared) -> str:
@@ -228,7 +229,7 @@ def crossing_tables(prepared) -> str:
         if part.empty:
             continue
         columns = ["structure", "departement", "nom_officiel", "siren_epci", "postes"]
-        text += f"<p><strong>{esc(title)}</strong></p>" + _html(part[columns], "croisements")
+        text += f"<p><strong>{esc(title)}</strong></p>" + html_table(part[columns], "croisements")
     return text
 
 
@@ -239,21 +240,21 @@ def unlocatable_table(selections: pd.DataFrame) -> str:
     ]
     if rows.empty:
         return ""
-    table = _html(rows[["structure", "postes", "motif"]])
+    table = html_table(rows[["structure", "postes", "motif"]])
     return "<p><strong>Postes non localisables</strong></p>" + table
 
 
 def review_table(review: pd.DataFrame) -> str:
     """Rows a person must check, with file, line, reason and best candidates."""
     columns = ["fichier", "ligne", "structure", "type_structure", "postes", "motif", "candidats"]
-    return _html(review[columns], "revue")
+    return html_table(review[columns], "revue")
 
 
 def selections_table(selections: pd.DataFrame) -> str:
     """Selection rows and where they were placed, in words (month, structure, posts)."""
     rows = selections.sort_values(["date_comite", "structure"])
     frame = rows[["mois_comite", "structure", "postes"]].assign(nom_officiel=_placed(rows))
-    return _html(frame, "selections", formats={"mois_comite": month_label})
+    return html_table(frame, "selections", formats={"mois_comite": month_label})
 
 
 def _placed(rows: pd.DataFrame) -> pd.Series:
@@ -270,7 +271,7 @@ def selections_detail_table(selections: pd.DataFrame) -> str:
         methode=rows["methode"].where(rows["methode"] != ""),
         fichier=rows["fichier"] + ", l. " + rows["ligne"].astype(str),
     )
-    return _html(frame, "selections_detail")
+    return html_table(frame, "selections_detail")
 
 
 def source_words(context: dict) -> list[str]:
@@ -431,7 +432,7 @@ def changes_html(prepared) -> str:
             f"{fmt_number(counted['postes'].sum())} poste(s) :</p>"
         )
         frame = counted[["structure", "postes"]].assign(nom_officiel=_placed(counted))
-        parts.append(_html(frame))
+        parts.append(html_table(frame))
     covered = prepared.context.get("epci_nouvellement_couverts") or []
     if covered:
         names = ", ".join(esc(n) for n in covered)
@@ -462,7 +463,7 @@ def gaps_html(prepared) -> str:
             # The heading says the target's value: « cible nationale (1,23) ».
             headings[column] = schema.ALL[column].heading.format(fmt_number(ctx[key], 2))
     columns += [f"population_au_dela_{km}km" for km in (10, 20, 30)]
-    return _html(gaps[columns], headings=headings)
+    return html_table(gaps[columns], headings=headings)
 
 
 def targets_html(prepared) -> str:
@@ -504,7 +505,7 @@ def distance_html(prepared) -> str:
         ],
         columns=["libelle", "habitants", "part"],
     )
-    table = _html(
+    table = html_table(
         rows,
         headings={"libelle": "", "habitants": "Habitants", "part": "Part de la population"},
         formats={"part": lambda v: f"{fmt_number(v, 1)} %"},
@@ -544,7 +545,7 @@ def rejected_places_html(prepared) -> str:
     if rows.empty:
         return intro
     columns = ["nom", "id", "commune_declaree", "code_postal", "latitude", "longitude", "motif"]
-    return intro + _html(rows[columns])
+    return intro + html_table(rows[columns])
 
 
 def _suspicious_places(places) -> str:
@@ -558,7 +559,7 @@ def _suspicious_places(places) -> str:
     frame = flagged[["nom", "commune_declaree", "nom_commune"]].assign(
         distance_commune_declaree_m=flagged["distance_commune_declaree_m"] / 1000  # in km
     )
-    table = _html(frame, missing={"nom_commune": "hors de toute commune"})
+    table = html_table(frame, missing={"nom_commune": "hors de toute commune"})
     return "<p><strong>Lieux à vérifier</strong> (coordonnées douteuses)</p>" + table
 
 
@@ -583,7 +584,7 @@ def unmatched_ifn_html(prepared) -> str:
     unmatched = prepared.unmatched_ifn
     if unmatched.empty:
         return ""
-    table = _html(unmatched[["niveau", "code", "nom", "motif"]], "ifn_non_rapproches")
+    table = html_table(unmatched[["niveau", "code", "nom", "motif"]], "ifn_non_rapproches")
     return "<p><strong>Codes non rapprochés entre l'indice et le référentiel</strong></p>" + table
 
 
@@ -606,7 +607,7 @@ def anomalies_html(prepared) -> str:
     rows = prepared.anomalies
     if rows.empty:
         return ""
-    table = _html(rows[["fichier", "ligne", "structure", "postes", "motif"]])
+    table = html_table(rows[["fichier", "ligne", "structure", "postes", "motif"]])
     return (
         "<p>Ces lignes des fichiers de sélection ont été écartées (mode "
         "tolérant) : elles ne sont comptées dans aucune intercommunalité. Corrigez-les puis "
