@@ -1,6 +1,8 @@
 """Tables shown in the report, with French headers and French number formats.
 
-Each function returns HTML in which every value from input data is escaped.
+Each function returns HTML in which every value from input data is escaped. The tables
+are pandas Stylers on real values (``html_table``), formatted when displayed; their
+headings come from ``analyse.schema``.
 """
 
 from __future__ import annotations
@@ -55,7 +57,8 @@ def html_table(
     """HTML table of real values (columns named as in ``analyse.schema``), formatted at
     display: French figures with the decimals the schema shows, « – » where a value is
     missing (or ``missing[column]``), every value escaped. Headings come from the schema
-    (``table``'s own wording where it has one); ``headings`` names the other columns."""
+    (``table``'s own wording where it has one); ``headings`` names the other columns.
+    ``classes``: CSS classes of the table besides ``tableau``."""
     names = list(frame.columns)
     shown = {**schema.headings([c for c in names if c in schema.ALL], table), **(headings or {})}
     figures = [c for c in names if _is_figures(frame[c])]
@@ -71,7 +74,7 @@ def html_table(
         column_schema = schema.ALL.get(column)
         styler.format(
             subset=[column],
-            precision=column_schema.shown or 0 if column_schema else 0,
+            precision=(column_schema.shown or 0) if column_schema else 0,
             thousands=THIN_SPACE,
             decimal=",",
             na_rep=na_rep,
