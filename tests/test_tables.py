@@ -227,3 +227,20 @@ def test_small_tables_read_as_before():
             ["L1", "i1", "Gap", "05000", "abc", "–", "non numérique"],
         ]
     ]  # fmt: skip
+
+
+def test_unknown_population_reads_as_before(prepared):
+    """An EPCI of unknown population: « population inconnue », no ratio, and a total over
+    the known ones that says so."""
+    indicators = prepared["05"].indicators.copy()
+    indicators["population"] = indicators["population"].astype("Int64")
+    first = indicators.index[0]
+    indicators.loc[first, "population"] = None
+    for column in ("conseillers_pour_10000_hab", "habitants_par_conseiller"):
+        indicators.loc[first, column] = float("nan")
+    table = visible_tables(tables.indicators_table(indicators))[0]
+    row = next(r for r in table if r[0] == indicators.loc[first, "nom_epci"])
+    assert row[3] == "population inconnue" and row[6] == row[7] == "–"
+    assert table[-1][0] == "Total des intercommunalités (population connue)"
+    known = indicators.loc[indicators["population"].notna()]
+    assert table[-1][3] == f"{known['population'].sum():,}".replace(",", _N)
