@@ -9,30 +9,13 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from analyse import config
+from analyse import config, schema
 from analyse.errors import ReconciliationError
 from analyse.matching import DEPARTEMENT_LEVEL, LOCATED, REGION_LEVEL, REVIEW, UNLOCATABLE
 from analyse.reference import sum_or_missing
 
-# Columns of reports/<dep>/indicateurs_epci.csv, in order.
-CSV_COLUMNS = [
-    "siren_epci",
-    "nom_epci",
-    "type_epci",
-    "departements",
-    "nb_communes",
-    "population",
-    "population_dans_departement",
-    "postes",
-    "conseillers_pour_10000_hab",
-    "habitants_par_conseiller",
-    "surface_km2",
-    "habitants_par_km2",
-    "financement_etat_eur",
-    "postes_departementaux_repartis",
-    "postes_avec_departementaux_repartis",
-    "conseillers_pour_10000_hab_avec_departementaux_repartis",
-]
+# Columns of reports/<dep>/indicateurs_epci.csv, in order (declared in analyse.schema).
+CSV_COLUMNS = schema.names(schema.INDICATOR_COLUMNS)
 
 
 def density(posts, population):
@@ -175,24 +158,14 @@ ACCOUNTED = [
 
 
 def to_csv_frame(indicators: gpd.GeoDataFrame) -> pd.DataFrame:
-    """The indicators as written to CSV: no geometry, rounded for readability."""
-    from analyse import schema
-
+    """The indicators as written to CSV: no geometry, rounded for readability (the
+    decimals of ``analyse.schema``; 0 decimals: whole numbers, empty where unknown)."""
     # Columns declared in analyse.schema follow, when the indicators have them.
     declared = [c for c in schema.epci_names() if c in indicators.columns]
     frame = pd.DataFrame(indicators[CSV_COLUMNS + declared]).copy()
     for column, digits in schema.csv_decimals().items():
         if column in frame:
             frame[column] = np.round(frame[column].astype(float), digits)
-    for column, digits in (
-        ("conseillers_pour_10000_hab", 3),
-        ("habitants_par_conseiller", 0),
-        ("surface_km2", 1),
-        ("habitants_par_km2", 1),
-        ("postes_departementaux_repartis", 3),
-        ("postes_avec_departementaux_repartis", 3),
-        ("conseillers_pour_10000_hab_avec_departementaux_repartis", 3),
-    ):
-        frame[column] = np.round(frame[column].astype(float), digits)
-    frame["habitants_par_conseiller"] = frame["habitants_par_conseiller"].astype("Int64")
+            if digits == 0:
+                frame[column] = frame[column].astype("Int64")
     return frame

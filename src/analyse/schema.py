@@ -1,35 +1,183 @@
-"""Declaration of exported columns: name, French label, GeoPackage field, format.
+"""The one registry of columns: name, French label, GeoPackage field, formats.
 
-One entry per column, read by every exporter (CSV rounding, workbook headers and
-number formats, GeoPackage field names, report and index labels), so that a column is
-described once. Only the columns added for priority territories, trajectories and
-comparisons are declared here so far; ``exports.HEADERS``, ``exports.EPCI_FIELDS`` and
-``exports.NUMBER_FORMATS`` take them from ``headers()``, ``gpkg_fields()`` and
-``number_formats()``, so the older dicts can be folded in column by column.
+Each column a reader or an analyst sees is declared once here, and read by every output:
+the CSV (rounding), the workbook (headers, number formats), the GeoPackage (field names,
+per layer), the interactive map (tooltip labels, decimals) and the report's tables
+(headings, decimals shown). A layer or a report table that names a column differently
+says so in a few renames, next to its list of columns.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 
 from analyse import config
 from analyse.wording import fmt_number
 
+# Excel number formats. Excel and LibreOffice show them with the reader's separators,
+# so "#,##0.00" reads "1 234,56" on a French system.
 INTEGER = "#,##0"
 DECIMAL = "#,##0.00"
+ONE_DECIMAL = "#,##0.0"
 PERCENT = "0.0 %"
+COUNT = "0"  # a rank or a line number: no thousands separator
+
+_BASE = fmt_number(config.DENSITY_BASE)
+DENSITY_LABEL = f"Conseillers pour {_BASE} hab."
 
 
 @dataclass(frozen=True)
 class Column:
-    """One exported column."""
+    """One column of our tables, as every output names and formats it."""
 
     name: str  # in our tables, the CSV and the XLSX source
-    label: str  # French header (workbook, report, index)
-    field: str  # GeoPackage field: ASCII lowercase, at most 30 characters
-    number_format: str | None = None  # Excel format (None: text)
-    decimals: int | None = None  # rounding in the CSV (None: as is)
+    label: str  # French header (workbook, interactive map)
+    field: str = ""  # GeoPackage field, ASCII lowercase, ≤ 30 characters ("": the name)
+    number_format: str | None = None  # Excel format (None: from the dtype)
+    decimals: int | None = None  # rounding in the CSV (None: as is; 0: whole numbers)
+    description: str = ""
+    report_label: str = ""  # heading in the report's tables, when not ``label``
+    shown: int | None = None  # decimals shown to a reader (report, map); None: text
 
+    def __post_init__(self) -> None:
+        if not self.field:
+            object.__setattr__(self, "field", self.name)
+
+    @property
+    def heading(self) -> str:
+        """The column's heading in the report's tables."""
+        return self.report_label or self.label
+
+
+# ------------------------------------------------------------------ indicators per EPCI
+
+# reports/<dep>/indicateurs_epci.csv, in order (analyse.indicators.epci_indicators).
+INDICATOR_COLUMNS: list[Column] = [
+    Column("siren_epci", "SIREN", description="SIREN de l'intercommunalité"),
+    Column("nom_epci", "Intercommunalité", description="nom de l'intercommunalité"),
+    Column("type_epci", "Type", description="nature : CC, CA, CU, métropole, EPT"),
+    Column("departements", "Départements", description="départements où elle a des communes"),
+    Column("nb_communes", "Nombre de communes", shown=0),
+    Column("population", "Population", description="population municipale", shown=0),
+    Column(
+        "population_dans_departement",
+        "Population dans le département",
+        "population_dans_dep",
+        description="clé de répartition des postes départementaux",
+        report_label="Population dans le département (clé de répartition)",
+        shown=0,
+    ),
+    Column(
+        "postes",
+        "Postes",
+        number_format=INTEGER,
+        description="postes localisés dans le territoire",
+        shown=0,
+    ),
+    Column(
+        "conseillers_pour_10000_hab",
+        DENSITY_LABEL,
+        "densite_10000_hab",
+        DECIMAL,
+        3,
+        description="postes ÷ population × 10 000 (indicators.density)",
+        shown=2,
+    ),
+    Column(
+        "habitants_par_conseiller",
+        "Habitants par conseiller",
+        "hab_par_conseiller",
+        INTEGER,  # float only because of empty cells
+        0,
+        shown=0,
+    ),
+    Column("surface_km2", "Surface (km²)", number_format=ONE_DECIMAL, decimals=1, shown=0),
+    Column("habitants_par_km2", "Habitants par km²", "hab_par_km2", ONE_DECIMAL, 1, shown=0),
+    Column(
+        "financement_etat_eur",
+        "Financement de l'État (€)",
+        description="postes × financement de l'État par poste",
+        report_label="Financement de l'État",
+        shown=0,
+    ),
+    Column(
+        "postes_departementaux_repartis",
+        "Part des postes départementaux",
+        "postes_dep_repartis",
+        decimals=3,
+        description="postes départementaux répartis au prorata de la population",
+        shown=2,
+    ),
+    Column(
+        "postes_avec_departementaux_repartis",
+        "Postes, part départementale incluse",
+        "postes_avec_dep_repartis",
+        decimals=3,
+        shown=2,
+    ),
+    Column(
+        "conseillers_pour_10000_hab_avec_departementaux_repartis",
+        f"{DENSITY_LABEL} (variante)",
+        "densite_10000_hab_variante",
+        decimals=3,
+        description="densité, part des postes départementaux incluse",
+        shown=2,
+    ),
+]
+
+# Gaps (analyse.gaps), fragility index (analyse.fragility) and population far from
+# places (analyse.distance): the same field name in every layer that carries them.
+_IFN_PARTS = {
+    "couverture_thd": "couverture THD",
+    "couverture_4g": "couverture 4G",
+    "pauvrete": "pauvreté",
+    "plus_65_ans": "plus de 65 ans",
+    "sans_diplome": "sans diplôme",
+    "origine": "origine",
+}
+# Target → (its name in French, its GeoPackage abbreviation).
+_TARGETS = {
+    "nationale": ("nationale", "nat"),
+    "departementale": ("départementale", "dep"),
+    "choisie": ("choisie", "choisie"),
+}
+GAP_COLUMNS: list[Column] = [
+    Column(
+        "ifn",
+        "Indice de fragilité numérique",
+        description="IFN de La Mednum, de 1 à 10",
+        report_label="IFN (1 à 10)",
+        shown=1,
+    ),
+    *(Column(f"ifn_{key}", f"IFN : {words}") for key, words in _IFN_PARTS.items()),
+    *(
+        Column(
+            f"postes_manquants_cible_{target}",
+            f"Postes manquants (cible {words})",
+            f"postes_manquants_{short}",
+            description="postes à ajouter pour atteindre la cible (arrondi au-dessus)",
+            # {} : the target's value, known only when the report is built.
+            report_label=f"Postes manquants, cible {words} ({{}})",
+            shown=0,
+        )
+        for target, (words, short) in _TARGETS.items()
+    ),
+    Column("score_priorite", "Score de priorité", number_format="0.0", shown=1),
+    Column("rang_priorite", "Rang de priorité", number_format=COUNT, report_label="Rang", shown=0),
+    *(
+        Column(
+            f"population_au_dela_{km}km",
+            f"Population à plus de {km} km d'un lieu",
+            f"pop_au_dela_{km}km",
+            description="à vol d'oiseau, depuis la mairie",
+            report_label=f"Habitants à plus de {km} km",
+            shown=0,
+        )
+        for km in (10, 20, 30)
+    ),
+    Column("population_sans_distance", "Population sans distance calculée", "pop_sans_distance"),
+]
 
 # The three flags of the national COSELEC list, as (key, French label).
 FLAGS = {
@@ -64,9 +212,8 @@ def _flag_columns() -> list[Column]:
     return columns
 
 
-_BASE = fmt_number(config.DENSITY_BASE)
-
-# Columns added to the per-EPCI indicators (CSV, sheet « Indicateurs », layer ``epci``).
+# Columns added to the per-EPCI indicators (CSV, sheet « Indicateurs », layer ``epci``):
+# priority territories, trajectory, comparisons.
 EPCI_COLUMNS: list[Column] = [
     Column("structures", "Structures", "structures", INTEGER),
     *_flag_columns(),
@@ -78,6 +225,7 @@ EPCI_COLUMNS: list[Column] = [
         "med_meme_type",
         DECIMAL,
         3,
+        shown=2,
     ),
     Column(
         "densite_mediane_comparables",
@@ -85,6 +233,7 @@ EPCI_COLUMNS: list[Column] = [
         "med_comparables",
         DECIMAL,
         3,
+        shown=2,
     ),
     Column(
         "ecart_comparables",
@@ -92,29 +241,243 @@ EPCI_COLUMNS: list[Column] = [
         "ecart_comparables",
         DECIMAL,
         3,
+        shown=2,
     ),
 ]
+
+# ------------------------------------------------------------- communes, places, scenario
+
+# Communes of the reference (analyse.reference.COMMUNE_COLUMNS), with the nearest place
+# (analyse.distance.nearest_place).
+COMMUNE_COLUMNS: list[Column] = [
+    Column("insee", "Code INSEE"),
+    Column("nom", "Nom", report_label="Lieu"),
+    Column("type", "Type", description="COM, ARM, COMD, COMA : nature de la commune"),
+    Column("departement", "Département"),
+    Column("insee_parent", "Commune de rattachement", description="code INSEE"),
+    Column("mairie_lon", "Longitude de la mairie"),
+    Column("mairie_lat", "Latitude de la mairie"),
+    Column("population_origine", "Origine de la population"),
+    Column(
+        "distance_m",
+        "Distance au lieu le plus proche (m)",
+        "dist_lieu_m",
+        INTEGER,  # metres: decimals would be false precision
+        description="à vol d'oiseau, depuis la mairie",
+    ),
+    Column("id_lieu", "Identifiant du lieu"),
+    Column("nom_lieu", "Lieu le plus proche"),
+    Column("point_commune", "Point de départ", "point_depart", description="mairie ou centre"),
+]
+
+# Places (analyse.places: national « lieux de médiation numérique » file, or town halls).
+PLACE_COLUMNS: list[Column] = [
+    Column("id", "Identifiant", "identifiant"),
+    Column("commune", "Commune"),
+    Column("commune_declaree", "Commune déclarée"),
+    Column("code_postal", "Code postal"),
+    Column("adresse", "Adresse"),
+    Column("services", "Services"),
+    Column("siret", "SIRET"),
+    Column("pivot", "SIRET (pivot)", description="identifiant de la structure"),
+    Column("latitude", "Latitude (telle que lue)"),
+    Column("longitude", "Longitude (telle que lue)"),
+    Column("insee_commune", "Code INSEE de la commune (position)"),
+    Column(
+        "nom_commune",
+        "Commune (position)",
+        description="commune où se trouvent les coordonnées",
+        report_label="Commune où il se trouve",
+    ),
+    Column("hors_commune", "Hors de toute commune"),
+    Column("insee_la_plus_proche", "Commune la plus proche", "insee_plus_proche"),
+    Column(
+        "distance_commune_la_plus_proche_m",
+        "Distance à la commune la plus proche (m)",
+        "dist_commune_proche_m",
+    ),
+    Column("insee_commune_declaree", "Code INSEE de la commune déclarée", "insee_declaree"),
+    Column("commune_declaree_resolue_par", "Commune déclarée reconnue par", "declaree_resolue_par"),
+    Column(
+        "distance_commune_declaree_m",
+        "Distance à la commune déclarée (m)",
+        "dist_commune_declaree_m",
+        # The report shows it in kilometres (divided by 1 000 there).
+        report_label="Écart (km)",
+        shown=1,
+    ),
+    Column("loin_de_la_commune_declaree", "Loin de la commune déclarée", "loin_commune_declaree"),
+    Column("horaires", "Horaires"),
+    Column("conditions_access", "Conditions d'accès", "conditions_acces"),
+    Column("labels_nationaux", "Labels nationaux"),
+    Column("site_web", "Site web"),
+    Column("source", "Source"),
+    Column("date_maj", "Date de mise à jour"),
+]
+
+# Posts proposed by the placement scenario (analyse.scenario.PROPOSAL_COLUMNS).
+PROPOSAL_COLUMNS: list[Column] = [
+    Column("rang", "Rang", number_format=COUNT),
+    Column("population_commune", "Population de la commune"),
+    Column(
+        "population_nouvellement_a_moins_du_rayon",
+        "Habitants passant à moins du rayon",
+        "pop_nouv_moins_rayon",
+    ),
+    Column(
+        "population_a_moins_du_rayon_cumulee",
+        "Habitants passés à moins du rayon (cumul)",
+        "pop_moins_rayon_cumul",
+    ),
+    Column("habitants_rapproches", "Habitants rapprochés d'un lieu"),
+    Column("gain_moyen_km", "Gain moyen (km)", number_format=ONE_DECIMAL),
+    Column(
+        "distance_economisee_hab_km",
+        "Distance économisée (habitants × km)",
+        "dist_economisee_hab_km",
+        INTEGER,
+    ),
+    Column(
+        "distance_economisee_cumulee_hab_km",
+        "Distance économisée, cumul (habitants × km)",
+        "dist_econ_cumul_hab_km",
+        INTEGER,
+    ),
+]
+
+# ------------------------------------------------------- selection rows and their checks
+
+# Rows of the selection files as matched (analyse.matching), the review list, the
+# anomalies and the IFN codes that did not match.
+SELECTION_COLUMNS: list[Column] = [
+    Column("fichier", "Fichier"),
+    Column("ligne", "Ligne", number_format=COUNT, shown=0),  # a line number, not a quantity
+    Column("structure", "Structure (telle que publiée)", report_label="Structure"),
+    Column("type_structure", "Type de structure"),
+    Column("motif", "Motif"),
+    Column("candidats", "Meilleurs candidats"),
+    Column("mois_comite", "Mois du comité"),
+    Column("nom_officiel", "Rattachée à", description="intercommunalité ou commune reconnue"),
+    Column("methode", "Méthode", description="code, nom exact ou nom approché (score)"),
+    Column("niveau", "Niveau", description="commune ou intercommunalité"),
+    Column("code", "Code"),
+    Column("mois", "Mois (fin de)"),
+]
+
+ALL: dict[str, Column] = {}
+for _column in (
+    INDICATOR_COLUMNS
+    + GAP_COLUMNS
+    + EPCI_COLUMNS
+    + COMMUNE_COLUMNS
+    + PLACE_COLUMNS
+    + PROPOSAL_COLUMNS
+    + SELECTION_COLUMNS
+):
+    if _column.name in ALL:
+        raise ValueError(f"Colonne déclarée deux fois : {_column.name}")
+    ALL[_column.name] = _column
+
+
+def names(columns: Iterable[Column]) -> list[str]:
+    return [c.name for c in columns]
+
+
+def columns(column_names: Iterable[str]) -> list[Column]:
+    return [ALL[name] for name in column_names]
+
 
 # Columns of the monthly trajectory (sheet « Trajectoire »).
-TRAJECTORY_COLUMNS: list[Column] = [
-    Column("siren_epci", "SIREN", "siren"),
-    Column("nom_epci", "Intercommunalité", "nom"),
-    Column("mois", "Mois (fin de)", "mois"),
-    Column("postes", "Postes", "postes", INTEGER),
-    Column(
-        "conseillers_pour_10000_hab",
-        f"Conseillers pour {_BASE} hab.",
-        "densite_10000_hab",
-        DECIMAL,
-        3,
-    ),
-]
+TRAJECTORY_COLUMNS: list[Column] = columns(
+    ["siren_epci", "nom_epci", "mois", "postes", "conseillers_pour_10000_hab"]
+)
 
-ALL: dict[str, Column] = {c.name: c for c in EPCI_COLUMNS + TRAJECTORY_COLUMNS}
+# ------------------------------------------------------------------ GeoPackage layers
+
+
+@dataclass(frozen=True)
+class Layer:
+    """The columns of one GeoPackage layer, and the few it names differently."""
+
+    columns: tuple[str, ...]
+    renames: Mapping[str, str] = field(default_factory=dict)
+
+    def fields(self) -> dict[str, str]:
+        """Column name → field name."""
+        return {name: self.renames.get(name, ALL[name].field) for name in self.columns}
+
+
+_GAPS = tuple(names(GAP_COLUMNS))
+_WHERE = ("insee", "nom", "departement", "siren_epci", "nom_epci", "postes")
+LAYERS: dict[str, Layer] = {
+    "epci": Layer(
+        (*_GAPS, *names(INDICATOR_COLUMNS), *names(EPCI_COLUMNS)),
+        # The layer is the EPCI: its own SIREN, name and type need no suffix.
+        {"siren_epci": "siren", "nom_epci": "nom", "type_epci": "type"},
+    ),
+    "communes": Layer(
+        (
+            *_GAPS,
+            *_WHERE,
+            "type",
+            "population",
+            "insee_parent",
+            "mairie_lon",
+            "mairie_lat",
+            "distance_m",
+            "id_lieu",
+            "nom_lieu",
+            "point_commune",
+        )
+    ),
+    "lieux": Layer(
+        (*_GAPS, *_WHERE, *names(PLACE_COLUMNS)),
+        # One SIRET and one INSEE field, whichever the places file called them.
+        {"pivot": "siret", "insee_commune": "insee"},
+    ),
+    "propositions": Layer(
+        ("rang", "insee", "commune", "siren_epci", "nom_epci", *names(PROPOSAL_COLUMNS[1:]))
+    ),
+}
+
+# ------------------------------------------------------------------ report tables
+
+# Headings a report table gives a column in its own context, when not ``Column.heading``.
+TABLE_HEADINGS: dict[str, dict[str, str]] = {
+    "variante": {
+        "population": "Population de l'intercommunalité (base de la densité)",
+        "postes": "Postes propres",
+    },
+    "croisements": {
+        "departement": "Compté pour",
+        "siren_epci": "SIREN de l'intercommunalité",
+    },
+    "revue": {"structure": ALL["structure"].label, "type_structure": "Type"},
+    "selections": {"mois_comite": "Comité", "structure": ALL["structure"].label},
+    "selections_detail": {"structure": ALL["structure"].label, "fichier": "Fichier, ligne"},
+    "ifn_non_rapproches": {"nom": ALL["nom"].label},
+    "comparaison": {
+        "type_epci": "Nature",
+        "classe_densite": "Densité de population",
+        "densite_mediane_meme_type": "Médiane, même nature",
+        "densite_mediane_comparables": "Médiane, comparables",
+        "ecart_comparables": "Écart aux comparables",
+    },
+    "trajectoire": {"premier_mois_conseiller": "Premier conseiller"},
+}
+
+
+def headings(column_names: Iterable[str], table: str = "") -> dict[str, str]:
+    """Column name → heading in the report table ``table``."""
+    renames = TABLE_HEADINGS.get(table, {})
+    return {name: renames.get(name, ALL[name].heading) for name in column_names}
+
+
+# ------------------------------------------------------------------ readers
 
 
 def epci_names() -> list[str]:
-    return [c.name for c in EPCI_COLUMNS]
+    return names(EPCI_COLUMNS)
 
 
 def headers() -> dict[str, str]:
@@ -122,9 +485,9 @@ def headers() -> dict[str, str]:
     return {c.name: c.label for c in ALL.values()}
 
 
-def gpkg_fields() -> dict[str, str]:
-    """Column name → GeoPackage field, for the ``epci`` layer."""
-    return {c.name: c.field for c in EPCI_COLUMNS}
+def gpkg_fields(layer: str = "epci") -> dict[str, str]:
+    """Column name → GeoPackage field, for ``layer``."""
+    return LAYERS[layer].fields()
 
 
 def number_formats() -> dict[str, str]:
@@ -132,7 +495,8 @@ def number_formats() -> dict[str, str]:
 
 
 def csv_decimals() -> dict[str, int]:
-    return {c.name: c.decimals for c in EPCI_COLUMNS if c.decimals is not None}
+    """Rounding of the CSV's columns (indicators and the columns added to them)."""
+    return {c.name: c.decimals for c in INDICATOR_COLUMNS + EPCI_COLUMNS if c.decimals is not None}
 
 
 # Columns of the monthly index of départements (``national.index_html``), in page order.
@@ -143,12 +507,7 @@ INDEX_COLUMNS: list[Column] = [
     Column("nom", "Département", "nom"),
     Column("postes", "Postes", "postes", INTEGER),
     Column("population", "Population", "population", INTEGER),
-    Column(
-        "conseillers_pour_10000_hab",
-        f"Conseillers pour {fmt_number(config.DENSITY_BASE)} hab.",
-        "densite_10000_hab",
-        DECIMAL,
-    ),
+    Column("conseillers_pour_10000_hab", DENSITY_LABEL, "densite_10000_hab", DECIMAL),
     Column("variation", "Évolution sur le mois", "variation", INTEGER),
     # « postes » stays out of these headers, which must not be taken for « Postes ».
     Column("part_qpv", "En QPV", "part_qpv", PERCENT),

@@ -1,20 +1,25 @@
 """Tables shown in the report, with French headers and French number formats.
 
-Each function returns HTML in which every value from input data is escaped.
+Each function returns HTML in which every value from input data is escaped. The tables
+are pandas Stylers on real values (``html_table``), formatted when displayed; their
+headings come from ``analyse.schema``.
 """
 
 from __future__ import annotations
 
-import hashlib
+import html
+from collections.abc import Callable, Mapping
+from numbers import Number
 from pathlib import Path
 
 import pandas as pd
 from pandas.io.formats.style import Styler
 
-from analyse import config
+from analyse import config, schema
 from analyse.fragments import Markup, render
 from analyse.indicators import density
 from analyse.wording import (
+    THIN_SPACE,
     esc,
     fmt_date,
     fmt_euros,
@@ -26,73 +31,102 @@ from analyse.wording import (
 )
 
 _BASE = fmt_number(config.DENSITY_BASE)
-# A formatted figure: digits, (narrow) spaces, decimal comma, euro sign, dash for none.
-_FIGURE_RE = r"[\d\s\u202f,\u2013€-]*"
+_NONE = "–"  # what a reader sees where there is no value
+# Text left, figures right and on one line; in the page's stylesheet and in JupyterLab.
+_TABLE_STYLES = [
+    {"selector": "th", "props": "text-align: left;"},
+    {"selector": "td", "props": "text-align: left;"},
+    {"selector": "td.nombre", "props": "text-align: right; white-space: nowrap;"},
+]
 
 
-def _html(frame: pd.DataFrame) -> str:
-    """HTML table with escaped values; columns of figures right-aligned, text left."""
-    numeric_cols = [
-        c for c in frame.columns if frame[c].astype(str).str.fullmatch(_FIGURE_RE).all()
-    ]
-    text_cols = [c for c in frame.columns if c not in numeric_cols]
-    # The CSS ids derive from the content, not from a random uuid: the same data give
-    # the same page (a report run again, or in a warm kernel, is byte for byte the same).
-    uuid = hashlib.sha1(frame.to_csv().encode("utf-8")).hexdigest()[:8]
-    styler = (
-        Styler(frame, uuid=uuid)
-        .hide(axis="index")
-        .format(escape="html", na_rep="–")
-        .set_table_attributes('class="tableau"')
-        .set_properties(subset=text_cols, **{"text-align": "left"})
-        .set_properties(subset=numeric_cols, **{"text-align": "right", "white-space": "nowrap"})
-        .set_table_styles([{"selector": "th", "props": "text-align: left;"}])
-    )
+def _is_figures(values: pd.Series) -> bool:
+    """A column of numbers (or of nothing at all), shown right-aligned."""
+    known = values.dropna()
+    return all(isinstance(v, Number) and not isinstance(v, bool) for v in known)
+
+
+def html_table(
+    frame: pd.DataFrame,
+    table: str = "",
+    headings: Mapping[str, str] | None = None,
+    formats: Mapping[str, Callable] | None = None,
+    missing: Mapping[str, str] | None = None,
+    classes: str = "",
+) -> str:
+    """HTML table of real values (columns named as in ``analyse.schema``), formatted at
+    display: French figures with the decimals the schema shows, « – » where a value is
+    missing (or ``missing[column]``), every value escaped. Headings come from the schema
+    (``table``'s own wording where it has one); ``headings`` names the other columns.
+    ``classes``: CSS classes of the table besides ``tableau``."""
+    names = list(frame.columns)
+    shown = {**schema.headings([c for c in names if c in schema.ALL], table), **(headings or {})}
+    figures = [c for c in names if _is_figures(frame[c])]
+    cell_classes = pd.DataFrame("", index=frame.index, columns=names)
+    cell_classes[figures] = "nombre"
+    styler = Styler(frame, uuid_len=0, cell_ids=False).hide(axis="index")
+    for column in names:
+        na_rep = (missing or {}).get(column, _NONE)
+        if formats and column in formats:
+            # A formatter of our own writes French figures itself.
+            styler.format(formats[column], subset=[column], na_rep=na_rep, escape="html")
+            continue
+        column_schema = schema.ALL.get(column)
+        styler.format(
+            subset=[column],
+            precision=(column_schema.shown or 0) if column_schema else 0,
+            thousands=THIN_SPACE,
+            decimal=",",
+            na_rep=na_rep,
+            escape="html",
+        )
+    styler.format_index(lambda name: html.escape(shown.get(name, name)), axis=1)
+    styler.set_td_classes(cell_classes).set_table_styles(_TABLE_STYLES)
+    styler.set_table_attributes(f'class="{" ".join(["tableau", *classes.split()])}"')
     return f'<div class="defile">{styler.to_html()}</div>'
 
 
 def indicators_table(indicators: pd.DataFrame) -> str:
-    """One line per EPCI, sorted by density (lowest first: where coverage is thinnest)."""
+    """One line per EPCI, sorted by density (lowest first: where coverage is thinnest),
+    and the total of the département."""
     rows = indicators.sort_values(
         ["conseillers_pour_10000_hab", "population"], ascending=[True, False]
     )
-    frame = pd.DataFrame(
-        {
-            "Intercommunalité": rows["nom_epci"],
-            "SIREN": rows["siren_epci"],
-            "Départements": rows["departements"].str.replace(",", ", "),
-            "Population": rows["population"].map(_population_text),
-            "Surface (km²)": rows["surface_km2"].map(lambda v: fmt_number(v)),
-            "Postes": rows["postes"].map(fmt_number),
-            f"Conseillers pour {_BASE} hab.": rows["conseillers_pour_10000_hab"].map(
-                lambda v: fmt_number(v, 2)
-            ),
-            "Habitants par conseiller": rows["habitants_par_conseiller"].map(fmt_number),
-            "Financement de l'État": rows["financement_etat_eur"].map(fmt_euros),
-        }
-    )
+    columns = [
+        "nom_epci",
+        "siren_epci",
+        "departements",
+        "population",
+        "surface_km2",
+        "postes",
+        "conseillers_pour_10000_hab",
+        "habitants_par_conseiller",
+        "financement_etat_eur",
+    ]
+    frame = rows[columns].assign(departements=rows["departements"].str.replace(",", ", "))
     # Totals of ratios over the EPCI whose population is known only.
     known = indicators.loc[indicators["population"].notna()]
     partial = " (population connue)" if len(known) < len(indicators) else ""
     population = int(known["population"].sum())
     posts = int(known["postes"].sum())
     total = {
-        "Intercommunalité": "Total des intercommunalités" + partial,
-        "SIREN": "",
-        "Départements": "",
-        "Population": fmt_number(population),
-        "Surface (km²)": fmt_number(indicators["surface_km2"].sum()),
-        "Postes": fmt_number(indicators["postes"].sum()),
-        f"Conseillers pour {_BASE} hab.": fmt_number(density(posts, population), 2),
-        "Habitants par conseiller": fmt_number(population / posts if posts else None),
-        "Financement de l'État": fmt_euros(indicators["financement_etat_eur"].sum()),
+        "nom_epci": "Total des intercommunalités" + partial,
+        "siren_epci": "",
+        "departements": "",
+        "population": population,
+        "surface_km2": indicators["surface_km2"].sum(),
+        "postes": indicators["postes"].sum(),
+        "conseillers_pour_10000_hab": density(posts, population),
+        "habitants_par_conseiller": population / posts if posts else None,
+        "financement_etat_eur": indicators["financement_etat_eur"].sum(),
     }
-    return _html(pd.concat([frame, pd.DataFrame([total])], ignore_index=True))
-
-
-def _population_text(value) -> str:
-    """A population, or « population inconnue » (never 0 for want of a figure)."""
-    return "population inconnue" if pd.isna(value) else fmt_number(value)
+    frame = pd.concat([frame, pd.DataFrame([total])], ignore_index=True)
+    return html_table(
+        frame,
+        formats={"financement_etat_eur": fmt_euros},
+        # Never 0 for want of a figure.
+        missing={"population": "population inconnue"},
+    )
 
 
 def population_note(prepared) -> str:
@@ -125,28 +159,16 @@ def population_note(prepared) -> str:
 def spread_variant_table(indicators: pd.DataFrame) -> str:
     """The labelled variant: département-level posts spread pro rata to population."""
     rows = indicators.sort_values("nom_epci")
-    frame = pd.DataFrame(
-        {
-            "Intercommunalité": rows["nom_epci"],
-            "Population dans le département (clé de répartition)": rows[
-                "population_dans_departement"
-            ].map(fmt_number),
-            "Population de l'intercommunalité (base de la densité)": rows["population"].map(
-                fmt_number
-            ),
-            "Postes propres": rows["postes"].map(fmt_number),
-            "Part des postes départementaux": rows["postes_departementaux_repartis"].map(
-                lambda v: fmt_number(v, 2)
-            ),
-            "Postes, part départementale incluse": rows["postes_avec_departementaux_repartis"].map(
-                lambda v: fmt_number(v, 2)
-            ),
-            f"Conseillers pour {_BASE} hab. (variante)": rows[
-                "conseillers_pour_10000_hab_avec_departementaux_repartis"
-            ].map(lambda v: fmt_number(v, 2)),
-        }
-    )
-    return _html(frame)
+    columns = [
+        "nom_epci",
+        "population_dans_departement",
+        "population",
+        "postes",
+        "postes_departementaux_repartis",
+        "postes_avec_departementaux_repartis",
+        "conseillers_pour_10000_hab_avec_departementaux_repartis",
+    ]
+    return html_table(rows[columns], "variante")
 
 
 def reconciliation_table(counts: dict, collectivity: str = "le Conseil départemental") -> str:
@@ -181,10 +203,9 @@ def reconciliation_table(counts: dict, collectivity: str = "le Conseil départem
         ),
     ]
     frame = pd.DataFrame(
-        [(label, fmt_number(counts.get(key, 0))) for label, key in lines],
-        columns=["", "Postes"],
+        [(label, counts.get(key, 0)) for label, key in lines], columns=["libelle", "postes"]
     )
-    return _html(frame)
+    return html_table(frame, headings={"libelle": ""})
 
 
 def crossing_tables(prepared) -> str:
@@ -196,24 +217,16 @@ def crossing_tables(prepared) -> str:
         & rows["statut"].eq("epci")
     ]
     into = rows.loc[~rows["compte_pour_departement"]]
-    html = ""
+    text = ""
     for title, part in (
         ("Comptés pour le département mais localisés ailleurs", out),
         ("Comptés pour un autre département mais localisés ici", into),
     ):
         if part.empty:
             continue
-        frame = pd.DataFrame(
-            {
-                "Structure": part["structure"],
-                "Compté pour": part["departement"],
-                "Rattachée à": part["nom_officiel"].fillna("–"),
-                "SIREN de l'intercommunalité": part["siren_epci"].fillna("–"),
-                "Postes": part["postes"].map(fmt_number),
-            }
-        )
-        html += f"<p><strong>{esc(title)}</strong></p>" + _html(frame)
-    return html
+        columns = ["structure", "departement", "nom_officiel", "siren_epci", "postes"]
+        text += f"<p><strong>{esc(title)}</strong></p>" + html_table(part[columns], "croisements")
+    return text
 
 
 def unlocatable_table(selections: pd.DataFrame) -> str:
@@ -223,59 +236,38 @@ def unlocatable_table(selections: pd.DataFrame) -> str:
     ]
     if rows.empty:
         return ""
-    frame = pd.DataFrame(
-        {
-            "Structure": rows["structure"],
-            "Postes": rows["postes"].map(fmt_number),
-            "Motif": rows["motif"],
-        }
-    )
-    return "<p><strong>Postes non localisables</strong></p>" + _html(frame)
+    table = html_table(rows[["structure", "postes", "motif"]])
+    return "<p><strong>Postes non localisables</strong></p>" + table
 
 
 def review_table(review: pd.DataFrame) -> str:
     """Rows a person must check, with file, line, reason and best candidates."""
-    frame = pd.DataFrame(
-        {
-            "Fichier": review["fichier"],
-            "Ligne": review["ligne"].map(fmt_number),
-            "Structure (telle que publiée)": review["structure"],
-            "Type": review["type_structure"],
-            "Postes": review["postes"].map(fmt_number),
-            "Motif": review["motif"],
-            "Meilleurs candidats": review["candidats"],
-        }
-    )
-    return _html(frame)
+    columns = ["fichier", "ligne", "structure", "type_structure", "postes", "motif", "candidats"]
+    return html_table(review[columns], "revue")
 
 
 def selections_table(selections: pd.DataFrame) -> str:
     """Selection rows and where they were placed, in words (month, structure, posts)."""
     rows = selections.sort_values(["date_comite", "structure"])
-    frame = pd.DataFrame(
-        {
-            "Comité": rows["mois_comite"].map(month_label),
-            "Structure (telle que publiée)": rows["structure"],
-            "Postes": rows["postes"].map(fmt_number),
-            "Rattachée à": rows["nom_officiel"].fillna(rows["motif"]).replace("", "–"),
-        }
-    )
-    return _html(frame)
+    frame = rows[["mois_comite", "structure", "postes"]].assign(nom_officiel=_placed(rows))
+    return html_table(frame, "selections", formats={"mois_comite": month_label})
+
+
+def _placed(rows: pd.DataFrame) -> pd.Series:
+    """Where each selection row was placed: its official name, else the reason why not."""
+    placed = rows["nom_officiel"].fillna(rows["motif"])
+    return placed.where(placed != "")
 
 
 def selections_detail_table(selections: pd.DataFrame) -> str:
     """For analysts: how each selection row was matched, with its file and line."""
     rows = selections.sort_values(["date_comite", "structure"])
-    frame = pd.DataFrame(
-        {
-            "Mois du comité": rows["mois_comite"],
-            "Structure (telle que publiée)": rows["structure"],
-            "Rattachée à": rows["nom_officiel"].fillna(rows["motif"]).replace("", "–"),
-            "Méthode": rows["methode"].replace("", "–"),
-            "Fichier, ligne": rows["fichier"] + ", l. " + rows["ligne"].astype(str),
-        }
+    frame = rows[["mois_comite", "structure"]].assign(
+        nom_officiel=_placed(rows),
+        methode=rows["methode"].where(rows["methode"] != ""),
+        fichier=rows["fichier"] + ", l. " + rows["ligne"].astype(str),
     )
-    return _html(frame)
+    return html_table(frame, "selections_detail")
 
 
 def source_words(context: dict) -> list[str]:
@@ -435,19 +427,8 @@ def changes_html(prepared) -> str:
             f"<p>{fmt_number(len(counted))} structure(s) retenue(s) ce mois-ci, pour "
             f"{fmt_number(counted['postes'].sum())} poste(s) :</p>"
         )
-        parts.append(
-            _html(
-                pd.DataFrame(
-                    {
-                        "Structure": counted["structure"],
-                        "Postes": counted["postes"].map(fmt_number),
-                        "Rattachée à": counted["nom_officiel"]
-                        .fillna(counted["motif"])
-                        .replace("", "–"),
-                    }
-                )
-            )
-        )
+        frame = counted[["structure", "postes"]].assign(nom_officiel=_placed(counted))
+        parts.append(html_table(frame))
     covered = prepared.context.get("epci_nouvellement_couverts") or []
     if covered:
         names = ", ".join(esc(n) for n in covered)
@@ -462,30 +443,23 @@ def gaps_html(prepared) -> str:
     """Posts missing for the targets side by side, remoteness, IFN, priority rank."""
     gaps = prepared.gaps
     ctx = prepared.context
-    columns = {
-        # The name first: on a phone it stays in view while the figures scroll.
-        "Intercommunalité": gaps["nom_epci"],
-        "Rang": gaps["rang_priorite"].map(fmt_number),
-        "Score de priorité": gaps["score_priorite"].map(lambda v: fmt_number(v, 1)),
-        f"Conseillers pour {_BASE} hab.": gaps["conseillers_pour_10000_hab"].map(
-            lambda v: fmt_number(v, 2)
-        ),
-    }
+    # The name first: on a phone it stays in view while the figures scroll.
+    columns = ["nom_epci", "rang_priorite", "score_priorite", "conseillers_pour_10000_hab"]
     if "ifn" in gaps:
-        columns["IFN (1 à 10)"] = gaps["ifn"].map(lambda v: fmt_number(v, 1))
-    columns[f"Postes manquants, cible nationale ({fmt_number(ctx['cible_nationale'], 2)})"] = gaps[
-        "postes_manquants_cible_nationale"
-    ].map(fmt_number)
-    columns[
-        f"Postes manquants, cible départementale ({fmt_number(ctx['cible_departementale'], 2)})"
-    ] = gaps["postes_manquants_cible_departementale"].map(fmt_number)
-    if ctx.get("cible_choisie") is not None:
-        columns[f"Postes manquants, cible choisie ({fmt_number(ctx['cible_choisie'], 2)})"] = gaps[
-            "postes_manquants_cible_choisie"
-        ].map(fmt_number)
-    for km in (10, 20, 30):
-        columns[f"Habitants à plus de {km} km"] = gaps[f"population_au_dela_{km}km"].map(fmt_number)
-    return _html(pd.DataFrame(columns))
+        columns.append("ifn")
+    headings = {}
+    for target, key in (
+        ("nationale", "cible_nationale"),
+        ("departementale", "cible_departementale"),
+        ("choisie", "cible_choisie"),
+    ):
+        if ctx.get(key) is not None:
+            column = f"postes_manquants_cible_{target}"
+            columns.append(column)
+            # The heading says the target's value: « cible nationale (1,23) ».
+            headings[column] = schema.ALL[column].heading.format(fmt_number(ctx[key], 2))
+    columns += [f"population_au_dela_{km}km" for km in (10, 20, 30)]
+    return html_table(gaps[columns], headings=headings)
 
 
 def targets_html(prepared) -> str:
@@ -520,21 +494,23 @@ def distance_html(prepared) -> str:
         [
             (
                 f"Habitants à plus de {km} km du lieu le plus proche",
-                fmt_number(beyond[f"population_au_dela_{km}km"]),
-                fmt_number(
-                    100 * beyond[f"population_au_dela_{km}km"] / max(beyond["population"], 1), 1
-                )
-                + " %",
+                beyond[f"population_au_dela_{km}km"],
+                100 * beyond[f"population_au_dela_{km}km"] / max(beyond["population"], 1),
             )
             for km in (10, 20, 30)
         ],
-        columns=["", "Habitants", "Part de la population"],
+        columns=["libelle", "habitants", "part"],
+    )
+    table = html_table(
+        rows,
+        headings={"libelle": "", "habitants": "Habitants", "part": "Part de la population"},
+        formats={"part": lambda v: f"{fmt_number(v, 1)} %"},
     )
     return (
         f"<p>Distances à vol d'oiseau depuis chaque mairie jusqu'au lieu le plus proche, "
         f"lieux des départements voisins compris. Lieux utilisés : {source}. "
         "<strong>La ligne droite sous-estime le trajet réel, surtout en montagne</strong> : "
-        "une commune à 12 km à vol d'oiseau peut être à 40 minutes de route.</p>" + _html(rows)
+        "une commune à 12 km à vol d'oiseau peut être à 40 minutes de route.</p>" + table
     )
 
 
@@ -564,18 +540,8 @@ def rejected_places_html(prepared) -> str:
     intro += "</p>"
     if rows.empty:
         return intro
-    frame = pd.DataFrame(
-        {
-            "Lieu": rows["nom"],
-            "Identifiant": rows["id"],
-            "Commune déclarée": rows["commune_declaree"],
-            "Code postal": rows["code_postal"],
-            "Latitude (telle que lue)": rows["latitude"],
-            "Longitude (telle que lue)": rows["longitude"],
-            "Motif": rows["motif"],
-        }
-    )
-    return intro + _html(frame)
+    columns = ["nom", "id", "commune_declaree", "code_postal", "latitude", "longitude", "motif"]
+    return intro + html_table(rows[columns])
 
 
 def _suspicious_places(places) -> str:
@@ -586,17 +552,11 @@ def _suspicious_places(places) -> str:
     flagged = places.loc[places["hors_commune"].astype(bool) | far]
     if flagged.empty:
         return "<p>Aucun des lieux utilisés n'est hors commune ou loin de sa commune déclarée.</p>"
-    frame = pd.DataFrame(
-        {
-            "Lieu": flagged["nom"],
-            "Commune déclarée": flagged["commune_declaree"],
-            "Commune où il se trouve": flagged["nom_commune"].fillna("hors de toute commune"),
-            "Écart (km)": (flagged["distance_commune_declaree_m"] / 1000).map(
-                lambda v: fmt_number(v, 1)
-            ),
-        }
+    frame = flagged[["nom", "commune_declaree", "nom_commune"]].assign(
+        distance_commune_declaree_m=flagged["distance_commune_declaree_m"] / 1000  # in km
     )
-    return "<p><strong>Lieux à vérifier</strong> (coordonnées douteuses)</p>" + _html(frame)
+    table = html_table(frame, missing={"nom_commune": "hors de toute commune"})
+    return "<p><strong>Lieux à vérifier</strong> (coordonnées douteuses)</p>" + table
 
 
 def fragility_note(prepared) -> str:
@@ -620,17 +580,8 @@ def unmatched_ifn_html(prepared) -> str:
     unmatched = prepared.unmatched_ifn
     if unmatched.empty:
         return ""
-    frame = pd.DataFrame(
-        {
-            "Niveau": unmatched["niveau"],
-            "Code": unmatched["code"],
-            "Nom": unmatched["nom"],
-            "Motif": unmatched["motif"],
-        }
-    )
-    return "<p><strong>Codes non rapprochés entre l'indice et le référentiel</strong></p>" + (
-        _html(frame)
-    )
+    table = html_table(unmatched[["niveau", "code", "nom", "motif"]], "ifn_non_rapproches")
+    return "<p><strong>Codes non rapprochés entre l'indice et le référentiel</strong></p>" + table
 
 
 def exports_html() -> str:
@@ -652,19 +603,11 @@ def anomalies_html(prepared) -> str:
     rows = prepared.anomalies
     if rows.empty:
         return ""
-    frame = pd.DataFrame(
-        {
-            "Fichier": rows["fichier"],
-            "Ligne": rows["ligne"].map(lambda v: "–" if pd.isna(v) else fmt_number(v)),
-            "Structure": rows["structure"],
-            "Postes": rows["postes"].map(fmt_number),
-            "Motif": rows["motif"],
-        }
-    )
+    table = html_table(rows[["fichier", "ligne", "structure", "postes", "motif"]])
     return (
         "<p>Ces lignes des fichiers de sélection ont été écartées (mode "
         "tolérant) : elles ne sont comptées dans aucune intercommunalité. Corrigez-les puis "
-        "relancez le rapport.</p>" + _html(frame)
+        "relancez le rapport.</p>" + table
     )
 
 
@@ -711,32 +654,15 @@ def analysts_html(prepared) -> str:
             "body": Markup(review_section(prepared.review)),
         },
     ]
-    suspicious = _suspicious_places(prepared.places)
-    if suspicious:
-        parts.append(
-            {"title": "Lieux aux coordonnées douteuses", "intro": "", "body": Markup(suspicious)}
-        )
-    rejected = rejected_places_html(prepared)
-    if rejected:
-        parts.append(
-            {
-                "title": "Lieux écartés (coordonnées impossibles)",
-                "intro": "",
-                "body": Markup(rejected),
-            }
-        )
-    unmatched = unmatched_ifn_html(prepared)
-    if unmatched:
-        parts.append(
-            {
-                "title": "Indice de fragilité : codes non rapprochés",
-                "intro": "",
-                "body": Markup(unmatched),
-            }
-        )
-    anomalies = anomalies_html(prepared)
-    if anomalies:
-        parts.append({"title": "Anomalies", "intro": "", "body": Markup(anomalies)})
+    # The lists to check, when there is something in them.
+    for title, body in (
+        ("Lieux aux coordonnées douteuses", _suspicious_places(prepared.places)),
+        ("Lieux écartés (coordonnées impossibles)", rejected_places_html(prepared)),
+        ("Indice de fragilité : codes non rapprochés", unmatched_ifn_html(prepared)),
+        ("Anomalies", anomalies_html(prepared)),
+    ):
+        if body:
+            parts.append({"title": title, "intro": "", "body": Markup(body)})
     parts.append({"title": "Fichiers pour l'analyse", "intro": "", "body": Markup(exports_html())})
     parts.append(
         {

@@ -22,8 +22,10 @@ from matplotlib.ticker import MaxNLocator
 
 from analyse import config
 from analyse.comparison import KIND_LABELS
+from analyse.fragments import Markup
 from analyse.places import FORMAT_CURRENT
 from analyse.schema import FLAGS
+from analyse.tables import html_table
 from analyse.wording import epci_subject, esc, fmt_number, month_label, short_epci_name
 
 TEMPLATES_DIR = Path(__file__).parent / "templates" / "territoires"
@@ -242,26 +244,24 @@ def trajectory_html(prepared) -> str:
         if len(history)
         else pd.DataFrame()
     )
-    rows = []
-    for row in prepared.indicators.sort_values("nom_epci").itertuples():
-        first = row.premier_mois_conseiller
-        rows.append(
-            {
-                "nom": row.nom_epci,
-                "premier": month_label(first) if first else "jamais",
-                "postes": [
-                    fmt_number(posts.at[row.siren_epci, m])
-                    if row.siren_epci in posts.index
-                    else "0"
-                    for m in shown
-                ],
-            }
-        )
+    rows = prepared.indicators.sort_values("nom_epci")
+    frame = rows[["nom_epci", "premier_mois_conseiller"]].reset_index(drop=True)
+    # An EPCI without any month in the history has no post at any of them.
+    in_history = rows["siren_epci"].isin(posts.index).to_numpy()
+    columns = {f"postes_{m}": f"Postes fin {month_label(m)}" for m in shown}
+    for month, column in zip(shown, columns, strict=True):
+        values = posts[month].reindex(rows["siren_epci"]).to_numpy()
+        frame[column] = np.where(in_history, values, 0)
+    table = html_table(
+        frame,
+        "trajectoire",
+        headings=columns,
+        formats={"premier_mois_conseiller": lambda m: month_label(m) if m else "jamais"},
+        missing={"premier_mois_conseiller": "jamais"},
+        classes="trajectoire",
+    )
     return _render(
-        "trajectoire.html.j2",
-        mois=[f"fin {month_label(m)}" for m in shown],
-        lignes=rows,
-        debut=month_label(config.TRAJECTORY_START),
+        "trajectoire.html.j2", tableau=Markup(table), debut=month_label(config.TRAJECTORY_START)
     )
 
 
@@ -271,25 +271,29 @@ def trajectory_html(prepared) -> str:
 def comparison_html(prepared) -> str:
     """Each EPCI's density beside the median of its kind and of comparable EPCI."""
     ind = prepared.indicators.sort_values("nom_epci")
-    available = prepared.context.get("comparables_disponibles", False)
-    rows = [
-        {
-            "nom": r.nom_epci,
-            "type": r.type_epci,
-            "classe": r.classe_densite or "population inconnue",
-            "densite": fmt_number(r.conseillers_pour_10000_hab, 2),
-            "meme_type": fmt_number(r.densite_mediane_meme_type, 2),
-            "comparables": fmt_number(r.densite_mediane_comparables, 2),
-            "ecart": _signed(r.ecart_comparables),
-        }
-        for r in ind.itertuples()
+    columns = [
+        "nom_epci",
+        "type_epci",
+        "classe_densite",
+        "conseillers_pour_10000_hab",
+        "densite_mediane_meme_type",
+        "densite_mediane_comparables",
+        "ecart_comparables",
     ]
+    classes = ind["classe_densite"]
+    frame = ind[columns].assign(classe_densite=classes.where(classes != ""))
+    table = html_table(
+        frame,
+        "comparaison",
+        formats={"ecart_comparables": _signed},
+        missing={"classe_densite": "population inconnue"},
+        classes="comparaison",
+    )
     return _render(
         "comparaison.html.j2",
-        lignes=rows,
-        disponible=available,
+        tableau=Markup(table),
+        disponible=prepared.context.get("comparables_disponibles", False),
         definition=prepared.context.get("comparables_definition", ""),
-        base=fmt_number(config.DENSITY_BASE),
     )
 
 

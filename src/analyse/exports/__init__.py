@@ -11,12 +11,7 @@ failed run leaves the previous file intact. File names live in ``config``.
 
 from analyse.config import GEOPACKAGE_NAME, MAP_NAME, WORKBOOK_NAME
 from analyse.exports.geopackage import (
-    COMMUNE_FIELDS,
-    EPCI_FIELDS,
-    GAP_FIELDS,
     LAYERS,
-    PLACE_FIELDS,
-    PROPOSAL_FIELDS,
     field_names,
     sanitise_field_name,
     write_geopackage,
@@ -25,7 +20,6 @@ from analyse.exports.interactive_map import write_interactive_map
 from analyse.exports.workbook import (
     EMPTY_MESSAGES,
     HEADERS,
-    NUMBER_FORMATS,
     REVIEW_COLUMNS,
     SHEET_GAPS,
     SHEET_INDICATORS,
@@ -37,17 +31,11 @@ from analyse.exports.workbook import (
 )
 
 __all__ = [
-    "COMMUNE_FIELDS",
     "EMPTY_MESSAGES",
-    "EPCI_FIELDS",
-    "GAP_FIELDS",
     "GEOPACKAGE_NAME",
     "HEADERS",
     "LAYERS",
     "MAP_NAME",
-    "NUMBER_FORMATS",
-    "PLACE_FIELDS",
-    "PROPOSAL_FIELDS",
     "REVIEW_COLUMNS",
     "SHEET_GAPS",
     "SHEET_INDICATORS",

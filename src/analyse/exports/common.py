@@ -1,4 +1,4 @@
-"""What the three analyst exports share: values made plain, WGS 84, common labels."""
+"""What the three analyst exports share: values made plain, WGS 84."""
 
 from __future__ import annotations
 
@@ -8,10 +8,6 @@ import geopandas as gpd
 import numpy as np
 
 from analyse import config
-from analyse.wording import fmt_number
-
-_BASE = fmt_number(config.DENSITY_BASE)
-DENSITY_LABEL = f"Conseillers pour {_BASE} hab."
 
 
 def is_container(value: object) -> bool:

@@ -11,7 +11,6 @@ import re
 import unicodedata
 from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import geopandas as gpd
 import pandas as pd
@@ -20,9 +19,6 @@ from analyse import schema
 from analyse.atomic import atomic_path
 from analyse.exports.common import container_text, is_container, to_wgs84
 
-if TYPE_CHECKING:
-    pass
-
 # ------------------------------------------------------------------- GeoPackage fields
 
 # QGIS (and shapefile exports made from it) cope best with short ASCII field names.
@@ -30,131 +26,8 @@ MAX_FIELD_LENGTH = 30
 # Names GDAL gives a meaning to in a GeoPackage: a data column must not take them.
 _RESERVED_FIELDS = {"fid", "geom", "geometry"}
 
-# Columns of the gaps table (analyse.gaps), of the fragility index (analyse.fragility)
-# and of the population far from places (analyse.distance): the same field name in
-# every layer that carries them.
-GAP_FIELDS = {
-    "ifn": "ifn",
-    "ifn_couverture_thd": "ifn_couverture_thd",
-    "ifn_couverture_4g": "ifn_couverture_4g",
-    "ifn_pauvrete": "ifn_pauvrete",
-    "ifn_plus_65_ans": "ifn_plus_65_ans",
-    "ifn_sans_diplome": "ifn_sans_diplome",
-    "ifn_origine": "ifn_origine",
-    "postes_manquants_cible_nationale": "postes_manquants_nat",
-    "postes_manquants_cible_departementale": "postes_manquants_dep",
-    "postes_manquants_cible_choisie": "postes_manquants_choisie",
-    "score_priorite": "score_priorite",
-    "rang_priorite": "rang_priorite",
-    "population_au_dela_10km": "pop_au_dela_10km",
-    "population_au_dela_20km": "pop_au_dela_20km",
-    "population_au_dela_30km": "pop_au_dela_30km",
-    "population_sans_distance": "pop_sans_distance",
-}
-
-# Indicators table (analyse.indicators.CSV_COLUMNS) → fields of the ``epci`` layer.
-EPCI_FIELDS = {
-    **GAP_FIELDS,
-    "siren_epci": "siren",
-    "nom_epci": "nom",
-    "type_epci": "type",
-    "departements": "departements",
-    "nb_communes": "nb_communes",
-    "population": "population",
-    "population_dans_departement": "population_dans_dep",
-    "postes": "postes",
-    "conseillers_pour_10000_hab": "densite_10000_hab",
-    "habitants_par_conseiller": "hab_par_conseiller",
-    "surface_km2": "surface_km2",
-    "habitants_par_km2": "hab_par_km2",
-    "financement_etat_eur": "financement_etat_eur",
-    "postes_departementaux_repartis": "postes_dep_repartis",
-    "postes_avec_departementaux_repartis": "postes_avec_dep_repartis",
-    "conseillers_pour_10000_hab_avec_departementaux_repartis": "densite_10000_hab_variante",
-    **schema.gpkg_fields(),
-}
-
-# Communes of the reference (analyse.reference.COMMUNE_COLUMNS), with the nearest place
-# (analyse.distance.nearest_place) → fields of the ``communes`` layer.
-COMMUNE_FIELDS = {
-    **GAP_FIELDS,
-    "insee": "insee",
-    "nom": "nom",
-    "type": "type",
-    "population": "population",
-    "departement": "departement",
-    "siren_epci": "siren_epci",
-    "nom_epci": "nom_epci",
-    "insee_parent": "insee_parent",
-    "mairie_lon": "mairie_lon",
-    "mairie_lat": "mairie_lat",
-    "postes": "postes",
-    "distance_m": "dist_lieu_m",
-    "id_lieu": "id_lieu",
-    "nom_lieu": "nom_lieu",
-    "point_commune": "point_depart",
-}
-
-# Places (analyse.places: national "lieux de médiation numérique" file, or town halls)
-# → fields of the ``lieux`` layer.
-PLACE_FIELDS = {
-    **GAP_FIELDS,
-    "id": "identifiant",
-    "nom": "nom",
-    "commune": "commune",
-    "commune_declaree": "commune_declaree",
-    "code_postal": "code_postal",
-    "adresse": "adresse",
-    "services": "services",
-    "siret": "siret",
-    "pivot": "siret",
-    "latitude": "latitude",
-    "longitude": "longitude",
-    "insee": "insee",
-    "insee_commune": "insee",
-    "nom_commune": "nom_commune",
-    "departement": "departement",
-    "siren_epci": "siren_epci",
-    "nom_epci": "nom_epci",
-    "postes": "postes",
-    "hors_commune": "hors_commune",
-    "insee_la_plus_proche": "insee_plus_proche",
-    "distance_commune_la_plus_proche_m": "dist_commune_proche_m",
-    "insee_commune_declaree": "insee_declaree",
-    "commune_declaree_resolue_par": "declaree_resolue_par",
-    "distance_commune_declaree_m": "dist_commune_declaree_m",
-    "loin_de_la_commune_declaree": "loin_commune_declaree",
-    "horaires": "horaires",
-    "conditions_access": "conditions_acces",
-    "labels_nationaux": "labels_nationaux",
-    "site_web": "site_web",
-    "source": "source",
-    "date_maj": "date_maj",
-}
-
-# Posts proposed by the placement scenario (analyse.scenario.PROPOSAL_COLUMNS) → fields
-# of the ``propositions`` layer (written only when a scenario was asked for).
-PROPOSAL_FIELDS = {
-    "rang": "rang",
-    "insee": "insee",
-    "commune": "commune",
-    "siren_epci": "siren_epci",
-    "nom_epci": "nom_epci",
-    "population_commune": "population_commune",
-    "population_nouvellement_a_moins_du_rayon": "pop_nouv_moins_rayon",
-    "population_a_moins_du_rayon_cumulee": "pop_moins_rayon_cumul",
-    "habitants_rapproches": "habitants_rapproches",
-    "gain_moyen_km": "gain_moyen_km",
-    "distance_economisee_hab_km": "dist_economisee_hab_km",
-    "distance_economisee_cumulee_hab_km": "dist_econ_cumul_hab_km",
-}
-
-LAYERS = {
-    "epci": EPCI_FIELDS,
-    "communes": COMMUNE_FIELDS,
-    "lieux": PLACE_FIELDS,
-    "propositions": PROPOSAL_FIELDS,
-}
+# Layer → (column → field name): declared in analyse.schema.
+LAYERS = {name: layer.fields() for name, layer in schema.LAYERS.items()}
 
 
 def sanitise_field_name(name: object) -> str:
@@ -221,13 +94,12 @@ def write_geopackage(
 ) -> None:
     """``couverture.gpkg``: layers ``epci``, ``communes`` and ``lieux`` in EPSG:4326,
     and ``propositions`` (posts proposed by the placement scenario) when given."""
+    frames = {"epci": epci, "communes": communes, "lieux": places, "propositions": proposals}
     layers = {
-        "epci": _layer(epci, EPCI_FIELDS, "epci"),
-        "communes": _layer(communes, COMMUNE_FIELDS, "communes"),
-        "lieux": _layer(places, PLACE_FIELDS, "lieux"),
+        name: _layer(frame, LAYERS[name], name)
+        for name, frame in frames.items()
+        if frame is not None
     }
-    if proposals is not None:
-        layers["propositions"] = _layer(proposals, PROPOSAL_FIELDS, "propositions")
     with atomic_path(Path(target)) as tmp:
         # GDAL creates the GeoPackage itself: it cannot open the empty placeholder.
         tmp.unlink()

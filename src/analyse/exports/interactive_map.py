@@ -18,13 +18,9 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from analyse import schema
 from analyse.atomic import atomic_path
-from analyse.exports.common import (
-    DENSITY_LABEL,
-    container_text,
-    is_container,
-    to_wgs84,
-)
+from analyse.exports.common import container_text, is_container, to_wgs84
 from analyse.wording import fmt_number
 
 if TYPE_CHECKING:
@@ -33,42 +29,32 @@ if TYPE_CHECKING:
 # ------------------------------------------------------------------- interactive map
 
 PLACE_COLOUR = "#d95f02"
-# Tooltip fields: (column, French label); optional ones are shown when present.
-EPCI_TOOLTIP = [
-    ("nom_epci", "Intercommunalité"),
-    ("population", "Population"),
-    ("postes", "Postes"),
-    ("conseillers_pour_10000_hab", DENSITY_LABEL),
-    ("ifn", "Indice de fragilité numérique"),
-    ("population_au_dela_20km", "Population à plus de 20 km d'un lieu"),
-    ("postes_manquants_cible_nationale", "Postes manquants (cible nationale)"),
-    ("rang_priorite", "Rang de priorité"),
-]
-PLACE_TOOLTIP = [
-    ("nom", "Lieu"),
-    ("adresse", "Adresse"),
-    ("code_postal", "Code postal"),
-    ("commune", "Commune"),
-    ("commune_declaree", "Commune déclarée"),
-    ("nom_commune", "Commune (position)"),
-    ("nom_epci", "Intercommunalité"),
-    ("postes", "Postes"),
-]
-_TOOLTIP_DECIMALS = {"conseillers_pour_10000_hab": 2, "ifn": 1}
 
 
-# ================================================================== interactive map
+def _tooltip_spec(names: list[str], renames: dict[str, str] | None = None) -> list[tuple]:
+    """Tooltip fields: (column, French label from analyse.schema); optional ones are
+    shown when present."""
+    return [(name, (renames or {}).get(name, schema.ALL[name].label)) for name in names]
 
-# Tooltip columns shown as figures (French format); any other column is text.
-_TOOLTIP_NUMBERS = {
-    "population": 0,
-    "postes": 0,
-    "conseillers_pour_10000_hab": 2,
-    "ifn": 1,
-    "population_au_dela_20km": 0,
-    "postes_manquants_cible_nationale": 0,
-    "rang_priorite": 0,
-}
+
+EPCI_TOOLTIP = _tooltip_spec(
+    [
+        "nom_epci",
+        "population",
+        "postes",
+        "conseillers_pour_10000_hab",
+        "ifn",
+        "population_au_dela_20km",
+        "postes_manquants_cible_nationale",
+        "rang_priorite",
+    ]
+)
+PLACE_TOOLTIP = _tooltip_spec(
+    ["nom", "adresse", "code_postal", "commune", "commune_declaree", "nom_commune", "nom_epci"]
+    + ["postes"],
+    # A place's name reads « Lieu », as in the report.
+    {"nom": schema.ALL["nom"].heading},
+)
 
 
 def _html_text(value: object) -> str:
@@ -83,8 +69,9 @@ def _tooltip_value(column: str, value: object) -> str:
         return "–"
     if isinstance(value, float | np.floating) and math.isnan(value):
         return "–"
-    if column in _TOOLTIP_NUMBERS and isinstance(value, int | float | np.number):
-        return fmt_number(float(value), _TOOLTIP_NUMBERS[column])
+    shown = schema.ALL[column].shown
+    if shown is not None and isinstance(value, int | float | np.number):
+        return fmt_number(float(value), shown)
     return _html_text(value)
 
 
@@ -125,7 +112,7 @@ def _legend_html(labels: list[str], colours: list[str], show_places: bool) -> st
         '<div style="position:fixed;bottom:24px;right:12px;z-index:1000;background:#fff;'
         "padding:8px 10px;border-radius:4px;box-shadow:0 0 6px rgba(0,0,0,.3);"
         'font:13px/1.5 sans-serif">'
-        f"<strong>{_html_text(DENSITY_LABEL)}</strong>{items}</div>"
+        f"<strong>{_html_text(schema.DENSITY_LABEL)}</strong>{items}</div>"
     )
 
 

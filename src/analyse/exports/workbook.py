@@ -9,7 +9,6 @@ from __future__ import annotations
 import math
 from datetime import date, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -21,16 +20,8 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from analyse import schema
 from analyse.atomic import atomic_path
-from analyse.exports.common import (
-    DENSITY_LABEL,
-    container_text,
-    is_container,
-)
-from analyse.exports.geopackage import PROPOSAL_FIELDS
+from analyse.exports.common import container_text, is_container
 from analyse.matching import REVIEW_COLUMNS as MATCHING_REVIEW_COLUMNS
-
-if TYPE_CHECKING:
-    pass
 
 # ------------------------------------------------------------------- workbook headers
 
@@ -42,74 +33,8 @@ SHEET_REJECTED_PLACES = "Lieux écartés"
 SHEET_PROPOSALS = "Propositions"
 SHEET_TRAJECTORY = "Trajectoire"
 
-# Our column names → French column headers of the workbook (all sheets).
-HEADERS = {
-    "siren_epci": "SIREN",
-    "nom_epci": "Intercommunalité",
-    "type_epci": "Type",
-    "departements": "Départements",
-    "nb_communes": "Nombre de communes",
-    "population": "Population",
-    "population_dans_departement": "Population dans le département",
-    "postes": "Postes",
-    "conseillers_pour_10000_hab": DENSITY_LABEL,
-    "habitants_par_conseiller": "Habitants par conseiller",
-    "surface_km2": "Surface (km²)",
-    "habitants_par_km2": "Habitants par km²",
-    "financement_etat_eur": "Financement de l'État (€)",
-    "postes_departementaux_repartis": "Part des postes départementaux",
-    "postes_avec_departementaux_repartis": "Postes, part départementale incluse",
-    "conseillers_pour_10000_hab_avec_departementaux_repartis": (f"{DENSITY_LABEL} (variante)"),
-    "ifn": "Indice de fragilité numérique",
-    "ifn_couverture_thd": "IFN : couverture THD",
-    "ifn_couverture_4g": "IFN : couverture 4G",
-    "ifn_pauvrete": "IFN : pauvreté",
-    "ifn_plus_65_ans": "IFN : plus de 65 ans",
-    "ifn_sans_diplome": "IFN : sans diplôme",
-    "ifn_origine": "IFN : origine",
-    "postes_manquants_cible_nationale": "Postes manquants (cible nationale)",
-    "postes_manquants_cible_departementale": "Postes manquants (cible départementale)",
-    "postes_manquants_cible_choisie": "Postes manquants (cible choisie)",
-    "score_priorite": "Score de priorité",
-    "rang_priorite": "Rang de priorité",
-    "population_au_dela_10km": "Population à plus de 10 km d'un lieu",
-    "population_au_dela_20km": "Population à plus de 20 km d'un lieu",
-    "population_au_dela_30km": "Population à plus de 30 km d'un lieu",
-    "population_sans_distance": "Population sans distance calculée",
-    "distance_m": "Distance au lieu le plus proche (m)",
-    "id_lieu": "Identifiant du lieu",
-    "nom_lieu": "Lieu le plus proche",
-    "insee": "Code INSEE",
-    "nom": "Nom",
-    "commune": "Commune",
-    "fichier": "Fichier",
-    "ligne": "Ligne",
-    "departement": "Département",
-    "structure": "Structure (telle que publiée)",
-    "type_structure": "Type de structure",
-    "motif": "Motif",
-    "candidats": "Meilleurs candidats",
-    "id": "Identifiant",
-    "commune_declaree": "Commune déclarée",
-    "code_postal": "Code postal",
-    "adresse": "Adresse",
-    "services": "Services",
-    "siret": "SIRET",
-    "latitude": "Latitude (telle que lue)",
-    "longitude": "Longitude (telle que lue)",
-    "population_origine": "Origine de la population",
-    "rang": "Rang",
-    "population_commune": "Population de la commune",
-    "population_nouvellement_a_moins_du_rayon": "Habitants passant à moins du rayon",
-    "population_a_moins_du_rayon_cumulee": "Habitants passés à moins du rayon (cumul)",
-    "habitants_rapproches": "Habitants rapprochés d'un lieu",
-    "gain_moyen_km": "Gain moyen (km)",
-    "distance_economisee_hab_km": "Distance économisée (habitants × km)",
-    "distance_economisee_cumulee_hab_km": "Distance économisée, cumul (habitants × km)",
-}
-# Columns declared in analyse.schema (priority territories, trajectory, comparisons).
-# Sheet-specific labels above win: « Postes » and « SIREN » are the same everywhere.
-HEADERS = {**schema.headers(), **HEADERS}
+# Our column names → French column headers of the workbook (all sheets): analyse.schema.
+HEADERS = schema.headers()
 
 # The header of an empty review sheet: the columns of analyse.matching.review_table.
 REVIEW_COLUMNS = MATCHING_REVIEW_COLUMNS
@@ -123,25 +48,10 @@ EMPTY_MESSAGES = {
     SHEET_TRAJECTORY: "Aucune intercommunalité dans ce département.",
 }
 
-# Excel number formats. Excel and LibreOffice show them with the reader's separators,
-# so "#,##0.00" reads "1 234,56" on a French system.
-INTEGER_FORMAT = "#,##0"
-DECIMAL_FORMAT = "#,##0.00"
+INTEGER_FORMAT = schema.INTEGER
+DECIMAL_FORMAT = schema.DECIMAL
 # Columns whose figures read better with another format than their dtype suggests.
-NUMBER_FORMATS = {
-    "habitants_par_conseiller": INTEGER_FORMAT,  # float only because of empty cells
-    "surface_km2": "#,##0.0",
-    "habitants_par_km2": "#,##0.0",
-    "score_priorite": "0.0",
-    "rang_priorite": "0",
-    "ligne": "0",  # a line number, not a quantity
-    "distance_m": INTEGER_FORMAT,  # metres: decimals would be false precision
-    "rang": "0",
-    "gain_moyen_km": "#,##0.0",
-    "distance_economisee_hab_km": INTEGER_FORMAT,
-    "distance_economisee_cumulee_hab_km": INTEGER_FORMAT,
-    **schema.number_formats(),
-}
+NUMBER_FORMATS = schema.number_formats()
 DATE_FORMAT = "dd/mm/yyyy"
 DATETIME_FORMAT = "dd/mm/yyyy hh:mm"
 _MIN_WIDTH, _MAX_WIDTH = 8, 60
@@ -287,7 +197,8 @@ def write_workbook(
     if rejected_places is not None:
         sheets[SHEET_REJECTED_PLACES] = _sheet_frame(rejected_places, list(rejected_places))
     if proposals is not None:
-        sheets[SHEET_PROPOSALS] = _sheet_frame(proposals, list(PROPOSAL_FIELDS))
+        columns = list(schema.LAYERS["propositions"].columns)
+        sheets[SHEET_PROPOSALS] = _sheet_frame(proposals, columns)
     if trajectory is not None:
         # Posts and density of each EPCI at the end of each month (analyse.trajectory).
         columns = [c.name for c in schema.TRAJECTORY_COLUMNS]
