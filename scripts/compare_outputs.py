@@ -46,8 +46,7 @@ def _layers(path: Path) -> dict[str, pd.DataFrame]:
     import pyogrio
 
     return {
-        layer: pyogrio.read_dataframe(path, layer=layer)
-        for layer, _ in pyogrio.list_layers(path)
+        layer: pyogrio.read_dataframe(path, layer=layer) for layer, _ in pyogrio.list_layers(path)
     }
 
 
