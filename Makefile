@@ -29,14 +29,14 @@ test: installer ## lance les tests
 	$(BIN)/python -m pytest
 
 lint: installer ## vérifie le style (ruff), les notebooks sans sorties et appariés à leur .py
-	$(BIN)/ruff check src tests notebooks bench
-	$(BIN)/ruff format --check src tests notebooks bench
+	$(BIN)/ruff check src tests notebooks bench scripts
+	$(BIN)/ruff format --check src tests notebooks bench scripts
 	$(BIN)/nbstripout --verify notebooks/*.ipynb
 	$(BIN)/python -m pytest -q -p no:cacheprovider tests/test_project.py -k "paired"
 
 format: installer ## met en forme le code (ruff)
-	$(BIN)/ruff check --fix src tests notebooks bench
-	$(BIN)/ruff format src tests notebooks bench
+	$(BIN)/ruff check --fix src tests notebooks bench scripts
+	$(BIN)/ruff format src tests notebooks bench scripts
 
 notebooks: installer ## resynchronise les .ipynb depuis les .py appariés et retire les sorties
 	$(BIN)/jupytext --sync notebooks/*.py

@@ -38,9 +38,11 @@ from pathlib import Path
 
 import nbformat
 
-from analyse import batch, config, pipeline, report
-from analyse.inputs import load_extras
-from analyse.reference import ensure_reference, load_reference
+from analyse import config
+from analyse.analysis import pipeline
+from analyse.analysis.inputs import load_extras
+from analyse.run import batch, report
+from analyse.territory.reference import ensure_reference, load_reference
 
 NATIONAL = config.EMBEDDED_NATIONAL_LIST  # the embedded copy of 2023-04-05
 FLOOR_IMPORTS = (
@@ -94,7 +96,7 @@ def floor(work: Path, kernel: str, repeat: int) -> float:
 def one_report(code: str, selections, reference, work: Path, kernel: str, repeat: int) -> float:
     """Prepare, execute, export and write one département's report, as ``analyse
     rapport`` does: its kernel launched first, importing while the data are prepared."""
-    from analyse.warm import WarmKernel
+    from analyse.run.warm import WarmKernel
 
     def run() -> None:
         warm = WarmKernel(kernel)
@@ -148,7 +150,7 @@ def whole_batch(codes, selections, reference, work: Path, jobs: int) -> dict:
 
 def monthly(months, codes, selections, reference, work: Path, jobs: int) -> dict:
     """``analyse mensuel --mois A --jusqu-a B`` for ``codes``, in this process."""
-    from analyse.monthly import run_months
+    from analyse.run.monthly import run_months
 
     start = time.perf_counter()
     done = run_months(months, selections, reference, codes, work / "mensuel", jobs, False)
@@ -164,7 +166,7 @@ PLACES = NATIONAL.with_name("lieux-mediation-numerique-cnfs-2022-07.json")
 def scenario_solves(selections, reference, repeat: int, posts: int = 5) -> dict[str, float]:
     """Median solve time of the placement scenario (model built and solved, greedy
     ordering included; data preparation and the import of spopt excluded)."""
-    from analyse import scenario
+    from analyse.analysis import scenario
 
     extras = load_extras(reference, places_path=PLACES if PLACES.exists() else None)
     figures: dict[str, float] = {}
@@ -256,7 +258,7 @@ def main() -> int:
             months = ["2021-03", "2021-04", "2021-05"]
             figures["trois_mois"] = monthly(months, codes, selections, reference, work, args.jobs)
         if args.historique:
-            from analyse.monthly import months_between
+            from analyse.run.monthly import months_between
 
             months = months_between("2021-03", "2023-04")
             figures["historique"] = monthly(months, codes, selections, reference, work, args.jobs)

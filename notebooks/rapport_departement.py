@@ -24,7 +24,8 @@ import warnings
 
 from IPython.display import HTML, Markdown, display
 
-from analyse import bundle, maps, tables, territories_report
+from analyse.analysis import bundle
+from analyse.render import maps, tables, territories_report
 from analyse.wording import esc
 
 # Only the known noise of the libraries is silenced; any other warning shows.
@@ -107,7 +108,7 @@ display(HTML(tables.gaps_html(d)))
 # %%
 # Section « Où placer les prochains postes ? » : seulement si des postes sont demandés.
 if postes_supplementaires:
-    from analyse import scenario_report
+    from analyse.render import scenario_report
 
     propositions, resume = scenario_report.for_report(d, postes_supplementaires)
     display(Markdown(f"## {scenario_report.TITLE}"))

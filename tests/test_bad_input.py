@@ -6,7 +6,8 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from analyse import bundle, cli, config, pipeline
+from analyse import cli, config
+from analyse.analysis import bundle, pipeline
 
 HEADER = "date_comite,departement,structure,type_structure,postes,commune,code,source"
 GOOD = "2021-04,05,Gap,commune,1,,,note"
@@ -136,7 +137,7 @@ def test_tolerant_mode_keeps_going_and_shows_every_rejected_row(reference, tmp_p
     counts = prepared.counts
     # The duplicate's post is read and rejected; "deux" cannot be read as a number.
     assert counts["rejetes"] == 1 and counts["lus"] == 2
-    from analyse import tables
+    from analyse.render import tables
 
     html = tables.analysts_html(prepared)
     assert "<h3>Anomalies</h3>" in html

@@ -20,8 +20,9 @@ import pandas as pd
 import pytest
 from conftest import NATIONAL_FILE
 
-from analyse import bundle, config
-from analyse.files import read_bytes
+from analyse import config
+from analyse.analysis import bundle
+from analyse.read.files import read_bytes
 
 HEADER = "date_comite,departement,structure,type_structure,postes,commune,code,source"
 GOOD = "2021-04,05,Gap,commune,1,,,note"
@@ -322,7 +323,7 @@ def test_departements_are_taken_once():
     import argparse
 
     from analyse import cli
-    from analyse.reference import load_reference
+    from analyse.territory.reference import load_reference
 
     reference = load_reference()
     args = argparse.Namespace(departements="05,05,5,2a")

@@ -6,9 +6,11 @@ import re
 
 import pytest
 
-from analyse import batch, bundle, cli, config, pipeline
-from analyse.monthly import MonthError, check_month, months_between, run_months
-from analyse.report import ReportJob
+from analyse import cli, config
+from analyse.analysis import bundle, pipeline
+from analyse.run import batch
+from analyse.run.monthly import MonthError, check_month, months_between, run_months
+from analyse.run.report import ReportJob
 
 pytestmark = pytest.mark.slow
 

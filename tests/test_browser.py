@@ -78,9 +78,10 @@ def artefacts() -> Path:
 @pytest.fixture(scope="module")
 def pages(tmp_path_factory) -> dict[str, Path]:
     """The Hautes-Alpes report and the index of April 2021 (index only: fast)."""
-    from analyse import cli, pipeline
-    from analyse.monthly import run_months
-    from analyse.reference import load_reference
+    from analyse import cli
+    from analyse.analysis import pipeline
+    from analyse.run.monthly import run_months
+    from analyse.territory.reference import load_reference
 
     out = tmp_path_factory.mktemp("navigateur")
     assert cli.main(["rapport", "--departement", "05", "--sortie", str(out)]) == 0

@@ -11,7 +11,7 @@ from __future__ import annotations
 import pytest
 from test_browser import CHROMIUM_ARGS, _chromium, _missing_browser
 
-from analyse import exports
+from analyse.render import exports
 
 pytestmark = pytest.mark.slow
 

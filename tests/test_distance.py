@@ -10,8 +10,8 @@ import shapely
 from conftest import EPCI_05, PLACES_FILE, lonlat, square
 
 from analyse import config
-from analyse.distance import SEARCH_RADIUS_M, nearest_place, population_beyond
-from analyse.places import read_places
+from analyse.analysis.distance import SEARCH_RADIUS_M, nearest_place, population_beyond
+from analyse.territory.places import read_places
 
 
 @pytest.fixture

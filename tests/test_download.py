@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from conftest import NATIONAL_FILE
 
-from analyse.download import (
+from analyse.read.download import (
     COSELEC_API_URL,
     DownloadError,
     DownloadResult,
@@ -21,7 +21,7 @@ from analyse.download import (
     resolve_resource,
     sidecar_path,
 )
-from analyse.files import read_bytes
+from analyse.read.files import read_bytes
 
 CSV_NAME = "coselec.csv"
 

@@ -12,10 +12,13 @@ import time
 
 import pytest
 
-from analyse import batch, bundle, config, errors, inputs, pipeline, tables
-from analyse.files import read_bytes
-from analyse.report import ReportJob
-from analyse.selections import SelectionError, read_confirmed_duplicates, read_selection_file
+from analyse import config, errors
+from analyse.analysis import bundle, inputs, pipeline
+from analyse.read.files import read_bytes
+from analyse.read.selections import SelectionError, read_confirmed_duplicates, read_selection_file
+from analyse.render import tables
+from analyse.run import batch
+from analyse.run.report import ReportJob
 
 HEADER = "date_comite,departement,structure,type_structure,postes,commune,code,source"
 SEED_FILE = config.SELECTIONS_DIR / "2021-03_comite_hautes-alpes.csv"
@@ -182,7 +185,7 @@ def test_map_caption_never_renders_a_link(prepared_05):
 
 def test_emptied_project_files_pin_nothing(tmp_path):
     """An aliases.csv or doublons_confirmes.csv emptied by hand is no error: nothing pinned."""
-    from analyse.matching import read_aliases
+    from analyse.territory.matching import read_aliases
 
     empty = _write(tmp_path / "vide.csv", "")
     empty.write_bytes(b"")

@@ -14,7 +14,7 @@ import pyogrio
 import pytest
 from shapely.geometry import Point, box
 
-from analyse import exports
+from analyse.render import exports
 
 SCRIPT = "<script>alert(1)</script>"
 IMG = "<img src=x onerror=alert(1)>"
@@ -58,7 +58,7 @@ def communes() -> gpd.GeoDataFrame:
             "nom": ["Gap", "Briançon"],
             "population": np.array([40_000, 11_000], dtype="int64"),
             "siren_epci": ["200067825", "240500439"],
-            "distance_m": [250.0, 3_100.5],  # analyse.distance.nearest_place
+            "distance_m": [250.0, 3_100.5],  # analyse.analysis.distance.nearest_place
         },
         geometry=_squares(),
     )

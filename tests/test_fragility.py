@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 from conftest import EPCI_05, IFN_COMMUNES, IFN_EPCI
 
-from analyse.fragility import (
+from analyse.territory.fragility import (
     IFN_COLUMNS,
     ORIGIN_ARRONDISSEMENTS,
     ORIGIN_ATTACHED,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from analyse.gaps import gaps_table, posts_missing, priority
+from analyse.analysis.gaps import gaps_table, posts_missing, priority
 
 
 def _epci(**columns):
@@ -56,7 +56,7 @@ def test_gaps_table_orders_by_priority():
 
 
 def test_the_printed_formula_is_written_from_the_weights_in_use():
-    from analyse.gaps import WEIGHTS, score_formula
+    from analyse.analysis.gaps import WEIGHTS, score_formula
 
     assert "0,5 × déficit de densité + 0,25 × fragilité numérique + 0,25 × éloignement" in (
         score_formula()

@@ -15,16 +15,18 @@ import pandas as pd
 import pytest
 from conftest import NATIONAL_FILE, make_tiny_reference
 
-from analyse import cli, inputs, pipeline, tables
-from analyse.files import read_bytes
-from analyse.national import departement_table, index_html
-from analyse.reference import (
+from analyse import cli
+from analyse.analysis import inputs, pipeline
+from analyse.read.files import read_bytes
+from analyse.read.selections import read_selections
+from analyse.render import tables
+from analyse.render.national import departement_table, index_html
+from analyse.territory.reference import (
     POPULATION_FROM_DELEGUEES,
     POPULATION_FROM_MAYOTTE_2017,
     POPULATION_UNKNOWN,
     complete_populations,
 )
-from analyse.selections import read_selections
 from analyse.wording import summary_sentences
 
 NATIONAL = NATIONAL_FILE
@@ -134,7 +136,7 @@ def test_unknown_population_is_left_out_of_densities_ranks_and_target():
             "source": ["", ""],
         }
     )
-    from analyse.matching import Matcher
+    from analyse.territory.matching import Matcher
 
     table = Matcher(ref, pd.DataFrame(columns=["departement", "cle", "code"])).match(rows)
     selections = pipeline.MatchedSelections(table, [])
@@ -158,7 +160,7 @@ def test_unknown_population_is_left_out_of_densities_ranks_and_target():
     assert not re.search(r"(?<![\d\u202f])0 habitant", sentences)
     assert "population inconnue" in tables.population_note(prepared)
     # The map shows it apart: neither « aucun conseiller » nor a density class.
-    from analyse.maps import UNKNOWN_CLASS, density_classes
+    from analyse.render.maps import UNKNOWN_CLASS, density_classes
 
     classes, _ = density_classes(prepared.indicators["conseillers_pour_10000_hab"])
     unknown_row = prepared.indicators["siren_epci"].eq("222222222").to_numpy()
@@ -226,7 +228,7 @@ def test_a_month_is_judged_by_its_own_national_target(national, reference):
 
 def test_a_stand_in_target_says_which_date_it_describes(reference):
     rows = read_selections()  # the Hautes-Alpes rounds of March and April 2021
-    from analyse.matching import Matcher
+    from analyse.territory.matching import Matcher
 
     table = Matcher(reference, pd.DataFrame(columns=["departement", "cle", "code"])).match(rows)
     selections = pipeline.MatchedSelections(table, [])
@@ -357,7 +359,7 @@ def test_a_few_rejected_places_are_listed_without_alarm(reference, seed_05, tmp_
 def test_rejected_places_have_their_sheet_in_the_workbook(reference, seed_05, tmp_path):
     import openpyxl
 
-    from analyse import exports
+    from analyse.render import exports
 
     path = _places_file(tmp_path / "lieux.json", "999")
     extras = inputs.load_extras(reference, places_path=path)

@@ -8,10 +8,10 @@ from conftest import EPCI_05
 from conftest import selection_row as _row
 
 from analyse import config
+from analyse.analysis.indicators import CSV_COLUMNS, epci_indicators, reconciliation, to_csv_frame
 from analyse.errors import ReconciliationError
-from analyse.indicators import CSV_COLUMNS, epci_indicators, reconciliation, to_csv_frame
-from analyse.matching import REVIEW, Matcher
-from analyse.selections import COLUMNS
+from analyse.read.selections import COLUMNS
+from analyse.territory.matching import REVIEW, Matcher
 
 NO_ALIASES = pd.DataFrame(columns=["departement", "cle", "code"])
 
@@ -131,7 +131,7 @@ def test_csv_frame_has_the_required_columns(prepared_05):
 
 
 def test_density_is_one_formula_for_numbers_and_columns():
-    from analyse.indicators import density
+    from analyse.analysis.indicators import density
 
     assert density(1, 50_565) == pytest.approx(0.198, abs=0.001)
     assert pd.isna(density(5, 0)) and pd.isna(density(5, None))

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from analyse import cli, pipeline, tables
-from analyse.national import departement_table, index_html
+from analyse import cli
+from analyse.analysis import pipeline
+from analyse.render import tables
+from analyse.render.national import departement_table, index_html
 
 SCRIPT = "<script>alert(1)</script>"
 IMG = "<img src=x onerror=alert(1)>"

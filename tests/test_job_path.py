@@ -9,8 +9,12 @@ from datetime import date
 import pandas as pd
 import pytest
 
-from analyse import batch, bundle, cli, config, report, sources, tables, warm
-from analyse.reference import POPULATION_UNKNOWN
+from analyse import cli, config
+from analyse.analysis import bundle
+from analyse.read import sources
+from analyse.render import tables
+from analyse.run import batch, report, warm
+from analyse.territory.reference import POPULATION_UNKNOWN
 
 # Fast inputs: the hand-typed rounds (they cover 05), no IFN, no places file.
 FAST = ["--selections", str(config.SELECTIONS_DIR), "--sans-fragilite", "--sans-lieux"]

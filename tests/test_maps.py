@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 from matplotlib.colors import to_hex
 
-from analyse import maps, pipeline
+from analyse.analysis import pipeline
+from analyse.render import maps
 from analyse.wording import map_label, short_epci_name
 
 matplotlib.use("Agg")

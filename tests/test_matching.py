@@ -6,7 +6,7 @@ import pandas as pd
 from conftest import EPCI_05
 from conftest import selection_row as _row
 
-from analyse.matching import DEPARTEMENT_LEVEL, LOCATED, REVIEW, Matcher, read_aliases
+from analyse.territory.matching import DEPARTEMENT_LEVEL, LOCATED, REVIEW, Matcher, read_aliases
 
 
 def test_every_seed_row_is_resolved_with_its_spelling(matcher, seed):

@@ -1,4 +1,4 @@
-from analyse.names import normalise_name, normalise_text
+from analyse.read.names import normalise_name, normalise_text
 
 
 def test_text_drops_case_accents_and_punctuation():

@@ -14,11 +14,11 @@ import pandas as pd
 import pytest
 from conftest import EPCI_05, IFN_COMMUNES, NATIONAL_FILE, PLACES_FILE
 
-from analyse import bundle, pipeline
-from analyse.files import read_bytes
-from analyse.matching import DEPARTEMENT_LEVEL, LOCATED, REVIEW, UNLOCATABLE
-from analyse.national import control_table, departement_table
-from analyse.selections import read_selection_file, structure_type_from_coselec
+from analyse.analysis import bundle, pipeline
+from analyse.read.files import read_bytes
+from analyse.read.selections import read_selection_file, structure_type_from_coselec
+from analyse.render.national import control_table, departement_table
+from analyse.territory.matching import DEPARTEMENT_LEVEL, LOCATED, REVIEW, UNLOCATABLE
 
 NATIONAL = NATIONAL_FILE
 

@@ -13,8 +13,8 @@ from html.parser import HTMLParser
 import pytest
 from conftest import NATIONAL_FILE
 
-from analyse import pipeline
-from analyse.national import departement_table, index_html
+from analyse.analysis import pipeline
+from analyse.render.national import departement_table, index_html
 
 LINKS = {"05": "05/rapport.html", "59": "59/rapport.html"}
 HEADERS = [

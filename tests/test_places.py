@@ -10,7 +10,7 @@ import pytest
 import shapely
 from conftest import EPCI_05, PLACES_FILE, lonlat, square
 
-from analyse.places import (
+from analyse.territory.places import (
     BY_NAME_IN_DEPARTEMENT,
     BY_POSTAL_AND_NAME,
     BY_POSTAL_AND_PREFIX,

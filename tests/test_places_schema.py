@@ -11,8 +11,9 @@ import pandas as pd
 import pytest
 from conftest import PLACES_FILE
 
-from analyse import inputs, pipeline, places
-from analyse.files import read_bytes
+from analyse.analysis import inputs, pipeline
+from analyse.read.files import read_bytes
+from analyse.territory import places
 
 # The schema's own example file (tests/donnees/README.md says where it comes from).
 SCHEMA_EXAMPLE = Path(__file__).parent / "donnees" / "standard-mediation-num-exemple-valide.csv"
@@ -127,7 +128,7 @@ def test_programme_names_are_compared_loosely():
 
 
 def test_report_says_which_places_it_counts(files, reference, selections):
-    from analyse.territories_report import places_programmes_html
+    from analyse.render.territories_report import places_programmes_html
 
     _, new, count = files
     chosen, _ = _distances(reference, selections, new)

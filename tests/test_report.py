@@ -9,7 +9,8 @@ import pandas as pd
 import pyogrio
 import pytest
 
-from analyse import bundle, cli
+from analyse import cli
+from analyse.analysis import bundle
 
 pytestmark = pytest.mark.slow
 
@@ -107,7 +108,7 @@ def test_isere_gets_a_complete_report_from_the_embedded_data(tmp_path, capsys):
 
 
 def test_corsica_prepares_in_lambert93(reference):
-    from analyse import pipeline
+    from analyse.analysis import pipeline
 
     prepared = pipeline.prepare_one("2a", reference=reference)
     assert prepared.departement == "2A" and prepared.crs == 2154

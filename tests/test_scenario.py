@@ -8,8 +8,8 @@ import pandas as pd
 import pytest
 import shapely
 
-from analyse import scenario
-from analyse.scenario import Settings
+from analyse.analysis import scenario
+from analyse.analysis.scenario import Settings
 
 
 def tiny(n: int = 9, seed: int = 1, existing_km: float | None = None) -> scenario.Instance:
@@ -163,7 +163,7 @@ def test_posts_that_would_bring_nothing_are_not_proposed():
 
 
 def test_section_sentences_in_plain_french_and_escaped():
-    from analyse import scenario_report
+    from analyse.render import scenario_report
 
     instance = tiny(n=8, seed=4, existing_km=30)
     instance.communes.loc[:, "nom"] = "<script>alert(1)</script>"
@@ -187,7 +187,7 @@ def test_notebook_parameter_alone_computes_the_scenario(prepared_05):
     """In JupyterLab, postes_supplementaires = 2 on a bundle prepared without --postes."""
     import copy
 
-    from analyse import scenario_report
+    from analyse.render import scenario_report
 
     prepared = copy.copy(prepared_05)
     prepared.context = dict(prepared_05.context)

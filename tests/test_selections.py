@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from analyse.selections import SelectionError, read_selection_file, read_selections
+from analyse.read.selections import SelectionError, read_selection_file, read_selections
 
 HEADER = "date_comite;departement;structure;type_structure;postes;commune;code;source"
 
@@ -126,7 +126,7 @@ def test_empty_file_and_missing_path(tmp_path):
 
 
 def test_unknown_departement_code_is_refused_with_file_and_line(reference, tmp_path):
-    from analyse.pipeline import match_selections
+    from analyse.analysis.pipeline import match_selections
 
     path = tmp_path / "comite.csv"
     path.write_text(

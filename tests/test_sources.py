@@ -1,4 +1,4 @@
-"""Embedded open data and the defaults built on them (data/raw/SOURCES.md, analyse.sources)."""
+"""Embedded open data and the defaults built on them (data/raw/SOURCES.md, analyse.read.sources)."""
 
 from __future__ import annotations
 
@@ -10,11 +10,13 @@ from pathlib import Path
 
 import pytest
 
-from analyse import cli, config, pipeline, sources
-from analyse.files import CompressedFileError, content_sha256, read_bytes
-from analyse.fragility import read_ifn
-from analyse.places import read_places
-from analyse.selections import SelectionError, read_selection_file
+from analyse import cli, config
+from analyse.analysis import pipeline
+from analyse.read import sources
+from analyse.read.files import CompressedFileError, content_sha256, read_bytes
+from analyse.read.selections import SelectionError, read_selection_file
+from analyse.territory.fragility import read_ifn
+from analyse.territory.places import read_places
 
 EMBEDDED = [config.EMBEDDED_NATIONAL_LIST, *config.EMBEDDED_IFN, config.EMBEDDED_PLACES]
 
@@ -178,7 +180,7 @@ def test_defaults_per_command(argv, national, reference):
 
 def test_telecharger_says_which_edition_the_commands_now_use(tmp_path, monkeypatch, capsys):
     """A newer list saved where `analyse telecharger` saves it becomes the default."""
-    from analyse import download
+    from analyse.read import download
 
     target = tmp_path / "national" / "structures-validees-coselec.csv"
     monkeypatch.setattr(config, "NATIONAL_LIST", target)

@@ -17,7 +17,8 @@ from pathlib import Path
 import pytest
 from conftest import IFN_COMMUNES, IFN_EPCI, NATIONAL_FILE, PLACES_FILE
 
-from analyse import pipeline, tables, territories_report
+from analyse.analysis import pipeline
+from analyse.render import tables, territories_report
 
 PINNED = Path(__file__).parent / "donnees" / "tableaux_05_59.json"
 DEPARTEMENTS = ("05", "59")
@@ -128,7 +129,7 @@ def test_tables_have_no_ids_and_escape_values(prepared):
 
 
 if __name__ == "__main__":
-    from analyse.reference import load_reference
+    from analyse.territory.reference import load_reference
 
     states = _prepared(load_reference())
     PINNED.write_text(

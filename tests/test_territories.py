@@ -5,8 +5,9 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from analyse import config, pipeline, trajectory
-from analyse.comparison import density_class
+from analyse import config
+from analyse.analysis import pipeline, trajectory
+from analyse.analysis.comparison import density_class
 
 # The embedded copy (data/raw/SOURCES.md); pandas reads the .gz itself.
 NATIONAL = config.EMBEDDED_NATIONAL_LIST

@@ -11,8 +11,9 @@ import nbformat
 import pytest
 from conftest import NATIONAL_FILE
 
-from analyse import batch, bundle, pipeline, report
-from analyse.warm import WarmKernel
+from analyse.analysis import bundle, pipeline
+from analyse.run import batch, report
+from analyse.run.warm import WarmKernel
 
 pytestmark = pytest.mark.slow
 
@@ -68,7 +69,7 @@ def test_second_report_sees_nothing_of_the_first(warm, tmp_path):
 
 
 def test_a_report_that_kills_its_kernel_costs_only_itself(warm, tmp_path):
-    from analyse.warm import KernelFailure
+    from analyse.run.warm import KernelFailure
 
     good = _notebook(tmp_path, "bon.ipynb", "y = x * 2")
     crash = _notebook(tmp_path, "plante.ipynb", "import os\nos._exit(1)")
@@ -170,7 +171,7 @@ def test_town_halls_placed_once_are_those_placed_each_month(reference):
     """The national list placed once, then cut to a month, equals placing the month."""
     import pandas as pd
 
-    from analyse.places import town_hall_places
+    from analyse.territory.places import town_hall_places
 
     selections = pipeline.match_selections([NATIONAL], reference)
     for month in ("2021-03", "2022-01", None):

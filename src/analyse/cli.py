@@ -186,7 +186,7 @@ def _add_gaps(parser: argparse.ArgumentParser) -> None:
 
 
 def _add_scenario(parser: argparse.ArgumentParser, required: bool) -> None:
-    from analyse.scenario import DEFAULT_RADIUS_KM, OBJECTIVES
+    from analyse.analysis.scenario import DEFAULT_RADIUS_KM, OBJECTIVES
 
     parser.add_argument(
         "--postes",
@@ -227,7 +227,7 @@ def _add_scenario(parser: argparse.ArgumentParser, required: bool) -> None:
 
 
 def _scenario_settings(args: argparse.Namespace):
-    from analyse.scenario import Settings
+    from analyse.analysis.scenario import Settings
 
     if getattr(args, "postes", None) is None:
         return None
@@ -279,7 +279,7 @@ def _reference_dir(admin_express: Path | None) -> Path:
 
 
 def _load_reference(args: argparse.Namespace):
-    from analyse.reference import load_reference
+    from analyse.territory.reference import load_reference
 
     admin_express = getattr(args, "admin_express", None)
     return load_reference(_reference_dir(admin_express), admin_express)
@@ -287,8 +287,8 @@ def _load_reference(args: argparse.Namespace):
 
 def _extras(args: argparse.Namespace, reference):
     """The gaps inputs: those given, else the embedded ones, unless switched off."""
-    from analyse.inputs import load_extras
-    from analyse.places import parse_programmes
+    from analyse.analysis.inputs import load_extras
+    from analyse.territory.places import parse_programmes
 
     fragility = None if args.sans_fragilite else (args.fragilite or list(config.EMBEDDED_IFN))
     places = None if args.sans_lieux else (args.lieux or config.EMBEDDED_PLACES)
@@ -299,13 +299,14 @@ def _extras(args: argparse.Namespace, reference):
 
 
 def _selections(args: argparse.Namespace, reference, codes: list[str] | None = None):
-    """The selections given with --selections, or the defaults (see ``analyse.sources``).
+    """The selections given with --selections, or the defaults (see ``analyse.read.sources``).
 
     ``codes`` are the départements reported on: given selections that are not a national
     list must cover each of them. With ``rapport`` (one code) the hand-typed rounds are
     the default where they cover the département.
     """
-    from analyse import pipeline, sources
+    from analyse.analysis import pipeline
+    from analyse.read import sources
 
     paths = args.selections
     if not paths:
@@ -318,14 +319,14 @@ def _selections(args: argparse.Namespace, reference, codes: list[str] | None = N
 
 
 def _print_editions(selections, extras=None) -> None:
-    from analyse.sources import editions_line
+    from analyse.read.sources import editions_line
 
     print(editions_line([*selections.editions, *(extras.editions if extras else [])]))
 
 
 def _departements(args: argparse.Namespace, reference) -> list[str]:
+    from analyse.analysis.pipeline import check_departement
     from analyse.errors import UserError
-    from analyse.pipeline import check_departement
 
     if args.departements is None:
         return list(reference.departements["code"])
@@ -375,7 +376,7 @@ def _check_output(folder: Path | None) -> None:
 
 
 def _cmd_reference(args: argparse.Namespace) -> int:
-    from analyse.reference import ensure_reference, load_reference
+    from analyse.territory.reference import ensure_reference, load_reference
 
     start = time.perf_counter()
     cache = _reference_dir(args.admin_express)
@@ -393,7 +394,7 @@ def _cmd_reference(args: argparse.Namespace) -> int:
 
 def population_notes_text(notes) -> str:
     """Every commune whose population the source lacked: completed (how) or unknown."""
-    from analyse.reference import population_note_rows
+    from analyse.territory.reference import population_note_rows
 
     rows = population_note_rows(notes)
     if not rows:
@@ -416,9 +417,9 @@ def population_notes_text(notes) -> str:
 
 
 def _cmd_rapport(args: argparse.Namespace) -> int:
-    from analyse.pipeline import check_departement
-    from analyse.report import ensure_kernel, make_job, reconciliation_text, run_job
-    from analyse.warm import WarmKernel
+    from analyse.analysis.pipeline import check_departement
+    from analyse.run.report import ensure_kernel, make_job, reconciliation_text, run_job
+    from analyse.run.warm import WarmKernel
 
     start = time.perf_counter()
     _check_output(args.sortie)
@@ -454,8 +455,8 @@ def _cmd_rapport(args: argparse.Namespace) -> int:
 
 
 def _cmd_scenario(args: argparse.Namespace) -> int:
-    from analyse import pipeline
-    from analyse.scenario_report import cli_text
+    from analyse.analysis import pipeline
+    from analyse.render.scenario_report import cli_text
 
     settings = _scenario_settings(args)  # bad settings refused before any work
     reference = _load_reference(args)
@@ -470,7 +471,7 @@ def _cmd_scenario(args: argparse.Namespace) -> int:
 
 
 def _cmd_rapports(args: argparse.Namespace) -> int:
-    from analyse import batch, report
+    from analyse.run import batch, report
 
     start = time.perf_counter()
     _check_output(args.sortie)
@@ -492,8 +493,8 @@ def _cmd_rapports(args: argparse.Namespace) -> int:
 
 
 def _cmd_mensuel(args: argparse.Namespace) -> int:
-    from analyse import batch
-    from analyse.monthly import months_between, run_months
+    from analyse.run import batch
+    from analyse.run.monthly import months_between, run_months
     from analyse.wording import fmt_number
 
     months = months_between(args.mois, args.jusqu_a or args.mois)
@@ -525,7 +526,7 @@ def _cmd_mensuel(args: argparse.Namespace) -> int:
 
 
 def _cmd_controle(args: argparse.Namespace) -> int:
-    from analyse.national import control_text
+    from analyse.render.national import control_text
 
     reference = _load_reference(args)
     selections = _selections(args, reference)
@@ -535,8 +536,8 @@ def _cmd_controle(args: argparse.Namespace) -> int:
 
 
 def _cmd_telecharger(args: argparse.Namespace) -> int:
-    from analyse import download, sources
-    from analyse.selections import read_selection_file
+    from analyse.read import download, sources
+    from analyse.read.selections import read_selection_file
     from analyse.wording import fmt_number
 
     url, checksum = args.url, None

@@ -52,7 +52,7 @@ class Column:
 
 # ------------------------------------------------------------------ indicators per EPCI
 
-# reports/<dep>/indicateurs_epci.csv, in order (analyse.indicators.epci_indicators).
+# reports/<dep>/indicateurs_epci.csv, in order (analyse.analysis.indicators.epci_indicators).
 INDICATOR_COLUMNS: list[Column] = [
     Column("siren_epci", "SIREN", description="SIREN de l'intercommunalité"),
     Column("nom_epci", "Intercommunalité", description="nom de l'intercommunalité"),
@@ -126,8 +126,8 @@ INDICATOR_COLUMNS: list[Column] = [
     ),
 ]
 
-# Gaps (analyse.gaps), fragility index (analyse.fragility) and population far from
-# places (analyse.distance): the same field name in every layer that carries them.
+# Gaps (analysis.gaps), fragility index (territory.fragility) and population far from
+# places (analysis.distance): the same field name in every layer that carries them.
 _IFN_PARTS = {
     "couverture_thd": "couverture THD",
     "couverture_4g": "couverture 4G",
@@ -247,8 +247,8 @@ EPCI_COLUMNS: list[Column] = [
 
 # ------------------------------------------------------------- communes, places, scenario
 
-# Communes of the reference (analyse.reference.COMMUNE_COLUMNS), with the nearest place
-# (analyse.distance.nearest_place).
+# Communes of the reference (analyse.territory.reference.COMMUNE_COLUMNS), with the nearest place
+# (analyse.analysis.distance.nearest_place).
 COMMUNE_COLUMNS: list[Column] = [
     Column("insee", "Code INSEE"),
     Column("nom", "Nom", report_label="Lieu"),
@@ -270,7 +270,7 @@ COMMUNE_COLUMNS: list[Column] = [
     Column("point_commune", "Point de départ", "point_depart", description="mairie ou centre"),
 ]
 
-# Places (analyse.places: national « lieux de médiation numérique » file, or town halls).
+# Places (analyse.territory.places: national « lieux de médiation numérique » file, or town halls).
 PLACE_COLUMNS: list[Column] = [
     Column("id", "Identifiant", "identifiant"),
     Column("commune", "Commune"),
@@ -315,7 +315,7 @@ PLACE_COLUMNS: list[Column] = [
     Column("date_maj", "Date de mise à jour"),
 ]
 
-# Posts proposed by the placement scenario (analyse.scenario.PROPOSAL_COLUMNS).
+# Posts proposed by the placement scenario (analyse.analysis.scenario.PROPOSAL_COLUMNS).
 PROPOSAL_COLUMNS: list[Column] = [
     Column("rang", "Rang", number_format=COUNT),
     Column("population_commune", "Population de la commune"),
@@ -347,7 +347,7 @@ PROPOSAL_COLUMNS: list[Column] = [
 
 # ------------------------------------------------------- selection rows and their checks
 
-# Rows of the selection files as matched (analyse.matching), the review list, the
+# Rows of the selection files as matched (analyse.territory.matching), the review list, the
 # anomalies and the IFN codes that did not match.
 SELECTION_COLUMNS: list[Column] = [
     Column("fichier", "Fichier"),

@@ -1,0 +1,262 @@
+"""The saved bundle of one département: the contract between three processes.
+
+The command (``analyse rapport``, ``rapports``, ``mensuel``) prepares a département
+(``pipeline.prepare``) and ``save``s it into a folder; the batch worker reads it back to
+write the analyst exports (``report.write_analyst_exports``); the report notebook's
+kernel ``load``s it and shows it. Nothing else passes between them.
+
+The folder (``data_dir_for``: ``data/processed/departements/<dep>/`` by default,
+``<sortie>/.donnees/…`` for a run with ``--sortie``) holds:
+
+- one Parquet file per table of ``Prepared`` (``TABLES``), plus ``propositions.parquet``
+  when a placement scenario was asked for;
+- ``contexte.json``: ``{"context": …, "counts": …}``; the context names the
+  département, its month, the editions and checksums of every input, and the
+  provenance of the bundle (``provenance``: when, which version, which commit).
+
+``save`` writes the folder whole or not at all; ``load`` refuses a folder holding
+another département's data.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import shutil
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+import shapely
+
+from analyse import __version__, config
+from analyse.analysis.indicators import to_csv_frame
+from analyse.atomic import atomic_path, remove_dead_staging, replace_dir, staging_dir
+from analyse.errors import UserError
+from analyse.read.selections import clean_departement
+from analyse.territory.places import REJECTED_COLUMNS
+
+
+@dataclass
+class Prepared:
+    """Everything the report of one département shows.
+
+    Its tables, and the context that names it (``departement``, ``nom``, ``crs`` are read
+    from there: the context is what ``contexte.json`` keeps).
+    """
+
+    indicators: gpd.GeoDataFrame  # one row per EPCI, geometry in EPSG:4326
+    communes: gpd.GeoDataFrame  # current communes of the département
+    # Rows counted for the département, plus rows counted elsewhere but located in one
+    # of its EPCI (flag ``compte_pour_departement``), with their match results.
+    selections: pd.DataFrame
+    review: pd.DataFrame
+    hosts: gpd.GeoDataFrame  # town halls of communes where a located structure sits
+    counts: dict
+    changes: pd.DataFrame  # rows of this month's committees (monthly reports only)
+    gaps: pd.DataFrame  # one row per EPCI, most urgent first
+    places: gpd.GeoDataFrame  # places of mediation in or near the département
+    unmatched_ifn: pd.DataFrame  # IFN codes without a territory, and the reverse
+    anomalies: pd.DataFrame  # rows rejected in tolerant mode that may concern it
+    context: dict  # what the report says about its data (see ``pipeline.prepare``)
+    # Places of the --lieux file set aside (impossible coordinates) that may concern it:
+    # those whose postal code is in the département, then those of unknown département.
+    places_rejected: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(columns=[*REJECTED_COLUMNS, "departement"])
+    )
+    # Posts proposed by the placement scenario, in order (``analyse.analysis.scenario``); None
+    # when no scenario was asked for.
+    propositions: gpd.GeoDataFrame | None = None
+    # Posts and density of each EPCI at the end of each month (``analyse.analysis.trajectory``).
+    trajectory: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(
+            columns=["siren_epci", "nom_epci", "mois", "postes", "conseillers_pour_10000_hab"]
+        )
+    )
+
+    @property
+    def departement(self) -> str:
+        """INSEE code of the département (05, 2A, 974)."""
+        return self.context["departement"]
+
+    @property
+    def nom(self) -> str:
+        return self.context["nom"]
+
+    @property
+    def crs(self) -> int:
+        """EPSG code of the metric CRS of its maps and areas."""
+        return self.context["crs"]
+
+    @property
+    def outline(self) -> gpd.GeoSeries:
+        """Outline of the département, dissolved from its communes."""
+        return gpd.GeoSeries(
+            [shapely.union_all(self.communes.geometry.to_numpy())], crs=self.communes.crs
+        )
+
+    @property
+    def gaps_geo(self) -> gpd.GeoDataFrame:
+        """The gaps table with the EPCI geometry: every indicator of an EPCI in one layer."""
+        geometry = self.indicators.set_index("siren_epci").geometry
+        return gpd.GeoDataFrame(
+            self.gaps.drop(columns="geometry", errors="ignore"),
+            geometry=self.gaps["siren_epci"].map(geometry).to_numpy(),
+            crs=self.indicators.crs,
+        )
+
+    @property
+    def counted(self) -> pd.DataFrame:
+        """Rows counted for the département (as the ANCT counts them)."""
+        return self.selections.loc[self.selections["compte_pour_departement"]]
+
+
+def provenance() -> dict:
+    """Where a bundle comes from, for its context: when it was prepared, by which version
+    and commit of the project."""
+    return {
+        "genere_le": datetime.now().astimezone().isoformat(timespec="seconds"),
+        "version": __version__,
+        "commit": _commit(),
+    }
+
+
+@functools.cache
+def _commit() -> str:
+    """Commit of the project that produced the report ('inconnu' outside a checkout);
+    '+modifié' when the working tree has uncommitted changes."""
+    import subprocess
+
+    try:
+        run = functools.partial(
+            subprocess.run, cwd=config.PROJECT_ROOT, capture_output=True, text=True, timeout=5
+        )
+        head = run(["git", "rev-parse", "--short", "HEAD"]).stdout.strip()
+        dirty = run(["git", "status", "--porcelain", "--untracked-files=no"]).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return "inconnu"
+    return (head or "inconnu") + (" +modifié" if head and dirty else "")
+
+
+TABLES = {
+    "indicators": "indicateurs_epci.parquet",
+    "communes": "communes.parquet",
+    "selections": "selections.parquet",
+    "review": "revue.parquet",
+    "hosts": "structures.parquet",
+    "changes": "nouveautes.parquet",
+    "gaps": "lacunes.parquet",
+    "places": "lieux.parquet",
+    "unmatched_ifn": "ifn_non_apparies.parquet",
+    "anomalies": "anomalies.parquet",
+    "places_rejected": "lieux_rejetes.parquet",
+    "trajectory": "trajectoire.parquet",
+}
+
+
+# Written only when a scenario was asked for.
+PROPOSALS_FILE = "propositions.parquet"
+# The context and the reconciliation counts.
+CONTEXT_FILE = "contexte.json"
+
+
+def save(prepared: Prepared, folder: Path | None = None) -> Path:
+    """Write the prepared bundle: built whole in a folder beside ``folder``, then swapped
+    in, so that a reader never sees new tables next to an old manifest."""
+    folder = Path(folder or config.prepared_dir(prepared.departement))
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    # A run killed while writing leaves its staging folder behind: the next one clears it.
+    prefix = f".{folder.name}.en-cours-"
+    remove_dead_staging(folder.parent, prefix)
+    build = staging_dir(folder.parent, prefix)
+    try:
+        for attribute, name in TABLES.items():
+            getattr(prepared, attribute).to_parquet(build / name, index=False)
+        if prepared.propositions is not None:
+            prepared.propositions.to_parquet(build / PROPOSALS_FILE, index=False)
+        meta = {"context": prepared.context, "counts": prepared.counts}
+        (build / CONTEXT_FILE).write_text(
+            json.dumps(meta, ensure_ascii=False, indent=2), encoding="utf-8"
+        )
+        replace_dir(folder, build)
+    finally:
+        shutil.rmtree(build, ignore_errors=True)
+    return folder
+
+
+def data_dir_for(departement: str, reports_dir: Path | None, month: str | None = None) -> Path:
+    """Where a run writing reports to ``reports_dir`` prepares the data of a département.
+
+    The default run uses ``data/processed/departements/<dep>`` (the notebook's default
+    in JupyterLab) or ``data/processed/mensuel/<month>/<dep>``; a run with ``--sortie``
+    keeps its prepared data inside its own output folder (``.donnees/``), so that two
+    runs at the same time never feed each other's notebooks and nothing is left behind
+    in the project when that folder is removed.
+    """
+    default = reports_dir is None or Path(reports_dir).resolve() == config.REPORTS_DIR.resolve()
+    base = config.PROCESSED_DIR if default else Path(reports_dir) / config.PREPARED_SUBDIR
+    if month:
+        return base / "mensuel" / month / departement
+    return base / "departements" / departement
+
+
+def notebook_departement(value: object) -> str:
+    """The notebook's ``departement`` parameter as an INSEE code.
+
+    Papermill's command line turns ``-p departement 05`` into the integer 5 and keeps
+    ``2a`` in lower case: both are what an analyst types, so both are accepted.
+    """
+    code = clean_departement(str(value))
+    if code is None:
+        raise UserError(f"Paramètre « departement » invalide : {value!r} (attendu : 05, 2A, 974…)")
+    return code
+
+
+def load(departement: object, folder: Path | None = None) -> Prepared:
+    """Read a bundle written by ``save``, checking it is the requested département's."""
+    departement = notebook_departement(departement)
+    folder = Path(folder or config.prepared_dir(departement))
+    meta_path = folder / CONTEXT_FILE
+    if not meta_path.exists():
+        raise FileNotFoundError(
+            f"Données préparées introuvables pour le département {departement} ({folder}). "
+            f"Lancez d'abord : analyse rapport --departement {departement}"
+        )
+    meta = json.loads(meta_path.read_text(encoding="utf-8"))
+    context = meta["context"]
+    if context["departement"] != departement:
+        raise UserError(
+            f"Les données de {folder} sont celles du département {context['departement']}, "
+            f"pas du {departement} demandé : lancez « analyse rapport --departement "
+            f"{departement} » ou corrigez le paramètre « dossier_donnees »."
+        )
+    geo = {"indicators", "communes", "hosts", "places"}
+    tables = {
+        attribute: (gpd.read_parquet if attribute in geo else pd.read_parquet)(folder / name)
+        for attribute, name in TABLES.items()
+    }
+    proposals = folder / PROPOSALS_FILE
+    return Prepared(
+        counts=meta["counts"],
+        context=context,
+        propositions=gpd.read_parquet(proposals) if proposals.exists() else None,
+        **tables,
+    )
+
+
+def scenario_posts(folder: Path) -> int:
+    """Posts of the placement scenario saved in ``folder`` (0: none asked for, or no
+    bundle there: the notebook then says that the prepared data are missing)."""
+    path = Path(folder) / CONTEXT_FILE
+    if not path.exists():
+        return 0
+    meta = json.loads(path.read_text(encoding="utf-8"))
+    return int((meta["context"].get("scenario") or {}).get("postes", 0))
+
+
+def write_indicators_csv(indicators: gpd.GeoDataFrame, target: Path) -> None:
+    """``indicateurs_epci.csv``: UTF-8, ``,`` separator, ``.`` decimals."""
+    with atomic_path(target) as tmp:
+        to_csv_frame(indicators).to_csv(tmp, index=False, encoding="utf-8")

@@ -1,0 +1,171 @@
+"""Indicators per EPCI of a département, and the reconciliation of posts.
+
+Pure functions: matched selections and reference tables in, tables out.
+"""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from analyse import config, schema
+from analyse.errors import ReconciliationError
+from analyse.territory.matching import DEPARTEMENT_LEVEL, LOCATED, REGION_LEVEL, REVIEW, UNLOCATABLE
+from analyse.territory.reference import sum_or_missing
+
+# Columns of reports/<dep>/indicateurs_epci.csv, in order (declared in analyse.schema).
+CSV_COLUMNS = schema.names(schema.INDICATOR_COLUMNS)
+
+
+def density(posts, population):
+    """Conseillers per 10 000 inhabitants: the one formula of the project.
+
+    Numbers or Series; NaN where the population is unknown or zero (never 0, never
+    infinite).
+    """
+    if isinstance(population, pd.Series):
+        known = population.astype("Float64").astype(float)
+        known = known.where(known > 0)
+        return pd.Series(posts, index=known.index).astype(float) / known * config.DENSITY_BASE
+    if population is None or pd.isna(population) or not population:
+        return float("nan")
+    return float(posts) / float(population) * config.DENSITY_BASE
+
+
+def posts_per_epci(matched: pd.DataFrame) -> pd.Series:
+    """Posts located in each EPCI (by SIREN), whatever département they were counted in."""
+    located = matched.loc[matched["statut"] == LOCATED]
+    return located.groupby("siren_epci")["postes"].sum()
+
+
+def epci_indicators(
+    epci: gpd.GeoDataFrame,
+    communes: gpd.GeoDataFrame,
+    matched: pd.DataFrame,
+    departement: str,
+) -> gpd.GeoDataFrame:
+    """One row per EPCI with at least one commune in ``departement``.
+
+    An EPCI reaching into other départements is kept whole (population, area,
+    geometry): that is the territory its conseillers serve. Département-level posts
+    are not in ``postes``; the ``*_avec_departementaux_repartis`` columns give the
+    labelled variant in which they are spread pro rata to the population each EPCI
+    has inside the département.
+    """
+    in_dep = communes.loc[(communes["type"] == "COM") & (communes["departement"] == departement)]
+    in_dep = in_dep.loc[in_dep["siren_epci"].notna()]
+    pop_in_dep = sum_or_missing(in_dep["population"], in_dep["siren_epci"])
+    table = epci.loc[epci["siren"].isin(pop_in_dep.index)].copy()
+    table = table.rename(columns={"siren": "siren_epci", "nom": "nom_epci", "type": "type_epci"})
+    table["population"] = table["population"].astype("Int64")
+    table["population_dans_departement"] = table["siren_epci"].map(pop_in_dep).astype("Int64")
+    table["postes"] = table["siren_epci"].map(posts_per_epci(matched)).fillna(0).astype("int64")
+
+    # An unknown population (never 0) leaves the EPCI's ratios empty, not infinite.
+    population = table["population"].astype("Float64").astype(float)
+    population = population.where(population > 0)
+    posts = table["postes"].astype(float)
+    table["conseillers_pour_10000_hab"] = density(posts, population)
+    table["habitants_par_conseiller"] = (population / posts).where(posts > 0)
+    area_m2 = table.geometry.to_crs(config.metric_crs(departement)).area
+    table["surface_km2"] = area_m2 / 1e6
+    table["habitants_par_km2"] = population / table["surface_km2"]
+    table["financement_etat_eur"] = table["postes"] * config.STATE_FUNDING_PER_POST_EUR
+
+    dep_posts = departement_level_posts(matched, departement)
+    share = table["population_dans_departement"] / table["population_dans_departement"].sum()
+    table["postes_departementaux_repartis"] = dep_posts * share
+    table["postes_avec_departementaux_repartis"] = posts + table["postes_departementaux_repartis"]
+    table["conseillers_pour_10000_hab_avec_departementaux_repartis"] = density(
+        table["postes_avec_departementaux_repartis"], population
+    )
+    table = table.sort_values("nom_epci").reset_index(drop=True)
+    return table[CSV_COLUMNS + ["geometry"]]
+
+
+def departement_level_posts(matched: pd.DataFrame, departement: str) -> int:
+    rows = matched.loc[
+        (matched["statut"] == DEPARTEMENT_LEVEL) & (matched["departement"] == departement)
+    ]
+    return int(rows["postes"].sum())
+
+
+def reconciliation(
+    matched: pd.DataFrame,
+    departement: str,
+    epci_sirens: list[str],
+    rejected: pd.DataFrame | None = None,
+) -> dict:
+    """Where every post counted for ``departement`` went; asserts that nothing is lost.
+
+    ``lus`` (posts counted for the département, as the ANCT counts them) =
+    ``localises_dans_un_epci_du_departement`` + ``localises_hors_departement`` +
+    ``departementaux`` + ``regionaux`` + ``non_localisables`` + ``en_revue`` +
+    ``rejetes`` (rows set aside in tolerant mode, when their posts could be read).
+
+    ``localises_dans_ses_epci`` is the other figure: posts located in the EPCI of the
+    département, whatever département they were counted for. It equals
+    ``localises_dans_un_epci_du_departement`` + ``venus_d_ailleurs``.
+    """
+    rows = matched.loc[matched["departement"] == departement]
+    status = rows["statut"]
+    located = rows.loc[status == LOCATED]
+    inside = located["siren_epci"].isin(epci_sirens)
+    elsewhere = matched.loc[
+        (matched["departement"] != departement)
+        & (matched["statut"] == LOCATED)
+        & matched["siren_epci"].isin(epci_sirens)
+    ]
+    counts = {
+        "lus": int(rows["postes"].sum()),
+        "localises_dans_un_epci_du_departement": int(located.loc[inside, "postes"].sum()),
+        "localises_hors_departement": int(located.loc[~inside, "postes"].sum()),
+        "departementaux": int(rows.loc[status == DEPARTEMENT_LEVEL, "postes"].sum()),
+        "regionaux": int(rows.loc[status == REGION_LEVEL, "postes"].sum()),
+        "non_localisables": int(rows.loc[status == UNLOCATABLE, "postes"].sum()),
+        "en_revue": int(rows.loc[status == REVIEW, "postes"].sum()),
+        "rejetes": 0,
+        "venus_d_ailleurs": int(elsewhere["postes"].sum()),
+    }
+    if rejected is not None and len(rejected):
+        counts["rejetes"] = int(
+            rejected.loc[rejected["departement"] == departement, "postes"].sum()
+        )
+        counts["lus"] += counts["rejetes"]
+    accounted = sum(counts[k] for k in ACCOUNTED)
+    if accounted != counts["lus"]:
+        raise ReconciliationError(
+            f"Rapprochement faux pour le département {departement} : {counts['lus']} postes "
+            f"lus mais {accounted} répartis ({counts})."
+        )
+    counts["localises_dans_ses_epci"] = (
+        counts["localises_dans_un_epci_du_departement"] + counts["venus_d_ailleurs"]
+    )
+    return counts
+
+
+# The categories that add up to the posts read for a département.
+ACCOUNTED = [
+    "localises_dans_un_epci_du_departement",
+    "localises_hors_departement",
+    "departementaux",
+    "regionaux",
+    "non_localisables",
+    "en_revue",
+    "rejetes",
+]
+
+
+def to_csv_frame(indicators: gpd.GeoDataFrame) -> pd.DataFrame:
+    """The indicators as written to CSV: no geometry, rounded for readability (the
+    decimals of ``analyse.schema``; 0 decimals: whole numbers, empty where unknown)."""
+    # Columns declared in analyse.schema follow, when the indicators have them.
+    declared = [c for c in schema.epci_names() if c in indicators.columns]
+    frame = pd.DataFrame(indicators[CSV_COLUMNS + declared]).copy()
+    for column, digits in schema.csv_decimals().items():
+        if column in frame:
+            frame[column] = np.round(frame[column].astype(float), digits)
+            if digits == 0:
+                frame[column] = frame[column].astype("Int64")
+    return frame

@@ -1,0 +1,543 @@
+"""The data path: raw → clean → matched (once) → one département.
+
+``match_selections`` reads, checks and matches every selection file once (the national
+list included); ``prepare`` derives what one département's report shows from that table
+and the optional inputs (``inputs.Extras``). The result, a ``bundle.Prepared``, is saved
+and loaded by ``analyse.analysis.bundle``: the report notebook only ever calls ``bundle.load``, it
+never reads raw or national files.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+
+from analyse import config
+from analyse.analysis.bundle import Prepared, provenance
+from analyse.analysis.distance import nearest_place, population_beyond
+from analyse.analysis.gaps import SCORE_FORMULA, gaps_table
+from analyse.analysis.indicators import density, epci_indicators, posts_per_epci, reconciliation
+from analyse.analysis.inputs import Extras
+from analyse.analysis.scenario import Settings
+from analyse.errors import UserError
+from analyse.read import sources
+from analyse.read.files import content_sha256
+from analyse.read.selections import (
+    ANOMALY_COLUMNS,
+    COSELEC_SOURCE,
+    check_departements,
+    check_duplicates,
+    list_selection_files,
+    read_confirmed_duplicates,
+    read_selections,
+)
+from analyse.territory.fragility import join_ifn
+from analyse.territory.matching import LOCATED, Matcher, read_aliases, review_table
+from analyse.territory.places import REJECTED_COLUMNS, town_hall_places, town_hall_points
+from analyse.territory.reference import Reference, load_reference
+from analyse.wording import fmt_number
+
+# Notes for the user (files skipped…): the CLI prints them on stderr.
+logger = logging.getLogger("analyse")
+
+
+class UnknownDepartementError(UserError):
+    """A département code absent from the reference (message in French)."""
+
+
+@dataclass
+class MatchedSelections:
+    """Every selection row, matched, and the files it came from (with checksums).
+
+    ``anomalies`` lists the rows rejected in tolerant mode, with their reason.
+    """
+
+    table: pd.DataFrame
+    files: list[dict]
+    anomalies: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=ANOMALY_COLUMNS))
+    editions: list[str] = field(default_factory=list)  # in French, one per source
+    skipped: list[str] = field(default_factory=list)  # files left aside, and why
+
+    # Town-hall points of every located row, computed once per run (see town_halls).
+    _town_halls: tuple | None = field(default=None, repr=False, compare=False)
+
+    def town_halls(self, current: pd.DataFrame, reference: Reference) -> gpd.GeoDataFrame:
+        """``town_hall_places`` of ``current`` (a subset of this table's rows, such as
+        ``until(month).table``), from the points of the whole table placed once.
+
+        Each row's point depends on that row and the reference only: placing the whole
+        national list once rather than once per (month, département) saves ~0.9 s per
+        report of a monthly run.
+        """
+        if self._town_halls is None or self._town_halls[0] is not reference:
+            located = self.table.loc[self.table["statut"] == LOCATED]
+            placed = town_hall_places(self.table, reference.communes, reference.epci)
+            self._town_halls = (reference, located.index, placed)
+        _, labels, placed = self._town_halls
+        keep = labels.isin(current.index)
+        # Empty: the frame with its columns, as the function gives it.
+        if not keep.any() or not self.table.index.is_unique:
+            return town_hall_places(current, reference.communes, reference.epci)
+        return placed.loc[keep].reset_index(drop=True)
+
+    def until(self, month: str | None) -> MatchedSelections:
+        """The situation at the end of ``month`` (YYYY-MM): committees up to it."""
+        if month is None:
+            return self
+        table = self.table.loc[self.table["mois_comite"] <= month]
+        return MatchedSelections(table, self.files, self.anomalies, self.editions, self.skipped)
+
+    @property
+    def has_national_list(self) -> bool:
+        """Whether a national COSELEC list was read: then a département without any
+        row is a real zero, not a département the files do not cover."""
+        return bool(self.table["source"].eq(COSELEC_SOURCE).any())
+
+    @property
+    def months(self) -> list[str]:
+        return sorted(self.table["mois_comite"].unique())
+
+    @property
+    def national_editions(self) -> list[dict]:
+        """Edition of each national list among the files (``sources.list_edition``), from
+        the data itself. One dict per file: ``fichier``, ``edition`` (AAAA-MM-JJ) and
+        ``origine`` (how it was found, in French)."""
+        rows = self.table.loc[self.table["source"] == COSELEC_SOURCE]
+        editions = []
+        for name, group in rows.groupby("fichier", sort=True):
+            latest = pd.to_datetime(group["date_comite"]).max()
+            edition, origin = sources.list_edition(Path(str(name)), latest.date())
+            editions.append({"fichier": str(name), "edition": edition, "origine": origin})
+        return editions
+
+
+def national_target(
+    selections: MatchedSelections, reference: Reference, month: str | None = None
+) -> tuple[float, str, str | None]:
+    """Density of the programme at the end of ``month`` (the whole selections without
+    it): posts granted nationally up to then ÷ national population.
+
+    Returns the density, the French description of its computation and the month
+    (YYYY-MM) it describes. When the selections do not cover the country (the embedded
+    Hautes-Alpes rounds), the national list of 2023-04-05 (3 925 posts) stands in, and
+    the label says so, and which date that figure describes. Communes of unknown
+    population are left out, and so are the posts located in their EPCI.
+    """
+    from analyse.wording import fmt_date, month_label
+
+    communes = reference.communes.loc[reference.communes["type"] == "COM"]
+    population = communes["population"].dropna().sum()
+    full = selections.table
+    current = selections.until(month).table
+    end = month or (str(full["mois_comite"].max()) if len(full) else None)
+    if full["departement"].nunique() >= config.NATIONAL_COVERAGE_MIN:
+        unknown = reference.epci.loc[reference.epci["population"].isna(), "siren"]
+        left_out = int(
+            current.loc[
+                current["statut"].eq(LOCATED) & current["siren_epci"].isin(set(unknown)),
+                "postes",
+            ].sum()
+        )
+        posts = int(current["postes"].sum()) - left_out
+        label = (
+            f"{fmt_number(posts)} postes attribués par les comités jusqu'à fin "
+            f"{month_label(end)} ÷ population de la France"
+        )
+        if left_out:
+            label += (
+                f" ; {fmt_number(left_out)} poste(s) d'intercommunalités de population "
+                "inconnue laissés de côté"
+            )
+        described = end
+    else:
+        posts = config.NATIONAL_LIST_POSTS
+        edition = fmt_date(config.EMBEDDED_NATIONAL_EDITION)
+        label = (
+            f"{fmt_number(posts)} postes de la liste nationale du {edition} ÷ population "
+            "de la France"
+        )
+        described = config.EMBEDDED_NATIONAL_EDITION[:7]
+        if end is not None and end < described:
+            label += (
+                f" ; cette cible décrit la situation du {edition}, alors que les sélections "
+                f"montrées s'arrêtent fin {month_label(end)}"
+            )
+    return density(posts, population), label, described
+
+
+def check_departement(reference: Reference, departement: str) -> str:
+    """Normalise a département code ('5' → '05', '2a' → '2A') or raise a French error."""
+    code = str(departement).strip().upper()
+    if code.isdigit() and len(code) == 1:
+        code = code.zfill(2)
+    known = list(reference.departements["code"])
+    if code not in known:
+        raise UnknownDepartementError(
+            f"Le code département « {departement} » n'existe pas dans le référentiel "
+            f"({reference.edition}). Codes valides : {', '.join(known)}."
+        )
+    return code
+
+
+class UncoveredDepartementError(UserError):
+    """Selections given by the user hold nothing for a département (message in French)."""
+
+
+def check_covered(
+    selections: MatchedSelections, departements: Iterable[str], reference: Reference
+) -> None:
+    """Refuse to report on a département the given selections do not cover.
+
+    Without a national list, a département absent from the files is unknown, not empty:
+    its report would tell officials that none of its EPCI has a conseiller. A row counts
+    when it is counted for the département, located in one of its EPCI, or set aside
+    (tolerant mode) with its code. Inside a national list, an empty département is a
+    real zero and keeps its report.
+    """
+    if selections.has_national_list:
+        return
+    table, communes = selections.table, reference.communes
+    missing = []
+    for code in departements:
+        sirens = set(communes.loc[communes["departement"] == code, "siren_epci"].dropna())
+        rows = table["departement"].eq(code) | table["siren_epci"].isin(sirens)
+        if not rows.any() and not selections.anomalies["departement"].eq(code).any():
+            missing.append(code)
+    if not missing:
+        return
+    names = [f"{reference.departement_name(c)} ({c})" for c in missing]
+    shown = ", ".join(names[:8]) + (f" et {len(names) - 8} autres" if len(names) > 8 else "")
+    files = ", ".join(f["fichier"] for f in selections.files[:3])
+    if len(selections.files) > 3:
+        files += ", …"
+    raise UncoveredDepartementError(
+        f"les sélections fournies ({files}) ne contiennent aucune ligne pour {shown} : "
+        "le rapport dirait à tort qu'aucun poste n'y a été attribué. Passez la liste "
+        "nationale des structures validées en COSELEC (--selections "
+        f"{sources.relative(config.EMBEDDED_NATIONAL_LIST)}, ou la copie plus récente que "
+        "« analyse telecharger » enregistre), ou un fichier de sélections qui couvre ce "
+        "département. Sans --selections, la liste nationale est utilisée d'office."
+    )
+
+
+def match_selections(
+    selection_paths: Iterable[Path] | None = None,
+    reference: Reference | None = None,
+    aliases: pd.DataFrame | None = None,
+    tolerant: bool = False,
+) -> MatchedSelections:
+    """Read every selection file under ``selection_paths`` and match every row, once.
+
+    Bad input stops the run with a message naming file, line, column and value, before
+    anything is written; in ``tolerant`` mode the bad rows are set aside as anomalies
+    (shown in every report) and the run goes on.
+    """
+    reference = reference or load_reference()
+    paths = list(selection_paths or [config.SELECTIONS_DIR])
+    skipped: list[str] = []
+    found = list_selection_files(paths, skipped)
+    for note in skipped:
+        logger.warning(note)
+    files = [{"fichier": sources.relative(f), "sha256": content_sha256(f)} for f in found]
+    editions = sources.describe_selections(paths)
+    aliases = aliases if aliases is not None else read_aliases()
+    confirmed = read_confirmed_duplicates()
+    rejected: list[dict] | None = [] if tolerant else None
+    rows = read_selections(found or paths, rejected)
+    rows = check_departements(rows, reference.departements["code"], rejected)
+    rows = check_duplicates(rows, confirmed, rejected)
+    table = Matcher(reference, aliases).match(rows)
+    anomalies = pd.DataFrame(rejected or [], columns=ANOMALY_COLUMNS)
+    return MatchedSelections(table, files, anomalies, editions, skipped)
+
+
+def prepare(
+    departement: str,
+    selections: MatchedSelections,
+    reference: Reference,
+    month: str | None = None,
+    extras: Extras | None = None,
+) -> Prepared:
+    """What the report of ``departement`` shows, at the end of ``month`` if given.
+
+    ``departement`` is a code of the reference, checked once where the user typed it
+    (``check_departement``: '5' → '05', '2a' → '2A').
+    """
+    current = selections.until(month).table
+    communes_all = reference.communes
+    communes = communes_all.loc[
+        (communes_all["type"] == "COM") & (communes_all["departement"] == departement)
+    ].reset_index(drop=True)
+    indicators = epci_indicators(reference.epci, communes_all, current, departement)
+    sirens = list(indicators["siren_epci"])
+    counts = reconciliation(current, departement, sirens, selections.anomalies)
+    indicators, trajectory, territories = territory_columns(
+        indicators, selections, reference, departement, month
+    )
+
+    counted = current["departement"] == departement
+    located_here = (current["statut"] == LOCATED) & current["siren_epci"].isin(sirens)
+    ours = current.loc[counted | located_here].copy()
+    ours["compte_pour_departement"] = ours["departement"] == departement
+    ours["dans_un_epci_du_departement"] = ours["statut"].eq(LOCATED) & ours["siren_epci"].isin(
+        sirens
+    )
+    ours = ours.reset_index(drop=True)
+
+    changes = pd.DataFrame(columns=ours.columns)
+    newly_covered: list[str] = []
+    if month is not None:
+        changes = ours.loc[ours["mois_comite"] == month].reset_index(drop=True)
+        before = posts_per_epci(selections.until(_previous_month(month)).table)
+        newly_covered = sorted(
+            indicators.loc[
+                (indicators["postes"] > 0) & (indicators["siren_epci"].map(before).fillna(0) == 0),
+                "nom_epci",
+            ]
+        )
+
+    extras = extras or Extras()
+    town_halls = selections.town_halls(current, reference) if extras.places is None else None
+    coverage = _coverage(departement, town_halls, reference, indicators, communes, extras)
+    indicators, communes, places, unmatched, beyond = coverage
+    rejected_places, rejected_summary = _rejected_places(departement, extras)
+    target_nat, target_label, target_month = national_target(selections, reference, month)
+    target_dep = density(counts["lus"], communes["population"].sum())
+    gaps = gaps_table(
+        pd.DataFrame(indicators.drop(columns="geometry")),
+        target_nat,
+        target_dep,
+        extras.custom_target,
+    )
+
+    context = {
+        "departement": departement,
+        "nom": reference.departement_name(departement),
+        "nom_avec_charniere": reference.departement_of_name(departement),
+        "collectivite_departementale": config.departemental_collectivity(departement),
+        "crs": config.metric_crs(departement),
+        "mois": month,
+        "epci_nouvellement_couverts": newly_covered,
+        "edition_reference": reference.edition,
+        "fichiers_selection": selections.files,
+        "editions_liste_nationale": selections.national_editions,
+        "editions": [*selections.editions, *extras.editions],
+        **provenance(),
+        "financement_par_poste_eur": config.STATE_FUNDING_PER_POST_EUR,
+        "ifn_fourni": extras.ifn is not None,
+        "lieux_source": "fichier" if extras.places is not None else "mairies",
+        "lieux_selection": extras.places_selection,
+        "fichiers_complementaires": extras.sources,
+        "cible_nationale": target_nat,
+        "cible_nationale_calcul": target_label,
+        "cible_nationale_mois": target_month,
+        "cible_departementale": target_dep,
+        "cible_choisie": extras.custom_target,
+        "population_au_dela": beyond,
+        "lieux_rejetes": rejected_summary,
+        "formule_priorite": SCORE_FORMULA,
+        **territories,
+    }
+    prepared = Prepared(
+        indicators=indicators,
+        communes=communes,
+        selections=ours,
+        review=review_table(ours.loc[ours["compte_pour_departement"]]),
+        anomalies=_anomalies_of(selections.anomalies, departement),
+        hosts=_hosts(ours.loc[ours["dans_un_epci_du_departement"]], communes_all),
+        counts=counts,
+        changes=changes,
+        gaps=gaps,
+        places=places,
+        unmatched_ifn=unmatched,
+        context=context,
+        places_rejected=rejected_places,
+        trajectory=trajectory,
+    )
+    if extras.scenario is not None:
+        add_scenario(prepared, extras.scenario)
+    return prepared
+
+
+def covers_country(selections: MatchedSelections) -> bool:
+    """Whether the selections cover the country (national figures then make sense)."""
+    return selections.table["departement"].nunique() >= config.NATIONAL_COVERAGE_MIN
+
+
+def territory_columns(
+    indicators: gpd.GeoDataFrame,
+    selections: MatchedSelections,
+    reference: Reference,
+    departement: str,
+    month: str | None,
+) -> tuple[gpd.GeoDataFrame, pd.DataFrame, dict]:
+    """Priority territories, trajectory and comparison with similar EPCI (issue 12).
+
+    Returns the indicators with the columns of ``schema.EPCI_COLUMNS``, the monthly
+    trajectory of each EPCI, and the context entries: ``territoires_prioritaires``
+    (counts for the département, as the ANCT counts its posts, and for France when the
+    selections cover it) and ``comparables_definition``.
+    """
+    from analyse.analysis import comparison, priority_areas, trajectory
+
+    current = selections.until(month).table
+    national = covers_country(selections)
+    indicators = indicators.copy()
+    flags = priority_areas.epci_flag_counts(current)
+    for column in flags.columns:
+        values = indicators["siren_epci"].map(flags[column]).fillna(0)
+        indicators[column] = values.astype("int64")
+    end = month or (str(current["mois_comite"].max()) if len(current) else None)
+    history = trajectory.epci_trajectory(current, indicators, trajectory.month_range(end))
+    first = indicators["siren_epci"].map(trajectory.first_month(history))
+    # Object first: with no EPCI ever covered, the map gives an all-missing float column.
+    indicators["premier_mois_conseiller"] = first.astype(object).where(first.notna(), "")
+    table = comparison.national_epci_table(reference.epci, current)
+    compared = comparison.comparable_medians(indicators, table, national)
+    for column in compared.columns:
+        indicators[column] = compared[column]
+    context = {
+        "territoires_prioritaires": {
+            "departement": priority_areas.summary(
+                current.loc[current["departement"] == departement]
+            ),
+            "france": priority_areas.summary(current) if national else None,
+        },
+        "comparables_definition": comparison.definition(),
+        "comparables_disponibles": national,
+    }
+    return indicators, history, context
+
+
+def add_scenario(prepared: Prepared, settings: Settings) -> None:
+    """Solve the placement scenario and keep its proposals and summary in ``prepared``."""
+    from analyse.analysis.scenario import scenario_for
+
+    result = scenario_for(prepared, settings)
+    prepared.propositions = result.proposals
+    prepared.context["scenario"] = result.summary()
+
+
+def _rejected_places(departement: str, extras: Extras) -> tuple[pd.DataFrame, dict]:
+    """Rejected places that may concern ``departement`` and how they weigh on its
+    distances: ``nombre`` (here or of unknown département), ``fichier`` (in the whole
+    file), ``utilises`` (places used in the département), ``part`` and ``incomplet``
+    (``part`` above ``config.PLACES_REJECTED_MAX_SHARE``)."""
+    columns = [*REJECTED_COLUMNS, "departement"]
+    rejected = extras.places_rejected
+    if rejected is None or extras.places is None:
+        empty = pd.DataFrame(columns=columns)
+        return empty, {"nombre": 0, "fichier": 0, "utilises": 0, "part": 0.0, "incomplet": False}
+    ours = rejected["departement"].eq(departement)
+    unknown = rejected["departement"].eq("")
+    mine = pd.concat([rejected.loc[ours], rejected.loc[unknown]], ignore_index=True)[columns]
+    used = int(extras.places["departement"].eq(departement).sum())
+    share = len(mine) / (len(mine) + used) if len(mine) else 0.0
+    summary = {
+        "nombre": len(mine),
+        "fichier": len(rejected),
+        "utilises": used,
+        "part": share,
+        "incomplet": share > config.PLACES_REJECTED_MAX_SHARE,
+    }
+    return mine.astype(str), summary
+
+
+def _anomalies_of(anomalies: pd.DataFrame, departement: str) -> pd.DataFrame:
+    """Every rejected row, this département's first: a row set aside may belong here
+    even when its département code is the very thing that is wrong."""
+    ours = anomalies["departement"].eq(departement)
+    return pd.concat([anomalies.loc[ours], anomalies.loc[~ours]], ignore_index=True)
+
+
+def _coverage(
+    departement: str,
+    town_halls: gpd.GeoDataFrame | None,
+    reference: Reference,
+    indicators: gpd.GeoDataFrame,
+    communes: gpd.GeoDataFrame,
+    extras: Extras,
+) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, gpd.GeoDataFrame, pd.DataFrame, dict]:
+    """IFN, places and distances for the communes of the département and of its EPCI.
+
+    Distances are computed for every member commune of the report's EPCI (an EPCI is
+    shown whole); the département figure sums its own communes only.
+    """
+    all_communes = reference.communes
+    sirens = set(indicators["siren_epci"])
+    scope = all_communes.loc[
+        (all_communes["type"] == "COM")
+        & (all_communes["departement"].eq(departement) | all_communes["siren_epci"].isin(sirens))
+    ]
+    unmatched = pd.DataFrame(columns=["niveau", "code", "nom", "motif"])
+    if extras.ifn is not None:
+        # Every commune of the départements touched, so that an IFN code of those
+        # départements is "unknown" only when the reference really lacks it.
+        touched = all_communes.loc[all_communes["departement"].isin(set(scope["departement"]))]
+        scored, epci_scored, unmatched = join_ifn(
+            touched, reference.epci.loc[reference.epci["siren"].isin(sirens)], extras.ifn
+        )
+        # The report lists the département's own communes and its EPCI.
+        ours = unmatched["niveau"].ne("commune") | unmatched["code"].str.startswith(departement)
+        unmatched = unmatched.loc[ours].reset_index(drop=True)
+        ifn_columns = [c for c in scored.columns if c.startswith("ifn")]
+        communes = communes.merge(scored[["insee", *ifn_columns]], on="insee", how="left")
+        indicators = indicators.merge(
+            epci_scored[["siren", "ifn"]].rename(columns={"siren": "siren_epci"}),
+            on="siren_epci",
+            how="left",
+        )
+    # Without a places file, each located structure is placed at a town hall.
+    places = extras.places if extras.places is not None else town_halls
+    crs = config.metric_crs(departement)
+    distances = nearest_place(scope, places, crs)
+    per_epci, _ = population_beyond(distances)
+    in_dep = distances.loc[distances["departement"] == departement]
+    _, beyond = population_beyond(in_dep)
+    beyond = {k: (int(v) if v == v else None) for k, v in beyond.items()}
+    communes = communes.merge(
+        distances[["insee", "distance_m", "id_lieu", "nom_lieu"]], on="insee", how="left"
+    )
+    columns = [c for c in per_epci.columns if c.startswith("population_")]
+    indicators = indicators.merge(
+        per_epci[["siren_epci", *[c for c in columns if c != "population"]]],
+        on="siren_epci",
+        how="left",
+    )
+    # The places shown: those in the département and those nearest to one of its communes.
+    near = places.loc[
+        places["id"].isin(distances["id_lieu"]) | places["departement"].eq(departement)
+    ]
+    return indicators, communes, near.reset_index(drop=True), unmatched, beyond
+
+
+def _previous_month(month: str) -> str:
+    return (pd.Period(month, freq="M") - 1).strftime("%Y-%m")
+
+
+def _hosts(located: pd.DataFrame, communes: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Town-hall points of the communes where located structures sit, with their posts."""
+    posts = located.dropna(subset=["insee_commune"]).groupby("insee_commune")["postes"].sum()
+    current = communes.loc[(communes["type"] == "COM") & communes["insee"].isin(posts.index)]
+    rows = pd.DataFrame(current[["insee", "nom"]]).assign(postes=current["insee"].map(posts))
+    return gpd.GeoDataFrame(
+        rows.reset_index(drop=True),
+        geometry=town_hall_points(current).to_numpy(),
+        crs=config.GEOGRAPHIC_CRS,
+    )
+
+
+def prepare_one(
+    departement: str,
+    selection_paths: Iterable[Path] | None = None,
+    reference: Reference | None = None,
+) -> Prepared:
+    """Convenience for one département: match its selection files, then prepare."""
+    reference = reference or load_reference()
+    departement = check_departement(reference, departement)
+    return prepare(departement, match_selections(selection_paths, reference), reference)

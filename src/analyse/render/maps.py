@@ -1,0 +1,524 @@
+"""Maps and charts of the report (matplotlib figures, French labels)."""
+
+from __future__ import annotations
+
+import base64
+import io
+
+import geopandas as gpd
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+from matplotlib import patheffects
+from matplotlib.colors import to_hex
+from matplotlib.figure import Figure
+
+from analyse import config
+from analyse.wording import fmt_number, map_label, month_label
+
+NO_POST_COLOUR = "#d9d9d9"
+# A territory of unknown population has no density: neither "no post" nor a class.
+UNKNOWN_CLASS = -2
+UNKNOWN_COLOUR = "#ffffff"
+UNKNOWN_LABEL = "population inconnue"
+MAP_TOLERANCE_M = 50
+# ColorBrewer YlGnBu: sequential, readable by colour-blind people and in grey print.
+CLASS_COLOURS = [to_hex(plt.get_cmap("YlGnBu")(x)) for x in np.linspace(0.2, 0.95, 5)]
+# Type of structure → (label, colour) in the timeline; Okabe-Ito colours.
+TYPE_STYLES = {
+    "epci": ("Intercommunalités", "#0072B2"),
+    "commune": ("Communes", "#E69F00"),
+    "departement": ("Département", "#009E73"),
+    "association": ("Associations", "#CC79A7"),
+    "autre": ("Autres structures", "#999999"),
+}
+
+
+def use_report_style() -> None:
+    """Figure defaults for the report: crisp PNGs that print well."""
+    plt.rcParams.update(
+        {
+            "figure.dpi": 110,
+            "savefig.dpi": 110,
+            "font.size": 10,
+            "axes.spines.top": False,
+            "axes.spines.right": False,
+        }
+    )
+
+
+def show(fig: Figure, alt: str, legend: dict | None = None) -> None:
+    """Display a figure in the notebook as an image with a French text alternative.
+
+    The figure is rendered once (its layout is already tight) and closed; the image is
+    embedded in the page, so the exported report stays a single offline file. The
+    legend, when given, is written in HTML under the image (readable on a phone).
+    """
+    from IPython.display import HTML, display
+
+    from analyse.render.fragments import render
+
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png")
+    plt.close(fig)
+    data = base64.b64encode(buffer.getvalue()).decode("ascii")
+    display(HTML(render("figure.html.j2", alt=alt, data=data, legend=legend)))
+
+
+def legend_item(kind: str, colour: str, label: str, hatch: bool = False) -> dict:
+    """One line of an HTML legend: a colour patch, a point or a line."""
+    return {"kind": kind, "colour": colour, "label": label, "hatch": hatch}
+
+
+def class_colour(density_class: int) -> str:
+    """Fill colour of a class of ``density_classes``."""
+    if density_class == UNKNOWN_CLASS:
+        return UNKNOWN_COLOUR
+    return NO_POST_COLOUR if density_class < 0 else CLASS_COLOURS[density_class]
+
+
+def density_classes(values: pd.Series) -> tuple[np.ndarray, list[str]]:
+    """Class of each density (−1 for no post, ``UNKNOWN_CLASS`` for an unknown density)
+    and the French label of each class."""
+    bins = [*config.DENSITY_BINS, np.inf]
+    values = values.astype(float).to_numpy()
+    classes = np.full(len(values), -1)
+    classes[np.isnan(values)] = UNKNOWN_CLASS
+    positive = values > 0
+    # Upper bounds are inclusive (0,5 is in "de 0,25 à 0,5"). The bins are fixed, not
+    # computed from the data, so that every département's map reads the same way.
+    classes[positive] = np.searchsorted(bins, values[positive], side="left")
+    return classes, range_labels(config.DENSITY_BINS)
+
+
+def _map_figure(data: gpd.GeoDataFrame) -> tuple[Figure, plt.Axes]:
+    """A figure shaped like the territory, so that no page space is wasted."""
+    xmin, ymin, xmax, ymax = data.total_bounds
+    # The legend is HTML under the image: the map alone takes the figure's width.
+    height = float(np.clip(8.0 * (ymax - ymin) / max(xmax - xmin, 1.0) + 0.4, 4.0, 10.0))
+    fig, ax = plt.subplots(figsize=(8.0, height))
+    # Axes off first: geopandas redraws the figure after each layer, and ticks that
+    # nobody will see are the costliest part of those draws.
+    ax.set_axis_off()
+    # Fixed margins (the title's line at the top) rather than tight_layout, which draws
+    # every polygon once more only to measure an axes that has no ticks.
+    fig.subplots_adjust(left=0.01, right=0.99, bottom=0.01, top=1 - 0.45 / height)
+    return fig, ax
+
+
+def local_classes(values: np.ndarray, count: int = 4) -> list[float]:
+    """Upper bounds of finer classes spanning the département's own densities (rounded
+    to 2 decimals, distinct), used when every EPCI falls in one national class."""
+    low, high = float(values.min()), float(values.max())
+    bounds = np.round(np.linspace(low, high, count + 1)[1:-1], 2)
+    return sorted({float(b) for b in bounds if low <= b < high})
+
+
+def density_map(
+    indicators: gpd.GeoDataFrame,
+    outline: gpd.GeoSeries,
+    hosts: gpd.GeoDataFrame,
+    crs: int,
+    title: str,
+    column: str = "conseillers_pour_10000_hab",
+) -> tuple[Figure, dict]:
+    """Choropleth of conseillers per 10 000 inhabitants per EPCI, in a metric CRS, and
+    its legend (for ``show``).
+
+    The national classes keep maps comparable; when every EPCI with a post falls in the
+    same one, finer classes of the département's own range are used; when they fall in
+    two classes at most (La Réunion), each EPCI also shows its value, so that the map
+    still tells them apart.
+    """
+    epci = indicators.to_crs(crs)
+    # Drawn at this scale, a pixel is about 100 m: simplifying to 50 m changes nothing
+    # visible and halves the drawing time of large départements.
+    epci["geometry"] = epci.geometry.simplify(MAP_TOLERANCE_M)
+    classes, labels = density_classes(epci[column])
+    values = epci[column].astype(float).to_numpy()
+    national = sorted(set(classes[classes >= 0]))
+    fine = len(national) == 1 and len(set(np.round(values[classes >= 0], 2))) > 1
+    # Two classes or fewer for several EPCI (La Réunion: 1 and 4): each EPCI shows its value.
+    show_values = len(national) <= 2 and len(epci) > 1
+    if fine:
+        bounds = local_classes(values[classes >= 0])
+        local = np.searchsorted([*bounds, np.inf], values, side="left")
+        colours_available = [
+            to_hex(plt.get_cmap("YlGnBu")(x)) for x in np.linspace(0.2, 0.95, len(bounds) + 1)
+        ]
+        colours = [
+            class_colour(c) if c < 0 else colours_available[k]
+            for c, k in zip(classes, local, strict=True)
+        ]
+        edges = [fmt_number(v, 2) for v in bounds]
+        low = fmt_number(values[classes >= 0].min(), 2)
+        high = fmt_number(values[classes >= 0].max(), 2)
+        fine_labels = [f"de {a} à {b}" for a, b in zip([low, *edges], [*edges, high], strict=True)]
+    else:
+        colours = [class_colour(c) for c in classes]
+
+    fig, ax = _map_figure(epci)
+    epci.plot(ax=ax, color=colours, edgecolor="white", linewidth=0.8)
+    no_post = epci.loc[classes == -1]
+    if len(no_post):
+        no_post.plot(ax=ax, facecolor="none", edgecolor="#7f7f7f", hatch="///", linewidth=0)
+    unknown = epci.loc[classes == UNKNOWN_CLASS]
+    if len(unknown):
+        unknown.plot(ax=ax, facecolor="none", edgecolor="#7f7f7f", hatch="..", linewidth=0)
+    outline.to_crs(crs).simplify(MAP_TOLERANCE_M).boundary.plot(
+        ax=ax, color="#222222", linewidth=1.6
+    )
+    if len(hosts):
+        hosts.to_crs(crs).plot(
+            ax=ax,
+            marker="o",
+            markersize=36,
+            color="#d95f02",
+            edgecolor="white",
+            linewidth=0.8,
+            zorder=4,
+        )
+    ax.set_title(title, loc="left", fontsize=12)
+    ax.set_axis_off()
+    ax.set_aspect("equal")
+    names = [
+        wrap_label(map_label(name)) + (f"\n{fmt_number(value, 2)}" if show_values else "")
+        for name, value in zip(epci["nom_epci"], values, strict=True)
+    ]
+    key = place_labels(ax, epci.geometry, names, list(epci["nom_epci"]))
+
+    base = fmt_number(config.DENSITY_BASE)
+    items = [legend_item("patch", NO_POST_COLOUR, "aucun conseiller", hatch=True)]
+    if fine:
+        items += [
+            legend_item("patch", c, label)
+            for c, label in zip(colours_available, fine_labels, strict=True)
+        ]
+        legend_title = (
+            f"Conseillers pour {base} habitants. Toutes les intercommunalités sont dans la "
+            f"même classe nationale ({labels[national[0]]}) : la carte les distingue par "
+            "des classes plus fines, et chacune porte sa valeur."
+        )
+    else:
+        # Every class is listed, present or not, so that all maps read the same way.
+        items += [
+            legend_item("patch", c, label) for c, label in zip(CLASS_COLOURS, labels, strict=True)
+        ]
+        legend_title = f"Conseillers pour {base} habitants" + (
+            " (la valeur de chaque intercommunalité est écrite sous son nom)" if show_values else ""
+        )
+    if (classes == UNKNOWN_CLASS).any():
+        items.append(legend_item("patch", UNKNOWN_COLOUR, UNKNOWN_LABEL, hatch=True))
+    items += [
+        legend_item("line", "#222222", "limite du département"),
+        legend_item("point", "#d95f02", "commune d'une structure retenue"),
+    ]
+    legend = {
+        "title": legend_title,
+        "items": items,
+        "key": key,
+        "key_title": "Intercommunalités numérotées sur la carte",
+    }
+    return fig, legend
+
+
+def place_labels(
+    ax: plt.Axes, shapes: gpd.GeoSeries, labels: list[str], names: list[str]
+) -> list[tuple[int, str]]:
+    """Write each label (already wrapped) inside its territory (representative point),
+    sized by area.
+
+    Largest territories first; a label that would overlap one already written, or that
+    is far wider than its territory, is replaced by a number, and the numbers with their
+    full names are returned for the legend. Deterministic: the same map every run.
+    """
+    fig = ax.figure
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    xmin, ymin, xmax, ymax = shapes.total_bounds
+    extent = max((xmax - xmin) * (ymax - ymin), 1.0)
+    placed = []
+    key: list[tuple[int, str]] = []
+    order = np.argsort(-shapes.area.to_numpy(), kind="stable")
+    stroke = [patheffects.withStroke(linewidth=2.5, foreground="white")]
+    numbered: list[int] = []
+    for i in order:
+        shape = shapes.iloc[i]
+        point = shape.representative_point()
+        size = float(np.clip(7.5 + 16 * np.sqrt(shape.area / extent), 8.0, 12.0))
+        text = ax.text(
+            point.x,
+            point.y,
+            labels[i],
+            ha="center",
+            va="center",
+            fontsize=size,
+            linespacing=0.95,
+            color="#111111",
+            path_effects=stroke,
+            zorder=5,
+        )
+        box = text.get_window_extent(renderer).expanded(1.05, 1.1)
+        sx0, sy0 = ax.transData.transform((shape.bounds[0], shape.bounds[1]))
+        sx1, sy1 = ax.transData.transform((shape.bounds[2], shape.bounds[3]))
+        too_big = box.width > 1.6 * abs(sx1 - sx0) or box.height > 1.6 * abs(sy1 - sy0)
+        if too_big or any(box.overlaps(other) for other in placed):
+            text.remove()
+            numbered.append(i)
+            continue
+        placed.append(box)
+    # Numbers follow the reading order (north to south, west to east).
+    numbered.sort(
+        key=lambda i: (
+            -shapes.iloc[i].representative_point().y,
+            shapes.iloc[i].representative_point().x,
+        )
+    )
+    for number, i in enumerate(numbered, start=1):
+        point = shapes.iloc[i].representative_point()
+        ax.text(
+            point.x,
+            point.y,
+            str(number),
+            ha="center",
+            va="center",
+            fontsize=8,
+            fontweight="bold",
+            color="#111111",
+            bbox={
+                "boxstyle": "circle,pad=0.2",
+                "facecolor": "white",
+                "edgecolor": "#444444",
+                "linewidth": 0.6,
+            },
+            zorder=6,
+        )
+        key.append((number, names[i]))
+    return key
+
+
+def wrap_label(name: str, width: int = 14) -> str:
+    """Break a long name on hyphens and spaces so labels of small EPCI overlap less."""
+    words = name.replace("-", "-\n").replace(" ", " \n").split("\n")
+    lines, current = [], ""
+    for word in words:
+        if current and len(current) + len(word) > width:
+            lines.append(current.rstrip())
+            current = ""
+        current += word
+    lines.append(current.rstrip())
+    return "\n".join(lines)
+
+
+def timeline_chart(selections: pd.DataFrame, title: str) -> Figure:
+    """Posts granted per committee month, stacked by type of structure."""
+    fig, ax = plt.subplots(figsize=(8.5, 3.8))
+    if selections.empty:
+        ax.text(0.5, 0.5, "Aucune sélection", ha="center", va="center", transform=ax.transAxes)
+        ax.set_axis_off()
+        return fig
+    table = selections.pivot_table(
+        index="mois_comite",
+        columns="type_structure",
+        values="postes",
+        aggfunc="sum",
+        fill_value=0,
+    ).sort_index()
+    positions = np.arange(len(table))
+    bottom = np.zeros(len(table))
+    for kind, (label, colour) in TYPE_STYLES.items():
+        if kind in table.columns:
+            values = table[kind].to_numpy()
+            ax.bar(positions, values, 0.7, bottom=bottom, color=colour, label=label)
+            bottom += values
+    many = len(table) > 6  # a long series: lighter labels, slanted months
+    running = np.cumsum(bottom)
+    for x, (total, cumul) in enumerate(zip(bottom, running, strict=True)):
+        text = fmt_number(total) if many else f"{fmt_number(total)} (cumul {fmt_number(cumul)})"
+        ax.annotate(
+            text,
+            (x, total),
+            ha="center",
+            va="bottom",
+            fontsize=7 if many else 9,
+            xytext=(0, 3),
+            textcoords="offset points",
+        )
+    ax.set_xticks(
+        positions,
+        [month_label(m) for m in table.index],
+        rotation=45 if many else 0,
+        ha="right" if many else "center",
+        fontsize=8 if many else 10,
+    )
+    ax.set_ylabel("Postes attribués")
+    ax.set_ylim(0, bottom.max() * 1.2)
+    ax.legend(frameon=False, fontsize=9)
+    ax.set_title(f"{title} (total : {fmt_number(running[-1])})", loc="left", fontsize=12)
+    fig.tight_layout()
+    return fig
+
+
+def classed_commune_map(
+    communes: gpd.GeoDataFrame,
+    values: pd.Series,
+    bins: list[float],
+    labels: list[str],
+    palette: str,
+    legend_title: str,
+    title: str,
+    crs: int,
+    outline: gpd.GeoSeries,
+    points: gpd.GeoDataFrame | None = None,
+    points_label: str = "",
+) -> tuple[Figure, dict]:
+    """Communes coloured by explicit classes (upper bounds inclusive), grey when missing,
+    and the legend (for ``show``)."""
+    data = communes.to_crs(crs)
+    data["geometry"] = data.geometry.simplify(MAP_TOLERANCE_M)
+    values = values.astype(float).to_numpy()
+    classes = np.searchsorted([*bins, np.inf], values, side="left")
+    colours = [to_hex(plt.get_cmap(palette)(x)) for x in np.linspace(0.15, 0.9, len(bins) + 1)]
+    fill = [
+        NO_POST_COLOUR if np.isnan(v) else colours[c] for v, c in zip(values, classes, strict=True)
+    ]
+    xmin, ymin, xmax, ymax = data.total_bounds
+    fig, ax = _map_figure(data)
+    data.plot(ax=ax, color=fill, edgecolor="white", linewidth=0.2)
+    outline.to_crs(crs).simplify(MAP_TOLERANCE_M).boundary.plot(
+        ax=ax, color="#222222", linewidth=1.4
+    )
+    items = [legend_item("patch", c, label) for c, label in zip(colours, labels, strict=True)]
+    if np.isnan(values).any():
+        items.append(legend_item("patch", NO_POST_COLOUR, "non renseigné"))
+    if points is not None and len(points):
+        shown = points.to_crs(crs).cx[xmin:xmax, ymin:ymax]
+        shown.plot(
+            ax=ax,
+            marker="o",
+            markersize=14,
+            color="#222222",
+            edgecolor="white",
+            linewidth=0.5,
+            zorder=4,
+        )
+        items.append(legend_item("point", "#222222", points_label))
+    items.append(legend_item("line", "#222222", "limite du département"))
+    ax.set_title(title, loc="left", fontsize=12)
+    ax.set_aspect("equal")
+    return fig, {"title": legend_title, "items": items, "key": [], "key_title": ""}
+
+
+def range_labels(bins: list[float], unit: str = "") -> list[str]:
+    """French class labels for explicit upper bounds: 'jusqu'à 5 km', 'de 5 à 10 km'…"""
+    edges = [fmt_number(b, 2).rstrip("0").rstrip(",") for b in bins]
+    labels = [f"jusqu'à {edges[0]}{unit}"]
+    labels += [f"de {a} à {b}{unit}" for a, b in zip(edges[:-1], edges[1:], strict=True)]
+    labels.append(f"plus de {edges[-1]}{unit}")
+    return labels
+
+
+IFN_BINS = [4.0, 5.0, 6.0, 7.0]
+DISTANCE_BINS_KM = [5.0, 10.0, 20.0, 30.0]
+
+
+def fragility_map(
+    communes: gpd.GeoDataFrame, outline: gpd.GeoSeries, crs: int, title: str
+) -> tuple[Figure, dict]:
+    """Digital-fragility index (1 low risk, 10 high risk) of every commune."""
+    return classed_commune_map(
+        communes,
+        communes["ifn"],
+        IFN_BINS,
+        range_labels(IFN_BINS),
+        "OrRd",
+        "Indice de fragilité numérique",
+        title,
+        crs,
+        outline,
+    )
+
+
+def distance_map(
+    communes: gpd.GeoDataFrame,
+    outline: gpd.GeoSeries,
+    places: gpd.GeoDataFrame,
+    crs: int,
+    title: str,
+    places_label: str,
+) -> tuple[Figure, dict]:
+    """Straight-line distance from each town hall to the nearest place, in km."""
+    return classed_commune_map(
+        communes,
+        communes["distance_m"] / 1000,
+        DISTANCE_BINS_KM,
+        range_labels(DISTANCE_BINS_KM, " km"),
+        "PuBu",
+        "Distance au lieu le plus proche",
+        title,
+        crs,
+        outline,
+        places,
+        places_label,
+    )
+
+
+# ----------------------------------------------------- the maps of a département's report
+# Each takes the prepared bundle (``pipeline.Prepared``) and shows its map with its text
+# alternative, so that each of the notebook's map cells is one call. Titles keep
+# « 10 000 » with an ordinary space: it is drawn into the image.
+
+PLACES_LABEL = "lieu où travaille un conseiller"
+
+
+def report_distance_map(prepared, title: str) -> tuple[Figure, dict]:
+    """The distance map of ``prepared`` (its communes, outline and places) and its legend."""
+    return distance_map(
+        prepared.communes,
+        prepared.outline,
+        prepared.places,
+        prepared.crs,
+        title=title,
+        places_label=PLACES_LABEL,
+    )
+
+
+def show_density_map(prepared) -> None:
+    """The report's first map: conseillers per 10 000 inhabitants of each EPCI."""
+    name = prepared.nom
+    fig, legend = density_map(
+        prepared.indicators,
+        prepared.outline,
+        prepared.hosts,
+        prepared.crs,
+        title=f"{name} : conseillers numériques pour 10 000 habitants",
+    )
+    alt = f"Carte des conseillers numériques pour 10 000 habitants par intercommunalité, {name}"
+    show(fig, alt, legend)
+
+
+def show_distance_map(prepared) -> None:
+    """Distance from each commune to the nearest place where a conseiller works."""
+    name = prepared.nom
+    fig, legend = report_distance_map(
+        prepared, f"{name} : distance au lieu de médiation le plus proche"
+    )
+    show(
+        fig,
+        f"Carte de la distance de chaque commune au lieu de médiation le plus proche, {name}",
+        legend,
+    )
+
+
+def show_fragility_map(prepared) -> None:
+    """The communes' digital-fragility index; nothing when the report has no IFN."""
+    if not prepared.context["ifn_fourni"]:
+        return
+    name = prepared.nom
+    fig, legend = fragility_map(
+        prepared.communes,
+        prepared.outline,
+        prepared.crs,
+        title=f"{name} : indice de fragilité numérique",
+    )
+    show(fig, f"Carte de l'indice de fragilité numérique des communes, {name}", legend)

@@ -1,0 +1,241 @@
+"""The report's section « Où placer les prochains postes ? » and the CLI's printout.
+
+Sentences, table and caveats come from the scenario computed with the prepared bundle
+(``Prepared.propositions`` and ``context["scenario"]``); the HTML is a Jinja2 template
+with autoescape (``templates/scenario/section.html.j2``).
+"""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+from matplotlib.figure import Figure
+
+from analyse.analysis.scenario import Settings
+from analyse.wording import fmt_number, plural
+
+TEMPLATES_DIR = Path(__file__).parent / "templates" / "scenario"
+TITLE = "Où placer les prochains postes ?"
+ORDINALS = ["premier", "deuxième", "troisième", "quatrième", "cinquième", "sixième"]
+
+CAVEATS = [
+    "Les distances sont à vol d'oiseau, de mairie à mairie : en montagne ou autour d'un "
+    "estuaire, le trajet réel est bien plus long.",
+    "Les habitants d'une commune sont tous comptés à sa mairie : dans une commune étendue, "
+    "certains sont plus loin ou plus près.",
+    "Les lieux existants, ceux des départements voisins compris, restent ouverts ; la "
+    "charge de chaque conseiller n'est pas prise en compte.",
+    "Une commune voisine de celle proposée ferait souvent presque aussi bien : c'est un "
+    "secteur qui est désigné, autant qu'une commune.",
+    "C'est une proposition de calcul, pas une décision : le choix d'un lieu dépend aussi "
+    "d'une structure prête à porter le poste, de locaux, des transports et des besoins "
+    "que les chiffres ne disent pas.",
+]
+
+
+def _km(value: float) -> str:
+    return fmt_number(value, 0 if float(value).is_integer() else 1)
+
+
+def sentences(proposals: pd.DataFrame, summary: dict) -> list[str]:
+    """One plain French sentence per proposed post, in order of choice."""
+    radius = _km(summary["rayon_km"])
+    lines = []
+    for row in proposals.itertuples():
+        where = f"{row.commune} ({row.nom_epci})" if isinstance(row.nom_epci, str) else row.commune
+        more = " de plus" if row.rang > 1 else ""
+        if summary["objectif"] == "couverture":
+            count = row.population_nouvellement_a_moins_du_rayon
+            lines.append(
+                f"Un poste à {where} rapprocherait {plural(count, 'habitant')}{more} à moins "
+                f"de {radius} km d'un conseiller."
+            )
+        else:
+            count = row.habitants_rapproches
+            text = (
+                f"Un poste à {where} rapprocherait {plural(count, 'habitant')}{more} d'un "
+                f"conseiller, de {fmt_number(row.gain_moyen_km, 1)} km en moyenne"
+            )
+            newly = row.population_nouvellement_a_moins_du_rayon
+            if newly:
+                text += f", dont {fmt_number(newly)} passeraient à moins de {radius} km"
+            lines.append(text + ".")
+    return lines
+
+
+def headline(summary: dict, count: int) -> str:
+    """What was asked, in one sentence."""
+    if summary["objectif"] == "couverture":
+        goal = (
+            "rapprocher le plus d'habitants possible à moins de "
+            f"{_km(summary['rayon_km'])} km d'un lieu où travaille un conseiller"
+        )
+    else:
+        goal = "réduire le plus possible la distance moyenne des habitants au lieu le plus proche"
+    asked = summary["postes"]
+    text = f"Si l'on finançait {plural(asked, 'poste')} de plus, où les placer pour {goal} ?"
+    if count == 0:
+        text += " Le calcul n'en propose aucun (voir ci-dessous)."
+    elif count < asked:
+        text += f" Le calcul n'en propose que {count} (voir ci-dessous)."
+    return text
+
+
+def ranking_criterion(summary: dict) -> str:
+    """What the order of the posts is based on, in words."""
+    if summary["objectif"] == "couverture":
+        text = f"habitants passant à moins de {_km(summary['rayon_km'])} km"
+    else:
+        text = "distance économisée, en habitants × km"
+    if summary.get("ponderation") == "ifn":
+        text += ", pondérés par la fragilité numérique"
+    return text
+
+
+def table_rows(proposals: pd.DataFrame, summary: dict) -> list[dict]:
+    """The table of proposals, values formatted the French way."""
+    rows = []
+    for row in proposals.itertuples():
+        rows.append(
+            {
+                "rang": row.rang,
+                "commune": row.commune,
+                "insee": row.insee,
+                "epci": row.nom_epci if isinstance(row.nom_epci, str) else "–",
+                "nouveaux": fmt_number(row.population_nouvellement_a_moins_du_rayon),
+                "cumul": fmt_number(row.population_a_moins_du_rayon_cumulee),
+                "rapproches": fmt_number(row.habitants_rapproches),
+                "gain": fmt_number(row.gain_moyen_km, 1),
+            }
+        )
+    return rows
+
+
+def beyond_rows(summary: dict) -> list[dict]:
+    before, after = summary["population_au_dela_avant"], summary["population_au_dela_apres"]
+    return [
+        {
+            "seuil": f"plus de {k} km",
+            "avant": fmt_number(before[k]),
+            "apres": fmt_number(after[k]),
+            "ecart": fmt_number(after[k] - before[k]),
+        }
+        for k in before
+    ]
+
+
+@functools.cache
+def _template():
+    from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+    env = Environment(
+        loader=FileSystemLoader(TEMPLATES_DIR), autoescape=select_autoescape(default=True)
+    )
+    return env.get_template("section.html.j2")
+
+
+def section_html(proposals: pd.DataFrame, summary: dict) -> str:
+    """Headline, sentences, table, before/after, method and caveats (no map)."""
+    return _template().render(
+        titre=TITLE,
+        question=headline(summary, len(proposals)),
+        phrases=sentences(proposals, summary),
+        lignes=table_rows(proposals, summary),
+        rayon=_km(summary["rayon_km"]),
+        critere=ranking_criterion(summary),
+        au_dela=beyond_rows(summary),
+        methode=summary["methode_note"],
+        duree=fmt_number(summary["duree_resolution_s"], 2),
+        remarques=summary.get("remarques", []),
+        precautions=CAVEATS,
+    )
+
+
+def for_report(prepared, postes: int) -> tuple[gpd.GeoDataFrame, dict]:
+    """Proposals and summary of ``prepared``: those of the bundle when they answer
+    ``postes``, else computed now (a notebook opened in JupyterLab with another value;
+    default radius and objective)."""
+    stored = prepared.context.get("scenario")
+    if prepared.propositions is not None and stored and stored["postes"] == postes:
+        return prepared.propositions, stored
+    from analyse.analysis.pipeline import add_scenario
+
+    add_scenario(prepared, Settings(int(postes)))
+    return prepared.propositions, prepared.context["scenario"]
+
+
+def proposals_map(prepared, proposals: gpd.GeoDataFrame, summary: dict) -> tuple[Figure, dict]:
+    """The distance map of the report, with the proposed posts numbered by rank, and its
+    legend (for ``maps.show``)."""
+    from matplotlib import patheffects
+
+    from analyse.render import maps
+
+    fig, legend = maps.report_distance_map(
+        prepared, f"{prepared.nom} : lieux existants et postes proposés"
+    )
+    ax = fig.axes[0]
+    points = proposals.to_crs(prepared.crs)
+    ax.scatter(
+        points.geometry.x,
+        points.geometry.y,
+        s=260,
+        marker="o",
+        color="#d7301f",
+        edgecolor="white",
+        linewidth=1.2,
+        zorder=6,
+    )
+    for rank, x, y in zip(proposals["rang"], points.geometry.x, points.geometry.y, strict=True):
+        ax.annotate(
+            str(rank),
+            (x, y),
+            ha="center",
+            va="center",
+            color="white",
+            fontsize=9,
+            fontweight="bold",
+            zorder=7,
+            path_effects=[patheffects.withStroke(linewidth=1, foreground="#d7301f")],
+        )
+    legend["items"].append(maps.legend_item("point", "#d7301f", "poste proposé (n° : rang)"))
+    return fig, legend
+
+
+def cli_text(prepared, proposals: pd.DataFrame, summary: dict) -> str:
+    """What ``analyse scenario`` prints."""
+    lines = [
+        f"{TITLE} — {prepared.nom} ({prepared.departement})",
+        headline(summary, len(proposals)),
+    ]
+    lines.append(
+        summary["methode_note"]
+        + f" Durée de résolution : {fmt_number(summary['duree_resolution_s'], 2)} s."
+    )
+    lines += summary.get("remarques", [])
+    if len(proposals):
+        lines.append("")
+        header = (
+            f"{'rang':>4}  {'commune':<28}{'intercommunalité':<48}"
+            f"{'à < ' + _km(summary['rayon_km']) + ' km':>10}{'cumul':>10}{'rapprochés':>12}"
+            f"{'gain km':>9}"
+        )
+        lines.append(header)
+        for row in table_rows(proposals, summary):
+            lines.append(
+                f"{row['rang']:>4}  {row['commune'][:27]:<28}{row['epci'][:47]:<48}"
+                f"{row['nouveaux']:>10}{row['cumul']:>10}{row['rapproches']:>12}{row['gain']:>9}"
+            )
+        lines.append("")
+        lines += sentences(proposals, summary)
+    lines.append("")
+    lines.append("Population du département loin d'un lieu : avant → après")
+    for row in beyond_rows(summary):
+        lines.append(f"  à {row['seuil']:<14}{row['avant']:>10} → {row['apres']:>10}")
+    lines.append("")
+    lines.append("À lire avec précaution :")
+    lines += [f"  – {caveat}" for caveat in CAVEATS]
+    return "\n".join(lines)

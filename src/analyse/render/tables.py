@@ -1,0 +1,686 @@
+"""Tables shown in the report, with French headers and French number formats.
+
+Each function returns HTML in which every value from input data is escaped. The tables
+are pandas Stylers on real values (``html_table``), formatted when displayed; their
+headings come from ``analyse.schema``.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Callable, Mapping
+from numbers import Number
+from pathlib import Path
+
+import pandas as pd
+from pandas.io.formats.style import Styler
+
+from analyse import config, schema
+from analyse.analysis.indicators import density
+from analyse.render.fragments import Markup, render
+from analyse.wording import (
+    THIN_SPACE,
+    esc,
+    fmt_date,
+    fmt_euros,
+    fmt_number,
+    french_date,
+    month_label,
+    plural,
+    with_preposition,
+)
+
+_BASE = fmt_number(config.DENSITY_BASE)
+_NONE = "–"  # what a reader sees where there is no value
+# Text left, figures right and on one line; in the page's stylesheet and in JupyterLab.
+_TABLE_STYLES = [
+    {"selector": "th", "props": "text-align: left;"},
+    {"selector": "td", "props": "text-align: left;"},
+    {"selector": "td.nombre", "props": "text-align: right; white-space: nowrap;"},
+]
+
+
+def _is_figures(values: pd.Series) -> bool:
+    """A column of numbers (or of nothing at all), shown right-aligned."""
+    known = values.dropna()
+    return all(isinstance(v, Number) and not isinstance(v, bool) for v in known)
+
+
+def html_table(
+    frame: pd.DataFrame,
+    table: str = "",
+    headings: Mapping[str, str] | None = None,
+    formats: Mapping[str, Callable] | None = None,
+    missing: Mapping[str, str] | None = None,
+    classes: str = "",
+) -> str:
+    """HTML table of real values (columns named as in ``analyse.schema``), formatted at
+    display: French figures with the decimals the schema shows, « – » where a value is
+    missing (or ``missing[column]``), every value escaped. Headings come from the schema
+    (``table``'s own wording where it has one); ``headings`` names the other columns.
+    ``classes``: CSS classes of the table besides ``tableau``."""
+    names = list(frame.columns)
+    shown = {**schema.headings([c for c in names if c in schema.ALL], table), **(headings or {})}
+    figures = [c for c in names if _is_figures(frame[c])]
+    cell_classes = pd.DataFrame("", index=frame.index, columns=names)
+    cell_classes[figures] = "nombre"
+    styler = Styler(frame, uuid_len=0, cell_ids=False).hide(axis="index")
+    for column in names:
+        na_rep = (missing or {}).get(column, _NONE)
+        if formats and column in formats:
+            # A formatter of our own writes French figures itself.
+            styler.format(formats[column], subset=[column], na_rep=na_rep, escape="html")
+            continue
+        column_schema = schema.ALL.get(column)
+        styler.format(
+            subset=[column],
+            precision=(column_schema.shown or 0) if column_schema else 0,
+            thousands=THIN_SPACE,
+            decimal=",",
+            na_rep=na_rep,
+            escape="html",
+        )
+    styler.format_index(lambda name: html.escape(shown.get(name, name)), axis=1)
+    styler.set_td_classes(cell_classes).set_table_styles(_TABLE_STYLES)
+    styler.set_table_attributes(f'class="{" ".join(["tableau", *classes.split()])}"')
+    return f'<div class="defile">{styler.to_html()}</div>'
+
+
+def indicators_table(indicators: pd.DataFrame) -> str:
+    """One line per EPCI, sorted by density (lowest first: where coverage is thinnest),
+    and the total of the département."""
+    rows = indicators.sort_values(
+        ["conseillers_pour_10000_hab", "population"], ascending=[True, False]
+    )
+    columns = [
+        "nom_epci",
+        "siren_epci",
+        "departements",
+        "population",
+        "surface_km2",
+        "postes",
+        "conseillers_pour_10000_hab",
+        "habitants_par_conseiller",
+        "financement_etat_eur",
+    ]
+    frame = rows[columns].assign(departements=rows["departements"].str.replace(",", ", "))
+    # Totals of ratios over the EPCI whose population is known only.
+    known = indicators.loc[indicators["population"].notna()]
+    partial = " (population connue)" if len(known) < len(indicators) else ""
+    population = int(known["population"].sum())
+    posts = int(known["postes"].sum())
+    total = {
+        "nom_epci": "Total des intercommunalités" + partial,
+        "siren_epci": "",
+        "departements": "",
+        "population": population,
+        "surface_km2": indicators["surface_km2"].sum(),
+        "postes": indicators["postes"].sum(),
+        "conseillers_pour_10000_hab": density(posts, population),
+        "habitants_par_conseiller": population / posts if posts else None,
+        "financement_etat_eur": indicators["financement_etat_eur"].sum(),
+    }
+    frame = pd.concat([frame, pd.DataFrame([total])], ignore_index=True)
+    return html_table(
+        frame,
+        formats={"financement_etat_eur": fmt_euros},
+        # Never 0 for want of a figure.
+        missing={"population": "population inconnue"},
+    )
+
+
+def population_note(prepared) -> str:
+    """Communes of the département whose population the reference had to complete, or
+    could not find, and how: said next to the table that uses them."""
+    from analyse.territory.reference import population_note_rows
+
+    rows = population_note_rows(prepared.communes)
+    if not rows:
+        return ""
+    items = [
+        f"<li>{esc(row.nom)} ({esc(row.insee)}) : {row.figure}"
+        + ("" if row.unknown else f", {esc(row.origine)}")
+        + "</li>"
+        for row in rows
+    ]
+    tail = (
+        " Une intercommunalité dont une commune est de population inconnue n'a ni "
+        "densité, ni rang de priorité, et n'entre pas dans la cible nationale."
+        if any(row.unknown for row in rows)
+        else ""
+    )
+    return (
+        "<p><strong>Populations complétées</strong> : le référentiel territorial "
+        "ne donne pas la population de ces communes ; elle a été complétée comme "
+        f"indiqué, jamais remplacée par zéro.{tail}</p><ul>{''.join(items)}</ul>"
+    )
+
+
+def spread_variant_table(indicators: pd.DataFrame) -> str:
+    """The labelled variant: département-level posts spread pro rata to population."""
+    rows = indicators.sort_values("nom_epci")
+    columns = [
+        "nom_epci",
+        "population_dans_departement",
+        "population",
+        "postes",
+        "postes_departementaux_repartis",
+        "postes_avec_departementaux_repartis",
+        "conseillers_pour_10000_hab_avec_departementaux_repartis",
+    ]
+    return html_table(rows[columns], "variante")
+
+
+def reconciliation_table(counts: dict, collectivity: str = "le Conseil départemental") -> str:
+    """Where every post counted for the département went, and the posts located in its
+    EPCI: the first line equals the sum of the "dont" lines below it."""
+    lines = [
+        ("Postes comptés pour le département (comme l'ANCT les compte)", "lus"),
+        (
+            "dont localisés dans une intercommunalité du département",
+            "localises_dans_un_epci_du_departement",
+        ),
+        ("dont localisés dans une structure hors du département", "localises_hors_departement"),
+        (
+            f"dont attribués {with_preposition('à', collectivity)} (catégorie à part)",
+            "departementaux",
+        ),
+        ("dont attribués à la Région (catégorie à part)", "regionaux"),
+        ("dont non localisables (hors de toute intercommunalité)", "non_localisables"),
+        ("dont en attente de vérification (non comptés ailleurs)", "en_revue"),
+        (
+            "dont sur des lignes rejetées (liste « Anomalies » de la partie pour les analystes)",
+            "rejetes",
+        ),
+        (
+            "Postes comptés pour un autre département mais localisés dans une de ses "
+            "intercommunalités",
+            "venus_d_ailleurs",
+        ),
+        (
+            "Postes localisés dans les intercommunalités du département (carte et tableau)",
+            "localises_dans_ses_epci",
+        ),
+    ]
+    frame = pd.DataFrame(
+        [(label, counts.get(key, 0)) for label, key in lines], columns=["libelle", "postes"]
+    )
+    return html_table(frame, headings={"libelle": ""})
+
+
+def crossing_tables(prepared) -> str:
+    """Structures counted here but located elsewhere, and the reverse, listed by name."""
+    rows = prepared.selections
+    out = rows.loc[
+        rows["compte_pour_departement"]
+        & ~rows["dans_un_epci_du_departement"]
+        & rows["statut"].eq("epci")
+    ]
+    into = rows.loc[~rows["compte_pour_departement"]]
+    text = ""
+    for title, part in (
+        ("Comptés pour le département mais localisés ailleurs", out),
+        ("Comptés pour un autre département mais localisés ici", into),
+    ):
+        if part.empty:
+            continue
+        columns = ["structure", "departement", "nom_officiel", "siren_epci", "postes"]
+        text += f"<p><strong>{esc(title)}</strong></p>" + html_table(part[columns], "croisements")
+    return text
+
+
+def unlocatable_table(selections: pd.DataFrame) -> str:
+    """Posts that cannot be located in any EPCI, with the reason."""
+    rows = selections.loc[
+        selections["compte_pour_departement"] & selections["statut"].eq("non_localisable")
+    ]
+    if rows.empty:
+        return ""
+    table = html_table(rows[["structure", "postes", "motif"]])
+    return "<p><strong>Postes non localisables</strong></p>" + table
+
+
+def review_table(review: pd.DataFrame) -> str:
+    """Rows a person must check, with file, line, reason and best candidates."""
+    columns = ["fichier", "ligne", "structure", "type_structure", "postes", "motif", "candidats"]
+    return html_table(review[columns], "revue")
+
+
+def selections_table(selections: pd.DataFrame) -> str:
+    """Selection rows and where they were placed, in words (month, structure, posts)."""
+    rows = selections.sort_values(["date_comite", "structure"])
+    frame = rows[["mois_comite", "structure", "postes"]].assign(nom_officiel=_placed(rows))
+    return html_table(frame, "selections", formats={"mois_comite": month_label})
+
+
+def _placed(rows: pd.DataFrame) -> pd.Series:
+    """Where each selection row was placed: its official name, else the reason why not."""
+    placed = rows["nom_officiel"].fillna(rows["motif"])
+    return placed.where(placed != "")
+
+
+def selections_detail_table(selections: pd.DataFrame) -> str:
+    """For analysts: how each selection row was matched, with its file and line."""
+    rows = selections.sort_values(["date_comite", "structure"])
+    frame = rows[["mois_comite", "structure"]].assign(
+        nom_officiel=_placed(rows),
+        methode=rows["methode"].where(rows["methode"] != ""),
+        fichier=rows["fichier"] + ", l. " + rows["ligne"].astype(str),
+    )
+    return html_table(frame, "selections_detail")
+
+
+def source_words(context: dict) -> list[str]:
+    """The data a report rests on, named for a reader (editions in words, no paths)."""
+    import re
+
+    def edition(name: str) -> str:
+        found = re.search(r"(20\d\d)-(\d\d)(?:-(\d\d))?", name)
+        if not found:
+            return ""
+        year, month, day = found.groups()
+        when = month_label(f"{year}-{month}")
+        return f"{'1er' if day == '01' else int(day)} {when}" if day else when
+
+    words = [f"communes, intercommunalités et populations : {context.get('edition_reference', '')}"]
+    files = context.get("fichiers_selection", [])
+    # The edition of each national list, as the rest of the report names it.
+    national = context.get("editions_liste_nationale") or []
+    for found in national:
+        words.append(
+            "liste nationale des structures retenues par les comités de sélection (ANCT, "
+            f"édition du {fmt_date(found['edition'])})"
+        )
+    if len(files) > len(national):
+        others = len(files) - len(national)
+        words.append(
+            "décisions des comités de sélection fournies "
+            + ("(1 fichier)" if others == 1 else f"({fmt_number(others)} fichiers)")
+        )
+    kinds = {f["contenu"]: f["fichier"] for f in context.get("fichiers_complementaires") or []}
+    if any(k.startswith("IFN") for k in kinds):
+        words.append(
+            "indice de fragilité numérique par commune et par intercommunalité (La Mednum)"
+        )
+    if "lieux de médiation numérique" in kinds:
+        when = edition(Path(kinds["lieux de médiation numérique"]).name)
+        words.append(
+            "lieux où travaillent les conseillers numériques (data.gouv.fr"
+            + (f", édition de {when})" if when else ")")
+        )
+    return words
+
+
+def provenance_html(context: dict) -> str:
+    """Footer for officials: the data used, in words, and the date of the report."""
+    return render(
+        "provenance.html.j2",
+        sources=source_words(context),
+        date=french_date(context.get("genere_le", "")),
+    )
+
+
+def provenance_detail_html(context: dict) -> str:
+    """For analysts: every input file with its checksum, the date, version and commit."""
+    files = "".join(
+        f"<li><code>{esc(f['fichier'])}</code> (sha256 {esc(f['sha256'][:12])}…)</li>"
+        for f in context.get("fichiers_selection", [])
+    )
+    return (
+        "<p>Référentiel territorial : "
+        f"{esc(context.get('edition_reference', ''))}. "
+        + _editions(context)
+        + "Sélections des comités (fichiers utilisés) :</p>"
+        f"<ul>{files}</ul>"
+        f"<p>Rapport généré le {esc(context.get('genere_le', ''))} par analyse "
+        f"{esc(context.get('version', ''))} (commit {esc(context.get('commit', 'inconnu'))}).</p>"
+        + _extra_sources(context)
+    )
+
+
+def _editions(context: dict) -> str:
+    """Which data, which editions (the line the command prints too)."""
+    editions = context.get("editions") or []
+    return f"Données : {esc(' ; '.join(editions))}. " if editions else ""
+
+
+def summary_html(prepared) -> str:
+    """The plain sentences at the top of the report, in a highlighted box."""
+    from analyse.wording import summary_sentences
+
+    of_name = prepared.context.get("nom_avec_charniere", prepared.nom)
+    sentences = summary_sentences(
+        prepared.indicators,
+        prepared.counts,
+        of_name,
+        prepared.context.get("population_au_dela"),
+        prepared.gaps,
+        prepared.context.get("cible_nationale_mois"),
+        prepared.context.get("lieux_rejetes"),
+        prepared.context.get("collectivite_departementale", "le Conseil départemental"),
+    )
+    # Priority territories and comparable EPCI (issue 12), when they say something.
+    from analyse.render.territories_report import summary_sentences as territory_sentences
+
+    sentences += territory_sentences(prepared)
+    items = "".join(f"<li>{s}</li>" for s in sentences)  # already escaped
+    return f'<div class="resume"><p><strong>En bref</strong></p><ul>{items}</ul></div>'
+
+
+def map_caption(prepared) -> str:
+    """How to read the map, with the facts specific to this département, as an HTML
+    paragraph: names are escaped and never go through Markdown, where an EPCI named
+    ``[x](javascript:…)`` would become a live link."""
+    text = (
+        "Chaque intercommunalité est colorée selon son nombre de conseillers numériques "
+        f"pour {_BASE} habitants ; les zones hachurées n'en ont aucun. "
+        "Les points orange marquent les communes où siège une structure retenue "
+        "(commune ou association) ; les postes "
+        + with_preposition(
+            "de",
+            prepared.context.get("collectivite_departementale", "le Conseil départemental"),
+        )
+        + " ne sont pas cartographiés. Le trait noir est la limite du département."
+    )
+    spanning = prepared.indicators.loc[
+        prepared.indicators["departements"].str.contains(",", regex=False)
+    ]
+    if len(spanning):
+        names = ", ".join(esc(n) for n in spanning["nom_epci"])
+        text += (
+            f" Certaines intercommunalités débordent sur un département voisin ({names}) : "
+            "elles sont représentées et comptées en entier, avec toute leur population."
+        )
+    return f"<p>{text}</p>"
+
+
+def review_section(review: pd.DataFrame) -> str:
+    """The review list, or a sentence saying there is nothing to check."""
+    if review.empty:
+        return "<p>Aucune ligne n'est en attente de vérification.</p>"
+    intro = (
+        f"<p><strong>{fmt_number(len(review))} ligne(s) à vérifier</strong>, "
+        f"soit {fmt_number(review['postes'].sum())} poste(s) non comptés dans les "
+        "intercommunalités. Pour les rattacher, ajoutez le nom et le code officiel dans "
+        "<code>data/raw/aliases.csv</code> puis relancez le rapport.</p>"
+    )
+    return intro + review_table(review)
+
+
+def changes_html(prepared) -> str:
+    """'What changed since last month' for monthly reports ('' otherwise)."""
+    month = prepared.context.get("mois")
+    if not month:
+        return ""
+    from analyse.wording import month_label, read_back_note
+
+    new = prepared.changes
+    counted = new.loc[new["compte_pour_departement"]] if len(new) else new
+    parts = [f"<h2>Ce qui a changé en {esc(month_label(month))}</h2>"]
+    note = read_back_note(prepared.context.get("editions_liste_nationale") or [], month)
+    if note:
+        parts.append(f'<p class="avertissement"><strong>À savoir.</strong> {note}</p>')
+    if counted.empty:
+        parts.append("<p>Aucune nouvelle structure retenue ce mois-ci pour le département.</p>")
+    else:
+        parts.append(
+            f"<p>{fmt_number(len(counted))} structure(s) retenue(s) ce mois-ci, pour "
+            f"{fmt_number(counted['postes'].sum())} poste(s) :</p>"
+        )
+        frame = counted[["structure", "postes"]].assign(nom_officiel=_placed(counted))
+        parts.append(html_table(frame))
+    covered = prepared.context.get("epci_nouvellement_couverts") or []
+    if covered:
+        names = ", ".join(esc(n) for n in covered)
+        parts.append(
+            f"<p>Intercommunalité(s) qui n'avaient aucun conseiller le mois précédent et en "
+            f"ont désormais : {names}.</p>"
+        )
+    return "".join(parts)
+
+
+def gaps_html(prepared) -> str:
+    """Posts missing for the targets side by side, remoteness, IFN, priority rank."""
+    gaps = prepared.gaps
+    ctx = prepared.context
+    # The name first: on a phone it stays in view while the figures scroll.
+    columns = ["nom_epci", "rang_priorite", "score_priorite", "conseillers_pour_10000_hab"]
+    if "ifn" in gaps:
+        columns.append("ifn")
+    headings = {}
+    for target, key in (
+        ("nationale", "cible_nationale"),
+        ("departementale", "cible_departementale"),
+        ("choisie", "cible_choisie"),
+    ):
+        if ctx.get(key) is not None:
+            column = f"postes_manquants_cible_{target}"
+            columns.append(column)
+            # The heading says the target's value: « cible nationale (1,23) ».
+            headings[column] = schema.ALL[column].heading.format(fmt_number(ctx[key], 2))
+    columns += [f"population_au_dela_{km}km" for km in (10, 20, 30)]
+    return html_table(gaps[columns], headings=headings)
+
+
+def targets_html(prepared) -> str:
+    """How the targets and the priority score are computed, in plain words."""
+    ctx = prepared.context
+    text = (
+        f"<p><strong>Cible nationale</strong> : {fmt_number(ctx['cible_nationale'], 2)} "
+        f"conseiller pour {_BASE} habitants ({esc(ctx['cible_nationale_calcul'])}). "
+        f"<strong>Cible départementale</strong> : {fmt_number(ctx['cible_departementale'], 2)} "
+        f"(postes comptés pour le département ÷ sa population)."
+    )
+    if ctx.get("cible_choisie") is not None:
+        text += f" <strong>Cible choisie</strong> : {fmt_number(ctx['cible_choisie'], 2)}."
+    text += (
+        " Un poste manquant est un poste qu'il faudrait ajouter pour que l'intercommunalité "
+        "atteigne la cible (arrondi au poste supérieur).</p>"
+        f"<p><strong>Score de priorité</strong> : {esc(ctx['formule_priorite'])}</p>"
+    )
+    return text
+
+
+def distance_html(prepared) -> str:
+    """The département's figures of remoteness, with the caveat on straight lines."""
+    beyond = prepared.context["population_au_dela"]
+    source = (
+        "les lieux de médiation numérique déclarés (fichier fourni)"
+        if prepared.context["lieux_source"] == "fichier"
+        else "les mairies des communes où siège une structure retenue (la liste des lieux "
+        "de médiation numérique n'a pas été fournie)"
+    )
+    rows = pd.DataFrame(
+        [
+            (
+                f"Habitants à plus de {km} km du lieu le plus proche",
+                beyond[f"population_au_dela_{km}km"],
+                100 * beyond[f"population_au_dela_{km}km"] / max(beyond["population"], 1),
+            )
+            for km in (10, 20, 30)
+        ],
+        columns=["libelle", "habitants", "part"],
+    )
+    table = html_table(
+        rows,
+        headings={"libelle": "", "habitants": "Habitants", "part": "Part de la population"},
+        formats={"part": lambda v: f"{fmt_number(v, 1)} %"},
+    )
+    return (
+        f"<p>Distances à vol d'oiseau depuis chaque mairie jusqu'au lieu le plus proche, "
+        f"lieux des départements voisins compris. Lieux utilisés : {source}. "
+        "<strong>La ligne droite sous-estime le trajet réel, surtout en montagne</strong> : "
+        "une commune à 12 km à vol d'oiseau peut être à 40 minutes de route.</p>" + table
+    )
+
+
+def rejected_places_html(prepared) -> str:
+    """Places of the --lieux file set aside for impossible coordinates, every one shown:
+    those of the département (by declared postal code) and those of unknown département."""
+    summary = prepared.context.get("lieux_rejetes") or {}
+    if prepared.context.get("lieux_source") != "fichier":
+        return ""
+    rows = prepared.places_rejected
+    if not summary.get("fichier"):
+        return "<p>Aucun lieu du fichier n'a été écarté : toutes les coordonnées sont lisibles.</p>"
+    intro = (
+        f"<p><strong>Lieux écartés</strong> : {plural(summary['fichier'], 'lieu', 'lieux')} "
+        "du fichier ont des coordonnées impossibles (absentes, non numériques, hors des "
+        "bornes ou nulles) et ne comptent dans aucune distance ; "
+        f"{plural(len(rows), 'lieu', 'lieux')} peuvent concerner ce département (code "
+        "postal du département, ou inconnu)."
+    )
+    if summary.get("incomplet"):
+        intro += (
+            f" Cela fait {fmt_number(100 * summary['part'], 1)} % des lieux du département, "
+            f"au-delà du seuil de {fmt_number(100 * config.PLACES_REJECTED_MAX_SHARE)} % : "
+            "<strong>les distances sont incomplètes</strong> et la population éloignée "
+            "est surestimée."
+        )
+    intro += "</p>"
+    if rows.empty:
+        return intro
+    columns = ["nom", "id", "commune_declaree", "code_postal", "latitude", "longitude", "motif"]
+    return intro + html_table(rows[columns])
+
+
+def _suspicious_places(places) -> str:
+    """Places outside every commune or far from the commune they declare, by name."""
+    if "hors_commune" not in places:
+        return ""
+    far = places["loin_de_la_commune_declaree"].fillna(False).astype(bool)
+    flagged = places.loc[places["hors_commune"].astype(bool) | far]
+    if flagged.empty:
+        return "<p>Aucun des lieux utilisés n'est hors commune ou loin de sa commune déclarée.</p>"
+    frame = flagged[["nom", "commune_declaree", "nom_commune"]].assign(
+        distance_commune_declaree_m=flagged["distance_commune_declaree_m"] / 1000  # in km
+    )
+    table = html_table(frame, missing={"nom_commune": "hors de toute commune"})
+    return "<p><strong>Lieux à vérifier</strong> (coordonnées douteuses)</p>" + table
+
+
+def fragility_note(prepared) -> str:
+    """Whether the IFN was provided, and codes that did not match."""
+    if not prepared.context.get("ifn_fourni"):
+        return (
+            "<p>L'indice de fragilité numérique n'a pas été fourni : "
+            "le besoin est estimé par la population seule, et le score de priorité ne "
+            "combine que la densité et l'éloignement.</p>"
+        )
+    if prepared.unmatched_ifn.empty:
+        return "<p>Toutes les communes et intercommunalités ont un indice.</p>"
+    return (
+        "<p>Quelques codes de l'indice et du référentiel ne se correspondent pas : ils sont "
+        "listés dans la partie « Pour les analystes ».</p>"
+    )
+
+
+def unmatched_ifn_html(prepared) -> str:
+    """For analysts: codes of the IFN and of the reference that did not match."""
+    unmatched = prepared.unmatched_ifn
+    if unmatched.empty:
+        return ""
+    table = html_table(unmatched[["niveau", "code", "nom", "motif"]], "ifn_non_rapproches")
+    return "<p><strong>Codes non rapprochés entre l'indice et le référentiel</strong></p>" + table
+
+
+def exports_html() -> str:
+    """Links to the analyst exports written next to the report."""
+    from analyse.config import GEOPACKAGE_NAME, MAP_NAME, WORKBOOK_NAME
+
+    return (
+        "<p>Pour les analystes, à côté de ce rapport : "
+        f'<a href="{WORKBOOK_NAME}">{WORKBOOK_NAME}</a> (tableur : indicateurs, lacunes, '
+        f'lignes à vérifier), <a href="{GEOPACKAGE_NAME}">{GEOPACKAGE_NAME}</a> (couches '
+        f'pour QGIS), <a href="{MAP_NAME}">{MAP_NAME}</a> (carte interactive, lisible hors '
+        "ligne ; le fond OpenStreetMap, à cocher, demande une connexion) et "
+        "indicateurs_epci.csv.</p>"
+    )
+
+
+def anomalies_html(prepared) -> str:
+    """Rows rejected in tolerant mode: every one is shown, with its reason."""
+    rows = prepared.anomalies
+    if rows.empty:
+        return ""
+    table = html_table(rows[["fichier", "ligne", "structure", "postes", "motif"]])
+    return (
+        "<p>Ces lignes des fichiers de sélection ont été écartées (mode "
+        "tolérant) : elles ne sont comptées dans aucune intercommunalité. Corrigez-les puis "
+        "relancez le rapport.</p>" + table
+    )
+
+
+def departemental_posts_note(prepared) -> str:
+    """Why the département-level posts are not in the EPCI table, naming who holds them."""
+    holder = prepared.context.get("collectivite_departementale", "le Conseil départemental")
+    return (
+        f"<p>Les postes {esc(with_preposition('de', holder))} servent tout le département : "
+        "ils ne sont pas rattachés à une intercommunalité. À titre indicatif seulement, le "
+        "tableau suivant les répartit entre intercommunalités au prorata de leur population "
+        "dans le département ; la densité reste calculée sur toute la population de "
+        "l'intercommunalité.</p>"
+    )
+
+
+def analysts_html(prepared) -> str:
+    """The closing section « Pour les analystes »: method, files, lines, checksums and
+    the lists to review; collapsed on screen and left out of print."""
+    context = prepared.context
+    options = []
+    if not context.get("ifn_fourni"):
+        options.append(
+            "L'indice de fragilité numérique n'a pas été utilisé (option --sans-fragilite) : "
+            "par défaut, l'IFN 2023 embarqué ; un autre se donne avec l'option --fragilite "
+            "(fichiers IFN par commune et par EPCI, ou leur dossier)."
+        )
+    if context.get("lieux_source") != "fichier":
+        options.append(
+            "Les lieux de médiation numérique n'ont pas été utilisés (option --sans-lieux) : "
+            "par défaut, ceux de juillet 2022 embarqués ; d'autres se donnent avec l'option "
+            "--lieux (JSON de data.gouv.fr). Sans eux, les mairies des communes des "
+            "structures retenues en tiennent lieu."
+        )
+    parts = [
+        {
+            "title": "Rattachement de chaque ligne de sélection",
+            "intro": "Méthode de rapprochement (code SIREN ou INSEE, nom exact, nom approché "
+            "avec son score de similarité) et ligne du fichier d'origine.",
+            "body": Markup(selections_detail_table(prepared.counted)),
+        },
+        {
+            "title": "Lignes à vérifier",
+            "intro": "",
+            "body": Markup(review_section(prepared.review)),
+        },
+    ]
+    # The lists to check, when there is something in them.
+    for title, body in (
+        ("Lieux aux coordonnées douteuses", _suspicious_places(prepared.places)),
+        ("Lieux écartés (coordonnées impossibles)", rejected_places_html(prepared)),
+        ("Indice de fragilité : codes non rapprochés", unmatched_ifn_html(prepared)),
+        ("Anomalies", anomalies_html(prepared)),
+    ):
+        if body:
+            parts.append({"title": title, "intro": "", "body": Markup(body)})
+    parts.append({"title": "Fichiers pour l'analyse", "intro": "", "body": Markup(exports_html())})
+    parts.append(
+        {
+            "title": "Fichiers d'entrée, sommes de contrôle et version",
+            "intro": " ".join(options),
+            "body": Markup(provenance_detail_html(context)),
+        }
+    )
+    return render("analystes.html.j2", parts=parts)
+
+
+def _extra_sources(context: dict) -> str:
+    files = context.get("fichiers_complementaires") or []
+    if not files:
+        return ""
+    items = "".join(
+        f"<li>{esc(f['contenu'])} : <code>{esc(f['fichier'])}</code> "
+        f"(sha256 {esc(f['sha256'][:12])}…)</li>"
+        for f in files
+    )
+    return f"<p>Autres sources :</p><ul>{items}</ul>"

@@ -1,0 +1,416 @@
+"""Report parts of issue 12: priority territories, each EPCI's trajectory, comparison
+with similar EPCI, and the sparklines of the monthly index.
+
+Self-contained: each function takes the prepared bundle (``bundle.Prepared``) or plain
+tables and returns escaped HTML (Jinja2 templates with autoescape, in
+``templates/territoires/``), a sentence, or a figure; for the monthly index, the
+numbers its template (``templates/national/``) formats.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from matplotlib import pyplot as plt
+from matplotlib.figure import Figure
+from matplotlib.patches import Rectangle
+from matplotlib.ticker import MaxNLocator
+
+from analyse import config
+from analyse.analysis.comparison import KIND_LABELS
+from analyse.render.fragments import Markup
+from analyse.render.tables import html_table
+from analyse.schema import FLAGS
+from analyse.territory.places import FORMAT_CURRENT
+from analyse.wording import epci_subject, esc, fmt_number, month_label, short_epci_name
+
+TEMPLATES_DIR = Path(__file__).parent / "templates" / "territoires"
+PRIORITY_TITLE = "Quartiers prioritaires, zones rurales, France Services"
+TRAJECTORY_TITLE = "Mois après mois : la couverture de chaque intercommunalité"
+COMPARISON_TITLE = "Comparaison avec des intercommunalités semblables"
+
+
+@functools.cache
+def _env():
+    from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+    return Environment(
+        loader=FileSystemLoader(TEMPLATES_DIR),
+        autoescape=select_autoescape(default=True, default_for_string=True),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+
+
+def _render(name: str, **values) -> str:
+    return _env().get_template(name).render(**values)
+
+
+def _percent(part: int, total: int) -> str:
+    return f"{fmt_number(100 * part / total)} %" if total else "–"
+
+
+# ------------------------------------------------------------ priority territories
+
+
+def priority_rows(territories: dict) -> list[dict]:
+    """One row per flag: the département's posts, share and undocumented share, and
+    the national shares (when known)."""
+    dep = territories.get("departement") or {}
+    nat = territories.get("france") or {}
+    rows = []
+    for flag, label in FLAGS.items():
+        total = dep.get("postes", 0)
+        rows.append(
+            {
+                "libelle": f"Postes dans des structures {label}",
+                "postes": fmt_number(dep.get(f"postes_{flag}", 0)),
+                "part": _percent(dep.get(f"postes_{flag}", 0), total),
+                "non_documente": _percent(dep.get(f"postes_{flag}_non_documente", 0), total),
+                "structures": fmt_number(dep.get(f"structures_{flag}", 0)),
+                "france_part": _percent(nat.get(f"postes_{flag}", 0), nat.get("postes", 0))
+                if nat
+                else "–",
+                "france_non_documente": _percent(
+                    nat.get(f"postes_{flag}_non_documente", 0), nat.get("postes", 0)
+                )
+                if nat
+                else "–",
+            }
+        )
+    return rows
+
+
+def priority_html(prepared) -> str:
+    """The short table of posts in QPV, in ZRR and in France Services structures."""
+    territories = prepared.context.get("territoires_prioritaires") or {}
+    dep = territories.get("departement") or {}
+    return _render(
+        "prioritaires.html.j2",
+        lignes=priority_rows(territories),
+        total=fmt_number(dep.get("postes", 0)),
+        france=bool(territories.get("france")),
+    )
+
+
+def priority_sentence(prepared) -> str:
+    """« 40 % des postes du département sont dans des structures situées en ZRR, contre
+    18 % en France » — for the flag whose share differs most from the national one,
+    when the gap reaches ``config.PRIORITY_GAP_POINTS``; '' otherwise."""
+    territories = prepared.context.get("territoires_prioritaires") or {}
+    dep, nat = territories.get("departement") or {}, territories.get("france") or {}
+    if not dep.get("postes") or not nat.get("postes"):
+        return ""
+    best, gap = None, 0.0
+    for flag in FLAGS:
+        here = 100 * dep[f"postes_{flag}"] / dep["postes"]
+        there = 100 * nat[f"postes_{flag}"] / nat["postes"]
+        if abs(here - there) >= max(gap, config.PRIORITY_GAP_POINTS):
+            best, gap = (flag, here, there), abs(here - there)
+    if best is None:
+        return ""
+    flag, here, there = best
+    undocumented = dep[f"postes_{flag}_non_documente"]
+    note = (
+        f" (non documenté pour {_percent(undocumented, dep['postes'])} des postes)"
+        if undocumented
+        else ""
+    )
+    return esc(
+        f"{fmt_number(here)} % des postes du département sont dans des structures "
+        f"{FLAGS[flag]}, contre {fmt_number(there)} % en France{note}."
+    )
+
+
+# --------------------------------------------------------------------- trajectory
+
+
+# Layout of the small multiples, in inches (the chart's one axes is drawn in inches).
+_PAGE_WIDTH = 8.5
+_PANEL_HEIGHT = 1.45
+_GAP_X, _GAP_Y = 0.3, 0.45
+_MARGIN_LEFT, _MARGIN_RIGHT, _MARGIN_TOP, _MARGIN_BOTTOM = 0.75, 0.15, 0.75, 0.45
+
+
+def trajectory_chart(trajectory: pd.DataFrame, title: str) -> Figure:
+    """Small multiples: one panel per EPCI, its density at the end of each month, on a
+    shared scale; the month it first got a conseiller marked. Grey and black print well.
+
+    The panels are drawn in one axes whose units are inches, rather than one axes per
+    EPCI: twenty matplotlib axes with their ticks cost a second per report, and the
+    monthly history draws this chart 2 626 times.
+    """
+    names = list(dict.fromkeys(trajectory["nom_epci"]))
+    if not names:
+        fig, ax = plt.subplots(figsize=(_PAGE_WIDTH, 2))
+        ax.text(0.5, 0.5, "Aucun mois à montrer", ha="center", va="center")
+        ax.set_axis_off()
+        return fig
+    columns = 3
+    rows = math.ceil(len(names) / columns)
+    height = _MARGIN_TOP + rows * _PANEL_HEIGHT + (rows - 1) * _GAP_Y + _MARGIN_BOTTOM
+    width = (_PAGE_WIDTH - _MARGIN_LEFT - _MARGIN_RIGHT - (columns - 1) * _GAP_X) / columns
+    fig = plt.figure(figsize=(_PAGE_WIDTH, height))
+    ax = fig.add_axes((0, 0, 1, 1))
+    ax.set_axis_off()
+    ax.set_xlim(0, _PAGE_WIDTH)
+    ax.set_ylim(0, height)
+
+    months = sorted(trajectory["mois"].unique())
+    top = trajectory["conseillers_pour_10000_hab"].max()
+    top = 1.0 if pd.isna(top) or top <= 0 else float(top) * 1.05
+    ticks = [v for v in MaxNLocator(4, steps=[1, 2, 5, 10]).tick_values(0, top) if 0 <= v <= top]
+    # As many decimals as the step between ticks needs (0,05 ; 0,1 ; 1).
+    decimals = max(0, -math.floor(math.log10(ticks[1] - ticks[0]))) if len(ticks) > 1 else 1
+    januaries = [i for i, m in enumerate(months) if m.endswith("-01") or i == 0]
+    steps = max(len(months) - 1, 1)
+    lowest = {}  # column -> row of its lowest panel, which carries the months
+    for index in range(len(names)):
+        lowest[index % columns] = index // columns
+
+    for index, name in enumerate(names):
+        row, column = divmod(index, columns)
+        x0 = _MARGIN_LEFT + column * (width + _GAP_X)
+        y0 = height - _MARGIN_TOP - row * (_PANEL_HEIGHT + _GAP_Y) - _PANEL_HEIGHT
+
+        def x_of(i, x0=x0):
+            return x0 + 0.04 * width + np.asarray(i) / steps * 0.92 * width
+
+        def y_of(v, y0=y0):
+            return y0 + np.asarray(v, dtype=float) / top * _PANEL_HEIGHT
+
+        for tick in ticks:
+            ax.plot([x0, x0 + width], [y_of(tick)] * 2, color="#ddd", linewidth=0.5)
+            if column == 0:
+                ax.text(
+                    x0 - 0.06,
+                    y_of(tick),
+                    fmt_number(tick, decimals),
+                    fontsize=7,
+                    ha="right",
+                    va="center",
+                )
+        own = trajectory.loc[trajectory["nom_epci"] == name].set_index("mois").reindex(months)
+        density = own["conseillers_pour_10000_hab"].astype(float).to_numpy()
+        x = x_of(np.arange(len(months)))
+        ax.step(x, y_of(density), where="post", color="#08519c", linewidth=1.6)
+        ax.fill_between(x, y_of(density), y0, step="post", color="#9ecae1", alpha=0.5)
+        covered = np.flatnonzero(own["postes"].to_numpy() > 0)
+        if len(covered):
+            ax.plot(
+                [x_of(covered[0])] * 2,
+                [y0, y0 + _PANEL_HEIGHT],
+                color="#555",
+                linestyle=":",
+                linewidth=1,
+            )
+        ax.add_patch(Rectangle((x0, y0), width, _PANEL_HEIGHT, fill=False, linewidth=0.8))
+        last = density[-1]
+        if np.isnan(last):
+            label = "population inconnue"
+        else:
+            label = fmt_number(last, 2) if last > 0 else "aucun conseiller"
+        ax.text(
+            x0,
+            y0 + _PANEL_HEIGHT + 0.08,
+            f"{short_epci_name(name)} — {label}",
+            fontsize=8,
+            ha="left",
+            va="bottom",
+        )
+        if lowest[column] == row:
+            for i in januaries:
+                ax.text(
+                    x_of(i), y0 - 0.08, month_label(months[i]), fontsize=7, ha="center", va="top"
+                )
+    fig.suptitle(title, x=0.01, y=1 - 0.2 / height, ha="left", va="top", fontsize=11)
+    fig.supylabel(f"conseillers pour {fmt_number(config.DENSITY_BASE)} hab.", fontsize=8)
+    return fig
+
+
+def trajectory_html(prepared) -> str:
+    """When each EPCI first got a conseiller, and its posts at a few dates."""
+    history = prepared.trajectory
+    months = sorted(history["mois"].unique()) if len(history) else []
+    # Year ends and the month shown: enough to read the trajectory in a table.
+    shown = [m for m in months if m.endswith("-12")] + months[-1:]
+    shown = list(dict.fromkeys(shown))
+    posts = (
+        history.pivot_table(index="siren_epci", columns="mois", values="postes")
+        if len(history)
+        else pd.DataFrame()
+    )
+    rows = prepared.indicators.sort_values("nom_epci")
+    frame = rows[["nom_epci", "premier_mois_conseiller"]].reset_index(drop=True)
+    # An EPCI without any month in the history has no post at any of them.
+    in_history = rows["siren_epci"].isin(posts.index).to_numpy()
+    columns = {f"postes_{m}": f"Postes fin {month_label(m)}" for m in shown}
+    for month, column in zip(shown, columns, strict=True):
+        values = posts[month].reindex(rows["siren_epci"]).to_numpy()
+        frame[column] = np.where(in_history, values, 0)
+    table = html_table(
+        frame,
+        "trajectoire",
+        headings=columns,
+        formats={"premier_mois_conseiller": lambda m: month_label(m) if m else "jamais"},
+        missing={"premier_mois_conseiller": "jamais"},
+        classes="trajectoire",
+    )
+    return _render(
+        "trajectoire.html.j2", tableau=Markup(table), debut=month_label(config.TRAJECTORY_START)
+    )
+
+
+# --------------------------------------------------------------------- comparison
+
+
+def comparison_html(prepared) -> str:
+    """Each EPCI's density beside the median of its kind and of comparable EPCI."""
+    ind = prepared.indicators.sort_values("nom_epci")
+    columns = [
+        "nom_epci",
+        "type_epci",
+        "classe_densite",
+        "conseillers_pour_10000_hab",
+        "densite_mediane_meme_type",
+        "densite_mediane_comparables",
+        "ecart_comparables",
+    ]
+    classes = ind["classe_densite"]
+    frame = ind[columns].assign(classe_densite=classes.where(classes != ""))
+    table = html_table(
+        frame,
+        "comparaison",
+        formats={"ecart_comparables": _signed},
+        missing={"classe_densite": "population inconnue"},
+        classes="comparaison",
+    )
+    return _render(
+        "comparaison.html.j2",
+        tableau=Markup(table),
+        disponible=prepared.context.get("comparables_disponibles", False),
+        definition=prepared.context.get("comparables_definition", ""),
+    )
+
+
+def _signed(value: float) -> str:
+    if value is None or pd.isna(value):
+        return "–"
+    return ("+" if value > 0 else "") + fmt_number(value, 2)
+
+
+def comparison_sentence(prepared) -> str:
+    """« La communauté de communes X est à 0,61 conseiller pour 10 000 habitants quand
+    les communautés de communes peu denses comparables sont à 1,4 » — for the EPCI
+    furthest below its comparables, when below ``config.COMPARABLE_GAP_RATIO`` of
+    their median; '' otherwise."""
+    ind = prepared.indicators
+    if not prepared.context.get("comparables_disponibles") or not len(ind):
+        return ""
+    median = ind["densite_mediane_comparables"].astype(float)
+    ratio = ind["conseillers_pour_10000_hab"].astype(float) / median.where(median > 0)
+    # An EPCI without any conseiller is already named by the coverage sentence.
+    if (ratio.notna() & ind["postes"].gt(0)).any():
+        ratio = ratio.where(ind["postes"].gt(0))
+    if ratio.dropna().empty or ratio.min() >= config.COMPARABLE_GAP_RATIO:
+        return ""
+    row = ind.loc[ratio.idxmin()]
+    kind = KIND_LABELS.get(row["type_epci"], "intercommunalités")
+    density_class = row["classe_densite"].split(" (")[0]
+    qualifier = {"peu dense": "peu denses", "intermédiaire": "de densité intermédiaire"}.get(
+        density_class, "denses"
+    )
+    return esc(
+        f"{epci_subject(row['nom_epci'], start=True)} est à "
+        f"{fmt_number(row['conseillers_pour_10000_hab'], 2)} conseiller pour "
+        f"{fmt_number(config.DENSITY_BASE)} habitants quand les {kind} {qualifier} "
+        f"comparables sont à {fmt_number(row['densite_mediane_comparables'], 2)} (médiane "
+        "nationale)."
+    )
+
+
+def summary_sentences(prepared) -> list[str]:
+    """Sentences of this issue for « En bref », when they say something."""
+    return [s for s in (priority_sentence(prepared), comparison_sentence(prepared)) if s]
+
+
+# ------------------------------------------------------------ index sparklines
+
+# Size of a sparkline of the monthly index, in pixels.
+SPARKLINE_WIDTH, SPARKLINE_HEIGHT = 120, 28
+
+
+def sparkline_points(
+    values: list[float],
+    top: float | None = None,
+    width: int = SPARKLINE_WIDTH,
+    height: int = SPARKLINE_HEIGHT,
+) -> list[tuple[float, float]]:
+    """Points (in pixels) of a line of ``values``, missing ones skipped, on a scale from 0
+    to ``top`` (shared by every line of a page, so that they compare); none under two."""
+    known = [(i, v) for i, v in enumerate(values) if v is not None and v == v]
+    if len(known) < 2:
+        return []
+    top = top or max(v for _, v in known) or 1.0
+    step = (width - 4) / max(len(values) - 1, 1)
+    return [(2 + i * step, height - 2 - (height - 4) * v / top) for i, v in known]
+
+
+def common_top(table: pd.DataFrame) -> float | None:
+    """Highest density of the index's sparklines: their common scale."""
+    values = [v for line in table.get("trajectoire", []) for v in line if v == v]
+    return max(values) if values else None
+
+
+def index_values(row: dict, top: float | None = None) -> dict:
+    """What the index shows of one département besides its posts: per flag, its posts and
+    its undocumented posts (shown as shares of ``row["postes"]``), and the sparkline of its
+    density since ``config.TRAJECTORY_START``. Numbers, formatted by the page's template."""
+    total = row.get("postes", 0)
+    flags = []
+    for flag in FLAGS:
+        yes = row.get(f"postes_{flag}", 0)
+        flags.append(
+            {
+                "postes": yes,
+                "non_documente": row.get(f"postes_{flag}_non_documente", 0),
+                "part": yes / total if total else None,
+            }
+        )
+    values = [float(v) for v in row.get("trajectoire", []) or []]
+    known = [v for v in values if v == v]
+    curve = {
+        "largeur": SPARKLINE_WIDTH,
+        "hauteur": SPARKLINE_HEIGHT,
+        "points": sparkline_points(values, top),
+        "premiere": known[0] if known else None,
+        "derniere": known[-1] if known else None,
+        "evolution": known[-1] - known[0] if known else None,
+    }
+    return {"drapeaux": flags, "courbe": curve}
+
+
+# ------------------------------------------------------------ places: programmes
+
+
+def places_programmes_html(prepared) -> str:
+    """Which places the distances count: the file's format and the programmes kept."""
+    if prepared.context.get("lieux_source") != "fichier":
+        return ""
+    chosen = prepared.context.get("lieux_selection") or {}
+    if not chosen:
+        return ""
+    programmes = chosen.get("programmes")
+    current = chosen.get("format") == FORMAT_CURRENT
+    return _render(
+        "lieux_programmes.html.j2",
+        actuel=current,
+        programmes=programmes,
+        lus=fmt_number(chosen.get("lus", 0)),
+        retenus=fmt_number(chosen.get("retenus", 0)),
+        format=chosen.get("format", ""),
+    )

@@ -1,0 +1,118 @@
+"""The monthly run: every département's report as of the end of a month, and the index.
+
+``reports/<YYYY-MM>/<dep>/rapport.html`` (+ CSV, workbook, GeoPackage, interactive map,
+executed notebook) and ``reports/<YYYY-MM>/index.html``. Several months (or one) run as
+one pool of (month, département) jobs (``run_months``). The data of the month is prepared
+under ``data/processed/mensuel/<YYYY-MM>/<dep>/`` (``<sortie>/.donnees/mensuel/…`` with
+``--sortie``, see ``bundle.data_dir_for``). Running the same month again rewrites the
+same files (only the generation date changes).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from analyse import config
+from analyse.analysis.inputs import Extras
+from analyse.analysis.pipeline import MatchedSelections
+from analyse.errors import UserError
+from analyse.render.national import departement_table, write_index
+from analyse.run import batch, report
+from analyse.territory.reference import Reference, departement_shapes
+
+_MONTH_RE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+
+
+class MonthError(UserError):
+    """A month that is not YYYY-MM (message in French)."""
+
+
+def check_month(month: str) -> str:
+    if not _MONTH_RE.match(month):
+        raise MonthError(f"Mois invalide « {month} » : attendu AAAA-MM, par exemple 2021-06.")
+    return month
+
+
+def months_between(first: str, last: str) -> list[str]:
+    import pandas as pd
+
+    start, end = pd.Period(check_month(first), "M"), pd.Period(check_month(last), "M")
+    if end < start:
+        raise MonthError(f"Le mois de fin {last} précède le mois de début {first}.")
+    return [str(p) for p in pd.period_range(start, end, freq="M")]
+
+
+@dataclass
+class MonthResult:
+    month: str
+    index: Path
+    total_posts: int
+    results: list[batch.JobResult]
+
+
+def run_months(
+    months: list[str],
+    selections: MatchedSelections,
+    reference: Reference,
+    departements: list[str],
+    reports_dir: Path | None = None,
+    workers: int | None = None,
+    progress: bool | None = None,
+    extras: Extras | None = None,
+    on_month: Callable[[MonthResult], None] | None = None,
+) -> list[MonthResult]:
+    """Reports of ``departements`` at the end of each of ``months``, and each month's index.
+
+    Every (month, département) job goes to one pool of workers, month after month but
+    with no wait at the end of a month; a month's index is written as soon as its last
+    report is done (``on_month`` is then called with it).
+    """
+    months = [check_month(month) for month in months]
+    root = reports_dir or config.REPORTS_DIR
+    shapes = departement_shapes()
+    done: dict[str, list[batch.JobResult]] = {month: [] for month in months}
+    finished: dict[str, MonthResult] = {}
+
+    def make_job(code: str, month: str) -> report.ReportJob:
+        return report.make_job(code, selections, reference, reports_dir, month, extras)[1]
+
+    def write_month_index(month: str) -> MonthResult:
+        out_root = root / month
+        table = departement_table(selections, reference, month)
+        # Link every département whose report exists, from this run or an earlier one.
+        links = {
+            code: f"{code}/rapport.html"
+            for code in table["code"]
+            if (out_root / code / "rapport.html").exists()
+        }
+        index = out_root / "index.html"
+        out_root.mkdir(parents=True, exist_ok=True)
+        generated = datetime.now().astimezone().isoformat(timespec="seconds")
+        write_index(index, table, shapes, month, links, generated, selections.national_editions)
+        return MonthResult(month, index, int(table["postes"].sum()), done[month])
+
+    def on_result(result: batch.JobResult) -> None:
+        done[result.month].append(result)
+        if len(done[result.month]) == len(departements):
+            finished[result.month] = write_month_index(result.month)
+            if on_month is not None:
+                on_month(finished[result.month])
+
+    keys = [(code, month) for month in months for code in departements]
+    batch.run_jobs(
+        batch.lazy_jobs(keys, make_job),
+        workers,
+        progress,
+        total=len(keys),
+        on_result=on_result,
+    )
+    for month in months:  # no département asked for: the index alone
+        if month not in finished:
+            finished[month] = write_month_index(month)
+            if on_month is not None:
+                on_month(finished[month])
+    return [finished[month] for month in months]

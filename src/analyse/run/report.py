@@ -1,0 +1,351 @@
+"""Reports: run the report notebook with Papermill and export it to HTML without code.
+
+The one job path of ``rapport``, ``rapports`` and ``mensuel``: ``make_job`` prepares a
+département (``pipeline.prepare``) and saves its bundle (``bundle.save``); ``run_job``
+executes ``notebooks/rapport_departement.ipynb`` on that bundle, then writes
+``reports/<dep>/rapport.html`` (no code, no prompts, images embedded), the executed
+notebook and the analyst exports. Every file is written to a temporary name and
+renamed, so a failed run leaves the previous report intact.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import json
+import os
+import shutil
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+from analyse import config
+from analyse.analysis import bundle, pipeline
+from analyse.analysis.bundle import Prepared
+from analyse.analysis.inputs import Extras
+from analyse.atomic import remove_dead_staging, staging_dir, write_text
+from analyse.errors import FailedError, disk_full
+from analyse.territory.reference import Reference
+
+KERNEL_NAME = "analyse"
+TEMPLATES_DIR = Path(__file__).parents[1] / "render" / "templates"  # nbconvert's template "rapport"
+
+
+class ReportError(FailedError):
+    """The notebook failed; the message (in French) gives the first line of the error."""
+
+
+@dataclass
+class ReportFiles:
+    html: Path
+    notebook: Path
+    csv: Path
+    geopackage: Path
+    workbook: Path
+    interactive_map: Path
+
+    def all(self) -> list[Path]:
+        return [
+            self.html,
+            self.csv,
+            self.workbook,
+            self.geopackage,
+            self.interactive_map,
+            self.notebook,
+        ]
+
+
+def ensure_kernel() -> str:
+    """Name of a Jupyter kernel that runs this very Python (installed if missing).
+
+    The stock ``python3`` kernelspec starts whatever ``python`` is first on PATH, which
+    is not this environment when the CLI is called as ``.venv/bin/analyse`` without
+    activating it. A kernelspec pointing to ``sys.executable`` avoids that.
+    """
+    from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
+
+    argv = [
+        sys.executable,
+        "-m",
+        "ipykernel_launcher",
+        "-f",
+        "{connection_file}",
+        # The kernel only talks to this process on localhost; its warning about
+        # unencrypted TCP would only be noise in the monthly job's log.
+        "--IPKernelApp.log_level=CRITICAL",
+    ]
+    try:
+        if KernelSpecManager().get_kernel_spec(KERNEL_NAME).argv == argv:
+            return KERNEL_NAME
+    except NoSuchKernel:
+        pass
+    spec = {"argv": argv, "display_name": "Python (analyse)", "language": "python"}
+    folder = Path(sys.prefix) / "share" / "jupyter" / "kernels" / KERNEL_NAME
+    write_text(folder / "kernel.json", json.dumps(spec, indent=1))
+    return KERNEL_NAME
+
+
+# Errors of the kernel's start-up (a race between parallel kernels for ports or
+# files, a slow machine): worth another try. An error raised by the notebook's own code
+# is not retried.
+KERNEL_START_ATTEMPTS = 3
+
+
+def _notebook_failed(error, parameters: dict) -> ReportError:
+    """A cell of the notebook raised: its first line, in the report's words."""
+    first = f"{error.ename}: {error.evalue}".splitlines()[0]
+    return ReportError(
+        f"Le notebook a échoué pour {parameters.get('departement')} "
+        f"(cellule {error.exec_count}) : {first}"
+    )
+
+
+def _raise_if_disk_full(error: BaseException) -> None:
+    """A full disk is said as such (exit 2), whichever kernel met it."""
+    full = disk_full(error)
+    if full is not None:
+        raise full from error
+
+
+def execute_notebook(parameters: dict, output: Path, kernel_name: str | None = None) -> None:
+    """Execute the report notebook with ``parameters`` into ``output``."""
+    import papermill
+    from papermill.exceptions import PapermillExecutionError
+
+    kernel_name = kernel_name or ensure_kernel()
+    for attempt in range(1, KERNEL_START_ATTEMPTS + 1):
+        try:
+            papermill.execute_notebook(
+                str(config.REPORT_NOTEBOOK),
+                str(output),
+                parameters=parameters,
+                kernel_name=kernel_name,
+                language="python",
+                progress_bar=False,
+                cwd=str(config.NOTEBOOKS_DIR),
+                start_timeout=120,
+                # Written once at the end (into a staging folder) rather than after
+                # every cell: a partial notebook is of no use here, and each save costs.
+                request_save_on_cell_execute=False,
+            )
+            return
+        except PapermillExecutionError as error:
+            raise _notebook_failed(error, parameters) from error
+        except (RuntimeError, TimeoutError, OSError) as error:
+            _raise_if_disk_full(error)  # no retry helps, and the kernel is not the cause
+            if attempt == KERNEL_START_ATTEMPTS:
+                raise ReportError(
+                    f"Le noyau Jupyter n'a pas démarré pour {parameters.get('departement')} "
+                    f"après {attempt} essais : {error}"
+                ) from error
+
+
+def execute_warm(warm, parameters: dict, output: Path) -> None:
+    """Execute the report notebook in the warm kernel ``warm`` (French errors)."""
+    from papermill.exceptions import PapermillExecutionError
+
+    from analyse.run.warm import KernelFailure
+
+    try:
+        warm.execute(config.REPORT_NOTEBOOK, output, parameters)
+    except PapermillExecutionError as error:
+        raise _notebook_failed(error, parameters) from error
+    except (KernelFailure, RuntimeError, TimeoutError, OSError) as error:
+        _raise_if_disk_full(error)
+        first = (str(error).strip().splitlines() or [type(error).__name__])[0]
+        raise ReportError(
+            f"Le noyau Jupyter a échoué deux fois pour {parameters.get('departement')} "
+            f"(arrêté, bloqué ou trop gros) : {first}"
+        ) from error
+
+
+@functools.cache
+def _html_exporter():
+    """One exporter per process: compiling its templates costs a quarter of a second."""
+    from nbconvert import HTMLExporter
+
+    return HTMLExporter(
+        template_name="rapport",
+        extra_template_basedirs=[str(TEMPLATES_DIR)],
+        exclude_input=True,
+        exclude_input_prompt=True,
+        exclude_output_prompt=True,
+        embed_images=True,
+        language_code="fr",
+    )
+
+
+def export_html(notebook_path: Path, target: Path, title: str) -> None:
+    """HTML for officials: no code cells, no prompts, images embedded, no scripts."""
+    import nbformat
+
+    from analyse.wording import french_spacing
+
+    notebook = nbformat.read(notebook_path, as_version=4)
+    notebook.metadata["title"] = title
+    body, _ = _html_exporter().from_notebook_node(notebook)
+    target.write_text(french_spacing(body), encoding="utf-8")
+
+
+@dataclass
+class ReportJob:
+    """One report to produce from a prepared bundle."""
+
+    departement: str
+    data_dir: Path
+    out_dir: Path
+    title: str
+    month: str = ""  # YYYY-MM for a monthly report, "" for the current situation
+
+    @property
+    def files(self) -> ReportFiles:
+        from analyse.config import GEOPACKAGE_NAME, MAP_NAME, WORKBOOK_NAME
+
+        return ReportFiles(
+            html=self.out_dir / "rapport.html",
+            notebook=self.out_dir / "rapport.ipynb",
+            csv=self.out_dir / "indicateurs_epci.csv",
+            geopackage=self.out_dir / GEOPACKAGE_NAME,
+            workbook=self.out_dir / WORKBOOK_NAME,
+            interactive_map=self.out_dir / MAP_NAME,
+        )
+
+
+def run_job(job: ReportJob, kernel_name: str | None = None, warm=None) -> ReportFiles:
+    """Execute, export and write the report files of ``job``.
+
+    ``warm`` (a ``warm.WarmKernel``) runs the notebook in a kept kernel rather than a
+    new one. The analyst exports do not depend on the notebook: they are written by a
+    thread of this process while the kernel executes it.
+
+    Every file is first written to a staging folder beside the report; only when all of
+    them are complete are they renamed into place, one by one, the HTML last. Each file
+    on disk is thus always whole, the previous version or the new one; a run killed
+    during the renames leaves some files new and the others old, and the next run
+    replaces them all.
+    """
+    # Absolute paths: the cold path's Papermill changes the working directory of the
+    # process while the exports thread writes.
+    job = dataclasses.replace(job, data_dir=job.data_dir.resolve(), out_dir=job.out_dir.resolve())
+    files = job.files
+    job.out_dir.mkdir(parents=True, exist_ok=True)
+    remove_dead_staging(job.out_dir, STAGING_PREFIX)
+    staging = staging_dir(job.out_dir, STAGING_PREFIX)
+    try:
+        staged = ReportJob(job.departement, job.data_dir, staging, job.title).files
+        # The kernel runs in notebooks/: the data folder must be absolute.
+        parameters = {
+            "departement": job.departement,
+            "dossier_donnees": str(job.data_dir.resolve()),
+            "postes_supplementaires": bundle.scenario_posts(job.data_dir),
+        }
+        with ThreadPoolExecutor(1, thread_name_prefix="exports") as exports:
+            written = exports.submit(write_analyst_exports, job, staged)
+            try:
+                if warm is not None:
+                    execute_warm(warm, parameters, staged.notebook)
+                else:
+                    execute_notebook(parameters, staged.notebook, kernel_name)
+            finally:
+                # Waited for even when the notebook failed: the staging folder goes next.
+                exports_error = written.exception()
+            export_html(staged.notebook, staged.html, job.title)
+            if exports_error is not None:
+                raise exports_error
+        for name in ("notebook", "csv", "workbook", "geopackage", "interactive_map", "html"):
+            source = getattr(staged, name)
+            os.chmod(source, 0o644)
+            os.replace(source, getattr(files, name))
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return files
+
+
+def write_analyst_exports(job: ReportJob, files: ReportFiles) -> None:
+    """CSV, GeoPackage, workbook and interactive map, from the prepared bundle."""
+    from analyse.render import exports
+
+    prepared = bundle.load(job.departement, job.data_dir)
+    bundle.write_indicators_csv(prepared.indicators, files.csv)
+    exports.write_geopackage(
+        files.geopackage,
+        prepared.gaps_geo,
+        prepared.communes,
+        prepared.places,
+        proposals=prepared.propositions,
+    )
+    rejected = (
+        prepared.places_rejected if prepared.context.get("lieux_source") == "fichier" else None
+    )
+    exports.write_workbook(
+        files.workbook,
+        prepared.indicators,
+        prepared.gaps,
+        prepared.review,
+        rejected,
+        proposals=prepared.propositions,
+        trajectory=prepared.trajectory,
+    )
+    exports.write_interactive_map(
+        files.interactive_map, prepared.gaps_geo, prepared.places, job.title
+    )
+
+
+STAGING_PREFIX = ".en-cours-"
+
+
+def report_title(prepared: Prepared) -> str:
+    title = f"Conseillers numériques — {prepared.nom} ({prepared.departement})"
+    if prepared.context.get("mois"):
+        from analyse.wording import month_label
+
+        title += f", situation fin {month_label(prepared.context['mois'])}"
+    return title
+
+
+def make_job(
+    departement: str,
+    selections: pipeline.MatchedSelections,
+    reference: Reference,
+    reports_dir: Path | None = None,
+    month: str | None = None,
+    extras: Extras | None = None,
+) -> tuple[Prepared, ReportJob]:
+    """Prepare ``departement`` at the end of ``month`` (if given), save its bundle, and
+    say which report to write from it: the one job path of ``rapport``, ``rapports`` and
+    ``mensuel``.
+
+    ``departement`` is a code already checked (``pipeline.check_departement``). The
+    bundle goes where ``bundle.data_dir_for`` says (inside ``reports_dir`` for a run with
+    ``--sortie``, so that two runs never feed each other's notebooks); the report to
+    ``config.report_dir``. Returns the prepared data too: ``rapport`` prints from them.
+    """
+    prepared = pipeline.prepare(departement, selections, reference, month=month, extras=extras)
+    data_dir = bundle.save(prepared, bundle.data_dir_for(departement, reports_dir, month))
+    out_dir = config.report_dir(departement, reports_dir, month)
+    return prepared, ReportJob(departement, data_dir, out_dir, report_title(prepared), month or "")
+
+
+RECONCILIATION_LINES = [
+    ("lus", "postes comptés pour le département (lus)"),
+    ("localises_dans_un_epci_du_departement", "  localisés dans un EPCI du département"),
+    ("localises_hors_departement", "  localisés hors du département"),
+    ("departementaux", "  départementaux (catégorie à part)"),
+    ("regionaux", "  régionaux (catégorie à part)"),
+    ("non_localisables", "  non localisables"),
+    ("en_revue", "  en revue (non comptés ailleurs)"),
+    ("rejetes", "  lignes rejetées (mode tolérant)"),
+    ("venus_d_ailleurs", "comptés ailleurs mais localisés dans ses EPCI"),
+    ("localises_dans_ses_epci", "postes localisés dans ses EPCI"),
+]
+
+
+def reconciliation_text(prepared: Prepared) -> str:
+    """Reconciliation as printed by the CLI."""
+    from analyse.wording import fmt_number
+
+    counts = prepared.counts
+    lines = [f"Rapprochement des postes — {prepared.nom} ({prepared.departement})"]
+    lines += [f"  {label:<52}{fmt_number(counts[key]):>7}" for key, label in RECONCILIATION_LINES]
+    return "\n".join(lines)
