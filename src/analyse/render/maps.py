@@ -106,6 +106,28 @@ def _map_figure(data: gpd.GeoDataFrame) -> tuple[Figure, plt.Axes]:
     return fig, ax
 
 
+def _plot_outline(ax: plt.Axes, outline: gpd.GeoSeries, crs: int, width: float) -> None:
+    """The département's limit, simplified like the polygons it surrounds."""
+    outline.to_crs(crs).simplify(MAP_TOLERANCE_M).boundary.plot(
+        ax=ax, color="#222222", linewidth=width
+    )
+
+
+def _plot_points(
+    ax: plt.Axes, points: gpd.GeoDataFrame, size: float, colour: str, edge: float
+) -> None:
+    """Points drawn above the polygons, with a white edge that keeps them apart."""
+    points.plot(
+        ax=ax,
+        marker="o",
+        markersize=size,
+        color=colour,
+        edgecolor="white",
+        linewidth=edge,
+        zorder=4,
+    )
+
+
 def local_classes(values: np.ndarray, count: int = 4) -> list[float]:
     """Upper bounds of finer classes spanning the département's own densities (rounded
     to 2 decimals, distinct), used when every EPCI falls in one national class."""
@@ -165,19 +187,9 @@ def density_map(
     unknown = epci.loc[classes == UNKNOWN_CLASS]
     if len(unknown):
         unknown.plot(ax=ax, facecolor="none", edgecolor="#7f7f7f", hatch="..", linewidth=0)
-    outline.to_crs(crs).simplify(MAP_TOLERANCE_M).boundary.plot(
-        ax=ax, color="#222222", linewidth=1.6
-    )
+    _plot_outline(ax, outline, crs, 1.6)
     if len(hosts):
-        hosts.to_crs(crs).plot(
-            ax=ax,
-            marker="o",
-            markersize=36,
-            color="#d95f02",
-            edgecolor="white",
-            linewidth=0.8,
-            zorder=4,
-        )
+        _plot_points(ax, hosts.to_crs(crs), 36, "#d95f02", 0.8)
     ax.set_title(title, loc="left", fontsize=12)
     ax.set_axis_off()
     ax.set_aspect("equal")
@@ -385,23 +397,12 @@ def classed_commune_map(
     xmin, ymin, xmax, ymax = data.total_bounds
     fig, ax = _map_figure(data)
     data.plot(ax=ax, color=fill, edgecolor="white", linewidth=0.2)
-    outline.to_crs(crs).simplify(MAP_TOLERANCE_M).boundary.plot(
-        ax=ax, color="#222222", linewidth=1.4
-    )
+    _plot_outline(ax, outline, crs, 1.4)
     items = [legend_item("patch", c, label) for c, label in zip(colours, labels, strict=True)]
     if np.isnan(values).any():
         items.append(legend_item("patch", NO_POST_COLOUR, "non renseigné"))
     if points is not None and len(points):
-        shown = points.to_crs(crs).cx[xmin:xmax, ymin:ymax]
-        shown.plot(
-            ax=ax,
-            marker="o",
-            markersize=14,
-            color="#222222",
-            edgecolor="white",
-            linewidth=0.5,
-            zorder=4,
-        )
+        _plot_points(ax, points.to_crs(crs).cx[xmin:xmax, ymin:ymax], 14, "#222222", 0.5)
         items.append(legend_item("point", "#222222", points_label))
     items.append(legend_item("line", "#222222", "limite du département"))
     ax.set_title(title, loc="left", fontsize=12)
