@@ -465,7 +465,7 @@ def distance_map(
 
 
 # ----------------------------------------------------- the maps of a département's report
-# Each takes the prepared bundle (``pipeline.Prepared``) and shows its map with its text
+# Each takes the prepared bundle (``bundle.Prepared``) and shows its map with its text
 # alternative, so that each of the notebook's map cells is one call. Titles keep
 # « 10 000 » with an ordinary space: it is drawn into the image.
 

@@ -29,7 +29,7 @@ MAX_KERNEL_RSS_MIB = 768
 # Imports paid once per kernel, while it starts (IPython's exec_lines, run before the
 # kernel says it is ready): a CLI that launches its kernel first reads its data meanwhile.
 WARM_UP = "import analyse.run.warm; analyse.run.warm.warm_up()"
-RESET = "import analyse.run.warm\nanalyse.warm.reset()\n"
+RESET = "import analyse.run.warm\nanalyse.run.warm.reset()\n"
 
 # --- kernel side -------------------------------------------------------------------
 
