@@ -49,7 +49,8 @@ FLOOR_IMPORTS = (
     "import warnings\n"
     "import matplotlib.pyplot as plt\n"
     "from IPython.display import HTML, Markdown, display\n"
-    "from analyse import bundle, maps, tables\n"
+    "from analyse.analysis import bundle\n"
+    "from analyse.render import maps, tables\n"
 )
 
 
