@@ -22,7 +22,7 @@ from matplotlib.ticker import MaxNLocator
 
 from analyse import config
 from analyse.analysis.comparison import KIND_LABELS
-from analyse.render.fragments import Markup
+from analyse.render.fragments import Markup, percent
 from analyse.render.tables import html_table
 from analyse.schema import FLAGS
 from analyse.territory.places import FORMAT_CURRENT
@@ -50,10 +50,6 @@ def _render(name: str, **values) -> str:
     return _env().get_template(name).render(**values)
 
 
-def _percent(part: int, total: int) -> str:
-    return f"{fmt_number(100 * part / total)} %" if total else "–"
-
-
 # ------------------------------------------------------------ priority territories
 
 
@@ -69,13 +65,13 @@ def priority_rows(territories: dict) -> list[dict]:
             {
                 "libelle": f"Postes dans des structures {label}",
                 "postes": fmt_number(dep.get(f"postes_{flag}", 0)),
-                "part": _percent(dep.get(f"postes_{flag}", 0), total),
-                "non_documente": _percent(dep.get(f"postes_{flag}_non_documente", 0), total),
+                "part": percent(dep.get(f"postes_{flag}", 0), total),
+                "non_documente": percent(dep.get(f"postes_{flag}_non_documente", 0), total),
                 "structures": fmt_number(dep.get(f"structures_{flag}", 0)),
-                "france_part": _percent(nat.get(f"postes_{flag}", 0), nat.get("postes", 0))
+                "france_part": percent(nat.get(f"postes_{flag}", 0), nat.get("postes", 0))
                 if nat
                 else "–",
-                "france_non_documente": _percent(
+                "france_non_documente": percent(
                     nat.get(f"postes_{flag}_non_documente", 0), nat.get("postes", 0)
                 )
                 if nat
@@ -116,7 +112,7 @@ def priority_sentence(prepared) -> str:
     flag, here, there = best
     undocumented = dep[f"postes_{flag}_non_documente"]
     note = (
-        f" (non documenté pour {_percent(undocumented, dep['postes'])} des postes)"
+        f" (non documenté pour {percent(undocumented, dep['postes'])} des postes)"
         if undocumented
         else ""
     )
