@@ -26,7 +26,7 @@ from IPython.display import HTML, Markdown, display
 
 from analyse.analysis import bundle
 from analyse.render import maps, tables, territories_report
-from analyse.wording import esc
+from analyse.wording import esc, situation_title
 
 # Only the known noise of the libraries is silenced; any other warning shows.
 warnings.filterwarnings("ignore", category=FutureWarning)
@@ -36,14 +36,21 @@ d = bundle.load(departement, dossier_donnees)
 n = d.counts
 
 # %%
-display(Markdown(f"# Conseillers numériques France Services — {esc(d.nom)} ({d.departement})"))
+quand = situation_title(d.context.get("situation"))
+display(
+    Markdown(
+        f"# Conseillers numériques France Services — {esc(d.nom)} ({d.departement})"
+        + (f", {quand}" if quand else "")
+    )
+)
 display(HTML(tables.summary_html(d)))
 display(HTML(tables.changes_html(d)))
 
 # %% [markdown]
 # Les **conseillers numériques France Services** accompagnent les habitants dans leurs
 # usages du numérique : démarches en ligne, santé, emploi, école. L'État finance chaque
-# poste à hauteur de 50 000 € sur deux ans (plan France Relance). Ce rapport montre où
+# poste (plan France Relance ; la liste nationale donne le montant de chaque attribution,
+# environ 50 000 € par poste sur deux ans). Ce rapport montre où
 # ces postes ont été attribués dans le département, rapportés au nombre d'habitants de
 # chaque intercommunalité (communauté de communes ou d'agglomération).
 

@@ -43,6 +43,33 @@ def fmt_date(iso: str) -> str:
     return f"{int(day)}{'er' if int(day) == 1 else ''} {MONTHS[int(month) - 1]} {year}"
 
 
+def situation_label(situation: dict | None) -> str:
+    """The date a report describes, in words: '5 avril 2023' (a national list's
+    edition) or 'fin avril 2021' (the end of a month); '' when unknown."""
+    if not situation or not situation.get("mois"):
+        return ""
+    if situation.get("date"):
+        return fmt_date(situation["date"])
+    return f"fin {month_label(situation['mois'])}"
+
+
+def situation_at(situation: dict | None, start: bool = False) -> str:
+    """'au 5 avril 2023' or 'à la fin avril 2021' ('Au …', 'À la …' with ``start``)."""
+    label = situation_label(situation)
+    if not label:
+        return ""
+    text = f"à la {label}" if label.startswith("fin ") else f"au {label}"
+    return capitalise(text) if start else text
+
+
+def situation_title(situation: dict | None) -> str:
+    """'situation fin avril 2021' or 'situation au 5 avril 2023', for a title."""
+    label = situation_label(situation)
+    if not label:
+        return ""
+    return f"situation {label}" if label.startswith("fin ") else f"situation au {label}"
+
+
 def fmt_number(value: float | int | None, decimals: int = 0) -> str:
     """``1234.5`` → ``'1 234,5'`` (narrow no-break space, decimal comma)."""
     if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
@@ -197,6 +224,8 @@ def summary_sentences(
     target_month: str | None = None,
     rejected_places: dict | None = None,
     collectivity: str = "le Conseil départemental",
+    situation: dict | None = None,
+    funding: dict | None = None,
 ) -> list[str]:
     """Three to five plain sentences for an elected official, computed from the figures.
 
@@ -206,16 +235,19 @@ def summary_sentences(
     ``rejected_places`` the places set aside for impossible coordinates (context
     ``lieux_rejetes``): beyond a small share, the distances are said to be incomplete.
     ``collectivity`` who holds the département-level posts ('la Collectivité de Corse').
+    ``situation`` (context ``situation``): the date the report describes; with it, the
+    sentences are written at that date (« À la fin avril 2021, 18 postes avaient été
+    attribués »). ``funding`` (context ``financement``): the State's funding of the posts.
     """
     return [
         s
         for s in (
-            _posts_sentence(counts, of_departement, collectivity),
+            _posts_sentence(counts, of_departement, collectivity, situation, funding),
             _unknown_population_sentence(indicators),
-            _coverage_sentence(indicators),
-            _lowest_density_sentence(indicators),
+            _coverage_sentence(indicators, situation),
+            _lowest_density_sentence(indicators, situation),
             _remoteness_sentence(beyond, rejected_places),
-            _priority_sentence(gaps, target_month),
+            _priority_sentence(gaps, target_month, situation),
         )
         if s
     ][:5]
@@ -238,10 +270,18 @@ def _unknown_population_sentence(indicators: pd.DataFrame) -> str:
     )
 
 
-def _posts_sentence(counts: dict, of_departement: str, collectivity: str) -> str:
+def _posts_sentence(
+    counts: dict,
+    of_departement: str,
+    collectivity: str,
+    situation: dict | None = None,
+    funding: dict | None = None,
+) -> str:
+    when = situation_at(situation, start=True)
     if counts["lus"] == 0:
         return (
-            "Aucun poste de conseiller numérique n'apparaît pour le département "
+            (f"{when}, aucun" if when else "Aucun")
+            + " poste de conseiller numérique n'apparaît pour le département "
             f"{esc(of_departement)} dans les fichiers de sélection fournis."
         )
     parts = [
@@ -257,30 +297,69 @@ def _posts_sentence(counts: dict, of_departement: str, collectivity: str) -> str
     ):
         if counts.get(key):
             parts.append(f"{plural(counts[key], 'poste')} {where}")
-    verb = "a été attribué" if counts["lus"] < 2 else "ont été attribués"
+    if when:
+        verb = "avait été attribué" if counts["lus"] < 2 else "avaient été attribués"
+    else:
+        verb = "a été attribué" if counts["lus"] < 2 else "ont été attribués"
     return (
-        f"{plural(counts['lus'], 'poste')} de conseiller numérique {verb} au titre du "
-        f"département {esc(of_departement)}, soit "
-        f"{fmt_euros(counts['lus'] * config.STATE_FUNDING_PER_POST_EUR)} de financement de "
-        f"l'État : {', '.join(parts)}."
+        (f"{when}, " if when else "")
+        + f"{plural(counts['lus'], 'poste')} de conseiller numérique {verb} au titre du "
+        f"département {esc(of_departement)}, soit {_funding_words(counts, funding)} : "
+        f"{', '.join(parts)}."
     )
 
 
-def _coverage_sentence(indicators: pd.DataFrame) -> str:
+def _funding_words(counts: dict, funding: dict | None) -> str:
+    """The State's funding, and where the figure comes from when it is not the list's."""
+    flat_rate = config.STATE_FUNDING_PER_POST_EUR
+    if not funding:
+        return f"{fmt_euros(counts['lus'] * flat_rate)} de financement de l'État"
+    text = f"{fmt_euros(funding['total'])} de financement de l'État"
+    flat = funding.get("postes_forfait", 0)
+    if flat and flat >= funding.get("postes", 0):
+        text += (
+            f" (forfait de {fmt_euros(flat_rate)} par poste : les fichiers saisis ne "
+            "donnent pas le montant de chaque attribution)"
+        )
+    elif flat:
+        text += (
+            f" (montants de la liste nationale ; forfait de {fmt_euros(flat_rate)} pour "
+            f"{plural(flat, 'poste')} sans montant)"
+        )
+    return text
+
+
+def _coverage_sentence(indicators: pd.DataFrame, situation: dict | None = None) -> str:
     uncovered = indicators.loc[indicators["postes"] == 0]
     if not len(indicators):
         return ""
+    when = situation_at(situation, start=True)
+    past = bool(when)
     if len(indicators) == 1:
         only = esc(epci_subject(indicators["nom_epci"].iloc[0]))
+        if past:
+            has = "avait au moins un" if not len(uncovered) else "n’avait aucun"
+            return (
+                f"{when}, la seule intercommunalité du département, {only}, {has} "
+                "conseiller numérique."
+            )
         has = "a au moins un" if not len(uncovered) else "n’a aucun"
         return f"La seule intercommunalité du département, {only}, {has} conseiller numérique."
     if not len(uncovered):
+        if past:
+            return (
+                f"{when}, les {fmt_number(len(indicators))} intercommunalités du département "
+                "avaient toutes au moins un conseiller numérique."
+            )
         return (
             f"Les {fmt_number(len(indicators))} intercommunalités du département ont toutes "
             "au moins un conseiller numérique."
         )
     names = ", ".join(esc(short_epci_name(n)) for n in uncovered["nom_epci"])
-    verb = "n’a" if len(uncovered) < 2 else "n’ont"
+    if past:
+        verb = "n’avait" if len(uncovered) < 2 else "n’avaient"
+    else:
+        verb = "n’a" if len(uncovered) < 2 else "n’ont"
     known = uncovered.loc[~_unknown(uncovered)]
     if known.empty:
         people = "dont la population est inconnue"
@@ -289,12 +368,13 @@ def _coverage_sentence(indicators: pd.DataFrame) -> str:
         if len(known) < len(uncovered):
             people += " (sans compter celles dont la population est inconnue)"
     return (
-        f"{plural(len(uncovered), 'intercommunalité')} sur {fmt_number(len(indicators))} "
+        (f"{when}, " if when else "")
+        + f"{plural(len(uncovered), 'intercommunalité')} sur {fmt_number(len(indicators))} "
         f"{verb} aucun conseiller numérique ({names}), {people}."
     )
 
 
-def _lowest_density_sentence(indicators: pd.DataFrame) -> str:
+def _lowest_density_sentence(indicators: pd.DataFrame, situation: dict | None = None) -> str:
     covered = indicators.loc[indicators["postes"] > 0]
     covered = covered.loc[covered["conseillers_pour_10000_hab"].notna()]
     if not len(covered) or len(indicators) < 2:  # nothing to compare with
@@ -306,13 +386,14 @@ def _lowest_density_sentence(indicators: pd.DataFrame) -> str:
         else "du département"
     )
     per = fmt_number(lowest["habitants_par_conseiller"])
+    counts = "comptait" if situation_label(situation) else "compte"
     return (
-        f"{esc(epci_subject(lowest['nom_epci'], start=True))} compte "
+        f"{esc(epci_subject(lowest['nom_epci'], start=True))} {counts} "
         f"{fmt_number(lowest['postes'])} conseiller{'s' if lowest['postes'] > 1 else ''} "
         f"pour {fmt_number(lowest['population'])} habitants, soit 1 pour {per} : la densité "
         f"la plus faible {where}."
         if lowest["postes"] > 1
-        else f"{esc(epci_subject(lowest['nom_epci'], start=True))} compte 1 conseiller pour "
+        else f"{esc(epci_subject(lowest['nom_epci'], start=True))} {counts} 1 conseiller pour "
         f"{per} habitants, la densité la plus faible {where}."
     )
 
@@ -349,21 +430,26 @@ def _remoteness_sentence(beyond: dict | None, rejected: dict | None = None) -> s
     )
 
 
-def _priority_sentence(gaps: pd.DataFrame | None, target_month: str | None = None) -> str:
+def _priority_sentence(
+    gaps: pd.DataFrame | None, target_month: str | None = None, situation: dict | None = None
+) -> str:
     if gaps is None or not len(gaps) or gaps["rang_priorite"].isna().all():
         return ""
     first = gaps.sort_values("rang_priorite", na_position="last").iloc[0]
     missing = first["postes_manquants_cible_nationale"]
     when = f" (fin {month_label(target_month)})" if target_month else ""
+    past = bool(situation_label(situation))
     if pd.isna(missing):
         tail = "la densité nationale du programme n'est pas connue."
     elif missing:
+        lacks = "il lui manquait" if past else "il lui manque"
         tail = (
-            f"il lui manque {plural(int(missing), 'poste')} pour atteindre la densité "
+            f"{lacks} {plural(int(missing), 'poste')} pour atteindre la densité "
             f"nationale du programme{when}."
         )
     else:
-        tail = f"elle atteint déjà la densité nationale du programme{when}."
+        reaches = "elle atteignait déjà" if past else "elle atteint déjà"
+        tail = f"{reaches} la densité nationale du programme{when}."
     return (
         f"Priorité n° 1 : {esc(epci_subject(first['nom_epci']))}, avec un score de "
         f"{fmt_number(first['score_priorite'], 1)} sur 100 ; {tail}"

@@ -39,6 +39,19 @@ def posts_per_epci(matched: pd.DataFrame) -> pd.Series:
     return located.groupby("siren_epci")["postes"].sum()
 
 
+def funding_per_epci(matched: pd.DataFrame) -> pd.Series:
+    """The State's funding of the posts located in each EPCI (by SIREN): each row's own
+    amount (« Investissement financier estimatif total de l'Etat » of the national
+    list), else ``config.STATE_FUNDING_PER_POST_EUR`` per post."""
+    located = matched.loc[matched["statut"] == LOCATED]
+    flat = located["postes"].astype(float) * config.STATE_FUNDING_PER_POST_EUR
+    if "financement_etat_eur" in located:
+        amounts = located["financement_etat_eur"].astype(float).fillna(flat)
+    else:
+        amounts = flat
+    return amounts.groupby(located["siren_epci"]).sum()
+
+
 def epci_indicators(
     epci: gpd.GeoDataFrame,
     communes: gpd.GeoDataFrame,
@@ -71,7 +84,9 @@ def epci_indicators(
     area_m2 = table.geometry.to_crs(config.metric_crs(departement)).area
     table["surface_km2"] = area_m2 / 1e6
     table["habitants_par_km2"] = population / table["surface_km2"]
-    table["financement_etat_eur"] = table["postes"] * config.STATE_FUNDING_PER_POST_EUR
+    table["financement_etat_eur"] = (
+        table["siren_epci"].map(funding_per_epci(matched)).fillna(0).astype(float)
+    )
 
     dep_posts = departement_level_posts(matched, departement)
     share = table["population_dans_departement"] / table["population_dans_departement"].sum()

@@ -116,58 +116,185 @@ class MatchedSelections:
         return editions
 
 
+def last_month(selections: MatchedSelections) -> str | None:
+    """The month (YYYY-MM) of the latest committee read, None without any row."""
+    months = selections.table["mois_comite"]
+    return str(months.max()) if len(months) else None
+
+
+def situation(selections: MatchedSelections, month: str | None = None) -> dict:
+    """The one date a report describes, derived from the data: JSON-ready.
+
+    ``mois`` (YYYY-MM): committees up to the end of it are read; ``date`` (YYYY-MM-DD or
+    None): the day when the situation is a national list's edition. The month asked for
+    (a monthly report) is the end of that month; without it, the edition of the national
+    list read (« au 5 avril 2023 »), else the end of the month of the latest committee
+    read (« à la fin avril 2021 »: hand-typed rounds are dated by month).
+    """
+    if month is not None:
+        return {"mois": month, "date": None}
+    editions = [e["edition"] for e in selections.national_editions]
+    latest = last_month(selections)
+    if editions and (latest is None or max(editions)[:7] >= latest):
+        edition = max(editions)
+        return {"mois": edition[:7], "date": edition}
+    return {"mois": latest, "date": None}
+
+
+# The national list matched against a reference, once per process (see national_list).
+_NATIONAL_LISTS: dict[Path, tuple[Reference, MatchedSelections]] = {}
+
+
+def national_list(selections: MatchedSelections, reference: Reference) -> MatchedSelections:
+    """The national list that national figures are read from: ``selections`` themselves
+    when they cover the country, else the default national list (``sources.national_list``:
+    the newest of the embedded and downloaded copies), matched once per process.
+
+    Read in tolerant mode: a row the reference cannot take (a reference without some
+    départements, in tests) is left out rather than stopping a report on another
+    département.
+    """
+    if covers_country(selections):
+        return selections
+    path = sources.national_list().path
+    cached = _NATIONAL_LISTS.get(path)
+    if cached is None or cached[0] is not reference:
+        matched = match_selections([path], reference, tolerant=True)
+        _NATIONAL_LISTS[path] = cached = (reference, matched)
+    return cached[1]
+
+
+def national_list_at(
+    selections: MatchedSelections, reference: Reference, month: str | None = None
+) -> MatchedSelections:
+    """The national list read back to the end of ``month`` (YYYY-MM): committees up to
+    it. ``month`` defaults to the latest committee of ``selections``, so that the
+    national figures shown next to hand-typed rounds are those of their date."""
+    end = month or last_month(selections)
+    return national_list(selections, reference).until(end)
+
+
 def national_target(
     selections: MatchedSelections, reference: Reference, month: str | None = None
 ) -> tuple[float, str, str | None]:
-    """Density of the programme at the end of ``month`` (the whole selections without
-    it): posts granted nationally up to then ÷ national population.
+    """Density of the programme at the end of ``month`` (the latest committee of the
+    selections without it): posts of the national list read back to then ÷ national
+    population.
 
     Returns the density, the French description of its computation and the month
-    (YYYY-MM) it describes. When the selections do not cover the country (the embedded
-    Hautes-Alpes rounds), the national list of 2023-04-05 (3 925 posts) stands in, and
-    the label says so, and which date that figure describes. Communes of unknown
-    population are left out, and so are the posts located in their EPCI.
+    (YYYY-MM) it describes. When the selections do not cover the country (the Hautes-Alpes
+    rounds typed by hand), the national list is read back to the same month, and the
+    label says so. Communes of unknown population are left out, and so are the posts
+    located in their EPCI.
     """
     from analyse.wording import fmt_date, month_label
 
     communes = reference.communes.loc[reference.communes["type"] == "COM"]
     population = communes["population"].dropna().sum()
-    full = selections.table
-    current = selections.until(month).table
-    end = month or (str(full["mois_comite"].max()) if len(full) else None)
-    if full["departement"].nunique() >= config.NATIONAL_COVERAGE_MIN:
-        unknown = reference.epci.loc[reference.epci["population"].isna(), "siren"]
-        left_out = int(
-            current.loc[
-                current["statut"].eq(LOCATED) & current["siren_epci"].isin(set(unknown)),
-                "postes",
-            ].sum()
+    end = month or last_month(selections)
+    national = national_list_at(selections, reference, end)
+    current = national.table
+    unknown = reference.epci.loc[reference.epci["population"].isna(), "siren"]
+    left_out = int(
+        current.loc[
+            current["statut"].eq(LOCATED) & current["siren_epci"].isin(set(unknown)),
+            "postes",
+        ].sum()
+    )
+    posts = int(current["postes"].sum()) - left_out
+    when = f"fin {month_label(end)}" if end else "sa date"
+    label = f"{fmt_number(posts)} postes attribués par les comités jusqu'à {when}"
+    if not covers_country(selections):
+        editions = national_list(selections, reference).national_editions
+        if editions:
+            label += f" (liste nationale du {fmt_date(max(e['edition'] for e in editions))}"
+            label += " relue à cette date)"
+    label += " ÷ population de la France"
+    if left_out:
+        label += (
+            f" ; {fmt_number(left_out)} poste(s) d'intercommunalités de population "
+            "inconnue laissés de côté"
         )
-        posts = int(current["postes"].sum()) - left_out
-        label = (
-            f"{fmt_number(posts)} postes attribués par les comités jusqu'à fin "
-            f"{month_label(end)} ÷ population de la France"
-        )
-        if left_out:
-            label += (
-                f" ; {fmt_number(left_out)} poste(s) d'intercommunalités de population "
-                "inconnue laissés de côté"
-            )
-        described = end
-    else:
-        posts = config.NATIONAL_LIST_POSTS
-        edition = fmt_date(config.EMBEDDED_NATIONAL_EDITION)
-        label = (
-            f"{fmt_number(posts)} postes de la liste nationale du {edition} ÷ population "
-            "de la France"
-        )
-        described = config.EMBEDDED_NATIONAL_EDITION[:7]
-        if end is not None and end < described:
-            label += (
-                f" ; cette cible décrit la situation du {edition}, alors que les sélections "
-                f"montrées s'arrêtent fin {month_label(end)}"
-            )
-    return density(posts, population), label, described
+    return density(posts, population), label, end
+
+
+def completed(selections: MatchedSelections, national: MatchedSelections) -> MatchedSelections:
+    """``selections`` completed by the national list where they say nothing: the national
+    rows counted for the départements the files do not cover (a post counted for the
+    Alpes-de-Haute-Provence in an EPCI that straddles the Hautes-Alpes), and each hand
+    row's QPV / ZRR / France Services flags when the list knows its structure
+    (``flags_from_national``). Selections that cover the country come back unchanged.
+
+    Reading back to a month (``until``) then keeps the same date for both sources.
+    """
+    if national is selections:
+        return selections
+    own = set(selections.table["departement"]) | set(selections.anomalies["departement"])
+    others = national.table.loc[~national.table["departement"].isin(own)]
+    hand = flags_from_national(selections.table, national.table)
+    table = pd.concat([hand, others], ignore_index=True)
+    table["drapeaux_source"] = table["drapeaux_source"].fillna("")
+    files = [*selections.files, *national.files]
+    editions = [*selections.editions, *national.editions]
+    return MatchedSelections(table, files, selections.anomalies, editions, selections.skipped)
+
+
+# Where a hand row's flags come from, for the report (column of the completed table).
+FLAGS_FROM_LIST = "liste nationale"
+
+
+def flags_from_national(rows: pd.DataFrame, national: pd.DataFrame) -> pd.DataFrame:
+    """Hand-typed rows with the QPV / ZRR / France Services flags the national list gives
+    their structure: same SIRET, or same SIREN (an EPCI's, or the code typed), else the
+    same commune for a commune, the same département for its Conseil départemental.
+    A flag is taken when every row of the list for that structure says the same (« oui »
+    or « non »); otherwise it stays unknown (''). Column ``drapeaux_source`` says which
+    rows got their flags from the list."""
+    from analyse.schema import FLAGS
+    from analyse.territory.matching import DEPARTEMENT_LEVEL
+
+    rows = rows.copy()
+    rows["drapeaux_source"] = ""
+    if national.empty or rows.empty:
+        return rows
+    listed = national.assign(
+        _siret=national["code"].fillna("").astype(str),
+        _siren=national["code"].fillna("").astype(str).str[:9],
+    )
+
+    def candidates(row) -> pd.DataFrame:
+        code = str(row.get("code") or "")
+        if len(code) == 14 and code.isdigit():
+            return listed.loc[listed["_siret"] == code]
+        if len(code) == 9 and code.isdigit():
+            return listed.loc[listed["_siren"] == code]
+        kind, status = row["type_structure"], row["statut"]
+        if kind == "epci" and status == LOCATED and row["siren_epci"]:
+            return listed.loc[listed["_siren"] == row["siren_epci"]]
+        if kind == "commune" and row.get("insee_commune"):
+            return listed.loc[
+                listed["type_structure"].eq("commune")
+                & listed["insee_commune"].eq(row["insee_commune"])
+            ]
+        if status == DEPARTEMENT_LEVEL:
+            return listed.loc[
+                listed["statut"].eq(DEPARTEMENT_LEVEL)
+                & listed["departement"].eq(row["departement"])
+            ]
+        return listed.iloc[0:0]
+
+    for index, row in rows.iterrows():
+        if row.get("source") == COSELEC_SOURCE or any(row.get(f) for f in FLAGS):
+            continue
+        found = candidates(row)
+        if found.empty:
+            continue
+        for flag in FLAGS:
+            values = set(found[flag].fillna(""))
+            if len(values) == 1 and values != {""}:
+                rows.at[index, flag] = values.pop()
+        rows.at[index, "drapeaux_source"] = FLAGS_FROM_LIST
+    return rows
 
 
 def check_departement(reference: Reference, departement: str) -> str:
@@ -268,7 +395,13 @@ def prepare(
     ``departement`` is a code of the reference, checked once where the user typed it
     (``check_departement``: '5' → '05', '2a' → '2A').
     """
-    current = selections.until(month).table
+    given = selections
+    national = national_list(given, reference)
+    at = situation(given, month)
+    end = month or last_month(given)
+    national_now = national.until(end)
+    selections = completed(given, national)
+    current = selections.until(end).table
     communes_all = reference.communes
     communes = communes_all.loc[
         (communes_all["type"] == "COM") & (communes_all["departement"] == departement)
@@ -277,7 +410,7 @@ def prepare(
     sirens = list(indicators["siren_epci"])
     counts = reconciliation(current, departement, sirens, selections.anomalies)
     indicators, trajectory, territories = territory_columns(
-        indicators, selections, reference, departement, month
+        indicators, selections, reference, departement, end, national_now.table
     )
 
     counted = current["departement"] == departement
@@ -306,8 +439,8 @@ def prepare(
     coverage = _coverage(departement, town_halls, reference, indicators, communes, extras)
     indicators, communes, places, unmatched, beyond = coverage
     rejected_places, rejected_summary = _rejected_places(departement, extras)
-    target_nat, target_label, target_month = national_target(selections, reference, month)
-    target_dep = density(counts["lus"], communes["population"].sum())
+    target_nat, target_label, target_month = national_target(given, reference, end)
+    target_dep, target_dep_label = departement_target(indicators, counts, departement)
     gaps = gaps_table(
         pd.DataFrame(indicators.drop(columns="geometry")),
         target_nat,
@@ -322,13 +455,23 @@ def prepare(
         "collectivite_departementale": config.departemental_collectivity(departement),
         "crs": config.metric_crs(departement),
         "mois": month,
+        "situation": at,
         "epci_nouvellement_couverts": newly_covered,
         "edition_reference": reference.edition,
         "fichiers_selection": selections.files,
-        "editions_liste_nationale": selections.national_editions,
+        "editions_liste_nationale": national.national_editions,
         "editions": [*selections.editions, *extras.editions],
         **provenance(),
         "financement_par_poste_eur": config.STATE_FUNDING_PER_POST_EUR,
+        "financement": funding_summary(current, departement),
+        "venus_d_ailleurs": arrivals(current, departement, sirens, reference),
+        "drapeaux_repris": int(
+            current.loc[current["departement"].eq(departement), "drapeaux_source"]
+            .eq(FLAGS_FROM_LIST)
+            .sum()
+        )
+        if "drapeaux_source" in current
+        else 0,
         "ifn_fourni": extras.ifn is not None,
         "lieux_source": "fichier" if extras.places is not None else "mairies",
         "lieux_selection": extras.places_selection,
@@ -337,6 +480,7 @@ def prepare(
         "cible_nationale_calcul": target_label,
         "cible_nationale_mois": target_month,
         "cible_departementale": target_dep,
+        "cible_departementale_calcul": target_dep_label,
         "cible_choisie": extras.custom_target,
         "population_au_dela": beyond,
         "lieux_rejetes": rejected_summary,
@@ -375,18 +519,22 @@ def territory_columns(
     reference: Reference,
     departement: str,
     month: str | None,
+    national: pd.DataFrame | None = None,
 ) -> tuple[gpd.GeoDataFrame, pd.DataFrame, dict]:
-    """Priority territories, trajectory and comparison with similar EPCI (issue 12).
+    """Priority territories, trajectory and comparison with similar EPCI.
 
     Returns the indicators with the columns of ``schema.EPCI_COLUMNS``, the monthly
     trajectory of each EPCI, and the context entries: ``territoires_prioritaires``
-    (counts for the département, as the ANCT counts its posts, and for France when the
-    selections cover it) and ``comparables_definition``.
+    (counts for the département, as the ANCT counts its posts, and for France) and
+    ``comparables_definition``. ``national``: the national list read back to the same
+    month (``national_list_at``), which the French shares and the comparable EPCI come
+    from; without it, the selections when they cover the country.
     """
     from analyse.analysis import comparison, priority_areas, trajectory
 
     current = selections.until(month).table
-    national = covers_country(selections)
+    if national is None and covers_country(selections):
+        national = current
     indicators = indicators.copy()
     flags = priority_areas.epci_flag_counts(current)
     for column in flags.columns:
@@ -397,8 +545,9 @@ def territory_columns(
     first = indicators["siren_epci"].map(trajectory.first_month(history))
     # Object first: with no EPCI ever covered, the map gives an all-missing float column.
     indicators["premier_mois_conseiller"] = first.astype(object).where(first.notna(), "")
-    table = comparison.national_epci_table(reference.epci, current)
-    compared = comparison.comparable_medians(indicators, table, national)
+    available = national is not None and len(national) > 0
+    table = comparison.national_epci_table(reference.epci, national if available else current)
+    compared = comparison.comparable_medians(indicators, table, available)
     for column in compared.columns:
         indicators[column] = compared[column]
     context = {
@@ -406,12 +555,89 @@ def territory_columns(
             "departement": priority_areas.summary(
                 current.loc[current["departement"] == departement]
             ),
-            "france": priority_areas.summary(current) if national else None,
+            "france": priority_areas.summary(national) if available else None,
         },
         "comparables_definition": comparison.definition(),
-        "comparables_disponibles": national,
+        "comparables_disponibles": available,
     }
     return indicators, history, context
+
+
+def departement_target(indicators: pd.DataFrame, counts: dict, departement: str) -> tuple:
+    """The département's own density, on the same base as each EPCI's: posts located in
+    its EPCI ÷ their whole population (EPCI of known population). The posts of the
+    Conseil départemental (and of the Region, and those located elsewhere) serve no EPCI
+    in particular: counting them in the target but not in any EPCI would make the posts
+    missing add up to more than the département lacks. Returns the density and its
+    computation in French."""
+    from analyse.wording import plural
+
+    known = indicators.loc[indicators["population"].notna()]
+    posts = int(known["postes"].sum())
+    target = density(posts, int(known["population"].sum()))
+    label = (
+        f"{plural(posts, 'poste')} localisés dans les intercommunalités du département ÷ "
+        "leur population, comme la densité de chaque intercommunalité"
+    )
+    aside = counts.get("lus", 0) - counts.get("localises_dans_un_epci_du_departement", 0)
+    if aside:
+        label += (
+            f" ; {plural(aside, 'poste')} comptés pour le département hors de ses "
+            f"intercommunalités ({config.departemental_collectivity(departement)}, Région, "
+            "structures situées ailleurs ou à vérifier) n'y entrent pas, puisqu'aucune "
+            "intercommunalité n'en est créditée"
+        )
+    return target, label
+
+
+def funding_summary(current: pd.DataFrame, departement: str) -> dict:
+    """The State's funding of the posts counted for ``departement``: from each row's
+    amount where the file gives it (the national list's « Investissement financier
+    estimatif total de l'Etat »), else ``config.STATE_FUNDING_PER_POST_EUR`` per post.
+    ``total`` (euros), ``postes_forfait`` (posts at the flat rate) and ``forfait``."""
+    rows = current.loc[current["departement"] == departement]
+    flat = rows["postes"].astype(float) * config.STATE_FUNDING_PER_POST_EUR
+    given = rows.get("financement_etat_eur", pd.Series(float("nan"), index=rows.index))
+    given = given.astype(float)
+    return {
+        "total": float(given.fillna(flat).sum()),
+        "postes": int(rows["postes"].sum()),
+        "postes_forfait": int(rows.loc[given.isna(), "postes"].sum()),
+        "forfait": config.STATE_FUNDING_PER_POST_EUR,
+    }
+
+
+def arrivals(
+    current: pd.DataFrame, departement: str, sirens: list[str], reference: Reference
+) -> list[dict]:
+    """Posts counted for another département but located in an EPCI of this one, per
+    département and source, with their structures (name, EPCI, committee date)."""
+    rows = current.loc[
+        current["departement"].ne(departement)
+        & current["statut"].eq(LOCATED)
+        & current["siren_epci"].isin(sirens)
+    ]
+    out = []
+    for (code, source), group in rows.groupby(["departement", "source"], sort=True):
+        out.append(
+            {
+                "departement": code,
+                "nom": reference.departement_name(code),
+                "nom_avec_charniere": reference.departement_of_name(code),
+                "source": "liste nationale" if source == COSELEC_SOURCE else str(source),
+                "postes": int(group["postes"].sum()),
+                "structures": [
+                    {
+                        "structure": str(r.structure),
+                        "epci": str(r.nom_officiel),
+                        "date": pd.Timestamp(r.date_comite).strftime("%d/%m/%Y"),
+                        "postes": int(r.postes),
+                    }
+                    for r in group.sort_values("date_comite").itertuples()
+                ],
+            }
+        )
+    return out
 
 
 def add_scenario(prepared: Prepared, settings: Settings) -> None:

@@ -23,7 +23,7 @@ from analyse.read.files import data_suffix, read_bytes
 from analyse.read.names import normalise_name, normalise_text
 
 REQUIRED_COLUMNS = ["date_comite", "departement", "structure", "type_structure", "postes"]
-OPTIONAL_COLUMNS = ["commune", "code", "source"]
+OPTIONAL_COLUMNS = ["commune", "code", "source", "financement"]
 STRUCTURE_TYPES = ["commune", "epci", "departement", "region", "association", "autre"]
 # The ``source`` of every row of the national COSELEC list.
 COSELEC_SOURCE = "Liste nationale des structures validées en COSELEC (ANCT)"
@@ -51,6 +51,10 @@ COLUMNS = [
     "zrr",
     "qpv",
     "france_services",
+    # The State's funding of the row, in euros: the national list's « Investissement
+    # financier estimatif total de l'Etat », or a hand file's ``financement``; missing
+    # (NaN) when the file does not say.
+    "financement_etat_eur",
 ]
 
 # Départements, plus the overseas collectivities that appear in the national list
@@ -366,6 +370,8 @@ COSELEC_COLUMNS = {
     "code_postal": "code_postal",
 }
 COSELEC_FLAGS = {"zrr": "zrr", "qpv": "qpv", "france_services": "france_services"}
+# Optional column of the list (normalised header): the State's funding of each row.
+COSELEC_FUNDING = "investissement_financier_estimatif_total_de_l_etat"
 
 # Département- and region-level bodies, recognised by name (the SIREN of a département
 # starts with 22). "CONSEIL DEP ASS…" or "CONSEIL DEP DE L'ACCES AU DROIT" are
@@ -411,6 +417,7 @@ def _coselec_values(cells: dict[str, str]) -> dict[str, str]:
     values.update(
         {ours: clean_flag(cells.get(theirs, "")) for ours, theirs in COSELEC_FLAGS.items()}
     )
+    values["financement"] = cells.get(COSELEC_FUNDING, "")
     values["type_structure"] = structure_type_from_coselec(
         values["structure"], values["code"], values["statut_juridique"]
     )
@@ -451,6 +458,7 @@ def read_selections(
     table = pd.concat(frames, ignore_index=True)
     table["ligne"] = table["ligne"].astype("int64")
     table["postes"] = table["postes"].astype("int64")
+    table["financement_etat_eur"] = table["financement_etat_eur"].astype(float)
     return table
 
 
@@ -614,6 +622,7 @@ def _clean_record(values: dict[str, str], name: str, line: int) -> dict:
         )
     commune = clean_commune(values.get("commune", ""))
     postal = clean_commune(values.get("code_postal", ""))  # same lost leading zero
+    funding = _funding(values.get("financement", ""), name, line)
     return {
         "fichier": name,
         "ligne": line,
@@ -631,7 +640,25 @@ def _clean_record(values: dict[str, str], name: str, line: int) -> dict:
         "zrr": values.get("zrr", ""),
         "qpv": values.get("qpv", ""),
         "france_services": values.get("france_services", ""),
+        "financement_etat_eur": funding,
     }
+
+
+def _funding(value: str, name: str, line: int) -> float:
+    """Euros of a funding cell (« 74858 », « 74 858,50 € »); NaN when empty."""
+    text = re.sub(r"[\s\u202f\u00a0€]", "", value).replace(",", ".")
+    if not text:
+        return float("nan")
+    try:
+        amount = float(text)
+    except ValueError:
+        amount = -1.0
+    if not amount >= 0:
+        raise SelectionError(
+            name, f"financement illisible « {value} » (attendu un montant en euros).", line,
+            "financement",
+        )
+    return amount
 
 
 # ------------------------------------------------------------------------- row checks
@@ -711,7 +738,8 @@ def _duplicate_key(departement: str, structure: str, month: str, posts: int) -> 
 
 
 # A row is "the same row" as another of its file when every value read is equal.
-_ROW_IDENTITY = [c for c in COLUMNS if c != "ligne"]
+# (A missing funding is NaN, which equals nothing: it is left out.)
+_ROW_IDENTITY = [c for c in COLUMNS if c not in ("ligne", "financement_etat_eur")]
 
 
 def check_duplicates(

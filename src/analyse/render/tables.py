@@ -27,6 +27,7 @@ from analyse.wording import (
     french_date,
     month_label,
     plural,
+    situation_at,
     with_preposition,
 )
 
@@ -208,8 +209,48 @@ def reconciliation_table(counts: dict, collectivity: str = "le Conseil départem
     return html_table(frame, headings={"libelle": ""})
 
 
+def arrivals_words(context: dict) -> list[str]:
+    """« 2 postes comptés pour les Alpes-de-Haute-Provence, liste nationale (Communauté de
+    communes du Sisteronais-Buëch, 14/04/2021) »: the posts counted for another
+    département but located in an EPCI of this one, by département and source. Escaped."""
+    words = []
+    for group in context.get("venus_d_ailleurs") or []:
+        where = "; ".join(
+            f"{esc(s['epci'])}, {esc(s['date'])}"
+            + (f", {plural(s['postes'], 'poste')}" if len(group["structures"]) > 1 else "")
+            for s in group["structures"]
+        )
+        source = f", {esc(group['source'])}" if group.get("source") else ""
+        words.append(
+            f"{plural(group['postes'], 'poste')} comptés pour "
+            f"{esc(_with_article(group['nom_avec_charniere']))}{source} ({where})"
+        )
+    return words
+
+
+def _with_article(of_name: str) -> str:
+    """'des Alpes-de-Haute-Provence' → 'les Alpes-de-Haute-Provence', 'de l'Isère' →
+    'l'Isère', 'de Paris' → 'Paris'."""
+    for of, article in (("des ", "les "), ("du ", "le "), ("de la ", "la "), ("de l'", "l'")):
+        if of_name.startswith(of):
+            return article + of_name[len(of) :]
+    return of_name.removeprefix("de ")
+
+
 def crossing_tables(prepared) -> str:
     """Structures counted here but located elsewhere, and the reverse, listed by name."""
+    arrivals = arrivals_words(prepared.context)
+    note = ""
+    if arrivals:
+        note = (
+            "<p>Localisés dans les intercommunalités du département mais comptés ailleurs : "
+            + " ; ".join(arrivals)
+            + ".</p>"
+        )
+    return note + _crossing_tables(prepared)
+
+
+def _crossing_tables(prepared) -> str:
     rows = prepared.selections
     out = rows.loc[
         rows["compte_pour_departement"]
@@ -344,6 +385,32 @@ def _editions(context: dict) -> str:
     return f"Données : {esc(' ; '.join(editions))}. " if editions else ""
 
 
+def situation_sentence(context: dict) -> str:
+    """The first line of « En bref »: the one date the report describes, and where its
+    figures come from at that date. Escaped."""
+    situation = context.get("situation")
+    when = situation_at(situation, start=True)
+    if not when:
+        return ""
+    national = context.get("editions_liste_nationale") or []
+    typed = len(context.get("fichiers_selection") or []) > len(national)
+    if situation.get("date"):
+        source = "liste nationale des structures retenues, à sa date"
+    elif context.get("mois"):
+        source = "comités de sélection jusqu'à la fin de ce mois"
+    else:
+        source = "dernier comité de sélection lu"
+    text = f"<strong>Situation {esc(when[0].lower() + when[1:])}</strong> ({source})"
+    if typed and national:
+        edition = fmt_date(max(e["edition"] for e in national))
+        text += (
+            f" : décisions saisies pour le département ; chiffres nationaux et postes "
+            f"comptés pour d'autres départements tirés de la liste nationale du {edition}, "
+            "relue à la même date"
+        )
+    return text + "."
+
+
 def summary_html(prepared) -> str:
     """The plain sentences at the top of the report, in a highlighted box."""
     from analyse.wording import summary_sentences
@@ -358,12 +425,15 @@ def summary_html(prepared) -> str:
         prepared.context.get("cible_nationale_mois"),
         prepared.context.get("lieux_rejetes"),
         prepared.context.get("collectivite_departementale", "le Conseil départemental"),
+        prepared.context.get("situation"),
+        prepared.context.get("financement"),
     )
-    # Priority territories and comparable EPCI (issue 12), when they say something.
+    # Priority territories and comparable EPCI, when they say something.
     from analyse.render.territories_report import summary_sentences as territory_sentences
 
     sentences += territory_sentences(prepared)
-    items = "".join(f"<li>{s}</li>" for s in sentences)  # already escaped
+    first = situation_sentence(prepared.context)
+    items = "".join(f"<li>{s}</li>" for s in [first, *sentences] if s)  # already escaped
     return f'<div class="resume"><p><strong>En bref</strong></p><ul>{items}</ul></div>'
 
 
@@ -469,7 +539,12 @@ def targets_html(prepared) -> str:
         f"<p><strong>Cible nationale</strong> : {fmt_number(ctx['cible_nationale'], 2)} "
         f"conseiller pour {_BASE} habitants ({esc(ctx['cible_nationale_calcul'])}). "
         f"<strong>Cible départementale</strong> : {fmt_number(ctx['cible_departementale'], 2)} "
-        f"(postes comptés pour le département ÷ sa population)."
+        "("
+        + esc(
+            ctx.get("cible_departementale_calcul")
+            or "postes comptés pour le département ÷ sa population"
+        )
+        + ")."
     )
     if ctx.get("cible_choisie") is not None:
         text += f" <strong>Cible choisie</strong> : {fmt_number(ctx['cible_choisie'], 2)}."

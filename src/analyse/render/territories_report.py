@@ -26,12 +26,20 @@ from analyse.render.fragments import Markup, percent
 from analyse.render.tables import html_table
 from analyse.schema import FLAGS
 from analyse.territory.places import FORMAT_CURRENT
-from analyse.wording import epci_subject, esc, fmt_number, month_label, short_epci_name
+from analyse.wording import (
+    epci_subject,
+    esc,
+    fmt_number,
+    month_label,
+    short_epci_name,
+    situation_label,
+)
 
 TEMPLATES_DIR = Path(__file__).parent / "templates" / "territoires"
 PRIORITY_TITLE = "Quartiers prioritaires, zones rurales, France Services"
 TRAJECTORY_TITLE = "Mois après mois : la couverture de chaque intercommunalité"
 COMPARISON_TITLE = "Comparaison avec des intercommunalités semblables"
+UNKNOWN = "non renseigné"  # a flag no file documents: never shown as 0
 
 
 @functools.cache
@@ -61,13 +69,17 @@ def priority_rows(territories: dict) -> list[dict]:
     rows = []
     for flag, label in FLAGS.items():
         total = dep.get("postes", 0)
+        # Unknown for every post: not a zero.
+        unknown = total > 0 and dep.get(f"postes_{flag}_non_documente", 0) >= total
         rows.append(
             {
                 "libelle": f"Postes dans des structures {label}",
-                "postes": fmt_number(dep.get(f"postes_{flag}", 0)),
-                "part": percent(dep.get(f"postes_{flag}", 0), total),
+                "postes": UNKNOWN if unknown else fmt_number(dep.get(f"postes_{flag}", 0)),
+                "part": UNKNOWN if unknown else percent(dep.get(f"postes_{flag}", 0), total),
                 "non_documente": percent(dep.get(f"postes_{flag}_non_documente", 0), total),
-                "structures": fmt_number(dep.get(f"structures_{flag}", 0)),
+                "structures": UNKNOWN
+                if unknown
+                else fmt_number(dep.get(f"structures_{flag}", 0)),
                 "france_part": percent(nat.get(f"postes_{flag}", 0), nat.get("postes", 0))
                 if nat
                 else "–",
@@ -90,6 +102,8 @@ def priority_html(prepared) -> str:
         lignes=priority_rows(territories),
         total=fmt_number(dep.get("postes", 0)),
         france=bool(territories.get("france")),
+        repris=prepared.context.get("drapeaux_repris", 0),
+        quand=situation_label(prepared.context.get("situation")),
     )
 
 

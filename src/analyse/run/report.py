@@ -296,12 +296,14 @@ STAGING_PREFIX = ".en-cours-"
 
 
 def report_title(prepared: Prepared) -> str:
-    title = f"Conseillers numériques — {prepared.nom} ({prepared.departement})"
-    if prepared.context.get("mois"):
-        from analyse.wording import month_label
+    """The report's title, with the date it describes (``context["situation"]``)."""
+    from analyse.wording import month_label, situation_title
 
-        title += f", situation fin {month_label(prepared.context['mois'])}"
-    return title
+    title = f"Conseillers numériques — {prepared.nom} ({prepared.departement})"
+    when = situation_title(prepared.context.get("situation"))
+    if not when and prepared.context.get("mois"):
+        when = f"situation fin {month_label(prepared.context['mois'])}"
+    return f"{title}, {when}" if when else title
 
 
 def make_job(
