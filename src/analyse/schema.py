@@ -343,6 +343,12 @@ PROPOSAL_COLUMNS: list[Column] = [
         "dist_econ_cumul_hab_km",
         INTEGER,
     ),
+    Column(
+        "ex_aequo",
+        "Autres communes qui apporteraient autant",
+        number_format=COUNT,
+        description="communes qui, à la place de celle-ci, apporteraient exactement autant",
+    ),
 ]
 
 # ------------------------------------------------------- selection rows and their checks

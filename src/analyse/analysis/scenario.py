@@ -30,6 +30,7 @@ same points as ``distance.nearest_place``): they understate travel in mountain a
 
 from __future__ import annotations
 
+import functools
 import itertools
 import time
 from dataclasses import dataclass, field
@@ -69,7 +70,13 @@ PROPOSAL_COLUMNS = [
     "gain_moyen_km",
     "distance_economisee_hab_km",
     "distance_economisee_cumulee_hab_km",
+    "ex_aequo",
 ]
+# How a tie is broken, in French: several communes would bring exactly as much.
+TIE_RULE = (
+    "à apport égal, la commune de plus forte fragilité numérique (IFN), puis la plus "
+    "peuplée, puis le plus petit code INSEE"
+)
 
 
 class ScenarioError(UserError):
@@ -118,6 +125,17 @@ class Instance:
     distances: np.ndarray
     points: gpd.GeoSeries  # town halls, EPSG:4326
     weighting_note: str = ""
+    ifn: np.ndarray | None = None  # each commune's IFN (NaN where unknown), for ties
+
+    def tie_key(self, j: int) -> tuple:
+        """``TIE_RULE``: the larger key wins among candidates that bring as much."""
+        ifn = -np.inf if self.ifn is None or np.isnan(self.ifn[j]) else float(self.ifn[j])
+        return (ifn, float(self.population[j]), -self._code_rank[j])
+
+    @functools.cached_property
+    def _code_rank(self) -> np.ndarray:
+        """Rank of each commune's INSEE code (0: the smallest)."""
+        return np.argsort(np.argsort(self.communes["insee"].to_numpy(dtype=str), kind="stable"))
 
     @property
     def size(self) -> int:
@@ -152,6 +170,7 @@ class Result:
             "population_au_dela_avant": {str(k): v for k, v in self.beyond_before.items()},
             "population_au_dela_apres": {str(k): v for k, v in self.beyond_after.items()},
             "remarques": self.notes,
+            "regle_ex_aequo": TIE_RULE,
         }
 
 
@@ -205,6 +224,11 @@ def build_instance(
     if ponderation == "ifn":
         factor, note = ifn_factor(communes)
         weight = population * factor
+    ifn = (
+        pd.to_numeric(communes["ifn"], errors="coerce").to_numpy(dtype=float)
+        if "ifn" in communes
+        else None
+    )
     frame = pd.DataFrame(
         {
             "insee": communes["insee"].astype(str).to_numpy(),
@@ -214,7 +238,7 @@ def build_instance(
         }
     )
     return Instance(
-        frame, population, weight, existing, distances, points.reset_index(drop=True), note
+        frame, population, weight, existing, distances, points.reset_index(drop=True), note, ifn
     )
 
 
@@ -252,7 +276,7 @@ def _gain(instance: Instance, nearest: np.ndarray, settings: Settings) -> np.nda
 def greedy_order(
     instance: Instance, settings: Settings, pool: list[int] | None = None
 ) -> list[int]:
-    """Posts one at a time, each where it adds the most (ties: first commune).
+    """Posts one at a time, each where it adds the most (ties: ``TIE_RULE``).
 
     ``pool`` restricts the candidates (the posts an exact model chose, to order them);
     by default every commune is a candidate, and ``settings.postes`` are picked.
@@ -264,7 +288,9 @@ def greedy_order(
     for _ in range(count):
         gains = _gain(instance, nearest, settings)
         remaining = [j for j in pool if j not in chosen]
-        best = max(remaining, key=lambda j: (gains[j], -j))
+        top = max(gains[j] for j in remaining)
+        tied = [j for j in remaining if np.isclose(gains[j], top, rtol=1e-9, atol=1e-6)]
+        best = max(tied, key=instance.tie_key)
         chosen.append(best)
         nearest = np.minimum(nearest, instance.distances[:, best])
     return chosen
@@ -373,6 +399,20 @@ def solve_median(instance: Instance, settings: Settings, time_limit: float) -> l
 # ----------------------------------------------------------------------------- scenario
 
 
+def tie_counts(instance: Instance, order: list[int], settings: Settings) -> list[int]:
+    """For each post of ``order``, how many other communes (not chosen before it) would
+    bring exactly as much in its place, given the posts before it."""
+    counts = []
+    nearest = instance.existing.copy()
+    for rank, j in enumerate(order):
+        gains = _gain(instance, nearest, settings)
+        taken = set(order[:rank])
+        same = np.isclose(gains, gains[j], rtol=1e-9, atol=1e-6)
+        counts.append(int(sum(1 for k in np.flatnonzero(same) if k != j and k not in taken)))
+        nearest = np.minimum(nearest, instance.distances[:, j])
+    return counts
+
+
 def _beyond(instance: Instance, nearest: np.ndarray) -> dict[int, int]:
     return {t: int(instance.population[nearest > t * 1000].sum()) for t in DEFAULT_THRESHOLDS_KM}
 
@@ -414,6 +454,7 @@ def proposals_table(
         "population_nouvellement_a_moins_du_rayon"
     ].cumsum()
     table["distance_economisee_cumulee_hab_km"] = table["distance_economisee_hab_km"].cumsum()
+    table["ex_aequo"] = pd.Series(tie_counts(instance, order, settings), dtype="int64")
     table = table[PROPOSAL_COLUMNS]
     return gpd.GeoDataFrame(
         table, geometry=instance.points.iloc[order].to_numpy(), crs=config.GEOGRAPHIC_CRS
@@ -466,6 +507,15 @@ def run(
     try:
         chosen = solve(instance, settings, time_limit)
         order = greedy_order(instance, settings, pool=chosen)
+        # Among equally good choices the solver picks any: the greedy order, when it
+        # reaches the same optimum, follows the stated tie rule instead.
+        ruled = greedy_order(instance, settings)
+        better = max if settings.objectif == "couverture" else min
+        if np.isclose(
+            better(objective(instance, ruled, settings), objective(instance, order, settings)),
+            objective(instance, ruled, settings),
+        ):
+            order = ruled
         method = METHOD_OPTIMAL
         model = (
             "couverture maximale (spopt MCLP)"

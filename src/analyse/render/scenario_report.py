@@ -51,7 +51,7 @@ def sentences(proposals: pd.DataFrame, summary: dict) -> list[str]:
             count = row.population_nouvellement_a_moins_du_rayon
             lines.append(
                 f"Un poste à {where} rapprocherait {plural(count, 'habitant')}{more} à moins "
-                f"de {radius} km d'un conseiller."
+                f"de {radius} km d'un conseiller{_tie_words(row, summary)}."
             )
         else:
             count = row.habitants_rapproches
@@ -62,8 +62,21 @@ def sentences(proposals: pd.DataFrame, summary: dict) -> list[str]:
             newly = row.population_nouvellement_a_moins_du_rayon
             if newly:
                 text += f", dont {fmt_number(newly)} passeraient à moins de {radius} km"
-            lines.append(text + ".")
+            lines.append(text + _tie_words(row, summary) + ".")
     return lines
+
+
+def _tie_words(row, summary: dict) -> str:
+    """« (ex aequo avec 12 autres communes ; choisie : … ) » when others bring as much."""
+    others = int(getattr(row, "ex_aequo", 0) or 0)
+    if not others:
+        return ""
+    rule = summary.get("regle_ex_aequo", "")
+    return (
+        f" (ex aequo avec {plural(others, 'autre commune', 'autres communes')}, qui "
+        "apporteraient exactement "
+        f"autant" + (f" ; retenue selon la règle : {rule}" if rule else "") + ")"
+    )
 
 
 def headline(summary: dict, count: int) -> str:
