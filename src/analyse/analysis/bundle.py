@@ -256,7 +256,22 @@ def scenario_posts(folder: Path) -> int:
     return int((meta["context"].get("scenario") or {}).get("postes", 0))
 
 
-def write_indicators_csv(indicators: gpd.GeoDataFrame, target: Path) -> None:
-    """``indicateurs_epci.csv``: UTF-8, ``,`` separator, ``.`` decimals."""
+def situation_day(situation: dict | None) -> str:
+    """The date a report describes (context ``situation``) as AAAA-MM-JJ: the national
+    list's edition, else the last day of the month; '' when unknown."""
+    if not situation or not situation.get("mois"):
+        return ""
+    if situation.get("date"):
+        return str(situation["date"])
+    return pd.Period(situation["mois"], freq="M").end_time.strftime("%Y-%m-%d")
+
+
+def write_indicators_csv(
+    indicators: gpd.GeoDataFrame, target: Path, situation: dict | None = None
+) -> None:
+    """``indicateurs_epci.csv``: UTF-8, ``,`` separator, ``.`` decimals; its first column,
+    ``date_situation``, is the date the figures describe (``situation_day``)."""
+    frame = to_csv_frame(indicators)
+    frame.insert(0, "date_situation", situation_day(situation))
     with atomic_path(target) as tmp:
-        to_csv_frame(indicators).to_csv(tmp, index=False, encoding="utf-8")
+        frame.to_csv(tmp, index=False, encoding="utf-8")

@@ -267,13 +267,15 @@ def write_analyst_exports(job: ReportJob, files: ReportFiles) -> None:
     from analyse.render import exports
 
     prepared = bundle.load(job.departement, job.data_dir)
-    bundle.write_indicators_csv(prepared.indicators, files.csv)
+    situation = prepared.context.get("situation")
+    bundle.write_indicators_csv(prepared.indicators, files.csv, situation)
     exports.write_geopackage(
         files.geopackage,
         prepared.gaps_geo,
         prepared.communes,
         prepared.places,
         proposals=prepared.propositions,
+        metadata=situation_metadata(job.title, situation),
     )
     rejected = (
         prepared.places_rejected if prepared.context.get("lieux_source") == "fichier" else None
@@ -286,6 +288,7 @@ def write_analyst_exports(job: ReportJob, files: ReportFiles) -> None:
         rejected,
         proposals=prepared.propositions,
         trajectory=prepared.trajectory,
+        metadata=situation_metadata(job.title, situation),
     )
     exports.write_interactive_map(
         files.interactive_map, prepared.gaps_geo, prepared.places, job.title
@@ -293,6 +296,18 @@ def write_analyst_exports(job: ReportJob, files: ReportFiles) -> None:
 
 
 STAGING_PREFIX = ".en-cours-"
+
+
+def situation_metadata(title: str, situation: dict | None) -> dict[str, str]:
+    """What the GeoPackage and the workbook say about their date: the report's title and
+    the date its figures describe (AAAA-MM-JJ, and in words)."""
+    from analyse.wording import situation_title
+
+    return {
+        "titre": title,
+        "date_situation": bundle.situation_day(situation),
+        "situation": situation_title(situation),
+    }
 
 
 def report_title(prepared: Prepared) -> str:

@@ -91,9 +91,12 @@ def write_geopackage(
     communes: gpd.GeoDataFrame,
     places: gpd.GeoDataFrame,
     proposals: gpd.GeoDataFrame | None = None,
+    metadata: Mapping[str, str] | None = None,
 ) -> None:
     """``couverture.gpkg``: layers ``epci``, ``communes`` and ``lieux`` in EPSG:4326,
-    and ``propositions`` (posts proposed by the placement scenario) when given."""
+    and ``propositions`` (posts proposed by the placement scenario) when given.
+    ``metadata`` (the date the figures describe…) is written as the metadata of the
+    GeoPackage and of each layer (GDAL metadata, shown by QGIS)."""
     frames = {"epci": epci, "communes": communes, "lieux": places, "propositions": proposals}
     layers = {
         name: _layer(frame, LAYERS[name], name)
@@ -104,8 +107,17 @@ def write_geopackage(
         # GDAL creates the GeoPackage itself: it cannot open the empty placeholder.
         tmp.unlink()
         try:
+            first = True
             for name, layer in layers.items():
-                layer.to_file(tmp, driver="GPKG", layer=name, engine="pyogrio", index=False)
+                extra = {}
+                if metadata:
+                    extra["layer_metadata"] = dict(metadata)
+                    if first:
+                        extra["dataset_metadata"] = dict(metadata)
+                layer.to_file(
+                    tmp, driver="GPKG", layer=name, engine="pyogrio", index=False, **extra
+                )
+                first = False
         finally:
             # SQLite side files, should GDAL fail with the database open.
             for suffix in ("-journal", "-wal", "-shm"):

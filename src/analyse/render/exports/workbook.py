@@ -184,6 +184,7 @@ def write_workbook(
     rejected_places: pd.DataFrame | None = None,
     proposals: pd.DataFrame | None = None,
     trajectory: pd.DataFrame | None = None,
+    metadata: dict[str, str] | None = None,
 ) -> None:
     """``couverture.xlsx``: sheets ``Indicateurs``, ``Lacunes`` and ``À vérifier``;
     ``Lieux écartés`` when a places file was given (its rows of impossible coordinates
@@ -205,6 +206,11 @@ def write_workbook(
         sheets[SHEET_TRAJECTORY] = _sheet_frame(trajectory, columns)
     workbook = Workbook()
     workbook.remove(workbook.active)
+    if metadata:
+        # Document properties (File > Properties): the date the figures describe.
+        workbook.properties.title = metadata.get("titre", "")
+        workbook.properties.subject = metadata.get("situation", "")
+        workbook.properties.keywords = f"date_situation={metadata.get('date_situation', '')}"
     for name, frame in sheets.items():
         _fill_sheet(workbook.create_sheet(name), frame, EMPTY_MESSAGES[name])
     with atomic_path(Path(target)) as tmp:
