@@ -81,7 +81,8 @@ def test_hautes_alpes_figures(prepared_05):
     assert len(table) == 9
     assert set(table.index) == set(EPCI_05.values())
     posts = table["postes"].to_dict()
-    assert posts[EPCI_05["sisteronais"]] == 5  # 4 + Orpierre
+    # 4 + Orpierre, and the 2 posts the national list counts for 04 on 14/04/2021.
+    assert posts[EPCI_05["sisteronais"]] == 7
     assert posts[EPCI_05["spva"]] == 2  # 1 + Espinasses
     assert posts[EPCI_05["gap"]] == 1  # Gap
     others = set(EPCI_05.values()) - {EPCI_05[k] for k in ("sisteronais", "spva", "gap")}
@@ -95,8 +96,8 @@ def test_hautes_alpes_figures(prepared_05):
         "non_localisables": 0,
         "en_revue": 0,
         "rejetes": 0,
-        "venus_d_ailleurs": 0,
-        "localises_dans_ses_epci": 14,
+        "venus_d_ailleurs": 2,
+        "localises_dans_ses_epci": 16,
     }
     # EPCI reaching into 04 or 26 are kept whole.
     spanning = set(table.index[table["departements"].str.contains(",")])
@@ -105,7 +106,9 @@ def test_hautes_alpes_figures(prepared_05):
     assert gap["population"] == 50_565
     assert gap["conseillers_pour_10000_hab"] == pytest.approx(0.198, abs=0.001)
     assert table["conseillers_pour_10000_hab"].idxmin() == EPCI_05["gap"]
-    assert table["financement_etat_eur"].sum() == 14 * 50_000
+    # 14 posts typed by hand, at the flat rate (no amount in the files), and the 2 the
+    # national list counts for 04, at its amount.
+    assert table["financement_etat_eur"].sum() == 14 * 50_000 + 110_858
     assert table["postes_departementaux_repartis"].sum() == pytest.approx(4)
     # Hautes-Alpes is 5 549 km²; its EPCI, whole, cover more.
     assert 5_500 < table["surface_km2"].sum() < 7_500

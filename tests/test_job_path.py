@@ -64,7 +64,8 @@ def test_the_three_commands_build_the_same_job(jobs, tmp_path):
     assert single.departement == "05" and single.month == ""
     assert single.data_dir == tmp_path / ".donnees" / "departements" / "05"
     assert single.out_dir == tmp_path / "05"
-    assert single.title == "Conseillers numériques — Hautes-Alpes (05)"
+    # The title says the date the report describes: the rounds' last month.
+    assert single.title == "Conseillers numériques — Hautes-Alpes (05), situation fin avril 2021"
     assert monthly.data_dir == tmp_path / ".donnees" / "mensuel" / "2021-04" / "05"
     assert monthly.out_dir == tmp_path / "2021-04" / "05" and monthly.month == "2021-04"
     assert monthly.title.endswith("situation fin avril 2021")
