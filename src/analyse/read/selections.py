@@ -655,7 +655,9 @@ def _funding(value: str, name: str, line: int) -> float:
         amount = -1.0
     if not amount >= 0:
         raise SelectionError(
-            name, f"financement illisible « {value} » (attendu un montant en euros).", line,
+            name,
+            f"financement illisible « {value} » (attendu un montant en euros).",
+            line,
             "financement",
         )
     return amount

@@ -77,9 +77,7 @@ def priority_rows(territories: dict) -> list[dict]:
                 "postes": UNKNOWN if unknown else fmt_number(dep.get(f"postes_{flag}", 0)),
                 "part": UNKNOWN if unknown else percent(dep.get(f"postes_{flag}", 0), total),
                 "non_documente": percent(dep.get(f"postes_{flag}_non_documente", 0), total),
-                "structures": UNKNOWN
-                if unknown
-                else fmt_number(dep.get(f"structures_{flag}", 0)),
+                "structures": UNKNOWN if unknown else fmt_number(dep.get(f"structures_{flag}", 0)),
                 "france_part": percent(nat.get(f"postes_{flag}", 0), nat.get("postes", 0))
                 if nat
                 else "–",
