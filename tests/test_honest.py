@@ -226,15 +226,18 @@ def test_a_month_is_judged_by_its_own_national_target(national, reference):
     assert "381 postes" in tables.targets_html(prepared)
 
 
-def test_a_stand_in_target_says_which_date_it_describes(reference):
+def test_a_target_next_to_typed_rounds_is_the_national_list_at_their_date(reference):
     rows = read_selections()  # the Hautes-Alpes rounds of March and April 2021
     from analyse.territory.matching import Matcher
 
     table = Matcher(reference, pd.DataFrame(columns=["departement", "cle", "code"])).match(rows)
     selections = pipeline.MatchedSelections(table, [])
-    _, label, month = pipeline.national_target(selections, reference)
-    assert month == "2023-04"
-    assert "5 avril 2023" in label and "s'arrêtent fin avril 2021" in label
+    target, label, month = pipeline.national_target(selections, reference)
+    # Not the 3 925 posts of April 2023: the list read back to the end of April 2021.
+    assert month == "2021-04"
+    assert target == pytest.approx(0.18, abs=0.005)
+    assert "1\u202f202 postes" in label and "fin avril 2021" in label
+    assert "liste nationale du 5 avril 2023 relue à cette date" in label
 
 
 # ----------------------------------------------- 7. a month rebuilt from a later list

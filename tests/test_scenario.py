@@ -172,10 +172,14 @@ def test_section_sentences_in_plain_french_and_escaped():
     first = result.proposals.iloc[0]
     sentence = scenario_report.sentences(result.proposals, summary)[0]
     gained = first["population_nouvellement_a_moins_du_rayon"]
-    assert sentence == (
+    assert sentence.startswith(
         f"Un poste à <script>alert(1)</script> (CC Test) rapprocherait "
-        f"{scenario.fmt_number(gained)} habitants à moins de 15 km d'un conseiller."
+        f"{scenario.fmt_number(gained)} habitants à moins de 15 km d'un conseiller"
     )
+    # Communes that would bring exactly as much are counted, and the rule said.
+    ties = int(first["ex_aequo"])
+    assert ("ex aequo avec" in sentence) == (ties > 0)
+    assert sentence.endswith("code INSEE)." if ties else "conseiller.")
     html = scenario_report.section_html(result.proposals, summary)
     assert "<script>" not in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt; (CC Test) rapprocherait" in html

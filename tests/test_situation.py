@@ -193,3 +193,28 @@ def test_the_csv_starts_with_the_date_it_describes(hand_05, tmp_path):
     table = pd.read_csv(target, dtype=str)
     assert table.columns[0] == "date_situation"
     assert set(table["date_situation"]) == {"2021-04-30"}
+
+
+def test_workbook_and_geopackage_carry_the_date(hand_05, tmp_path):
+    import pyogrio
+    from openpyxl import load_workbook
+
+    from analyse.render import exports
+    from analyse.run.report import situation_metadata
+
+    meta = situation_metadata(report_title(hand_05), hand_05.context["situation"])
+    workbook = tmp_path / "couverture.xlsx"
+    exports.write_workbook(
+        workbook, hand_05.indicators, hand_05.gaps, hand_05.review, metadata=meta
+    )
+    properties = load_workbook(workbook).properties
+    assert properties.subject == "situation fin avril 2021"
+    assert properties.keywords == "date_situation=2021-04-30"
+    assert properties.title.endswith("situation fin avril 2021")
+    geopackage = tmp_path / "couverture.gpkg"
+    exports.write_geopackage(
+        geopackage, hand_05.gaps_geo, hand_05.communes, hand_05.places, metadata=meta
+    )
+    info = pyogrio.read_info(geopackage, layer="epci")
+    assert info["dataset_metadata"]["date_situation"] == "2021-04-30"
+    assert info["layer_metadata"]["situation"] == "situation fin avril 2021"
