@@ -79,11 +79,10 @@ FIRST_COMMITTEE_MONTH = "2020-09"
 # Densities are expressed per 10 000 inhabitants.
 DENSITY_BASE = 10_000
 
-# National target density of the gaps analysis: the posts of the national list when
-# the selections cover at least this many départements; otherwise the national list
-# of 2023-04-05 (3 925 posts) stands in.
+# Selections covering at least this many départements are a national list: national
+# figures are read from them; otherwise from the default national list, read back to
+# the same date (analysis.pipeline.national_list_at).
 NATIONAL_COVERAGE_MIN = 90
-NATIONAL_LIST_POSTS = 3_925  # in the edition EMBEDDED_NATIONAL_EDITION
 
 # Places of the --lieux file with impossible coordinates (latitude 999, NaN, a list…)
 # are set aside and listed in every report they may concern. Beyond this share of a

@@ -6,8 +6,9 @@ inhabitants per km² of the whole EPCI). For each EPCI of a report: the median d
 of conseillers of the EPCI of its kind, and of its kind and class. An EPCI of unknown
 population is left out of the medians and gets none.
 
-The medians need the selections of the whole country: with files covering fewer than
-``config.NATIONAL_COVERAGE_MIN`` départements, they stay empty.
+The medians need the selections of the whole country: the national list read back to
+the report's date (``pipeline.national_list_at``), whatever files the département's own
+figures come from.
 """
 
 from __future__ import annotations
