@@ -84,7 +84,11 @@ def test_names_and_grammar_read_right(pages):
     assert "Conseil départemental" not in corse
     assert "Collectivité de Corse" in corse
     paris = officials_text(pages["75"])
-    assert "La seule intercommunalité du département, la métropole du Grand Paris" in paris
+    # Written at the date the report describes, the list's edition.
+    assert (
+        "Au 5 avril 2023, la seule intercommunalité du département, la métropole du Grand Paris"
+        in paris
+    )
     assert "la densité la plus faible" not in paris
     nord = officials_text(pages["59"])
     assert ">La Bassée<" in nord or "La Bassée" in nord

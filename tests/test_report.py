@@ -36,7 +36,10 @@ def test_report_files_are_written(report_05):
 def test_csv_lists_the_nine_epci(report_05):
     table = pd.read_csv(report_05 / "indicateurs_epci.csv", dtype={"siren_epci": str})
     assert len(table) == 9
-    assert table["postes"].sum() == 14
+    # 14 posts typed for 05 in its EPCI and the 2 the national list counts for 04 in the
+    # Sisteronais-Buëch at the same date.
+    assert table["postes"].sum() == 16
+    assert set(table["date_situation"]) == {"2021-04-30"}
     gap = table.loc[table["nom_epci"].str.contains("Gap-Tallard-Durance")].iloc[0]
     assert gap["conseillers_pour_10000_hab"] == pytest.approx(0.198, abs=0.001)
     assert gap["habitants_par_conseiller"] == 50_565

@@ -203,13 +203,15 @@ def national_target(
     )
     posts = int(current["postes"].sum()) - left_out
     when = f"fin {month_label(end)}" if end else "sa date"
-    label = f"{fmt_number(posts)} postes attribués par les comités jusqu'à {when}"
+    label = (
+        f"{fmt_number(posts)} postes attribués par les comités jusqu'à {when} ÷ population "
+        "de la France"
+    )
     if not covers_country(selections):
         editions = national_list(selections, reference).national_editions
         if editions:
-            label += f" (liste nationale du {fmt_date(max(e['edition'] for e in editions))}"
-            label += " relue à cette date)"
-    label += " ÷ population de la France"
+            edition = fmt_date(max(e["edition"] for e in editions))
+            label += f" ; postes lus dans la liste nationale du {edition} relue à cette date"
     if left_out:
         label += (
             f" ; {fmt_number(left_out)} poste(s) d'intercommunalités de population "
