@@ -218,3 +218,25 @@ def test_workbook_and_geopackage_carry_the_date(hand_05, tmp_path):
     info = pyogrio.read_info(geopackage, layer="epci")
     assert info["dataset_metadata"]["date_situation"] == "2021-04-30"
     assert info["layer_metadata"]["situation"] == "situation fin avril 2021"
+
+
+def test_a_typed_file_may_give_each_rows_funding(tmp_path):
+    from analyse.read.selections import SelectionError, read_selection_file
+
+    path = tmp_path / "comite.csv"
+    path.write_text(
+        "date_comite,departement,structure,type_structure,postes,financement\n"
+        "2021-04,05,Gap,commune,2,110 858 €\n"
+        "2021-04,05,Orpierre,commune,1,\n",
+        encoding="utf-8",
+    )
+    rows = read_selection_file(path)
+    assert rows["financement_etat_eur"].iloc[0] == 110_858
+    assert pd.isna(rows["financement_etat_eur"].iloc[1])  # the flat rate, said
+    path.write_text(
+        "date_comite,departement,structure,type_structure,postes,financement\n"
+        "2021-04,05,Gap,commune,2,beaucoup\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(SelectionError, match="financement illisible « beaucoup »"):
+        read_selection_file(path)
