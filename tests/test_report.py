@@ -73,7 +73,10 @@ def test_html_is_for_officials(report_05):
         # By default, the embedded IFN and places, and the footer names every edition.
         "Toutes les communes et intercommunalités ont un indice",
         "lieux de médiation numérique déclarés (fichier fourni)",
-        "Données : sélections des comités saisies dans data/raw/selections/ ; indice de "
+        # The national list too: national figures and other départements' posts, read
+        # back to the rounds' date.
+        "Données : sélections des comités saisies dans data/raw/selections/ ; liste "
+        "nationale COSELEC de l'ANCT, édition du 05/04/2023 (copie embarquée) ; indice de "
         "fragilité numérique 2023 de La Mednum (copie embarquée) ; lieux de médiation "
         "numérique de juillet 2022, data.gouv.fr (copie embarquée).",
         "Postes manquants et priorités",

@@ -220,11 +220,14 @@ def national_target(
     return density(posts, population), label, end
 
 
-def completed(selections: MatchedSelections, national: MatchedSelections) -> MatchedSelections:
+def completed(
+    selections: MatchedSelections, national: MatchedSelections, departement: str | None = None
+) -> MatchedSelections:
     """``selections`` completed by the national list where they say nothing: the national
     rows counted for the départements the files do not cover (a post counted for the
-    Alpes-de-Haute-Provence in an EPCI that straddles the Hautes-Alpes), and each hand
-    row's QPV / ZRR / France Services flags when the list knows its structure
+    Alpes-de-Haute-Provence in an EPCI that straddles the Hautes-Alpes), except those of
+    ``departement``, whose own posts are the files' (none if they do not cover it), and
+    each hand row's QPV / ZRR / France Services flags when the list knows its structure
     (``flags_from_national``). Selections that cover the country come back unchanged.
 
     Reading back to a month (``until``) then keeps the same date for both sources.
@@ -232,6 +235,7 @@ def completed(selections: MatchedSelections, national: MatchedSelections) -> Mat
     if national is selections:
         return selections
     own = set(selections.table["departement"]) | set(selections.anomalies["departement"])
+    own.add(departement)
     others = national.table.loc[~national.table["departement"].isin(own)]
     hand = flags_from_national(selections.table, national.table)
     table = pd.concat([hand, others], ignore_index=True)
@@ -402,7 +406,7 @@ def prepare(
     at = situation(given, month)
     end = month or last_month(given)
     national_now = national.until(end)
-    selections = completed(given, national)
+    selections = completed(given, national, departement)
     current = selections.until(end).table
     communes_all = reference.communes
     communes = communes_all.loc[
