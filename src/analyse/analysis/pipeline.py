@@ -141,8 +141,9 @@ def situation(selections: MatchedSelections, month: str | None = None) -> dict:
     return {"mois": latest, "date": None}
 
 
-# The national list matched against a reference, once per process (see national_list).
-_NATIONAL_LISTS: dict[Path, tuple[Reference, MatchedSelections]] = {}
+# The national list matched against a reference, once per process and version of the
+# file (see national_list): path, modification time and size.
+_NATIONAL_LISTS: dict[tuple, tuple[Reference, MatchedSelections]] = {}
 
 
 def national_list(selections: MatchedSelections, reference: Reference) -> MatchedSelections:
@@ -157,10 +158,12 @@ def national_list(selections: MatchedSelections, reference: Reference) -> Matche
     if covers_country(selections):
         return selections
     path = sources.national_list().path
-    cached = _NATIONAL_LISTS.get(path)
+    stat = path.stat()
+    key = (path.resolve(), stat.st_mtime_ns, stat.st_size)
+    cached = _NATIONAL_LISTS.get(key)
     if cached is None or cached[0] is not reference:
         matched = match_selections([path], reference, tolerant=True)
-        _NATIONAL_LISTS[path] = cached = (reference, matched)
+        _NATIONAL_LISTS[key] = cached = (reference, matched)
     return cached[1]
 
 
