@@ -17,7 +17,8 @@ def test_scenario_prints_the_posts_in_order_with_sentences(capsys):
     assert "Où placer les prochains postes ? — Hautes-Alpes (05)" in out
     assert "Choix optimal : modèle de couverture maximale (spopt MCLP)" in out
     assert out.count("Un poste à ") == 2
-    assert "habitants de plus à moins de 20 km d'un conseiller." in out
+    # Followed by the communes that would bring as much, when there are some.
+    assert "habitants de plus à moins de 20 km d'un conseiller" in out
     assert "à plus de 20 km" in out and "→" in out
     assert "vol d'oiseau" in out and "pas une décision" in out
 
