@@ -161,3 +161,12 @@ def test_remoteness_of_sisteronais_buech_on_its_whole_population(
     fragility = (row["ifn"] - 1) / 9
     score = 100 * (0.5 * min(deficit, 1) + 0.25 * fragility + 0.25 * expected)
     assert row["score_priorite"] == pytest.approx(round(score, 1), abs=0.051)
+
+
+def test_distance_section_names_the_places_of_the_month(reference, national, extras):
+    june = pipeline.prepare("05", national, reference, month="2021-06", extras=extras)
+    assert "ceux qui existaient fin juin 2021 (1\u202f928 sur 2\u202f733" in tables.distance_html(
+        june
+    )
+    today = pipeline.prepare("05", national, reference, extras=extras)
+    assert "existaient" not in tables.distance_html(today)

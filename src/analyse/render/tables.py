@@ -497,6 +497,13 @@ def distance_html(prepared) -> str:
         else "les mairies des communes où siège une structure retenue (la liste des lieux "
         "de médiation numérique n'a pas été fournie)"
     )
+    dating = prepared.context.get("lieux_dates") or {}
+    if prepared.context["lieux_source"] == "fichier" and dating.get("mois"):
+        source += (
+            f", ceux qui existaient fin {month_label(dating['mois'])} "
+            f"({fmt_number(dating['retenus'])} sur {fmt_number(dating['total'])} ; "
+            "voir « Date des lieux » dans la partie pour les analystes)"
+        )
     rows = pd.DataFrame(
         [
             (
