@@ -3,6 +3,8 @@ remoteness of an EPCI spanning several départements is measured on the whole EP
 
 from __future__ import annotations
 
+import re
+
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -12,7 +14,7 @@ from conftest import EPCI_05, IFN_COMMUNES, IFN_EPCI, NATIONAL_FILE, PLACES_FILE
 
 from analyse.analysis import pipeline
 from analyse.analysis.inputs import load_extras
-from analyse.render import tables
+from analyse.render import tables, territories_report
 from analyse.territory.places import (
     DATED_BY_COMMUNE,
     DATED_BY_DEPARTEMENT,
@@ -118,7 +120,8 @@ def test_report_states_the_dating_rule_and_counts(reference, national, extras):
     june = pipeline.prepare("05", national, reference, month="2021-06", extras=extras)
     text = tables.dated_places_html(june)
     assert "premier comité de sa structure" in text
-    assert "1\u202f232" in text and "2\u202f733" in text
+    assert "Sur les 2\u202f733 lieux du fichier, 1\u202f232 sont datés par le SIRET" in text
+    assert "et 90 par celui de leur département." in text
     assert "Fin juin 2021, 1\u202f928 lieux comptent" in text
     html = tables.analysts_html(june)
     assert "Date des lieux" in html
@@ -170,3 +173,12 @@ def test_distance_section_names_the_places_of_the_month(reference, national, ext
     )
     today = pipeline.prepare("05", national, reference, extras=extras)
     assert "existaient" not in tables.distance_html(today)
+
+
+def test_places_note_says_how_many_existed_at_the_month(reference, national, extras):
+    june = pipeline.prepare("05", national, reference, month="2021-06", extras=extras)
+    note = re.sub(r"[ \n]+", " ", territories_report.places_programmes_html(june))
+    assert "les 2\u202f733 lieux du fichier" in note
+    assert "Fin juin 2021, 1\u202f928 d'entre eux existaient déjà" in note
+    today = pipeline.prepare("05", national, reference, extras=extras)
+    assert "existaient" not in territories_report.places_programmes_html(today)

@@ -544,10 +544,15 @@ def dated_places_html(prepared) -> str:
     summary = prepared.context.get("lieux_dates")
     if not summary or prepared.context.get("lieux_source") != "fichier":
         return ""
-    counts = [
-        f"{fmt_number(n)} {_DATING_PHRASES[rule]}" for rule, n in summary["par_regle"].items()
-    ]
-    listed = ", ".join(counts[:-1]) + (" et " if len(counts) > 1 else "") + counts[-1]
+    rules = list(summary["par_regle"].items())
+    phrases = [f"{fmt_number(n)} {_DATING_PHRASES[rule]}" for rule, n in rules]
+    if rules:
+        rule, n = rules[0]
+        verb = "est daté" if n < 2 else "sont datés"
+        phrases[0] = f"{fmt_number(n)} {verb} {_DATING_PHRASES[rule]}"
+    listed = (
+        ", ".join(phrases[:-1]) + " et " + phrases[-1] if len(phrases) > 1 else "".join(phrases)
+    )
     text = (
         "<p>Le fichier des lieux dit où travaillent les conseillers, pas depuis quand. "
         "<strong>Un lieu compte à partir du premier comité de sa structure</strong> : "
@@ -555,12 +560,15 @@ def dated_places_html(prepared) -> str:
         "sinon son SIREN (les 9 premiers chiffres). Un lieu qu'aucune structure ne date "
         "compte à partir du premier poste attribué dans sa commune, sinon dans son "
         "intercommunalité, sinon dans son département. "
-        f"Sur les {plural(summary['total'], 'lieu', 'lieux')} du fichier, {esc(listed)}"
+        f"Sur les {plural(summary['total'], 'lieu', 'lieux')} du fichier, "
+        f"{esc(listed or 'aucun n’est daté')}"
     )
     if summary["non_dates"]:
+        undated = summary["non_dates"]
         text += (
-            f" ; {plural(summary['non_dates'], 'lieu', 'lieux')} sans aucune date "
-            "(département absent des sélections) comptent à toutes les dates"
+            f" ; {plural(undated, 'lieu', 'lieux')} sans aucune date (aucun poste de "
+            "leur département dans les sélections lues, ou hors de toute commune) "
+            f"{'compte' if undated < 2 else 'comptent'} à toutes les dates"
         )
     text += ". "
     if summary.get("mois"):
