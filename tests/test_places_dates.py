@@ -106,6 +106,8 @@ def test_june_2021_distances_use_the_places_of_june_2021(reference, national, ex
     # The newest month and the report without month are today's figures.
     assert april.context["population_au_dela"]["population_au_dela_20km"] == 3_621
     assert default.context["population_au_dela"] == april.context["population_au_dela"]
+    columns = ["siren_epci", "population_au_dela_10km", "population_au_dela_20km", "score_priorite"]
+    pd.testing.assert_frame_equal(april.gaps[columns], default.gaps[columns])
     beyond = june.context["population_au_dela"]
     assert beyond["population_au_dela_20km"] == 5_313
     # Computed from June 2021's places only (none of them granted later).
