@@ -313,6 +313,13 @@ PLACE_COLUMNS: list[Column] = [
     Column("site_web", "Site web"),
     Column("source", "Source"),
     Column("date_maj", "Date de mise à jour"),
+    Column(
+        "date_debut",
+        "Compte à partir du",
+        description="premier comité de sa structure, sinon premier poste de sa commune, "
+        "de son intercommunalité ou de son département",
+    ),
+    Column("datation", "Daté par", description="la règle qui a daté le lieu"),
 ]
 
 # Posts proposed by the placement scenario (analyse.analysis.scenario.PROPOSAL_COLUMNS).

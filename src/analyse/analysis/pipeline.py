@@ -38,7 +38,14 @@ from analyse.read.selections import (
 )
 from analyse.territory.fragility import join_ifn
 from analyse.territory.matching import LOCATED, Matcher, read_aliases, review_table
-from analyse.territory.places import REJECTED_COLUMNS, town_hall_places, town_hall_points
+from analyse.territory.places import (
+    REJECTED_COLUMNS,
+    date_places,
+    dating_summary,
+    places_at,
+    town_hall_places,
+    town_hall_points,
+)
 from analyse.territory.reference import Reference, load_reference
 from analyse.wording import fmt_number
 
@@ -65,6 +72,15 @@ class MatchedSelections:
 
     # Town-hall points of every located row, computed once per run (see town_halls).
     _town_halls: tuple | None = field(default=None, repr=False, compare=False)
+    # The places file dated by this table, computed once per run (see dated_places).
+    _dated_places: tuple | None = field(default=None, repr=False, compare=False)
+
+    def dated_places(self, places: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+        """``date_places`` of ``places`` by this whole table (every month), once per run:
+        ``places_at`` then gives the places of a month."""
+        if self._dated_places is None or self._dated_places[0] is not places:
+            self._dated_places = (places, date_places(places, self.table))
+        return self._dated_places[1]
 
     def town_halls(self, current: pd.DataFrame, reference: Reference) -> gpd.GeoDataFrame:
         """``town_hall_places`` of ``current`` (a subset of this table's rows, such as
@@ -444,8 +460,15 @@ def prepare(
         )
 
     extras = extras or Extras()
-    town_halls = selections.town_halls(current, reference) if extras.places is None else None
-    coverage = _coverage(departement, town_halls, reference, indicators, communes, extras)
+    dating = None
+    if extras.places is not None:
+        # The places that existed at the end of the month (all of them without month).
+        dated = selections.dated_places(extras.places)
+        places = places_at(dated, month)
+        dating = dating_summary(dated, month)
+    else:
+        places = selections.town_halls(current, reference)
+    coverage = _coverage(departement, places, reference, indicators, communes, extras)
     indicators, communes, places, unmatched, beyond = coverage
     rejected_places, rejected_summary = _rejected_places(departement, extras)
     target_nat, target_label, target_month = national_target(given, reference, end)
@@ -484,6 +507,7 @@ def prepare(
         "ifn_fourni": extras.ifn is not None,
         "lieux_source": "fichier" if extras.places is not None else "mairies",
         "lieux_selection": extras.places_selection,
+        "lieux_dates": dating,
         "fichiers_complementaires": extras.sources,
         "cible_nationale": target_nat,
         "cible_nationale_calcul": target_label,
@@ -692,13 +716,16 @@ def _anomalies_of(anomalies: pd.DataFrame, departement: str) -> pd.DataFrame:
 
 def _coverage(
     departement: str,
-    town_halls: gpd.GeoDataFrame | None,
+    places: gpd.GeoDataFrame,
     reference: Reference,
     indicators: gpd.GeoDataFrame,
     communes: gpd.GeoDataFrame,
     extras: Extras,
 ) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, gpd.GeoDataFrame, pd.DataFrame, dict]:
     """IFN, places and distances for the communes of the département and of its EPCI.
+
+    ``places`` are those of the report's date: the places file's at that date, or
+    without it the town hall of each located structure.
 
     Distances are computed for every member commune of the report's EPCI (an EPCI is
     shown whole); the département figure sums its own communes only.
@@ -727,8 +754,6 @@ def _coverage(
             on="siren_epci",
             how="left",
         )
-    # Without a places file, each located structure is placed at a town hall.
-    places = extras.places if extras.places is not None else town_halls
     crs = config.metric_crs(departement)
     distances = nearest_place(scope, places, crs)
     per_epci, _ = population_beyond(distances)

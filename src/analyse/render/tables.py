@@ -18,6 +18,13 @@ from pandas.io.formats.style import Styler
 from analyse import config, schema
 from analyse.analysis.indicators import density
 from analyse.render.fragments import Markup, render
+from analyse.territory.places import (
+    DATED_BY_COMMUNE,
+    DATED_BY_DEPARTEMENT,
+    DATED_BY_EPCI,
+    DATED_BY_SIREN,
+    DATED_BY_SIRET,
+)
 from analyse.wording import (
     THIN_SPACE,
     esc,
@@ -565,6 +572,13 @@ def distance_html(prepared) -> str:
         else "les mairies des communes où siège une structure retenue (la liste des lieux "
         "de médiation numérique n'a pas été fournie)"
     )
+    dating = prepared.context.get("lieux_dates") or {}
+    if prepared.context["lieux_source"] == "fichier" and dating.get("mois"):
+        source += (
+            f", ceux qui existaient fin {month_label(dating['mois'])} "
+            f"({fmt_number(dating['retenus'])} sur {fmt_number(dating['total'])} ; "
+            "voir « Date des lieux » dans la partie pour les analystes)"
+        )
     rows = pd.DataFrame(
         [
             (
@@ -587,6 +601,59 @@ def distance_html(prepared) -> str:
         "<strong>La ligne droite sous-estime le trajet réel, surtout en montagne</strong> : "
         "une commune à 12 km à vol d'oiseau peut être à 40 minutes de route.</p>" + table
     )
+
+
+# How each rule reads in the sentence on the places' dates (« 645 par … »).
+_DATING_PHRASES = {
+    DATED_BY_SIRET: "par le SIRET de leur structure",
+    DATED_BY_SIREN: "par le SIREN de leur structure",
+    DATED_BY_COMMUNE: "par le premier poste attribué dans leur commune",
+    DATED_BY_EPCI: "par celui de leur intercommunalité",
+    DATED_BY_DEPARTEMENT: "par celui de leur département",
+}
+
+
+def dated_places_html(prepared) -> str:
+    """The rule that dates the places of the file, how many each step dated, and how
+    many count at the report's date (empty without a places file)."""
+    summary = prepared.context.get("lieux_dates")
+    if not summary or prepared.context.get("lieux_source") != "fichier":
+        return ""
+    rules = list(summary["par_regle"].items())
+    phrases = [f"{fmt_number(n)} {_DATING_PHRASES[rule]}" for rule, n in rules]
+    if rules:
+        rule, n = rules[0]
+        verb = "est daté" if n < 2 else "sont datés"
+        phrases[0] = f"{fmt_number(n)} {verb} {_DATING_PHRASES[rule]}"
+    listed = (
+        ", ".join(phrases[:-1]) + " et " + phrases[-1] if len(phrases) > 1 else "".join(phrases)
+    )
+    text = (
+        "<p>Le fichier des lieux dit où travaillent les conseillers, pas depuis quand. "
+        "<strong>Un lieu compte à partir du premier comité de sa structure</strong> : "
+        "le SIRET de son champ « pivot » retrouvé dans la liste des structures retenues, "
+        "sinon son SIREN (les 9 premiers chiffres). Un lieu qu'aucune structure ne date "
+        "compte à partir du premier poste attribué dans sa commune, sinon dans son "
+        "intercommunalité, sinon dans son département. "
+        f"Sur les {plural(summary['total'], 'lieu', 'lieux')} du fichier, "
+        f"{esc(listed or 'aucun n’est daté')}"
+    )
+    if summary["non_dates"]:
+        undated = summary["non_dates"]
+        text += (
+            f" ; {plural(undated, 'lieu', 'lieux')} sans aucune date (aucun poste de "
+            "leur département dans les sélections lues, ou hors de toute commune) "
+            f"{'compte' if undated < 2 else 'comptent'} à toutes les dates"
+        )
+    text += ". "
+    if summary.get("mois"):
+        text += (
+            f"Fin {month_label(summary['mois'])}, "
+            f"{plural(summary['retenus'], 'lieu compte', 'lieux comptent')} dans les distances."
+        )
+    else:
+        text += "Sans mois demandé, tous les lieux du fichier comptent dans les distances."
+    return text + "</p>"
 
 
 def rejected_places_html(prepared) -> str:
@@ -731,6 +798,7 @@ def analysts_html(prepared) -> str:
     ]
     # The lists to check, when there is something in them.
     for title, body in (
+        ("Date des lieux", dated_places_html(prepared)),
         ("Lieux aux coordonnées douteuses", _suspicious_places(prepared.places)),
         ("Lieux écartés (coordonnées impossibles)", rejected_places_html(prepared)),
         ("Indice de fragilité : codes non rapprochés", unmatched_ifn_html(prepared)),

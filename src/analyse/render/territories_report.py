@@ -413,6 +413,7 @@ def places_programmes_html(prepared) -> str:
     if not chosen:
         return ""
     programmes = chosen.get("programmes")
+    dating = prepared.context.get("lieux_dates") or {}
     current = chosen.get("format") == FORMAT_CURRENT
     return _render(
         "lieux_programmes.html.j2",
@@ -421,4 +422,6 @@ def places_programmes_html(prepared) -> str:
         lus=fmt_number(chosen.get("lus", 0)),
         retenus=fmt_number(chosen.get("retenus", 0)),
         format=chosen.get("format", ""),
+        mois=month_label(dating["mois"]) if dating.get("mois") else None,
+        a_la_date=fmt_number(dating.get("retenus", 0)),
     )

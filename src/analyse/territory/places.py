@@ -440,8 +440,8 @@ def locate_places(
     déléguées resolve declared names such as « MARSEILLE 11 »); ``postal_codes`` is
     ``ref.postal_codes``. Adds to ``places`` (same rows, same order):
 
-    - ``insee``, ``nom_commune``, ``departement``: the current commune containing the
-      point (empty when ``hors_commune``);
+    - ``insee``, ``nom_commune``, ``departement``, ``siren_epci``: the current commune
+      containing the point and its EPCI (empty when ``hors_commune``);
     - ``hors_commune``: the point lies in no commune (at sea, wrong coordinates), with
       ``insee_la_plus_proche`` and ``distance_commune_la_plus_proche_m`` for those;
     - ``insee_commune_declaree`` and ``commune_declaree_resolue_par``: the current
@@ -455,7 +455,8 @@ def locate_places(
     # Work on positions: the spatial join below deduplicates by index label.
     original_index = places.index
     places = places.to_crs(config.GEOGRAPHIC_CRS).reset_index(drop=True)
-    current = communes.loc[_is_current(communes), ["insee", "nom", "departement", "geometry"]]
+    columns = ["insee", "nom", "departement", "siren_epci", "geometry"]
+    current = communes.loc[_is_current(communes), [c for c in columns if c in communes]]
     # A few current communes of the reference have no outline (communes nouvelles of the
     # latest edition): they can be declared, not found by the spatial join.
     current = current.loc[current.geometry.notna() & ~current.geometry.is_empty]
@@ -472,6 +473,8 @@ def locate_places(
     out["insee"] = joined["insee"]
     out["nom_commune"] = joined["nom"]
     out["departement"] = joined["departement"]
+    if "siren_epci" in joined:
+        out["siren_epci"] = joined["siren_epci"]
     out["hors_commune"] = out["insee"].isna()
 
     outside = out.loc[out["hors_commune"]]
@@ -524,6 +527,8 @@ def locate_places(
         out.loc[valid, "insee"] = coded[valid]
         out.loc[valid, "nom_commune"] = coded[valid].map(names["nom"])
         out.loc[valid, "departement"] = coded[valid].map(names["departement"])
+        if "siren_epci" in names:
+            out.loc[valid, "siren_epci"] = coded[valid].map(names["siren_epci"])
     out.index = original_index
     return out
 
@@ -642,3 +647,113 @@ def town_hall_places(
         table.loc[missing, "point"] = "point intérieur de l'EPCI"
     table["source"] = SOURCE_TOWN_HALL
     return gpd.GeoDataFrame(table[columns], geometry=list(geometry), crs=config.GEOGRAPHIC_CRS)
+
+
+# ----------------------------------------------------------------------------- dates
+
+# How a place got its date (column ``datation``), strongest evidence first. The places
+# file says where conseillers work, not since when: a place is dated by the first
+# committee of its structure (the ``pivot`` field is the structure's SIRET), else by the
+# first post granted where it stands (its commune, its EPCI, its département).
+DATED_BY_SIRET = "SIRET de la structure"
+DATED_BY_SIREN = "SIREN de la structure"
+DATED_BY_COMMUNE = "premier poste de la commune"
+DATED_BY_EPCI = "premier poste de l'intercommunalité"
+DATED_BY_DEPARTEMENT = "premier poste du département"
+UNDATED = "non daté"
+DATING_ORDER = (
+    DATED_BY_SIRET,
+    DATED_BY_SIREN,
+    DATED_BY_COMMUNE,
+    DATED_BY_EPCI,
+    DATED_BY_DEPARTEMENT,
+    UNDATED,
+)
+
+
+def _siret_siren(digits: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """SIRET and SIREN of identifiers given as digits: the first 14 digits of 14 or more
+    (« 34106240403159/APE:8790B » is a SIRET and an APE code), the first 9 of those and
+    of a 9-digit SIREN; missing otherwise (a 13-digit code is not guessed)."""
+    length = digits.str.len()
+    return digits.str[:14].where(length >= 14), digits.str[:9].where((length >= 14) | (length == 9))
+
+
+def _first_dates(dates: pd.Series, keys: pd.Series) -> pd.Series:
+    """Earliest date per non-empty key."""
+    keys = keys.astype(object).where(keys.notna() & keys.astype(str).ne(""))
+    return dates.groupby(keys, dropna=True).min()
+
+
+def date_places(places: gpd.GeoDataFrame, selections: pd.DataFrame) -> gpd.GeoDataFrame:
+    """Since when each place counts: ``places`` with ``date_debut`` and ``datation``.
+
+    ``places`` are located places (``locate_places``: ``siret``, ``insee``,
+    ``siren_epci``, ``departement``; a missing column skips its rule). ``selections`` is
+    the whole matched selection table (``MatchedSelections.table``, every month: a
+    structure granted later must not be dated by an earlier neighbour). A place counts
+    from, in this order, the first committee of the structure whose SIRET is its
+    ``pivot``; of a structure with the same SIREN (first 9 digits); the first post
+    located in its commune; in its EPCI; the first post counted for its département.
+    ``date_debut`` is a Timestamp, NaT when nothing dates the place (« non daté »):
+    ``places_at`` then counts it at every date. Same rows, same index.
+    """
+    rows = selections.loc[selections["date_comite"].notna()]
+    dates = pd.to_datetime(rows["date_comite"])
+    siret, siren = _siret_siren(rows["code"].astype(str).str.replace(r"\D", "", regex=True))
+    located = rows["statut"].eq(LOCATED)
+    lookups = [
+        (DATED_BY_SIRET, "siret", _first_dates(dates, siret)),
+        (DATED_BY_SIREN, "siren", _first_dates(dates, siren)),
+        (
+            DATED_BY_COMMUNE,
+            "insee",
+            _first_dates(dates[located], rows.loc[located, "insee_commune"]),
+        ),
+        (
+            DATED_BY_EPCI,
+            "siren_epci",
+            _first_dates(dates[located], rows.loc[located, "siren_epci"]),
+        ),
+        (DATED_BY_DEPARTEMENT, "departement", _first_dates(dates, rows["departement"])),
+    ]
+    pivot = places["siret"].astype(str) if "siret" in places else pd.Series("", places.index)
+    keys = pd.DataFrame(index=places.index)
+    keys["siret"], keys["siren"] = _siret_siren(pivot.str.replace(r"\D", "", regex=True))
+    for column in ("insee", "siren_epci", "departement"):
+        keys[column] = places[column].astype(object) if column in places else None
+    start = pd.Series(pd.NaT, index=places.index, dtype="datetime64[ns]")
+    how = pd.Series(UNDATED, index=places.index, dtype=object)
+    for method, key, first in lookups:
+        found = keys[key].map(first) if len(first) else pd.Series(pd.NaT, index=places.index)
+        fill = start.isna() & found.notna()
+        start[fill] = pd.to_datetime(found[fill])
+        how[fill] = method
+    out = places.copy()
+    out["date_debut"] = start
+    out["datation"] = how
+    return out
+
+
+def places_at(dated_places: gpd.GeoDataFrame, month: str | None) -> gpd.GeoDataFrame:
+    """The places counted at the end of ``month`` (YYYY-MM; None: every place): those
+    dated up to that month's last day, and those no rule dates (``date_places``)."""
+    if month is None:
+        return dated_places
+    end = pd.Period(month, freq="M").end_time
+    start = dated_places["date_debut"]
+    return dated_places.loc[start.isna() | (start <= end)]
+
+
+def dating_summary(dated_places: gpd.GeoDataFrame, month: str | None) -> dict:
+    """What the report says of the places' dates: ``total`` places, how many each rule
+    dated (``par_regle``, rules in ``DATING_ORDER``, zeros left out), ``non_dates`` and
+    ``retenus`` (places counted at the end of ``month``), with ``mois``."""
+    counts = dated_places["datation"].value_counts()
+    return {
+        "total": len(dated_places),
+        "par_regle": {rule: int(counts[rule]) for rule in DATING_ORDER[:-1] if counts.get(rule)},
+        "non_dates": int(counts.get(UNDATED, 0)),
+        "retenus": len(places_at(dated_places, month)),
+        "mois": month,
+    }
