@@ -123,7 +123,7 @@ if postes_supplementaires:
     display(HTML(scenario_report.section_html(propositions, resume)))
 
 # %%
-# Sections of issue 12: each EPCI's trajectory, comparison, priority territories.
+# Sections on territories: each EPCI's trajectory, comparison, priority territories.
 display(Markdown(f"## {territories_report.TRAJECTORY_TITLE}"))
 maps.show(
     territories_report.trajectory_chart(

@@ -1,5 +1,5 @@
 """Save the analysts' tables of a few reference reports, then check a later version of
-the code gives the same figures (issue 9: a refactor changes no figure).
+the code gives the same figures (a refactor changes no figure).
 
     python scripts/compare_outputs.py save    DOSSIER   # before the change
     python scripts/compare_outputs.py compare DOSSIER   # after: exit 1 on any difference

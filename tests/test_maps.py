@@ -1,4 +1,4 @@
-"""Maps that differentiate (issue 10, section 5): labels inside their territory, sized
+"""Maps that differentiate: labels inside their territory, sized
 by area, numbered when they would overlap; finer classes when every EPCI shares one."""
 
 from __future__ import annotations

@@ -164,7 +164,7 @@ def departemental_collectivity(departement: str) -> str:
     return DEPARTEMENTAL_COLLECTIVITIES.get(departement, "le Conseil départemental")
 
 
-# ------------------------------------------------- trajectories, comparisons (issue 12)
+# ------------------------------------------------------------ trajectories, comparisons
 
 # First month of the programme's trajectories (the first committees sat in March 2021).
 TRAJECTORY_START = "2021-03"

@@ -376,7 +376,7 @@ def territory_columns(
     departement: str,
     month: str | None,
 ) -> tuple[gpd.GeoDataFrame, pd.DataFrame, dict]:
-    """Priority territories, trajectory and comparison with similar EPCI (issue 12).
+    """Priority territories, trajectory and comparison with similar EPCI.
 
     Returns the indicators with the columns of ``schema.EPCI_COLUMNS``, the monthly
     trajectory of each EPCI, and the context entries: ``territoires_prioritaires``

@@ -167,7 +167,7 @@ def departement_table(
 
 def add_index_columns(table: pd.DataFrame, current: pd.DataFrame, month: str) -> pd.DataFrame:
     """Posts in QPV, ZRR, France Services (and not documented) per département, and its
-    density at the end of each month since ``config.TRAJECTORY_START`` (issue 12)."""
+    density at the end of each month since ``config.TRAJECTORY_START``."""
     from analyse.analysis import priority_areas, trajectory
 
     flags = priority_areas.flag_counts(current, "departement")

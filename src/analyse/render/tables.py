@@ -359,7 +359,7 @@ def summary_html(prepared) -> str:
         prepared.context.get("lieux_rejetes"),
         prepared.context.get("collectivite_departementale", "le Conseil départemental"),
     )
-    # Priority territories and comparable EPCI (issue 12), when they say something.
+    # Priority territories and comparable EPCI, when they say something.
     from analyse.render.territories_report import summary_sentences as territory_sentences
 
     sentences += territory_sentences(prepared)

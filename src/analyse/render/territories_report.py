@@ -1,4 +1,4 @@
-"""Report parts of issue 12: priority territories, each EPCI's trajectory, comparison
+"""Report parts on territories: priority territories, each EPCI's trajectory, comparison
 with similar EPCI, and the sparklines of the monthly index.
 
 Self-contained: each function takes the prepared bundle (``bundle.Prepared``) or plain
@@ -330,7 +330,7 @@ def comparison_sentence(prepared) -> str:
 
 
 def summary_sentences(prepared) -> list[str]:
-    """Sentences of this issue for « En bref », when they say something."""
+    """Sentences on priority territories and comparable EPCI for « En bref », if any."""
     return [s for s in (priority_sentence(prepared), comparison_sentence(prepared)) if s]
 
 
