@@ -38,10 +38,11 @@ COUVERTURE ?= $(if $(CI),--cov=analyse --cov-report=term-missing:skip-covered)
 test: installer ## lance les tests (les 20 plus lents sont affichés ; couverture en CI)
 	$(BIN)/python -m pytest --durations=20 $(COUVERTURE)
 
-lint: installer ## vérifie le style (ruff), les notebooks sans sorties et appariés à leur .py
+lint: installer ## vérifie le style (ruff), les couches (import-linter), les notebooks sans sorties et appariés
 	$(BIN)/ruff check src tests notebooks bench scripts
 	$(BIN)/ruff format --check src tests notebooks bench scripts
 	$(BIN)/nbstripout --verify notebooks/*.ipynb
+	$(BIN)/lint-imports
 	$(BIN)/python -m pytest -q -p no:cacheprovider tests/test_project.py -k "paired"
 
 format: installer ## met en forme le code (ruff)

@@ -526,12 +526,14 @@ def _cmd_mensuel(args: argparse.Namespace) -> int:
 
 
 def _cmd_controle(args: argparse.Namespace) -> int:
+    from analyse.analysis.national import control_table
     from analyse.render.national import control_text
 
     reference = _load_reference(args)
     selections = _selections(args, reference)
     _print_editions(selections)
-    print(control_text(selections.table, reference, selections.anomalies))
+    table = control_table(selections.table, reference, selections.anomalies)
+    print(control_text(table, selections.table, selections.anomalies))
     return 0
 
 

@@ -23,7 +23,7 @@ from analyse.analysis.distance import nearest_place, population_beyond
 from analyse.analysis.gaps import SCORE_FORMULA, gaps_table
 from analyse.analysis.indicators import density, epci_indicators, posts_per_epci, reconciliation
 from analyse.analysis.inputs import Extras
-from analyse.analysis.scenario import Settings
+from analyse.analysis.scenario import add_scenario
 from analyse.errors import UserError
 from analyse.read import sources
 from analyse.read.files import content_sha256
@@ -412,15 +412,6 @@ def territory_columns(
         "comparables_disponibles": national,
     }
     return indicators, history, context
-
-
-def add_scenario(prepared: Prepared, settings: Settings) -> None:
-    """Solve the placement scenario and keep its proposals and summary in ``prepared``."""
-    from analyse.analysis.scenario import scenario_for
-
-    result = scenario_for(prepared, settings)
-    prepared.propositions = result.proposals
-    prepared.context["scenario"] = result.summary()
 
 
 def _rejected_places(departement: str, extras: Extras) -> tuple[pd.DataFrame, dict]:

@@ -18,9 +18,10 @@ from pathlib import Path
 
 from analyse import config
 from analyse.analysis.inputs import Extras
+from analyse.analysis.national import departement_table
 from analyse.analysis.pipeline import MatchedSelections
 from analyse.errors import UserError
-from analyse.render.national import departement_table, write_index
+from analyse.render.national import write_index
 from analyse.run import batch, report
 from analyse.territory.reference import Reference, departement_shapes
 

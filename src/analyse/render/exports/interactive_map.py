@@ -168,7 +168,7 @@ def write_interactive_map(
     # only this export needs folium.
     import folium
 
-    from analyse.render.maps import CLASS_COLOURS, NO_POST_COLOUR, density_classes
+    from analyse.render.colours import CLASS_COLOURS, NO_POST_COLOUR, density_classes
 
     density = epci.get("conseillers_pour_10000_hab", pd.Series(np.nan, index=epci.index))
     classes, class_labels = density_classes(density)
