@@ -112,12 +112,7 @@ def _add_departement(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _shown(path: Path) -> str:
-    """A path relative to the project when inside it (short in --help)."""
-    try:
-        return str(path.relative_to(config.PROJECT_ROOT))
-    except ValueError:
-        return str(path)
+_shown = config.relative_to_project
 
 
 def _add_selections(parser: argparse.ArgumentParser) -> None:

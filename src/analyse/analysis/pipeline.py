@@ -26,6 +26,7 @@ from analyse.analysis.inputs import Extras
 from analyse.analysis.scenario import add_scenario
 from analyse.errors import UserError
 from analyse.read import sources
+from analyse.read.codes import departement_code
 from analyse.read.files import content_sha256
 from analyse.read.selections import (
     ANOMALY_COLUMNS,
@@ -171,10 +172,9 @@ def national_target(
 
 
 def check_departement(reference: Reference, departement: str) -> str:
-    """Normalise a département code ('5' → '05', '2a' → '2A') or raise a French error."""
-    code = str(departement).strip().upper()
-    if code.isdigit() and len(code) == 1:
-        code = code.zfill(2)
+    """Normalise a département code (``codes.departement_code``: '5', '5.0' → '05', '2a'
+    → '2A') or raise a French error."""
+    code = departement_code(departement)
     known = list(reference.departements["code"])
     if code not in known:
         raise UnknownDepartementError(

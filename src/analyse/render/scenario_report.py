@@ -8,16 +8,13 @@ with autoescape (``templates/scenario/section.html.j2``).
 
 from __future__ import annotations
 
-import functools
-from pathlib import Path
-
 import geopandas as gpd
 import pandas as pd
 from matplotlib.figure import Figure
 
+from analyse.render.fragments import render
 from analyse.wording import fmt_number, plural
 
-TEMPLATES_DIR = Path(__file__).parent / "templates" / "scenario"
 TITLE = "Où placer les prochains postes ?"
 ORDINALS = ["premier", "deuxième", "troisième", "quatrième", "cinquième", "sixième"]
 
@@ -127,19 +124,10 @@ def beyond_rows(summary: dict) -> list[dict]:
     ]
 
 
-@functools.cache
-def _template():
-    from jinja2 import Environment, FileSystemLoader, select_autoescape
-
-    env = Environment(
-        loader=FileSystemLoader(TEMPLATES_DIR), autoescape=select_autoescape(default=True)
-    )
-    return env.get_template("section.html.j2")
-
-
 def section_html(proposals: pd.DataFrame, summary: dict) -> str:
     """Headline, sentences, table, before/after, method and caveats (no map)."""
-    return _template().render(
+    return render(
+        "scenario/section.html.j2",
         titre=TITLE,
         question=headline(summary, len(proposals)),
         phrases=sentences(proposals, summary),

@@ -435,7 +435,7 @@ def gaps_html(prepared) -> str:
             columns.append(column)
             # The heading says the target's value: « cible nationale (1,23) ».
             headings[column] = schema.ALL[column].heading.format(fmt_number(ctx[key], 2))
-    columns += [f"population_au_dela_{km}km" for km in (10, 20, 30)]
+    columns += [config.beyond_column(km) for km in config.DISTANCE_THRESHOLDS_KM]
     return html_table(gaps[columns], headings=headings)
 
 
@@ -471,10 +471,10 @@ def distance_html(prepared) -> str:
         [
             (
                 f"Habitants à plus de {km} km du lieu le plus proche",
-                beyond[f"population_au_dela_{km}km"],
-                100 * beyond[f"population_au_dela_{km}km"] / max(beyond["population"], 1),
+                beyond[config.beyond_column(km)],
+                100 * beyond[config.beyond_column(km)] / max(beyond["population"], 1),
             )
-            for km in (10, 20, 30)
+            for km in config.DISTANCE_THRESHOLDS_KM
         ],
         columns=["libelle", "habitants", "part"],
     )

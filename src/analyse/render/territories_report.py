@@ -9,9 +9,7 @@ numbers its template (``templates/national/``) formats.
 
 from __future__ import annotations
 
-import functools
 import math
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -22,32 +20,19 @@ from matplotlib.ticker import MaxNLocator
 
 from analyse import config
 from analyse.analysis.comparison import KIND_LABELS
-from analyse.render.fragments import Markup, percent
+from analyse.render.fragments import Markup, percent, render
 from analyse.render.tables import html_table
 from analyse.schema import FLAGS
 from analyse.territory.places import FORMAT_CURRENT
 from analyse.wording import epci_subject, esc, fmt_number, month_label, short_epci_name
 
-TEMPLATES_DIR = Path(__file__).parent / "templates" / "territoires"
 PRIORITY_TITLE = "Quartiers prioritaires, zones rurales, France Services"
 TRAJECTORY_TITLE = "Mois après mois : la couverture de chaque intercommunalité"
 COMPARISON_TITLE = "Comparaison avec des intercommunalités semblables"
 
 
-@functools.cache
-def _env():
-    from jinja2 import Environment, FileSystemLoader, select_autoescape
-
-    return Environment(
-        loader=FileSystemLoader(TEMPLATES_DIR),
-        autoescape=select_autoescape(default=True, default_for_string=True),
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-
-
 def _render(name: str, **values) -> str:
-    return _env().get_template(name).render(**values)
+    return render(f"territoires/{name}", **values)
 
 
 # ------------------------------------------------------------ priority territories

@@ -88,9 +88,9 @@ def run_months(
         links = {
             code: f"{code}/rapport.html"
             for code in table["code"]
-            if (out_root / code / "rapport.html").exists()
+            if (out_root / code / config.REPORT_HTML_NAME).exists()
         }
-        index = out_root / "index.html"
+        index = out_root / config.INDEX_NAME
         out_root.mkdir(parents=True, exist_ok=True)
         generated = datetime.now().astimezone().isoformat(timespec="seconds")
         write_index(index, table, shapes, month, links, generated, selections.national_editions)
