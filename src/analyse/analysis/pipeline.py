@@ -266,78 +266,40 @@ def prepare(
     """What the report of ``departement`` shows, at the end of ``month`` if given.
 
     ``departement`` is a code of the reference, checked once where the user typed it
-    (``check_departement``: '5' → '05', '2a' → '2A').
+    (``check_departement``: '5' → '05', '2a' → '2A'). The steps, in order: the posts
+    counted and their reconciliation, the territories' columns (priority areas,
+    trajectory, comparison), the rows of the département and the month's changes, the
+    distances to the places, the targets and the gaps, then the context of the report.
     """
+    extras = extras or Extras()
     current = selections.until(month).table
-    communes_all = reference.communes
-    communes = communes_all.loc[
-        (communes_all["type"] == "COM") & (communes_all["departement"] == departement)
-    ].reset_index(drop=True)
-    indicators = epci_indicators(reference.epci, communes_all, current, departement)
+    communes = _departement_communes(reference, departement)
+    indicators = epci_indicators(reference.epci, reference.communes, current, departement)
     sirens = list(indicators["siren_epci"])
     counts = reconciliation(current, departement, sirens, selections.anomalies)
     indicators, trajectory, territories = territory_columns(
         indicators, selections, reference, departement, month
     )
+    ours = _rows_of_departement(current, departement, sirens)
+    changes, newly_covered = _month_changes(ours, indicators, selections, month)
 
-    counted = current["departement"] == departement
-    located_here = (current["statut"] == LOCATED) & current["siren_epci"].isin(sirens)
-    ours = current.loc[counted | located_here].copy()
-    ours["compte_pour_departement"] = ours["departement"] == departement
-    ours["dans_un_epci_du_departement"] = ours["statut"].eq(LOCATED) & ours["siren_epci"].isin(
-        sirens
-    )
-    ours = ours.reset_index(drop=True)
-
-    changes = pd.DataFrame(columns=ours.columns)
-    newly_covered: list[str] = []
-    if month is not None:
-        changes = ours.loc[ours["mois_comite"] == month].reset_index(drop=True)
-        before = posts_per_epci(selections.until(_previous_month(month)).table)
-        newly_covered = sorted(
-            indicators.loc[
-                (indicators["postes"] > 0) & (indicators["siren_epci"].map(before).fillna(0) == 0),
-                "nom_epci",
-            ]
-        )
-
-    extras = extras or Extras()
     town_halls = selections.town_halls(current, reference) if extras.places is None else None
     coverage = _coverage(departement, town_halls, reference, indicators, communes, extras)
     indicators, communes, places, unmatched, beyond = coverage
     rejected_places, rejected_summary = _rejected_places(departement, extras)
-    target_nat, target_label, target_month = national_target(selections, reference, month)
-    target_dep = density(counts["lus"], communes["population"].sum())
+    targets = _targets(selections, reference, month, counts, communes, extras)
     gaps = gaps_table(
         pd.DataFrame(indicators.drop(columns="geometry")),
-        target_nat,
-        target_dep,
+        targets["cible_nationale"],
+        targets["cible_departementale"],
         extras.custom_target,
     )
 
     context = {
-        "departement": departement,
-        "nom": reference.departement_name(departement),
-        "nom_avec_charniere": reference.departement_of_name(departement),
-        "collectivite_departementale": config.departemental_collectivity(departement),
-        "crs": config.metric_crs(departement),
-        "mois": month,
+        **_departement_context(departement, reference, month),
         "epci_nouvellement_couverts": newly_covered,
-        "edition_reference": reference.edition,
-        "fichiers_selection": selections.files,
-        "editions_liste_nationale": selections.national_editions,
-        "editions": [*selections.editions, *extras.editions],
-        **provenance(),
-        "financement_par_poste_eur": config.STATE_FUNDING_PER_POST_EUR,
-        "ifn_fourni": extras.ifn is not None,
-        "lieux_source": "fichier" if extras.places is not None else "mairies",
-        "lieux_selection": extras.places_selection,
-        "fichiers_complementaires": extras.sources,
-        "cible_nationale": target_nat,
-        "cible_nationale_calcul": target_label,
-        "cible_nationale_mois": target_month,
-        "cible_departementale": target_dep,
-        "cible_choisie": extras.custom_target,
+        **_sources_context(reference, selections, extras),
+        **targets,
         "population_au_dela": beyond,
         "lieux_rejetes": rejected_summary,
         "formule_priorite": SCORE_FORMULA,
@@ -349,7 +311,7 @@ def prepare(
         selections=ours,
         review=review_table(ours.loc[ours["compte_pour_departement"]]),
         anomalies=_anomalies_of(selections.anomalies, departement),
-        hosts=_hosts(ours.loc[ours["dans_un_epci_du_departement"]], communes_all),
+        hosts=_hosts(ours.loc[ours["dans_un_epci_du_departement"]], reference.communes),
         counts=counts,
         changes=changes,
         gaps=gaps,
@@ -362,6 +324,86 @@ def prepare(
     if extras.scenario is not None:
         add_scenario(prepared, extras.scenario)
     return prepared
+
+
+def _departement_communes(reference: Reference, departement: str) -> gpd.GeoDataFrame:
+    """The current communes of the département (no arrondissement, no delegated one)."""
+    communes = reference.communes
+    return communes.loc[
+        (communes["type"] == "COM") & (communes["departement"] == departement)
+    ].reset_index(drop=True)
+
+
+def _rows_of_departement(current: pd.DataFrame, departement: str, sirens: list[str]):
+    """Rows counted for the département or located in one of its EPCI, with the two
+    flags that say which (``compte_pour_departement``, ``dans_un_epci_du_departement``)."""
+    counted = current["departement"] == departement
+    located_here = (current["statut"] == LOCATED) & current["siren_epci"].isin(sirens)
+    ours = current.loc[counted | located_here].copy()
+    ours["compte_pour_departement"] = ours["departement"] == departement
+    ours["dans_un_epci_du_departement"] = ours["statut"].eq(LOCATED) & ours["siren_epci"].isin(
+        sirens
+    )
+    return ours.reset_index(drop=True)
+
+
+def _month_changes(
+    ours: pd.DataFrame, indicators: pd.DataFrame, selections: MatchedSelections, month
+) -> tuple[pd.DataFrame, list[str]]:
+    """The rows of ``month``'s committees and the EPCI it covered for the first time
+    (nothing without a month)."""
+    if month is None:
+        return pd.DataFrame(columns=ours.columns), []
+    changes = ours.loc[ours["mois_comite"] == month].reset_index(drop=True)
+    before = posts_per_epci(selections.until(_previous_month(month)).table)
+    newly_covered = sorted(
+        indicators.loc[
+            (indicators["postes"] > 0) & (indicators["siren_epci"].map(before).fillna(0) == 0),
+            "nom_epci",
+        ]
+    )
+    return changes, newly_covered
+
+
+def _targets(selections, reference, month, counts: dict, communes, extras: Extras) -> dict:
+    """The targets the gaps are measured against: the programme's national density (and
+    how and when it was computed), the département's own, the user's (``--cible``)."""
+    target_nat, target_label, target_month = national_target(selections, reference, month)
+    return {
+        "cible_nationale": target_nat,
+        "cible_nationale_calcul": target_label,
+        "cible_nationale_mois": target_month,
+        "cible_departementale": density(counts["lus"], communes["population"].sum()),
+        "cible_choisie": extras.custom_target,
+    }
+
+
+def _departement_context(departement: str, reference: Reference, month) -> dict:
+    """The département's names, collectivity, projection and the month shown."""
+    return {
+        "departement": departement,
+        "nom": reference.departement_name(departement),
+        "nom_avec_charniere": reference.departement_of_name(departement),
+        "collectivite_departementale": config.departemental_collectivity(departement),
+        "crs": config.metric_crs(departement),
+        "mois": month,
+    }
+
+
+def _sources_context(reference: Reference, selections: MatchedSelections, extras: Extras) -> dict:
+    """Which data the report was made from: editions, files, provenance, optional inputs."""
+    return {
+        "edition_reference": reference.edition,
+        "fichiers_selection": selections.files,
+        "editions_liste_nationale": selections.national_editions,
+        "editions": [*selections.editions, *extras.editions],
+        **provenance(),
+        "financement_par_poste_eur": config.STATE_FUNDING_PER_POST_EUR,
+        "ifn_fourni": extras.ifn is not None,
+        "lieux_source": "fichier" if extras.places is not None else "mairies",
+        "lieux_selection": extras.places_selection,
+        "fichiers_complementaires": extras.sources,
+    }
 
 
 def covers_country(selections: MatchedSelections) -> bool:
