@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 DEP    ?= 05
 
 .DEFAULT_GOAL := aide
-.PHONY: aide rapport installer reference test lint format notebooks bench nettoyer
+.PHONY: aide rapport installer verrou reference test lint format notebooks bench nettoyer
 
 aide: ## affiche cette aide
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-11s %s\n", $$1, $$2}'
@@ -14,24 +14,35 @@ rapport: installer ## installe tout, construit le référentiel et produit le ra
 	$(BIN)/analyse reference
 	$(BIN)/analyse rapport --departement $(DEP)
 
-installer: $(VENV)/.installe ## crée l'environnement virtuel et installe le projet
+installer: $(VENV)/.installe ## crée l'environnement virtuel et installe le projet aux versions de requirements.lock
 
-$(VENV)/.installe: pyproject.toml
+# The lock pins every package, the project's own dependencies and its extras alike, to the
+# versions the figures were checked with; pip installs them and the project beside them.
+$(VENV)/.installe: pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	$(BIN)/python -m pip install --quiet -r requirements.lock -e ".[dev,analyste]"
 	touch $@
+
+verrou: installer ## recalcule requirements.lock après un changement des dépendances de pyproject.toml
+	$(BIN)/python -m pip install --quiet pip-tools
+	$(BIN)/pip-compile --quiet --extra dev --extra analyste --strip-extras --no-emit-index-url \
+		--no-emit-find-links --no-emit-trusted-host --output-file requirements.lock pyproject.toml
 
 reference: installer ## (re)construit le référentiel territorial en cache
 	$(BIN)/analyse reference
 
-test: installer ## lance les tests
-	$(BIN)/python -m pytest
+# In CI (CI=true) the tests also measure the package's coverage (pytest-cov).
+COUVERTURE ?= $(if $(CI),--cov=analyse --cov-report=term-missing:skip-covered)
 
-lint: installer ## vérifie le style (ruff), les notebooks sans sorties et appariés à leur .py
+test: installer ## lance les tests (les 20 plus lents sont affichés ; couverture en CI)
+	$(BIN)/python -m pytest --durations=20 $(COUVERTURE)
+
+lint: installer ## vérifie le style (ruff), les couches (import-linter), les notebooks sans sorties et appariés
 	$(BIN)/ruff check src tests notebooks bench scripts
 	$(BIN)/ruff format --check src tests notebooks bench scripts
 	$(BIN)/nbstripout --verify notebooks/*.ipynb
+	$(BIN)/lint-imports
 	$(BIN)/python -m pytest -q -p no:cacheprovider tests/test_project.py -k "paired"
 
 format: installer ## met en forme le code (ruff)

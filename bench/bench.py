@@ -18,7 +18,7 @@ the JSON to ``bench/results/``. Measures:
 - the placement scenario's solve time (``analyse scenario``), 05 and 59, both
   objectives, 5 posts, with the real places (``--scenario-seulement`` runs only this).
 
-Targets (issue 11): single report ≤ 1.5 × floor; a report inside a batch ≤ 1.0 × floor;
+Targets: single report ≤ 1.5 × floor; a report inside a batch ≤ 1.0 × floor;
 whole history ≤ 60 min, a new month ≤ 3 min; worker peak memory ≤ 1 GiB; cold reference
 build ≤ 15 s; scenario solve of 05 well under a few seconds, of 59 under 30 s.
 """

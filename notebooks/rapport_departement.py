@@ -25,7 +25,7 @@ import warnings
 from IPython.display import HTML, Markdown, display
 
 from analyse.analysis import bundle
-from analyse.render import maps, tables, territories_report
+from analyse.render import maps, summary, tables, territories_report
 from analyse.wording import esc, situation_title
 
 # Only the known noise of the libraries is silenced; any other warning shows.
@@ -43,7 +43,7 @@ display(
         + (f", {quand}" if quand else "")
     )
 )
-display(HTML(tables.summary_html(d)))
+display(HTML(summary.summary_html(d)))
 display(HTML(tables.changes_html(d)))
 
 # %% [markdown]
@@ -115,9 +115,10 @@ display(HTML(tables.gaps_html(d)))
 # %%
 # Section « Où placer les prochains postes ? » : seulement si des postes sont demandés.
 if postes_supplementaires:
+    from analyse.analysis import scenario
     from analyse.render import scenario_report
 
-    propositions, resume = scenario_report.for_report(d, postes_supplementaires)
+    propositions, resume = scenario.for_postes(d, postes_supplementaires)
     display(Markdown(f"## {scenario_report.TITLE}"))
     if len(propositions):
         fig, legende = scenario_report.proposals_map(d, propositions, resume)
@@ -130,7 +131,7 @@ if postes_supplementaires:
     display(HTML(scenario_report.section_html(propositions, resume)))
 
 # %%
-# Sections of issue 12: each EPCI's trajectory, comparison, priority territories.
+# Sections on territories: each EPCI's trajectory, comparison, priority territories.
 display(Markdown(f"## {territories_report.TRAJECTORY_TITLE}"))
 maps.show(
     territories_report.trajectory_chart(

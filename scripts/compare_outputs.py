@@ -1,5 +1,5 @@
 """Save the analysts' tables of a few reference reports, then check a later version of
-the code gives the same figures (issue 9: a refactor changes no figure).
+the code gives the same figures (a refactor changes no figure).
 
     python scripts/compare_outputs.py save    DOSSIER   # before the change
     python scripts/compare_outputs.py compare DOSSIER   # after: exit 1 on any difference
@@ -28,7 +28,7 @@ CASES = {
         for code in ("05", "38", "59", "974")
     },
 }
-KEPT = ("indicateurs_epci.csv", config.WORKBOOK_NAME, config.GEOPACKAGE_NAME)
+KEPT = (config.CSV_NAME, config.WORKBOOK_NAME, config.GEOPACKAGE_NAME)
 
 
 def produce(target: Path) -> None:
@@ -54,7 +54,7 @@ def differences(before: Path, after: Path) -> list[str]:
     found = []
     for name in CASES:
         old, new = before / name, after / name
-        csv = "indicateurs_epci.csv"
+        csv = config.CSV_NAME
         if (old / csv).read_bytes() != (new / csv).read_bytes():
             found.append(f"{name}/{csv} : octets différents")
         for kind, read in (

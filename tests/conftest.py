@@ -182,7 +182,7 @@ def selection_row(structure, kind="epci", dep="05", posts=1, commune="", code=""
     }
 
 
-# Départements whose reports showed what an official should not read (issue 10): a
+# Départements whose reports showed what an official should not read: a
 # mountain département, the Nord (many EPCI), Paris (one EPCI), La Réunion (one colour
 # class), Corse-du-Sud (Collectivité de Corse).
 OFFICIALS_DEPARTEMENTS = ["05", "59", "75", "974", "2A"]

@@ -118,7 +118,7 @@ def _seed(tmp: Path) -> list[str]:
 
 
 CASES: dict[str, Case] = {
-    # --- rows of a selection file (earlier hardening issue, then this one)
+    # --- rows of a selection file
     "postes vide": _row("2021-04,05,Gap,commune,,,,"),
     "postes non entier": _row("2021-04,05,Gap,commune,1.5,,,"),
     "postes nul": _row("2021-04,05,Gap,commune,0,,,"),

@@ -1,6 +1,5 @@
-"""Issue « honest at every edge »: nothing counted twice (5), implausible values refused
-(6), one dead worker costs one département (8), no stale staging folder (10), no live
-link in the map caption (11)."""
+"""Honest at every edge: nothing counted twice, implausible values refused, one dead
+worker costs one département, no stale staging folder, no live link in the map caption."""
 
 from __future__ import annotations
 

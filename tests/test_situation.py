@@ -16,7 +16,7 @@ from analyse.analysis import inputs, pipeline
 from analyse.analysis.bundle import situation_day
 from analyse.analysis.indicators import density
 from analyse.analysis.scenario import Settings, scenario_for
-from analyse.render import tables, territories_report
+from analyse.render import summary, tables, territories_report
 from analyse.run.report import report_title
 
 
@@ -58,7 +58,7 @@ def test_the_default_report_states_the_end_of_april_2021(hand_05):
         report_title(hand_05)
         == "Conseillers numériques — Hautes-Alpes (05), situation fin avril 2021"
     )
-    items = _items(tables.summary_html(hand_05))
+    items = _items(summary.summary_html(hand_05))
     assert items[0].startswith("Situation à la fin avril 2021")
     # Sentences describe that date, not now.
     assert items[1].startswith(
@@ -72,7 +72,7 @@ def test_a_national_list_report_is_dated_by_its_edition(national, reference):
     prepared = pipeline.prepare("38", national, reference)
     assert prepared.context["situation"] == {"mois": "2023-04", "date": "2023-04-05"}
     assert report_title(prepared).endswith("(38), situation au 5 avril 2023")
-    items = _items(tables.summary_html(prepared))
+    items = _items(summary.summary_html(prepared))
     assert items[0].startswith("Situation au 5 avril 2023")
     assert items[1].startswith("Au 5 avril 2023, ")
     # A month asked for is the end of that month.
@@ -100,7 +100,7 @@ def test_the_default_report_judges_05_by_the_target_of_april_2021(hand_05):
     # Gap-Tallard-Durance is above the national density of that date.
     gaps = hand_05.gaps.set_index("siren_epci")
     assert gaps.loc[EPCI_05["gap"], "postes_manquants_cible_nationale"] == 0
-    assert "Gap-Tallard-Durance" not in _items(tables.summary_html(hand_05))[5]
+    assert "Gap-Tallard-Durance" not in _items(summary.summary_html(hand_05))[5]
 
 
 def test_posts_counted_for_04_in_the_sisteronais_come_from_the_national_list(hand_05):
@@ -146,13 +146,13 @@ def test_funding_comes_from_the_lists_amounts(national, reference):
         assert prepared.context["financement"]["total"] == euros
         assert prepared.context["financement"]["postes_forfait"] == 0
     assert "soit 1 241 723 € de financement de l'État :" in _text(
-        tables.summary_html(pipeline.prepare("05", national, reference))
+        summary.summary_html(pipeline.prepare("05", national, reference))
     )
 
 
 def test_hand_rows_without_an_amount_say_the_flat_rate(hand_05):
-    summary = _text(tables.summary_html(hand_05))
-    assert "soit 900 000 € de financement de l'État (forfait de 50 000 € par poste" in summary
+    headline = _text(summary.summary_html(hand_05))
+    assert "soit 900 000 € de financement de l'État (forfait de 50 000 € par poste" in headline
 
 
 def test_the_departement_target_counts_the_posts_the_epci_are_scored_on(national, reference):

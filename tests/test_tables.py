@@ -1,4 +1,4 @@
-"""The report's tables read the same to a reader, whatever builds them (issue 9: HTML
+"""The report's tables read the same to a reader, whatever builds them (HTML
 tables from pandas Styler on real numbers, headings from ``analyse.schema``).
 
 The visible text of every table (headings and cells, as a browser shows them) of 05 and

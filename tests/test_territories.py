@@ -1,4 +1,4 @@
-"""Issue 12: priority territories, trajectories, comparison with similar EPCI."""
+"""Priority territories, trajectories, comparison with similar EPCI."""
 
 from __future__ import annotations
 

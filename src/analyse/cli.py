@@ -112,12 +112,7 @@ def _add_departement(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _shown(path: Path) -> str:
-    """A path relative to the project when inside it (short in --help)."""
-    try:
-        return str(path.relative_to(config.PROJECT_ROOT))
-    except ValueError:
-        return str(path)
+_shown = config.relative_to_project
 
 
 def _add_selections(parser: argparse.ArgumentParser) -> None:
@@ -526,12 +521,14 @@ def _cmd_mensuel(args: argparse.Namespace) -> int:
 
 
 def _cmd_controle(args: argparse.Namespace) -> int:
+    from analyse.analysis.national import control_table
     from analyse.render.national import control_text
 
     reference = _load_reference(args)
     selections = _selections(args, reference)
     _print_editions(selections)
-    print(control_text(selections.table, reference, selections.anomalies))
+    table = control_table(selections.table, reference, selections.anomalies)
+    print(control_text(table, selections.table, selections.anomalies))
     return 0
 
 

@@ -48,6 +48,10 @@ REFERENCE_DIR = PROCESSED_DIR / "reference"
 REPORTS_DIR = PROJECT_ROOT / "reports"
 # Analysts' files written next to each report (reports/<dep>/).
 GEOPACKAGE_NAME = "couverture.gpkg"
+REPORT_HTML_NAME = "rapport.html"
+REPORT_NOTEBOOK_NAME = "rapport.ipynb"
+CSV_NAME = "indicateurs_epci.csv"
+INDEX_NAME = "index.html"
 WORKBOOK_NAME = "couverture.xlsx"
 MAP_NAME = "carte_interactive.html"
 # Inside an output folder given with --sortie: the data prepared for its notebooks.
@@ -163,7 +167,7 @@ def departemental_collectivity(departement: str) -> str:
     return DEPARTEMENTAL_COLLECTIVITIES.get(departement, "le Conseil départemental")
 
 
-# ------------------------------------------------- trajectories, comparisons (issue 12)
+# ------------------------------------------------------------ trajectories, comparisons
 
 # First month of the programme's trajectories (the first committees sat in March 2021).
 TRAJECTORY_START = "2021-03"
@@ -184,3 +188,27 @@ EQUAL_AREA_CRS = 6933
 # A flag share is worth a sentence when it differs from the national one by this many
 # percentage points.
 PRIORITY_GAP_POINTS = 10.0
+
+
+# ------------------------------------------------------ distances to the nearest place
+# Population counted beyond each threshold (km, as the crow flies from the town hall);
+# « far » (the sentences, the priority score's remoteness) is beyond FAR_KM.
+DISTANCE_THRESHOLDS_KM = (10, 20, 30)
+FAR_KM = 20
+
+
+def beyond_column(threshold_km: float) -> str:
+    """Column of the population beyond ``threshold_km`` of the nearest place."""
+    return f"population_au_dela_{threshold_km:g}km"
+
+
+FAR_COLUMN = beyond_column(FAR_KM)
+
+
+def relative_to_project(path: Path) -> str:
+    """A path relative to the project when inside it (short, the same on every machine),
+    else as given."""
+    try:
+        return str(Path(path).resolve().relative_to(PROJECT_ROOT.resolve()))
+    except ValueError:
+        return str(path)

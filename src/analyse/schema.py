@@ -167,14 +167,14 @@ GAP_COLUMNS: list[Column] = [
     Column("rang_priorite", "Rang de priorité", number_format=COUNT, report_label="Rang", shown=0),
     *(
         Column(
-            f"population_au_dela_{km}km",
+            config.beyond_column(km),
             f"Population à plus de {km} km d'un lieu",
             f"pop_au_dela_{km}km",
             description="à vol d'oiseau, depuis la mairie",
             report_label=f"Habitants à plus de {km} km",
             shown=0,
         )
-        for km in (10, 20, 30)
+        for km in config.DISTANCE_THRESHOLDS_KM
     ),
     Column("population_sans_distance", "Population sans distance calculée", "pop_sans_distance"),
 ]

@@ -230,7 +230,8 @@ def summary_sentences(
     """Three to five plain sentences for an elected official, computed from the figures.
 
     ``of_departement`` is the name with its charnière ('des Hautes-Alpes'); ``beyond``
-    the département's population beyond 10/20/30 km; ``gaps`` the priority table;
+    the département's population beyond ``config.DISTANCE_THRESHOLDS_KM``; ``gaps`` the
+    priority table;
     ``target_month`` the month (YYYY-MM) the national target describes;
     ``rejected_places`` the places set aside for impossible coordinates (context
     ``lieux_rejetes``): beyond a small share, the distances are said to be incomplete.
@@ -401,7 +402,7 @@ def _lowest_density_sentence(indicators: pd.DataFrame, situation: dict | None = 
 def _remoteness_sentence(beyond: dict | None, rejected: dict | None = None) -> str:
     if not beyond or not beyond.get("population"):
         return ""
-    far = beyond["population_au_dela_20km"]
+    far = beyond[config.FAR_COLUMN]
     if rejected and rejected.get("incomplet"):
         count = rejected["nombre"]
         among = count + rejected["utilises"]
@@ -415,18 +416,19 @@ def _remoteness_sentence(beyond: dict | None, rejected: dict | None = None) -> s
             f"Distances incomplètes : {plural(count, 'lieu', 'lieux')} sur "
             f"{fmt_number(among)} du fichier des lieux pour ce département {verb} (liste "
             f"dans la section sur l'éloignement) ; les {fmt_number(far)} habitants "
-            f"({share} %) comptés à plus de 20 km à vol d'oiseau d'un lieu où travaille un "
-            "conseiller numérique sont donc une estimation haute."
+            f"({share} %) comptés à plus de {config.FAR_KM} km à vol d'oiseau d'un lieu où "
+            "travaille un conseiller numérique sont donc une estimation haute."
         )
     if far == 0:
         return (
-            "Tous les habitants vivent à moins de 20 km à vol d'oiseau d'un lieu où "
+            f"Tous les habitants vivent à moins de {config.FAR_KM} km à vol d'oiseau d'un lieu où "
             "travaille un conseiller numérique."
         )
     share = fmt_number(100 * far / beyond["population"], 1)
     return (
-        f"{fmt_number(far)} habitants ({share} % de la population) vivent à plus de 20 km à "
-        "vol d'oiseau du lieu le plus proche où travaille un conseiller numérique."
+        f"{fmt_number(far)} habitants ({share} % de la population) vivent à plus de "
+        f"{config.FAR_KM} km à vol d'oiseau du lieu le plus proche où travaille un conseiller "
+        "numérique."
     )
 
 

@@ -10,7 +10,8 @@ The folder (``data_dir_for``: ``data/processed/departements/<dep>/`` by default,
 
 - one Parquet file per table of ``Prepared`` (``TABLES``), plus ``propositions.parquet``
   when a placement scenario was asked for;
-- ``contexte.json``: ``{"context": …, "counts": …}``; the context names the
+- ``contexte.json``: ``{"version_bundle": …, "context": …, "counts": …}``; the
+  version is the bundle's format (``BUNDLE_VERSION``, checked by ``load``); the context names the
   département, its month, the editions and checksums of every input, and the
   provenance of the bundle (``provenance``: when, which version, which commit).
 
@@ -160,6 +161,9 @@ TABLES = {
 PROPOSALS_FILE = "propositions.parquet"
 # The context and the reconciliation counts.
 CONTEXT_FILE = "contexte.json"
+# Format of the bundle (its tables and the keys of its context): a reader refuses a bundle
+# of another format rather than misread it. Raise it when either changes.
+BUNDLE_VERSION = 1
 
 
 def save(prepared: Prepared, folder: Path | None = None) -> Path:
@@ -176,7 +180,11 @@ def save(prepared: Prepared, folder: Path | None = None) -> Path:
             getattr(prepared, attribute).to_parquet(build / name, index=False)
         if prepared.propositions is not None:
             prepared.propositions.to_parquet(build / PROPOSALS_FILE, index=False)
-        meta = {"context": prepared.context, "counts": prepared.counts}
+        meta = {
+            "version_bundle": BUNDLE_VERSION,
+            "context": prepared.context,
+            "counts": prepared.counts,
+        }
         (build / CONTEXT_FILE).write_text(
             json.dumps(meta, ensure_ascii=False, indent=2), encoding="utf-8"
         )
@@ -225,6 +233,12 @@ def load(departement: object, folder: Path | None = None) -> Prepared:
             f"Lancez d'abord : analyse rapport --departement {departement}"
         )
     meta = json.loads(meta_path.read_text(encoding="utf-8"))
+    if meta.get("version_bundle") != BUNDLE_VERSION:
+        raise UserError(
+            f"Les données de {folder} ont été préparées par une autre version de l'outil "
+            f"(format {meta.get('version_bundle', 'sans numéro')}, attendu {BUNDLE_VERSION}) : "
+            f"relancez « analyse rapport --departement {departement} »."
+        )
     context = meta["context"]
     if context["departement"] != departement:
         raise UserError(

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from analyse import config
-from analyse.analysis.indicators import posts_per_epci
+from analyse.analysis.indicators import density, posts_per_epci
 from analyse.wording import fmt_number
 
 KIND_LABELS = {
@@ -57,7 +57,7 @@ def national_epci_table(epci, matched: pd.DataFrame) -> pd.DataFrame:
     area_km2 = epci.geometry.to_crs(config.EQUAL_AREA_CRS).area.to_numpy() / 1e6
     table["classe_densite"] = density_class(pd.Series(population.to_numpy() / area_km2))
     posts = table["siren"].map(posts_per_epci(matched)).fillna(0)
-    table["densite"] = posts / population * config.DENSITY_BASE
+    table["densite"] = density(posts, population)
     return table
 
 

@@ -21,7 +21,7 @@ from analyse.territory.places import town_hall_points
 # commune whose nearest place lies farther is searched again among all places.
 SEARCH_RADIUS_M = 100_000
 
-DEFAULT_THRESHOLDS_KM = (10, 20, 30)
+DEFAULT_THRESHOLDS_KM = config.DISTANCE_THRESHOLDS_KM
 
 # Columns of the communes kept in the result, when present.
 _COMMUNE_COLUMNS = ["insee", "nom", "departement", "siren_epci", "population"]
@@ -116,10 +116,6 @@ def nearest_place(communes: gpd.GeoDataFrame, places: gpd.GeoDataFrame, crs: int
     return out
 
 
-def _beyond_column(threshold_km: float) -> str:
-    return f"population_au_dela_{threshold_km:g}km"
-
-
 def population_beyond(
     communes_with_distance: pd.DataFrame, thresholds_km=DEFAULT_THRESHOLDS_KM
 ) -> tuple[pd.DataFrame, dict]:
@@ -142,7 +138,7 @@ def population_beyond(
         {"siren_epci": communes_with_distance["siren_epci"], "population": population}
     )
     for threshold in thresholds_km:
-        frame[_beyond_column(threshold)] = population.where(distance > threshold * 1000, 0)
+        frame[config.beyond_column(threshold)] = population.where(distance > threshold * 1000, 0)
     frame["population_sans_distance"] = population.where(distance.isna(), 0)
     per_epci = frame.groupby("siren_epci", dropna=False, sort=True).sum().reset_index()
     totals = {column: int(frame[column].sum()) for column in frame.columns[1:]}

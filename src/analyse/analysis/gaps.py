@@ -14,7 +14,6 @@ from analyse import config
 # Weights of the priority score (they add up to 1). Without the fragility index, its
 # weight is shared between the two other terms, in proportion.
 WEIGHTS = {"deficit": 0.5, "fragilite": 0.25, "eloignement": 0.25}
-FAR_KM = 20
 
 
 def _weight(name: str, weights: dict[str, float]) -> str:
@@ -29,7 +28,7 @@ def score_formula(weights: dict[str, float] = WEIGHTS) -> str:
         f"{_weight('eloignement', weights)} × éloignement), où déficit de densité = "
         "max(0, cible nationale − densité) ÷ cible nationale, fragilité numérique = "
         "(IFN − 1) ÷ 9 (IFN de 1 à 10) et "
-        f"éloignement = part de la population à plus de {FAR_KM} km d'un lieu de médiation. "
+        f"éloignement = part de la population à plus de {config.FAR_KM} km d'un lieu de médiation. "
         "Un terme absent (indice non fourni) voit son poids réparti entre les autres."
     )
 
@@ -56,15 +55,15 @@ def priority(indicators: pd.DataFrame, national_target: float) -> pd.DataFrame:
     """Score (0 to 100) and rank of each EPCI; 1 is the most urgent.
 
     Uses ``conseillers_pour_10000_hab``, ``population`` and, when present, ``ifn`` and
-    ``population_au_dela_20km`` (a missing distance counts as no remoteness). An EPCI of
+    ``config.FAR_COLUMN`` (a missing distance counts as no remoteness). An EPCI of
     unknown population has no density: it gets neither score nor rank.
     """
     deficit = (national_target - indicators["conseillers_pour_10000_hab"]) / national_target
     terms = {"deficit": deficit.clip(lower=0, upper=1)}
     if "ifn" in indicators and indicators["ifn"].notna().any():
         terms["fragilite"] = ((indicators["ifn"] - 1) / 9).clip(0, 1).fillna(0)
-    if "population_au_dela_20km" in indicators:
-        remote = indicators["population_au_dela_20km"].astype(float) / _population(indicators)
+    if config.FAR_COLUMN in indicators:
+        remote = indicators[config.FAR_COLUMN].astype(float) / _population(indicators)
         terms["eloignement"] = remote.fillna(0).clip(0, 1)
     total_weight = sum(WEIGHTS[name] for name in terms)
     score = sum(WEIGHTS[name] / total_weight * values for name, values in terms.items())

@@ -22,11 +22,14 @@ def density(posts, population):
     """Conseillers per 10 000 inhabitants: the one formula of the project.
 
     Numbers or Series; NaN where the population is unknown or zero (never 0, never
-    infinite).
+    infinite). A DataFrame of posts (one column per month, say) with a Series of
+    populations on its rows gives the density of each cell.
     """
     if isinstance(population, pd.Series):
         known = population.astype("Float64").astype(float)
         known = known.where(known > 0)
+        if isinstance(posts, pd.DataFrame):
+            return posts.astype(float).div(known, axis=0) * config.DENSITY_BASE
         return pd.Series(posts, index=known.index).astype(float) / known * config.DENSITY_BASE
     if population is None or pd.isna(population) or not population:
         return float("nan")

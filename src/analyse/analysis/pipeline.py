@@ -23,9 +23,10 @@ from analyse.analysis.distance import nearest_place, population_beyond
 from analyse.analysis.gaps import SCORE_FORMULA, gaps_table
 from analyse.analysis.indicators import density, epci_indicators, posts_per_epci, reconciliation
 from analyse.analysis.inputs import Extras
-from analyse.analysis.scenario import Settings
+from analyse.analysis.scenario import add_scenario
 from analyse.errors import UserError
 from analyse.read import sources
+from analyse.read.codes import departement_code
 from analyse.read.files import content_sha256
 from analyse.read.selections import (
     ANOMALY_COLUMNS,
@@ -323,10 +324,9 @@ def flags_from_national(rows: pd.DataFrame, national: pd.DataFrame) -> pd.DataFr
 
 
 def check_departement(reference: Reference, departement: str) -> str:
-    """Normalise a département code ('5' → '05', '2a' → '2A') or raise a French error."""
-    code = str(departement).strip().upper()
-    if code.isdigit() and len(code) == 1:
-        code = code.zfill(2)
+    """Normalise a département code (``codes.departement_code``: '5', '5.0' → '05', '2a'
+    → '2A') or raise a French error."""
+    code = departement_code(departement)
     known = list(reference.departements["code"])
     if code not in known:
         raise UnknownDepartementError(
@@ -418,7 +418,10 @@ def prepare(
     """What the report of ``departement`` shows, at the end of ``month`` if given.
 
     ``departement`` is a code of the reference, checked once where the user typed it
-    (``check_departement``: '5' → '05', '2a' → '2A').
+    (``check_departement``: '5' → '05', '2a' → '2A'). The steps, in order: the posts
+    counted and their reconciliation, the territories' columns (priority areas,
+    trajectory, comparison), the rows of the département and the month's changes, the
+    distances to the places, the targets and the gaps, then the context of the report.
     """
     given = selections
     national = national_list(given, reference)
@@ -427,37 +430,15 @@ def prepare(
     national_now = national.until(end)
     selections = completed(given, national, departement)
     current = selections.until(end).table
-    communes_all = reference.communes
-    communes = communes_all.loc[
-        (communes_all["type"] == "COM") & (communes_all["departement"] == departement)
-    ].reset_index(drop=True)
-    indicators = epci_indicators(reference.epci, communes_all, current, departement)
+    communes = _departement_communes(reference, departement)
+    indicators = epci_indicators(reference.epci, reference.communes, current, departement)
     sirens = list(indicators["siren_epci"])
     counts = reconciliation(current, departement, sirens, selections.anomalies)
     indicators, trajectory, territories = territory_columns(
         indicators, selections, reference, departement, end, national_now.table
     )
-
-    counted = current["departement"] == departement
-    located_here = (current["statut"] == LOCATED) & current["siren_epci"].isin(sirens)
-    ours = current.loc[counted | located_here].copy()
-    ours["compte_pour_departement"] = ours["departement"] == departement
-    ours["dans_un_epci_du_departement"] = ours["statut"].eq(LOCATED) & ours["siren_epci"].isin(
-        sirens
-    )
-    ours = ours.reset_index(drop=True)
-
-    changes = pd.DataFrame(columns=ours.columns)
-    newly_covered: list[str] = []
-    if month is not None:
-        changes = ours.loc[ours["mois_comite"] == month].reset_index(drop=True)
-        before = posts_per_epci(selections.until(_previous_month(month)).table)
-        newly_covered = sorted(
-            indicators.loc[
-                (indicators["postes"] > 0) & (indicators["siren_epci"].map(before).fillna(0) == 0),
-                "nom_epci",
-            ]
-        )
+    ours = _rows_of_departement(current, departement, sirens)
+    changes, newly_covered = _month_changes(ours, indicators, selections, month)
 
     extras = extras or Extras()
     dating = None
@@ -481,12 +462,7 @@ def prepare(
     )
 
     context = {
-        "departement": departement,
-        "nom": reference.departement_name(departement),
-        "nom_avec_charniere": reference.departement_of_name(departement),
-        "collectivite_departementale": config.departemental_collectivity(departement),
-        "crs": config.metric_crs(departement),
-        "mois": month,
+        **_departement_context(departement, reference, month),
         "situation": at,
         "epci_nouvellement_couverts": newly_covered,
         "edition_reference": reference.edition,
@@ -526,7 +502,7 @@ def prepare(
         selections=ours,
         review=review_table(ours.loc[ours["compte_pour_departement"]]),
         anomalies=_anomalies_of(selections.anomalies, departement),
-        hosts=_hosts(ours.loc[ours["dans_un_epci_du_departement"]], communes_all),
+        hosts=_hosts(ours.loc[ours["dans_un_epci_du_departement"]], reference.communes),
         counts=counts,
         changes=changes,
         gaps=gaps,
@@ -539,6 +515,57 @@ def prepare(
     if extras.scenario is not None:
         add_scenario(prepared, extras.scenario)
     return prepared
+
+
+def _departement_communes(reference: Reference, departement: str) -> gpd.GeoDataFrame:
+    """The current communes of the département (no arrondissement, no delegated one)."""
+    communes = reference.communes
+    return communes.loc[
+        (communes["type"] == "COM") & (communes["departement"] == departement)
+    ].reset_index(drop=True)
+
+
+def _rows_of_departement(current: pd.DataFrame, departement: str, sirens: list[str]):
+    """Rows counted for the département or located in one of its EPCI, with the two
+    flags that say which (``compte_pour_departement``, ``dans_un_epci_du_departement``)."""
+    counted = current["departement"] == departement
+    located_here = (current["statut"] == LOCATED) & current["siren_epci"].isin(sirens)
+    ours = current.loc[counted | located_here].copy()
+    ours["compte_pour_departement"] = ours["departement"] == departement
+    ours["dans_un_epci_du_departement"] = ours["statut"].eq(LOCATED) & ours["siren_epci"].isin(
+        sirens
+    )
+    return ours.reset_index(drop=True)
+
+
+def _month_changes(
+    ours: pd.DataFrame, indicators: pd.DataFrame, selections: MatchedSelections, month
+) -> tuple[pd.DataFrame, list[str]]:
+    """The rows of ``month``'s committees and the EPCI it covered for the first time
+    (nothing without a month)."""
+    if month is None:
+        return pd.DataFrame(columns=ours.columns), []
+    changes = ours.loc[ours["mois_comite"] == month].reset_index(drop=True)
+    before = posts_per_epci(selections.until(_previous_month(month)).table)
+    newly_covered = sorted(
+        indicators.loc[
+            (indicators["postes"] > 0) & (indicators["siren_epci"].map(before).fillna(0) == 0),
+            "nom_epci",
+        ]
+    )
+    return changes, newly_covered
+
+
+def _departement_context(departement: str, reference: Reference, month) -> dict:
+    """The département's names, collectivity, projection and the month shown."""
+    return {
+        "departement": departement,
+        "nom": reference.departement_name(departement),
+        "nom_avec_charniere": reference.departement_of_name(departement),
+        "collectivite_departementale": config.departemental_collectivity(departement),
+        "crs": config.metric_crs(departement),
+        "mois": month,
+    }
 
 
 def covers_country(selections: MatchedSelections) -> bool:
@@ -671,15 +698,6 @@ def arrivals(
             }
         )
     return out
-
-
-def add_scenario(prepared: Prepared, settings: Settings) -> None:
-    """Solve the placement scenario and keep its proposals and summary in ``prepared``."""
-    from analyse.analysis.scenario import scenario_for
-
-    result = scenario_for(prepared, settings)
-    prepared.propositions = result.proposals
-    prepared.context["scenario"] = result.summary()
 
 
 def _rejected_places(departement: str, extras: Extras) -> tuple[pd.DataFrame, dict]:

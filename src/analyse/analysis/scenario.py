@@ -569,3 +569,21 @@ def scenario_for(prepared, settings: Settings, time_limit: float = TIME_LIMIT_S)
         zip(prepared.indicators["siren_epci"], prepared.indicators["nom_epci"], strict=True)
     )
     return run(instance, settings, names, time_limit)
+
+
+def add_scenario(prepared, settings: Settings) -> None:
+    """Solve the placement scenario and keep its proposals and summary in ``prepared``."""
+    result = scenario_for(prepared, settings)
+    prepared.propositions = result.proposals
+    prepared.context["scenario"] = result.summary()
+
+
+def for_postes(prepared, postes: int) -> tuple[gpd.GeoDataFrame, dict]:
+    """Proposals and summary of ``prepared`` for ``postes`` more posts: those of the bundle
+    when they answer ``postes``, else solved now (a notebook opened in JupyterLab with
+    another value; default radius and objective)."""
+    stored = prepared.context.get("scenario")
+    if prepared.propositions is not None and stored and stored["postes"] == postes:
+        return prepared.propositions, stored
+    add_scenario(prepared, Settings(int(postes)))
+    return prepared.propositions, prepared.context["scenario"]

@@ -10,6 +10,7 @@ from __future__ import annotations
 import pandas as pd
 
 from analyse import config
+from analyse.analysis.indicators import density
 from analyse.territory.matching import LOCATED
 
 COLUMNS = ["siren_epci", "nom_epci", "mois", "postes", "conseillers_pour_10000_hab"]
@@ -50,12 +51,11 @@ def epci_trajectory(
     long = wide.rename_axis(index="siren_epci", columns="mois").stack().rename("postes")
     table = long.reset_index()
     names = indicators.set_index("siren_epci")["nom_epci"]
-    population = indicators.set_index("siren_epci")["population"].astype("Float64")
-    population = population.astype(float).where(lambda p: p > 0)
+    population = indicators.set_index("siren_epci")["population"]
     table.insert(1, "nom_epci", table["siren_epci"].map(names))
     table["postes"] = table["postes"].astype("int64")
-    table["conseillers_pour_10000_hab"] = (
-        table["postes"] / table["siren_epci"].map(population) * config.DENSITY_BASE
+    table["conseillers_pour_10000_hab"] = density(
+        table["postes"], table["siren_epci"].map(population)
     )
     return table[COLUMNS]
 
@@ -73,4 +73,4 @@ def departement_densities(
     month (columns), from the posts counted for it."""
     wide = _cumulative(rows, "departement", months)
     wide = wide.reindex(index=population.index, columns=months, fill_value=0)
-    return wide.div(population.astype(float), axis=0) * config.DENSITY_BASE
+    return density(wide, population)

@@ -19,6 +19,7 @@ import pandas as pd
 
 from analyse import config
 from analyse.errors import UserError
+from analyse.read.codes import commune_code, departement_code
 from analyse.read.files import data_suffix, read_bytes
 from analyse.read.names import normalise_name, normalise_text
 
@@ -462,12 +463,7 @@ def read_selections(
     return table
 
 
-def _display_name(path: Path) -> str:
-    """Path relative to the project when inside it (short, stable across machines)."""
-    try:
-        return str(path.resolve().relative_to(config.PROJECT_ROOT.resolve()))
-    except ValueError:
-        return str(path)
+_display_name = config.relative_to_project
 
 
 def read_project_csv(
@@ -505,23 +501,13 @@ def read_project_csv(
 
 
 def clean_departement(value: str) -> str | None:
-    """INSEE code of a département with its leading zero restored ('5' → '05')."""
-    value = value.strip().upper()
-    if value.endswith(".0"):  # a spreadsheet turned the code into a float
-        value = value[:-2]
-    if value.isdigit() and len(value) < 2:
-        value = value.zfill(2)
+    """INSEE code of a département (``codes.departement_code``: '5', '5.0' → '05'), or
+    None when it is no département code."""
+    value = departement_code(value)
     return value if _DEPARTEMENT_RE.match(value) else None
 
 
-def clean_commune(value: str) -> str:
-    """INSEE code of a commune with its leading zero restored ('5061' → '05061')."""
-    value = value.strip().upper()
-    if value.endswith(".0"):
-        value = value[:-2]
-    if value.isdigit() and len(value) == 4:
-        value = value.zfill(5)
-    return value
+clean_commune = commune_code
 
 
 def parse_committee_date(value: str) -> pd.Timestamp | None:
@@ -730,7 +716,7 @@ def read_confirmed_duplicates(path: Path | None = None) -> set[tuple]:
                 name, f"nombre de postes non entier « {row.postes} ».", line, "postes"
             )
         keys.add(
-            _duplicate_key(row.departement.strip().zfill(2), row.structure, month, int(row.postes))
+            _duplicate_key(departement_code(row.departement), row.structure, month, int(row.postes))
         )
     return keys
 

@@ -51,12 +51,7 @@ def fr_date(day: date | str) -> str:
     return date.fromisoformat(str(day)[:10]).strftime("%d/%m/%Y")
 
 
-def relative(path: Path) -> str:
-    """Path relative to the project when inside it (short, the same on every machine)."""
-    try:
-        return str(Path(path).resolve().relative_to(config.PROJECT_ROOT.resolve()))
-    except ValueError:
-        return str(path)
+relative = config.relative_to_project
 
 
 def last_committee(path: Path) -> date | None:

@@ -1,5 +1,5 @@
 """Pieces of the report's HTML, and the monthly index page, written from Jinja2
-templates (autoescaped).
+templates (autoescaped): the project's one template folder and one Jinja environment.
 
 Values are escaped by the template engine; HTML already built and escaped elsewhere
 (the tables of ``analyse.render.tables``) is passed wrapped in ``Markup``. Numbers are passed

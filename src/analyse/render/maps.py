@@ -14,16 +14,19 @@ from matplotlib.colors import to_hex
 from matplotlib.figure import Figure
 
 from analyse import config
+from analyse.render.colours import (  # noqa: F401  (the maps' names for them)
+    CLASS_COLOURS,
+    NO_POST_COLOUR,
+    UNKNOWN_CLASS,
+    UNKNOWN_COLOUR,
+    UNKNOWN_LABEL,
+    class_colour,
+    density_classes,
+    range_labels,
+)
 from analyse.wording import fmt_number, map_label, month_label
 
-NO_POST_COLOUR = "#d9d9d9"
-# A territory of unknown population has no density: neither "no post" nor a class.
-UNKNOWN_CLASS = -2
-UNKNOWN_COLOUR = "#ffffff"
-UNKNOWN_LABEL = "population inconnue"
 MAP_TOLERANCE_M = 50
-# ColorBrewer YlGnBu: sequential, readable by colour-blind people and in grey print.
-CLASS_COLOURS = [to_hex(plt.get_cmap("YlGnBu")(x)) for x in np.linspace(0.2, 0.95, 5)]
 # Type of structure → (label, colour) in the timeline; Okabe-Ito colours.
 TYPE_STYLES = {
     "epci": ("Intercommunalités", "#0072B2"),
@@ -68,27 +71,6 @@ def show(fig: Figure, alt: str, legend: dict | None = None) -> None:
 def legend_item(kind: str, colour: str, label: str, hatch: bool = False) -> dict:
     """One line of an HTML legend: a colour patch, a point or a line."""
     return {"kind": kind, "colour": colour, "label": label, "hatch": hatch}
-
-
-def class_colour(density_class: int) -> str:
-    """Fill colour of a class of ``density_classes``."""
-    if density_class == UNKNOWN_CLASS:
-        return UNKNOWN_COLOUR
-    return NO_POST_COLOUR if density_class < 0 else CLASS_COLOURS[density_class]
-
-
-def density_classes(values: pd.Series) -> tuple[np.ndarray, list[str]]:
-    """Class of each density (−1 for no post, ``UNKNOWN_CLASS`` for an unknown density)
-    and the French label of each class."""
-    bins = [*config.DENSITY_BINS, np.inf]
-    values = values.astype(float).to_numpy()
-    classes = np.full(len(values), -1)
-    classes[np.isnan(values)] = UNKNOWN_CLASS
-    positive = values > 0
-    # Upper bounds are inclusive (0,5 is in "de 0,25 à 0,5"). The bins are fixed, not
-    # computed from the data, so that every département's map reads the same way.
-    classes[positive] = np.searchsorted(bins, values[positive], side="left")
-    return classes, range_labels(config.DENSITY_BINS)
 
 
 def _map_figure(data: gpd.GeoDataFrame) -> tuple[Figure, plt.Axes]:
@@ -408,15 +390,6 @@ def classed_commune_map(
     ax.set_title(title, loc="left", fontsize=12)
     ax.set_aspect("equal")
     return fig, {"title": legend_title, "items": items, "key": [], "key_title": ""}
-
-
-def range_labels(bins: list[float], unit: str = "") -> list[str]:
-    """French class labels for explicit upper bounds: 'jusqu'à 5 km', 'de 5 à 10 km'…"""
-    edges = [fmt_number(b, 2).rstrip("0").rstrip(",") for b in bins]
-    labels = [f"jusqu'à {edges[0]}{unit}"]
-    labels += [f"de {a} à {b}{unit}" for a, b in zip(edges[:-1], edges[1:], strict=True)]
-    labels.append(f"plus de {edges[-1]}{unit}")
-    return labels
 
 
 IFN_BINS = [4.0, 5.0, 6.0, 7.0]

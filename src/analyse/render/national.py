@@ -1,4 +1,5 @@
-"""National views: the reconciliation of every post, and the monthly index of départements."""
+"""National views: the reconciliation of every post, and the monthly index of départements,
+shown from the tables of ``analyse.analysis.national``."""
 
 from __future__ import annotations
 
@@ -11,22 +12,12 @@ import matplotlib.pyplot as plt
 import pandas as pd
 
 from analyse import config
-from analyse.analysis.indicators import ACCOUNTED, density, reconciliation
-from analyse.analysis.pipeline import MatchedSelections
+from analyse.analysis.national import CONTROL_COLUMNS
 from analyse.atomic import write_text
-from analyse.errors import ReconciliationError
-from analyse.render.maps import (
-    CLASS_COLOURS,
-    NO_POST_COLOUR,
-    class_colour,
-    density_classes,
-    month_label,
-)
+from analyse.render.colours import CLASS_COLOURS, NO_POST_COLOUR, class_colour, density_classes
 from analyse.territory.matching import REVIEW, UNLOCATABLE
-from analyse.territory.reference import Reference, sum_or_missing
-from analyse.wording import fmt_number, read_back_note
+from analyse.wording import fmt_number, month_label, read_back_note
 
-CONTROL_COLUMNS = ["lus", *ACCOUNTED]
 CONTROL_LABELS = {
     "lus": "lus",
     "localises_dans_un_epci_du_departement": "EPCI du dép.",
@@ -39,51 +30,11 @@ CONTROL_LABELS = {
 }
 
 
-def epci_by_departement(reference: Reference) -> dict[str, list[str]]:
-    """SIREN of the EPCI that have at least one commune in each département."""
-    current = reference.communes.loc[reference.communes["type"] == "COM"]
-    groups = current.dropna(subset=["siren_epci"]).groupby("departement")["siren_epci"]
-    return {dep: sorted(set(sirens)) for dep, sirens in groups}
-
-
-def control_table(
-    matched: pd.DataFrame, reference: Reference, anomalies: pd.DataFrame | None = None
-) -> pd.DataFrame:
-    """One line per département present in the data or the reference, plus a total.
-
-    Each line is a ``reconciliation`` (which asserts that its categories add up).
-    """
-    sirens = epci_by_departement(reference)
-    rejected_codes = set() if anomalies is None else set(anomalies["departement"]) - {""}
-    codes = sorted(
-        set(matched["departement"]) | set(reference.departements["code"]) | rejected_codes,
-        key=lambda c: (len(c) > 2 and c.isdigit(), c),
-    )
-    rows = []
-    for code in codes:
-        counts = reconciliation(matched, code, sirens.get(code, []), anomalies)
-        rows.append({"departement": code, **{k: counts[k] for k in CONTROL_COLUMNS}})
-    table = pd.DataFrame(rows)
-    total = table[CONTROL_COLUMNS].sum()
-    # Rejected rows count where their département could be read.
-    rejected = 0
-    if anomalies is not None:
-        rejected = int(anomalies.loc[anomalies["departement"] != "", "postes"].sum())
-    if total["lus"] != matched["postes"].sum() + rejected:
-        raise ReconciliationError(
-            f"Rapprochement national faux : {matched['postes'].sum()} postes lus, "
-            f"{total['lus']} répartis entre départements."
-        )
-    return pd.concat(
-        [table, pd.DataFrame([{"departement": "Total", **total.to_dict()}])], ignore_index=True
-    )
-
-
 def control_text(
-    matched: pd.DataFrame, reference: Reference, anomalies: pd.DataFrame | None = None
+    table: pd.DataFrame, matched: pd.DataFrame, anomalies: pd.DataFrame | None = None
 ) -> str:
-    """The national reconciliation as printed by ``analyse controle``."""
-    table = control_table(matched, reference, anomalies)
+    """The national reconciliation (``analysis.national.control_table`` of ``matched``)
+    as printed by ``analyse controle``."""
     total = table.iloc[-1]
     widths = {c: max(len(CONTROL_LABELS[c]), 6) for c in CONTROL_COLUMNS}
     header = "dép.   " + " ".join(f"{CONTROL_LABELS[c]:>{widths[c]}}" for c in CONTROL_COLUMNS)
@@ -127,57 +78,6 @@ def control_text(
             "à la commune du code INSEE (la commune du code INSEE fait foi).",
         ]
     return "\n".join(lines)
-
-
-# ---------------------------------------------------------------------- monthly index
-
-
-def departement_table(
-    selections: MatchedSelections, reference: Reference, month: str
-) -> pd.DataFrame:
-    """Posts counted per département at the end of ``month`` and the change since the
-    month before, with the density per 10 000 inhabitants."""
-    current = selections.until(month).table
-    previous = selections.until(str(pd.Period(month, freq="M") - 1)).table
-    communes = reference.communes.loc[reference.communes["type"] == "COM"]
-    # A département with a commune of unknown population has no population (never a
-    # partial sum): its density is left empty, and the index says so.
-    population = sum_or_missing(communes["population"], communes["departement"])
-    table = reference.departements[["code", "nom"]].copy()
-    # Collectivities outside the reference keep their posts in the table (and the
-    # national total), without population or report.
-    others = sorted(set(current["departement"]) - set(table["code"]))
-    table = pd.concat(
-        [
-            table,
-            pd.DataFrame(
-                {"code": others, "nom": [config.OVERSEAS_COLLECTIVITIES.get(c, c) for c in others]}
-            ),
-        ],
-        ignore_index=True,
-    )
-    table["population"] = table["code"].map(population).astype("Int64")
-    table["postes"] = table["code"].map(current.groupby("departement")["postes"].sum())
-    table["postes"] = table["postes"].fillna(0).astype("int64")
-    before = table["code"].map(previous.groupby("departement")["postes"].sum()).fillna(0)
-    table["variation"] = (table["postes"] - before).astype("int64")
-    table["conseillers_pour_10000_hab"] = density(table["postes"], table["population"])
-    return add_index_columns(table, current, month)
-
-
-def add_index_columns(table: pd.DataFrame, current: pd.DataFrame, month: str) -> pd.DataFrame:
-    """Posts in QPV, ZRR, France Services (and not documented) per département, and its
-    density at the end of each month since ``config.TRAJECTORY_START`` (issue 12)."""
-    from analyse.analysis import priority_areas, trajectory
-
-    flags = priority_areas.flag_counts(current, "departement")
-    for flag in priority_areas.FLAGS:
-        for column in (f"postes_{flag}", f"postes_{flag}_non_documente"):
-            table[column] = table["code"].map(flags[column]).fillna(0).astype("int64")
-    population = table.set_index("code")["population"].astype("Float64").astype(float)
-    densities = trajectory.departement_densities(current, population, trajectory.month_range(month))
-    table["trajectoire"] = [list(densities.loc[c]) for c in table["code"]]
-    return table
 
 
 def national_map(table: pd.DataFrame, shapes: gpd.GeoDataFrame, title: str) -> plt.Figure:

@@ -1,23 +1,20 @@
 """The report's section « Où placer les prochains postes ? » and the CLI's printout.
 
-Sentences, table and caveats come from the scenario computed with the prepared bundle
-(``Prepared.propositions`` and ``context["scenario"]``); the HTML is a Jinja2 template
+Sentences, table and caveats come from the scenario solved with the prepared bundle
+(``Prepared.propositions`` and ``context["scenario"]``, or ``analysis.scenario.for_postes``
+in a notebook asking another number of posts); nothing here solves; the HTML is a Jinja2 template
 with autoescape (``templates/scenario/section.html.j2``).
 """
 
 from __future__ import annotations
 
-import functools
-from pathlib import Path
-
 import geopandas as gpd
 import pandas as pd
 from matplotlib.figure import Figure
 
-from analyse.analysis.scenario import Settings
+from analyse.render.fragments import render
 from analyse.wording import fmt_number, plural
 
-TEMPLATES_DIR = Path(__file__).parent / "templates" / "scenario"
 TITLE = "Où placer les prochains postes ?"
 ORDINALS = ["premier", "deuxième", "troisième", "quatrième", "cinquième", "sixième"]
 
@@ -140,19 +137,10 @@ def beyond_rows(summary: dict) -> list[dict]:
     ]
 
 
-@functools.cache
-def _template():
-    from jinja2 import Environment, FileSystemLoader, select_autoescape
-
-    env = Environment(
-        loader=FileSystemLoader(TEMPLATES_DIR), autoescape=select_autoescape(default=True)
-    )
-    return env.get_template("section.html.j2")
-
-
 def section_html(proposals: pd.DataFrame, summary: dict) -> str:
     """Headline, sentences, table, before/after, method and caveats (no map)."""
-    return _template().render(
+    return render(
+        "scenario/section.html.j2",
         titre=TITLE,
         question=headline(summary, len(proposals)),
         phrases=sentences(proposals, summary),
@@ -165,19 +153,6 @@ def section_html(proposals: pd.DataFrame, summary: dict) -> str:
         remarques=summary.get("remarques", []),
         precautions=CAVEATS,
     )
-
-
-def for_report(prepared, postes: int) -> tuple[gpd.GeoDataFrame, dict]:
-    """Proposals and summary of ``prepared``: those of the bundle when they answer
-    ``postes``, else computed now (a notebook opened in JupyterLab with another value;
-    default radius and objective)."""
-    stored = prepared.context.get("scenario")
-    if prepared.propositions is not None and stored and stored["postes"] == postes:
-        return prepared.propositions, stored
-    from analyse.analysis.pipeline import add_scenario
-
-    add_scenario(prepared, Settings(int(postes)))
-    return prepared.propositions, prepared.context["scenario"]
 
 
 def proposals_map(prepared, proposals: gpd.GeoDataFrame, summary: dict) -> tuple[Figure, dict]:

@@ -34,7 +34,6 @@ from analyse.wording import (
     french_date,
     month_label,
     plural,
-    situation_at,
     with_preposition,
 )
 
@@ -392,58 +391,6 @@ def _editions(context: dict) -> str:
     return f"Données : {esc(' ; '.join(editions))}. " if editions else ""
 
 
-def situation_sentence(context: dict) -> str:
-    """The first line of « En bref »: the one date the report describes, and where its
-    figures come from at that date. Escaped."""
-    situation = context.get("situation")
-    when = situation_at(situation, start=True)
-    if not when:
-        return ""
-    national = context.get("editions_liste_nationale") or []
-    typed = len(context.get("fichiers_selection") or []) > len(national)
-    if situation.get("date"):
-        source = "liste nationale des structures retenues, à sa date"
-    elif context.get("mois"):
-        source = "comités de sélection jusqu'à la fin de ce mois"
-    else:
-        source = "dernier comité de sélection lu"
-    text = f"<strong>Situation {esc(when[0].lower() + when[1:])}</strong> ({source})"
-    if typed and national:
-        edition = fmt_date(max(e["edition"] for e in national))
-        text += (
-            f" : décisions saisies pour le département ; chiffres nationaux et postes "
-            f"comptés pour d'autres départements tirés de la liste nationale du {edition}, "
-            "relue à la même date"
-        )
-    return text + "."
-
-
-def summary_html(prepared) -> str:
-    """The plain sentences at the top of the report, in a highlighted box."""
-    from analyse.wording import summary_sentences
-
-    of_name = prepared.context.get("nom_avec_charniere", prepared.nom)
-    sentences = summary_sentences(
-        prepared.indicators,
-        prepared.counts,
-        of_name,
-        prepared.context.get("population_au_dela"),
-        prepared.gaps,
-        prepared.context.get("cible_nationale_mois"),
-        prepared.context.get("lieux_rejetes"),
-        prepared.context.get("collectivite_departementale", "le Conseil départemental"),
-        prepared.context.get("situation"),
-        prepared.context.get("financement"),
-    )
-    # Priority territories and comparable EPCI, when they say something.
-    from analyse.render.territories_report import summary_sentences as territory_sentences
-
-    sentences += territory_sentences(prepared)
-    first = situation_sentence(prepared.context)
-    items = "".join(f"<li>{s}</li>" for s in [first, *sentences] if s)  # already escaped
-    return f'<div class="resume"><p><strong>En bref</strong></p><ul>{items}</ul></div>'
-
-
 def map_caption(prepared) -> str:
     """How to read the map, with the facts specific to this département, as an HTML
     paragraph: names are escaped and never go through Markdown, where an EPCI named
@@ -535,7 +482,7 @@ def gaps_html(prepared) -> str:
             columns.append(column)
             # The heading says the target's value: « cible nationale (1,23) ».
             headings[column] = schema.ALL[column].heading.format(fmt_number(ctx[key], 2))
-    columns += [f"population_au_dela_{km}km" for km in (10, 20, 30)]
+    columns += [config.beyond_column(km) for km in config.DISTANCE_THRESHOLDS_KM]
     return html_table(gaps[columns], headings=headings)
 
 
@@ -583,10 +530,10 @@ def distance_html(prepared) -> str:
         [
             (
                 f"Habitants à plus de {km} km du lieu le plus proche",
-                beyond[f"population_au_dela_{km}km"],
-                100 * beyond[f"population_au_dela_{km}km"] / max(beyond["population"], 1),
+                beyond[config.beyond_column(km)],
+                100 * beyond[config.beyond_column(km)] / max(beyond["population"], 1),
             )
-            for km in (10, 20, 30)
+            for km in config.DISTANCE_THRESHOLDS_KM
         ],
         columns=["libelle", "habitants", "part"],
     )

@@ -1,4 +1,4 @@
-"""Report parts of issue 12: priority territories, each EPCI's trajectory, comparison
+"""Report parts on territories: priority territories, each EPCI's trajectory, comparison
 with similar EPCI, and the sparklines of the monthly index.
 
 Self-contained: each function takes the prepared bundle (``bundle.Prepared``) or plain
@@ -9,9 +9,7 @@ numbers its template (``templates/national/``) formats.
 
 from __future__ import annotations
 
-import functools
 import math
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -22,7 +20,7 @@ from matplotlib.ticker import MaxNLocator
 
 from analyse import config
 from analyse.analysis.comparison import KIND_LABELS
-from analyse.render.fragments import Markup, percent
+from analyse.render.fragments import Markup, percent, render
 from analyse.render.tables import html_table
 from analyse.schema import FLAGS
 from analyse.territory.places import FORMAT_CURRENT
@@ -35,27 +33,14 @@ from analyse.wording import (
     situation_label,
 )
 
-TEMPLATES_DIR = Path(__file__).parent / "templates" / "territoires"
 PRIORITY_TITLE = "Quartiers prioritaires, zones rurales, France Services"
 TRAJECTORY_TITLE = "Mois après mois : la couverture de chaque intercommunalité"
 COMPARISON_TITLE = "Comparaison avec des intercommunalités semblables"
 UNKNOWN = "non renseigné"  # a flag no file documents: never shown as 0
 
 
-@functools.cache
-def _env():
-    from jinja2 import Environment, FileSystemLoader, select_autoescape
-
-    return Environment(
-        loader=FileSystemLoader(TEMPLATES_DIR),
-        autoescape=select_autoescape(default=True, default_for_string=True),
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-
-
 def _render(name: str, **values) -> str:
-    return _env().get_template(name).render(**values)
+    return render(f"territoires/{name}", **values)
 
 
 # ------------------------------------------------------------ priority territories
@@ -342,7 +327,7 @@ def comparison_sentence(prepared) -> str:
 
 
 def summary_sentences(prepared) -> list[str]:
-    """Sentences of this issue for « En bref », when they say something."""
+    """Sentences on priority territories and comparable EPCI for « En bref », if any."""
     return [s for s in (priority_sentence(prepared), comparison_sentence(prepared)) if s]
 
 

@@ -18,9 +18,10 @@ from pathlib import Path
 
 from analyse import config
 from analyse.analysis.inputs import Extras
+from analyse.analysis.national import departement_table
 from analyse.analysis.pipeline import MatchedSelections
 from analyse.errors import UserError
-from analyse.render.national import departement_table, write_index
+from analyse.render.national import write_index
 from analyse.run import batch, report
 from analyse.territory.reference import Reference, departement_shapes
 
@@ -87,9 +88,9 @@ def run_months(
         links = {
             code: f"{code}/rapport.html"
             for code in table["code"]
-            if (out_root / code / "rapport.html").exists()
+            if (out_root / code / config.REPORT_HTML_NAME).exists()
         }
-        index = out_root / "index.html"
+        index = out_root / config.INDEX_NAME
         out_root.mkdir(parents=True, exist_ok=True)
         generated = datetime.now().astimezone().isoformat(timespec="seconds")
         write_index(index, table, shapes, month, links, generated, selections.national_editions)

@@ -26,10 +26,10 @@ from analyse.analysis.bundle import Prepared
 from analyse.analysis.inputs import Extras
 from analyse.atomic import remove_dead_staging, staging_dir, write_text
 from analyse.errors import FailedError, disk_full
+from analyse.render.fragments import TEMPLATES_DIR
 from analyse.territory.reference import Reference
 
 KERNEL_NAME = "analyse"
-TEMPLATES_DIR = Path(__file__).parents[1] / "render" / "templates"  # nbconvert's template "rapport"
 
 
 class ReportError(FailedError):
@@ -167,6 +167,7 @@ def _html_exporter():
 
     return HTMLExporter(
         template_name="rapport",
+        # nbconvert's template « rapport », beside the report's other templates.
         extra_template_basedirs=[str(TEMPLATES_DIR)],
         exclude_input=True,
         exclude_input_prompt=True,
@@ -203,9 +204,9 @@ class ReportJob:
         from analyse.config import GEOPACKAGE_NAME, MAP_NAME, WORKBOOK_NAME
 
         return ReportFiles(
-            html=self.out_dir / "rapport.html",
-            notebook=self.out_dir / "rapport.ipynb",
-            csv=self.out_dir / "indicateurs_epci.csv",
+            html=self.out_dir / config.REPORT_HTML_NAME,
+            notebook=self.out_dir / config.REPORT_NOTEBOOK_NAME,
+            csv=self.out_dir / config.CSV_NAME,
             geopackage=self.out_dir / GEOPACKAGE_NAME,
             workbook=self.out_dir / WORKBOOK_NAME,
             interactive_map=self.out_dir / MAP_NAME,

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from analyse.errors import UserError
+from analyse.read.codes import codes
 from analyse.read.files import read_csv_strings
 from analyse.territory.reference import isin_codes
 
@@ -65,13 +66,6 @@ class IFN:
     epci: pd.DataFrame
 
 
-def _clean_code(values: pd.Series, width: int) -> pd.Series:
-    """Restore leading zeros lost by a spreadsheet ('1001' → '01001', '2A004' kept)."""
-    text = values.fillna("").astype(str).str.strip().str.replace(r"\.0$", "", regex=True)
-    digits = text.str.fullmatch(r"\d+")
-    return text.where(~digits | (text.str.len() >= width), text.str.zfill(width))
-
-
 def _read_one(path: Path, key: str, width: int) -> pd.DataFrame:
     path = Path(path)
     if not path.exists():
@@ -87,7 +81,7 @@ def _read_one(path: Path, key: str, width: int) -> pd.DataFrame:
             f"(attendu : {', '.join(REQUIRED_COLUMNS)}). "
             "Téléchargez le fichier depuis fragilite-numerique.fr sans le modifier."
         )
-    table = pd.DataFrame({key: _clean_code(raw["code"], width), "nom": raw["name"].str.strip()})
+    table = pd.DataFrame({key: codes(raw["code"], width), "nom": raw["name"].str.strip()})
     for source, ours in SCORE_COLUMNS.items():
         text = raw[source].str.strip().str.replace(",", ".", regex=False)
         values = pd.to_numeric(text.replace("", np.nan), errors="coerce")

@@ -18,6 +18,7 @@ import pandas as pd
 from rapidfuzz import fuzz, process
 
 from analyse import config
+from analyse.read.codes import DEPARTEMENT_WIDTH, codes
 from analyse.read.names import normalise_name
 from analyse.territory.reference import Reference, current_commune_codes
 
@@ -69,7 +70,7 @@ def read_aliases(path: Path | None = None) -> pd.DataFrame:
     table = read_project_csv(path, name, ["departement", "nom", "code"], sniff=True)
     if table.empty:
         return pd.DataFrame(columns=columns)
-    table["departement"] = table["departement"].str.strip().str.zfill(2)
+    table["departement"] = codes(table["departement"], DEPARTEMENT_WIDTH)
     table["cle"] = table["nom"].map(normalise_name)
     table["code"] = table["code"].str.strip()
     # A commune's INSEE code (05061, 2A004) or an EPCI's SIREN (9 digits).
@@ -86,11 +87,7 @@ def read_aliases(path: Path | None = None) -> pd.DataFrame:
     return table[columns]
 
 
-def _relative(path: Path) -> str:
-    try:
-        return str(Path(path).resolve().relative_to(config.PROJECT_ROOT.resolve()))
-    except ValueError:
-        return str(path)
+_relative = config.relative_to_project
 
 
 class Matcher:

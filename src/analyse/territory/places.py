@@ -20,6 +20,7 @@ import shapely
 
 from analyse import config
 from analyse.errors import UserError
+from analyse.read.codes import COMMUNE_WIDTH, codes
 from analyse.read.files import data_suffix, read_bytes, read_csv_strings
 from analyse.read.names import ABBREVIATIONS, normalise_name, normalise_text
 from analyse.territory.matching import LOCATED
@@ -200,8 +201,7 @@ def read_places(
         table[ours] = _text(raw[source]) if source in raw else ""
     table["code_postal"] = _clean_postal(table["code_postal"])
     if "code_insee" in raw:
-        code = _text(raw["code_insee"]).str.upper()
-        table["code_insee"] = code.where(~code.str.fullmatch(r"\d{4}"), code.str.zfill(5))
+        table["code_insee"] = codes(raw["code_insee"], COMMUNE_WIDTH)
     table["siret"] = table["siret"].str.replace(r"\D", "", regex=True)
     # Rows without an identifier get their position in the file, so that every place
     # can be named in a table.

@@ -23,6 +23,7 @@ import shapely
 from analyse import config
 from analyse.atomic import replace_dir
 from analyse.errors import UserError
+from analyse.read.codes import COMMUNE_WIDTH, codes
 from analyse.read.files import content_sha256
 from analyse.read.names import normalise_text
 
@@ -437,7 +438,7 @@ def build_from_admin_express(path: Path) -> Reference:
     layers = {name.lower(): name for name, _ in pyogrio.list_layers(path)}
     commune_layer = layers.get("commune", next(iter(layers.values())))
     raw = gpd.read_file(path, layer=commune_layer)
-    insee = _pick(raw, _ADMIN_EXPRESS_COLUMNS["insee"], path).astype(str).str.zfill(5)
+    insee = codes(_pick(raw, _ADMIN_EXPRESS_COLUMNS["insee"], path).astype(str), COMMUNE_WIDTH)
     siren = _pick(raw, _ADMIN_EXPRESS_COLUMNS["siren_epci"], path).astype(str)
     # A commune of several EPCI does not exist for EPCI à fiscalité propre; "NC" marks
     # the few communes outside any.

@@ -18,7 +18,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from analyse import schema
+from analyse import config, schema
 from analyse.atomic import atomic_path
 from analyse.render.exports.common import container_text, is_container, to_wgs84
 from analyse.wording import fmt_number
@@ -44,7 +44,7 @@ EPCI_TOOLTIP = _tooltip_spec(
         "postes",
         "conseillers_pour_10000_hab",
         "ifn",
-        "population_au_dela_20km",
+        config.FAR_COLUMN,
         "postes_manquants_cible_nationale",
         "rang_priorite",
     ]
@@ -168,7 +168,7 @@ def write_interactive_map(
     # only this export needs folium.
     import folium
 
-    from analyse.render.maps import CLASS_COLOURS, NO_POST_COLOUR, density_classes
+    from analyse.render.colours import CLASS_COLOURS, NO_POST_COLOUR, density_classes
 
     density = epci.get("conseillers_pour_10000_hab", pd.Series(np.nan, index=epci.index))
     classes, class_labels = density_classes(density)
