@@ -7,9 +7,7 @@ and line it came from, so that any later message can point back to it.
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
 import re
 from collections.abc import Iterable
 from datetime import datetime
@@ -19,7 +17,14 @@ import pandas as pd
 
 from analyse import config
 from analyse.errors import UserError
-from analyse.read.files import data_suffix, read_bytes
+from analyse.read.files import (
+    CONTROL_RE,
+    CsvFileError,
+    check_row_shape,
+    data_suffix,
+    read_csv_rows,
+    read_csv_table,
+)
 from analyse.read.names import normalise_name, normalise_text
 
 REQUIRED_COLUMNS = ["date_comite", "departement", "structure", "type_structure", "postes"]
@@ -55,7 +60,6 @@ COLUMNS = [
 
 # Départements, plus the overseas collectivities that appear in the national list
 # (975 Saint-Pierre-et-Miquelon, 977 Saint-Barthélemy, 978 Saint-Martin, 98x Pacific).
-_CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _DEPARTEMENT_RE = re.compile(r"^(?:\d{2}|2A|2B|97[1-8]|98[4-9])$")
 
 
@@ -129,64 +133,12 @@ def list_selection_files(paths: Iterable[Path], skipped: list[str] | None = None
     return files
 
 
-def _decode(raw: bytes, name: str) -> str:
-    # UTF-8 first (the BOM of Excel's "CSV UTF-8" is dropped); Windows-1252 is what
-    # Excel's plain "CSV" export writes on a French Windows.
+def _read_csv_rows(path: Path, name: str) -> tuple[list[str], list[tuple[int, list[str]]]]:
     try:
-        return raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        pass
-    try:
-        text = raw.decode("cp1252")
-    except UnicodeDecodeError as error:
-        raise SelectionError(
-            name, f"ni UTF-8 ni Windows-1252 (octet illisible en position {error.start})."
-        ) from None
-    # Windows-1252 maps almost every byte to a character: a binary file "decodes" too,
-    # but a text export never holds control characters.
-    control = _CONTROL_RE.search(text)
-    if control:
-        raise SelectionError(
-            name,
-            "ni UTF-8 ni Windows-1252 : le fichier n'est pas du texte (caractère de contrôle "
-            f"en position {control.start()}). Est-ce bien un export CSV ?",
-        )
-    return text
-
-
-def _read_csv_rows(path: Path) -> tuple[list[str], list[tuple[int, list[str]]]]:
-    text = _decode(read_bytes(path), str(path))
-    lines = text.splitlines()
-    header_line = next((line for line in lines if line.strip()), "")
-    if not header_line:
-        raise SelectionError(str(path), "le fichier est vide.")
-    separator = ";" if header_line.count(";") > header_line.count(",") else ","
-    reader = csv.reader(io.StringIO(text), delimiter=separator)
-    header: list[str] | None = None
-    rows: list[tuple[int, list[str]]] = []
-    try:
-        for record in reader:
-            if not any(cell.strip() for cell in record):
-                continue
-            if header is None:
-                header = [cell.strip() for cell in record]
-                continue
-            rows.append((reader.line_num, record))
-    except csv.Error as error:  # a field longer than csv.field_size_limit(), a stray quote
-        raise SelectionError(
-            str(path),
-            f"ligne illisible comme CSV ({_csv_reason(error)}). Un guillemet non fermé "
-            "englobe-t-il la suite du fichier ?",
-            max(reader.line_num, 1),
-        ) from None
-    return header or [], rows
-
-
-def _csv_reason(error: csv.Error) -> str:
-    text = str(error)
-    if "field larger than field limit" in text:
-        return f"un champ dépasse {csv.field_size_limit():_} caractères".replace("_", " ")
-    return text
+        table = read_csv_rows(path, name)
+    except CsvFileError as error:
+        raise SelectionError(name, error.reason, error.line) from None
+    return table.header, table.rows
 
 
 def _read_xlsx_rows(path: Path) -> tuple[list[str], list[tuple[int, list[str]]]]:
@@ -259,7 +211,7 @@ def read_selection_file(
     if path.suffix.lower() == ".xlsx":  # a compressed CSV (.csv.gz) is read as CSV
         header, rows = _read_xlsx_rows(path)
     else:
-        header, rows = _read_csv_rows(path)
+        header, rows = _read_csv_rows(path, name)
     if not header:
         raise SelectionError(name, "le fichier est vide.")
     columns = [normalise_text(h).replace(" ", "_") for h in header]
@@ -288,13 +240,12 @@ def read_selection_file(
                 ligne=1,
             )
     position = {c: i for i, c in enumerate(columns)}
-    width = len(header) - next(i for i, h in enumerate(reversed(header)) if h)  # named columns
     records = []
     for line, record in rows:
         cells = {c: (record[i].strip() if i < len(record) else "") for c, i in position.items()}
         values = to_native(cells)
         try:
-            _check_shape(record, header, width, name, line)
+            _check_shape(record, header, name, line)
             records.append(_clean_record(values, name, line))
         except SelectionError as error:
             if rejected is None:
@@ -303,24 +254,21 @@ def read_selection_file(
     return pd.DataFrame.from_records(records, columns=COLUMNS)
 
 
-def _check_shape(record: list[str], header: list[str], width: int, name: str, line: int) -> None:
-    """A row shorter than the header (a truncated last line) or holding control
-    characters (NUL…) is refused, naming its line, rather than padded or read as text."""
-    if len(record) < width:
-        raise SelectionError(
-            name,
-            f"ligne incomplète : {len(record)} cellule(s) au lieu de {width} (colonnes "
-            f"manquantes à partir de « {header[len(record)]} »). Le fichier a-t-il été "
-            "tronqué ?",
-            line,
-        )
+def _check_shape(record: list[str], header: list[str], name: str, line: int) -> None:
+    """A row shorter than the header (a truncated last line), with cells beyond it, or
+    holding control characters (NUL, NEL…) is refused, naming its line, rather than
+    padded, cut or read as text."""
+    try:
+        check_row_shape(header, record, name, line)
+    except CsvFileError as error:
+        raise SelectionError(name, error.reason, line) from None
     for column, cell in zip(header, record, strict=False):
-        control = _CONTROL_RE.search(cell)
+        control = CONTROL_RE.search(cell)
         if control:
             raise SelectionError(
                 name,
                 f"caractère de contrôle interdit (code {ord(control.group()):#04x}) dans "
-                f"« {_CONTROL_RE.sub('?', cell)[:80]} ».",
+                f"« {CONTROL_RE.sub('?', cell)[:80]} ».",
                 line,
                 column,
             )
@@ -462,26 +410,15 @@ def _display_name(path: Path) -> str:
         return str(path)
 
 
-def read_project_csv(
-    path: Path, name: str, required: list[str], sniff: bool = False
-) -> pd.DataFrame:
-    """One of the project's own CSV files (UTF-8; ``,`` separated unless ``sniff``), with
-    its columns checked; a malformed file raises ``SelectionError`` naming it."""
-    options = {"sep": None, "engine": "python"} if sniff else {}
+def read_project_csv(path: Path, name: str, required: list[str]) -> pd.DataFrame:
+    """One of the project's own CSV files, read by ``read_csv_strings`` like every CSV,
+    with its columns checked; a malformed file raises ``SelectionError`` naming it."""
+    if Path(path).stat().st_size == 0:  # emptied by hand: nothing pinned, nothing wrong
+        return pd.DataFrame(columns=required)
     try:
-        table = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8", **options)
-    except (pd.errors.EmptyDataError, csv.Error) as error:
-        if Path(path).stat().st_size == 0:  # emptied by hand: nothing pinned, nothing wrong
-            return pd.DataFrame(columns=required)
-        raise SelectionError(name, f"fichier illisible comme CSV ({error}).") from None
-    except UnicodeDecodeError as error:
-        raise SelectionError(
-            name, f"fichier illisible : pas en UTF-8 (octet illisible en position {error.start})."
-        ) from None
-    except (ValueError, pd.errors.ParserError, OSError) as error:
-        reason = str(error).strip().splitlines()[-1] if str(error).strip() else type(error).__name__
-        raise SelectionError(name, f"fichier illisible comme CSV ({reason}).") from None
-    table.columns = [str(c).strip().lstrip("\ufeff") for c in table.columns]
+        table = read_csv_table(path, name)
+    except CsvFileError as error:
+        raise SelectionError(name, error.reason, error.line) from None
     missing = [c for c in required if c not in table.columns]
     if missing:
         raise SelectionError(
@@ -687,7 +624,8 @@ def read_confirmed_duplicates(path: Path | None = None) -> set[tuple]:
     name = _display_name(path)
     table = read_project_csv(path, name, ["departement", "structure", "date_comite", "postes"])
     keys = set()
-    for line, row in enumerate(table.itertuples(), start=2):
+    lines = table.attrs.get("lignes") or list(range(2, len(table) + 2))
+    for line, row in zip(lines, table.itertuples(), strict=True):
         month = row.date_comite.strip()[:7]
         if not re.fullmatch(r"\d{4}-\d{2}", month):
             raise SelectionError(

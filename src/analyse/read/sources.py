@@ -19,8 +19,6 @@ report names is ``list_edition``'s.
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -29,7 +27,7 @@ from pathlib import Path
 
 from analyse import config
 from analyse.errors import UserError
-from analyse.read.files import read_bytes
+from analyse.read.files import CsvFileError, read_csv_rows
 from analyse.read.names import normalise_text
 from analyse.read.selections import (
     COSELEC_COLUMNS,
@@ -61,16 +59,18 @@ def relative(path: Path) -> str:
 
 def last_committee(path: Path) -> date | None:
     """Date of the latest committee in a national COSELEC list; None if ``path`` is not
-    one (no « Date de validation en comité de sélection » column with a readable date)."""
-    text = read_bytes(path).decode("utf-8-sig", errors="replace")
-    first = text.split("\n", 1)[0]
-    reader = csv.reader(io.StringIO(text), delimiter=";" if ";" in first else ",")
-    header = [normalise_text(h).replace(" ", "_") for h in next(reader, [])]
+    one (no « Date de validation en comité de sélection » column with a readable date)
+    or cannot be read as CSV (the selection reader, which reads it next, says why)."""
+    try:
+        table = read_csv_rows(path)
+    except CsvFileError:
+        return None
+    header = [normalise_text(h).replace(" ", "_") for h in table.header]
     column = COSELEC_COLUMNS["date_comite"]
     if column not in header:
         return None
     at = header.index(column)
-    dates = [parse_committee_date(row[at]) for row in reader if len(row) > at]
+    dates = [parse_committee_date(row[at]) for _, row in table.rows if len(row) > at]
     known = [d for d in dates if d is not None]
     return max(known).date() if known else None
 
