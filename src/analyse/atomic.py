@@ -21,9 +21,10 @@ def atomic_path(target: Path) -> Iterator[Path]:
     """
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
-    # The temporary name keeps the suffix: some writers (papermill) check it.
+    # The temporary name keeps the suffix: some writers (papermill) check it. It holds
+    # the process id, so that a later run can remove it once its writer is dead.
     fd, tmp = tempfile.mkstemp(
-        prefix=f".{target.stem}.", suffix=f".tmp{target.suffix}", dir=target.parent
+        prefix=f".{target.stem}.{os.getpid()}-", suffix=f".tmp{target.suffix}", dir=target.parent
     )
     os.close(fd)
     # mkstemp creates 0600 files; outputs are meant to be shared like any other file.
@@ -34,6 +35,21 @@ def atomic_path(target: Path) -> Iterator[Path]:
         os.replace(tmp_path, target)
     finally:
         tmp_path.unlink(missing_ok=True)
+
+
+def remove_dead_temporaries(target: Path) -> list[Path]:
+    """Remove the temporary files ``atomic_path`` left beside ``target`` when their
+    process was killed (a download stopped by SIGKILL, a power cut); those of a process
+    still running are left alone. Returns the files removed."""
+    target = Path(target)
+    prefix = f".{target.stem}."
+    removed = []
+    for path in target.parent.glob(f"{glob_escape(prefix)}*.tmp{glob_escape(target.suffix)}"):
+        pid = path.name[len(prefix) :].split("-", 1)[0]
+        if path.is_file() and pid.isdigit() and not _alive(int(pid)):
+            path.unlink(missing_ok=True)
+            removed.append(path)
+    return removed
 
 
 def _usual_mode(mode: int) -> int:

@@ -97,6 +97,12 @@ def _parser() -> argparse.ArgumentParser:
         help="adresse directe du fichier CSV (au lieu de l'API)",
     )
     tele.add_argument("--sha256", default=None, help="somme de contrôle attendue")
+    tele.add_argument(
+        "--forcer",
+        action="store_true",
+        help="remplace la copie précédente même si la liste reçue n'est pas plausible face "
+        "à elle (bien moins de structures ou de postes, dernier comité plus ancien)",
+    )
     return parser
 
 
@@ -494,14 +500,22 @@ def _cmd_rapports(args: argparse.Namespace) -> int:
 
 def _cmd_mensuel(args: argparse.Namespace) -> int:
     from analyse.run import batch
-    from analyse.run.monthly import months_between, run_months
+    from analyse.run.monthly import check_month, check_months_in_span, months_between, run_months
     from analyse.wording import fmt_number
 
-    months = months_between(args.mois, args.jusqu_a or args.mois)
+    first = check_month(args.mois, "--mois")
+    last = check_month(args.jusqu_a, "--jusqu-a") if args.jusqu_a else first
+    if last < first:
+        months_between(first, last)  # raises: the end precedes the start, before any work
     _check_output(args.sortie)
     reference = _load_reference(args)
     codes = _departements(args, reference)
     selections = _selections(args, reference)
+    # Before any work: a month outside the data is refused (« un mois postérieur à la
+    # liste est refusé »), so that the same figures never come out under a later date.
+    options = ("--mois", "--jusqu-a" if args.jusqu_a else "--mois")
+    check_months_in_span(first, last, selections, options)
+    months = months_between(first, last)
     extras = _extras(args, reference)
     _print_editions(selections, extras)
     failed = False
@@ -545,13 +559,32 @@ def _cmd_telecharger(args: argparse.Namespace) -> int:
         resource = download.resolve_resource(args.api or download.COSELEC_API_URL)
         url, checksum = resource.url, resource.checksum
         print(f"Ressource la plus récente : {resource.title} ({resource.last_modified})")
+    previous, previous_path = _previous_copy(args.sortie)
+    forced: list[str] = []
+
+    def validate(tmp: Path):
+        # Every row read as the reports will read it, before the good copy is replaced;
+        # then the whole compared with the copy it replaces.
+        table = read_selection_file(tmp, display_name=url)
+        problems = sources.implausible_edition(table, previous)
+        if problems and not args.forcer:
+            kept = (
+                f"La copie actuelle ({sources.relative(previous_path)}) est conservée."
+                if previous_path is not None
+                else "Rien n'a été enregistré."
+            )
+            raise download.ImplausibleListError(
+                f"La liste reçue de {url} ne ressemble pas à une édition plus récente de "
+                f"la liste nationale : {' ; '.join(problems)}. {kept} Si cette liste est "
+                "bien celle que vous voulez (l'ANCT a retiré des structures, vous revenez "
+                "à une édition antérieure), relancez avec --forcer : elle remplacera la "
+                "copie actuelle."
+            )
+        forced.extend(problems)
+        return table
+
     result = download.download(
-        url,
-        args.sortie,
-        sha256=args.sha256,
-        checksum=checksum,
-        # Every row read as the reports will read it, before the good copy is replaced.
-        validate=lambda tmp: read_selection_file(tmp, display_name=url),
+        url, args.sortie, sha256=args.sha256, checksum=checksum, validate=validate
     )
     table = result.content
     print(
@@ -559,12 +592,38 @@ def _cmd_telecharger(args: argparse.Namespace) -> int:
         f"{result.sha256}) : {fmt_number(len(table))} structures, "
         f"{fmt_number(table['postes'].sum())} postes."
     )
+    if forced:
+        print(
+            "Attention : liste enregistrée malgré ce qui la rendait douteuse (--forcer) : "
+            + " ; ".join(forced)
+            + "."
+        )
     if result.path.resolve() == config.NATIONAL_LIST.resolve():
         used = sources.national_list()
         print(f"Liste nationale utilisée désormais par défaut : {used.edition}.")
     else:
         print(f"Pour l'utiliser : analyse rapport --departement 05 --selections {result.path}")
     return 0
+
+
+def _previous_copy(target: Path):
+    """The list a download to ``target`` replaces, read (None when there is none or it is
+    unreadable), and its path: ``target`` itself, or, for the default copy, the list
+    used by default until now (the embedded one)."""
+    from analyse.errors import UserError
+    from analyse.read.selections import read_selection_file
+
+    target = Path(target)
+    if target.exists():
+        path = target
+    elif target.resolve() == config.NATIONAL_LIST.resolve():
+        path = config.EMBEDDED_NATIONAL_LIST
+    else:
+        return None, None
+    try:
+        return read_selection_file(path), path
+    except (UserError, OSError):  # a damaged copy is no yardstick: replacing it is the fix
+        return None, None
 
 
 class _Notes(logging.Handler):

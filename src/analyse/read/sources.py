@@ -142,6 +142,47 @@ def national_list() -> NationalList:
     return max(copies, key=lambda c: (c.last_committee or date.min, not c.embedded))
 
 
+def implausible_edition(new, previous, today: date | None = None) -> list[str]:
+    """What makes ``new`` (a national list read by ``read_selection_file``) look like
+    something other than a newer edition of ``previous`` (the copy it would replace,
+    same reading; None: nothing to compare with), in French; empty when plausible.
+
+    Refused: fewer structures or posts than ``config.DOWNLOAD_MIN_SHARE`` of the
+    previous edition, a committee after ``today``, a last committee earlier than the
+    previous edition's.
+    """
+    from analyse.wording import fmt_number, plural
+
+    today = today or date.today()
+    problems = []
+    latest = new["date_comite"].max().date() if len(new) else None
+    if latest is not None and latest > today:
+        problems.append(
+            f"son dernier comité est daté du {fr_date(latest)}, dans le futur (aujourd'hui : "
+            f"{fr_date(today)})"
+        )
+    if previous is None or not len(previous):
+        return problems
+    share = config.DOWNLOAD_MIN_SHARE
+    for what, count, before in (
+        ("structure", len(new), len(previous)),
+        ("poste", int(new["postes"].sum()), int(previous["postes"].sum())),
+    ):
+        if count < share * before:
+            problems.append(
+                f"{plural(count, what)} contre {fmt_number(before)} dans la copie "
+                f"actuelle ({fmt_number(100 * count / before)} % ; au moins "
+                f"{fmt_number(100 * share)} % attendus : une liste coupée en route ?)"
+            )
+    before = previous["date_comite"].max().date()
+    if latest is not None and latest < before:
+        problems.append(
+            f"son dernier comité, le {fr_date(latest)}, est antérieur à celui de la copie "
+            f"actuelle ({fr_date(before)} ; une édition plus ancienne ?)"
+        )
+    return problems
+
+
 def seed_departements() -> set[str]:
     """Départements covered by the rounds typed by hand in ``data/raw/selections/``."""
     if not list_selection_files([config.SELECTIONS_DIR]):
