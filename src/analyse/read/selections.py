@@ -61,6 +61,15 @@ COLUMNS = [
 # Départements, plus the overseas collectivities that appear in the national list
 # (975 Saint-Pierre-et-Miquelon, 977 Saint-Barthélemy, 978 Saint-Martin, 98x Pacific).
 _DEPARTEMENT_RE = re.compile(r"^(?:\d{2}|2A|2B|97[1-8]|98[4-9])$")
+# A post count as typed: ASCII digits, an optional minus sign. Python's int() also reads
+# « 1_0 », « ５ » (full-width), « ٣ » (Arabic-Indic) and even « ² » passes str.isdigit().
+_COUNT_RE = re.compile(r"-?[0-9]+")
+
+
+def parse_count(text: str) -> int | None:
+    """A whole number written in ASCII digits (« 3 », « -2 »); None for anything else."""
+    text = text.strip()
+    return int(text) if _COUNT_RE.fullmatch(text) else None
 
 
 class SelectionError(UserError):
@@ -141,61 +150,103 @@ def _read_csv_rows(path: Path, name: str) -> tuple[list[str], list[tuple[int, li
     return table.header, table.rows
 
 
-def _read_xlsx_rows(path: Path) -> tuple[list[str], list[tuple[int, list[str]]]]:
+# A selection table is a few thousand rows of a few dozen columns; a sheet is read row
+# by row without trusting its declared size (one value in XFD1048576 must not make the
+# reader allocate 17 billion cells), and refused beyond this many rows.
+_XLSX_MAX_ROWS = 200_000
+
+
+def _cell_text(value: object) -> str:
+    """A cell as pandas' Excel reader gives it in text: 3.0 → « 3 », a date → ISO."""
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _sheet_records(sheet, name: str) -> list[tuple[int, list[str]]]:
+    """The non-empty rows of a read-only sheet, with their Excel row number."""
+    sheet.reset_dimensions()
+    records = []
+    for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
+        if number > _XLSX_MAX_ROWS:
+            limit = f"{_XLSX_MAX_ROWS:_}".replace("_", " ")
+            raise SelectionError(
+                name,
+                f"la feuille « {sheet.title} » a des valeurs au-delà de la ligne {limit} "
+                "(une cellule saisie très loin du tableau ?) : effacez-les ou copiez le "
+                "tableau seul dans un nouveau classeur.",
+            )
+        cells = [_cell_text(v) for v in values]
+        if any(c.strip() for c in cells):
+            records.append((number, cells))
+    return records
+
+
+def _read_xlsx_rows(path: Path, name: str) -> tuple[list[str], list[tuple[int, list[str]]]]:
     import zipfile
 
+    import openpyxl
+
     try:
-        sheets = pd.read_excel(path, sheet_name=None, dtype=str, header=None, engine="openpyxl")
+        book = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except zipfile.BadZipFile:
         # An .xlsx is a zip archive of XML parts: a CSV or an old .xls renamed is not.
         raise SelectionError(
-            str(path),
+            name,
             "n'est pas un classeur Excel .xlsx lisible : ce n'est pas une archive .xlsx (est-ce "
             "un CSV ou un ancien .xls renommé ?). Enregistrez-le depuis le tableur au format "
             ".xlsx ou CSV.",
         ) from None
-    except (KeyError, ValueError, OSError) as error:  # a zip, but not a workbook
+    except (KeyError, ValueError, OSError, TypeError) as error:  # a zip, not a workbook
         raise SelectionError(
-            str(path),
+            name,
             f"n'est pas un classeur Excel .xlsx lisible (archive incomplète ou d'un autre "
             f"format : {type(error).__name__}). Enregistrez-le depuis le tableur au format "
             ".xlsx ou CSV.",
         ) from None
-    names = list(sheets)
-    if not names:
+    try:
+        # The sheets a person sees: a hidden sheet (an old version, a lookup table) is
+        # never read in place of the visible one.
+        visible = [ws for ws in book.worksheets if ws.sheet_state == "visible"]
+        hidden = [ws for ws in book.worksheets if ws.sheet_state != "visible"]
+        if not visible:
+            return [], []
+        records = _sheet_records(visible[0], name)
+        if not _has_table(records):
+            # The table on another sheet: say where, rather than read the wrong one.
+            for sheet in [*visible[1:], *hidden]:
+                if _has_table(_sheet_records(sheet, name)):
+                    state = "" if sheet.sheet_state == "visible" else " masquée"
+                    raise SelectionError(
+                        name,
+                        f"le tableau des sélections est sur la feuille{state} « {sheet.title} »"
+                        f", pas sur la première feuille visible « {visible[0].title} » : "
+                        "placez-le sur la première feuille visible.",
+                    )
+    except SelectionError:
+        raise
+    except (ValueError, TypeError, KeyError, OSError) as error:  # a damaged sheet
+        raise SelectionError(
+            name,
+            f"feuille illisible du classeur ({type(error).__name__}). Enregistrez-le à "
+            "nouveau depuis le tableur au format .xlsx ou CSV.",
+        ) from None
+    finally:
+        book.close()
+    if not records:
         return [], []
-    frame = sheets[names[0]].fillna("")
-    if not _has_table(frame):
-        # The table on another sheet: say where, rather than read the wrong one.
-        elsewhere = [n for n in names[1:] if _has_table(sheets[n].fillna(""))]
-        if elsewhere:
-            raise SelectionError(
-                str(path),
-                f"le tableau des sélections est sur la feuille « {elsewhere[0]} », pas sur "
-                f"la première feuille « {names[0]} » : placez-le sur la première feuille.",
-            )
-    records = frame.to_numpy().tolist()
-    header: list[str] | None = None
-    rows: list[tuple[int, list[str]]] = []
-    for index, record in enumerate(records):
-        if not any(str(cell).strip() for cell in record):
-            continue
-        if header is None:
-            header = [str(cell).strip() for cell in record]
-            continue
-        rows.append((index + 1, [str(cell) for cell in record]))  # Excel rows start at 1
-    return header or [], rows
+    (_, header), rows = records[0], records[1:]
+    return [cell.strip() for cell in header], rows
 
 
-def _has_table(frame: pd.DataFrame) -> bool:
+def _has_table(records: list[tuple[int, list[str]]]) -> bool:
     """Whether a sheet holds a selection table (its first non-empty row is the header)."""
-    for record in frame.to_numpy().tolist():
-        cells = [normalise_text(str(c)).replace(" ", "_") for c in record if str(c).strip()]
-        if cells:
-            return set(REQUIRED_COLUMNS) <= set(cells) or set(COSELEC_COLUMNS.values()) <= set(
-                cells
-            )
-    return False
+    if not records:
+        return False
+    cells = [normalise_text(c).replace(" ", "_") for c in records[0][1] if c.strip()]
+    return set(REQUIRED_COLUMNS) <= set(cells) or set(COSELEC_COLUMNS.values()) <= set(cells)
 
 
 def read_selection_file(
@@ -209,7 +260,7 @@ def read_selection_file(
     path = Path(path)
     name = display_name or str(path)
     if path.suffix.lower() == ".xlsx":  # a compressed CSV (.csv.gz) is read as CSV
-        header, rows = _read_xlsx_rows(path)
+        header, rows = _read_xlsx_rows(path, name)
     else:
         header, rows = _read_csv_rows(path, name)
     if not header:
@@ -280,7 +331,7 @@ ANOMALY_COLUMNS = ["fichier", "ligne", "colonne", "departement", "structure", "p
 def _anomaly(error: SelectionError, values: dict[str, str] | None = None) -> dict:
     """A rejected row (or file) as listed in the report's "Anomalies" section."""
     values = values or {}
-    posts = values.get("postes", "")
+    count = parse_count(values.get("postes", ""))
     return {
         "fichier": error.fichier,
         "ligne": error.ligne,
@@ -289,9 +340,7 @@ def _anomaly(error: SelectionError, values: dict[str, str] | None = None) -> dic
         "structure": values.get("structure", ""),
         # Posts of a rejected row still count in "read" when they can be read at all.
         # An implausible count (1 000 000 000) is not a count: none is carried.
-        "postes": int(posts)
-        if posts.strip().isdigit() and int(posts) <= config.MAX_POSTS_PER_ROW
-        else 0,
+        "postes": count if count is not None and 0 < count <= config.MAX_POSTS_PER_ROW else 0,
         "motif": str(error),
     }
 
@@ -529,12 +578,14 @@ def _clean_record(values: dict[str, str], name: str, line: int) -> dict:
     raw_posts = values["postes"]
     if not raw_posts:
         raise SelectionError(name, "nombre de postes vide.", line, "postes")
-    try:
-        posts = int(raw_posts)
-    except ValueError:
+    posts = parse_count(raw_posts)
+    if posts is None:
         raise SelectionError(
-            name, f"nombre de postes non entier « {raw_posts} ».", line, "postes"
-        ) from None
+            name,
+            f"nombre de postes non entier « {raw_posts} » (chiffres 0 à 9 seulement).",
+            line,
+            "postes",
+        )
     if posts <= 0:
         raise SelectionError(
             name, f"nombre de postes nul ou négatif « {raw_posts} ».", line, "postes"
@@ -634,13 +685,15 @@ def read_confirmed_duplicates(path: Path | None = None) -> set[tuple]:
                 line,
                 "date_comite",
             )
-        if not row.postes.strip().isdigit():
+        posts = parse_count(row.postes)
+        if posts is None or posts < 1:
             raise SelectionError(
-                name, f"nombre de postes non entier « {row.postes} ».", line, "postes"
+                name,
+                f"nombre de postes non entier « {row.postes} » (chiffres 0 à 9 seulement).",
+                line,
+                "postes",
             )
-        keys.add(
-            _duplicate_key(row.departement.strip().zfill(2), row.structure, month, int(row.postes))
-        )
+        keys.add(_duplicate_key(row.departement.strip().zfill(2), row.structure, month, posts))
     return keys
 
 

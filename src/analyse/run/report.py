@@ -10,6 +10,7 @@ renamed, so a failed run leaves the previous report intact.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import functools
 import json
@@ -229,9 +230,11 @@ def run_job(job: ReportJob, kernel_name: str | None = None, warm=None) -> Report
     # process while the exports thread writes.
     job = dataclasses.replace(job, data_dir=job.data_dir.resolve(), out_dir=job.out_dir.resolve())
     files = job.files
+    created = not job.out_dir.exists()
     job.out_dir.mkdir(parents=True, exist_ok=True)
     remove_dead_staging(job.out_dir, STAGING_PREFIX)
     staging = staging_dir(job.out_dir, STAGING_PREFIX)
+    written = False
     try:
         staged = ReportJob(job.departement, job.data_dir, staging, job.title).files
         # The kernel runs in notebooks/: the data folder must be absolute.
@@ -257,8 +260,13 @@ def run_job(job: ReportJob, kernel_name: str | None = None, warm=None) -> Report
             source = getattr(staged, name)
             os.chmod(source, 0o644)
             os.replace(source, getattr(files, name))
+        written = True
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+        bundle.settle(job.data_dir, written)
+        if created and not written:
+            with contextlib.suppress(OSError):
+                job.out_dir.rmdir()  # a first report that failed leaves no empty folder
     return files
 
 
@@ -322,7 +330,11 @@ def make_job(
     ``config.report_dir``. Returns the prepared data too: ``rapport`` prints from them.
     """
     prepared = pipeline.prepare(departement, selections, reference, month=month, extras=extras)
-    data_dir = bundle.save(prepared, bundle.data_dir_for(departement, reports_dir, month))
+    # The previous bundle is kept until the report is written (``run_job``): the
+    # prepared data and the report beside them change together, or not at all.
+    data_dir = bundle.save(
+        prepared, bundle.data_dir_for(departement, reports_dir, month), keep_previous=True
+    )
     out_dir = config.report_dir(departement, reports_dir, month)
     return prepared, ReportJob(departement, data_dir, out_dir, report_title(prepared), month or "")
 
