@@ -205,6 +205,13 @@ def test_a_far_cell_does_not_allocate_the_sheet(tmp_path):
     assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before < 500_000  # KiB
 
 
+def test_a_sheet_row_without_its_last_empty_cells_is_read(tmp_path):
+    """A sheet stores no empty cell: a row ends at its last value, and is not truncated."""
+    rows = [HEADER.split(","), ["2021-04", "05", "Gap", "commune", 2]]
+    path = _workbook(tmp_path / "c.xlsx", [("Avril", rows, "visible")])
+    assert read_selection_file(path)["postes"].tolist() == [2]
+
+
 def test_cells_beyond_the_header_of_a_sheet_are_refused(tmp_path):
     rows = [*TABLE, ["2021-04", "05", "Embrun", "commune", 1, "", "", "", "oubli"]]
     path = _workbook(tmp_path / "c.xlsx", [("Avril", rows, "visible")])
@@ -431,3 +438,39 @@ def test_french_messages_of_unknown_parser_errors_are_kept_whole():
     assert cli.french_argparse_message("quelque chose") == "option invalide : quelque chose"
     assert isinstance(cli._parser(), argparse.ArgumentParser)
     assert issubclass(CsvFileError, UserError)
+
+
+# ---------------------------------------------------------------------- 10. Ctrl-C
+
+
+def test_ctrl_c_says_interrompu_and_leaves_nothing_half_written(tmp_path):
+    """SIGINT while the report is being prepared: « Interrompu », exit 130, no traceback,
+    and no half-written file (nothing at all here: no report was complete)."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    out = tmp_path / "sortie"
+    command = [sys.executable, "-m", "analyse.cli", "rapport", "-d", "05", "--sortie", str(out)]
+    log = tmp_path / "sortie.log"
+    with log.open("w") as stdout:
+        proc = subprocess.Popen(
+            command, stdout=stdout, stderr=subprocess.PIPE, text=True, start_new_session=True
+        )
+        try:
+            deadline = time.monotonic() + 120
+            while "Données utilisées" not in log.read_text(encoding="utf-8"):
+                assert proc.poll() is None and time.monotonic() < deadline, log.read_text()
+                time.sleep(0.05)
+            os.killpg(proc.pid, signal.SIGINT)
+            _, err = proc.communicate(timeout=120)
+        finally:
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+    assert proc.returncode == 130, err
+    assert "Interrompu" in err and "Traceback" not in err, err
+    files = [p for p in out.rglob("*") if p.is_file()] if out.exists() else []
+    assert files == [], files

@@ -238,6 +238,10 @@ def _read_xlsx_rows(path: Path, name: str) -> tuple[list[str], list[tuple[int, l
     if not records:
         return [], []
     (_, header), rows = records[0], records[1:]
+    # A sheet stores no empty cell: a row ends at its last value. Padded to the header,
+    # so that only cells beyond it (never missing ones) are refused.
+    width = len(header)
+    rows = [(number, [*cells, *[""] * (width - len(cells))]) for number, cells in rows]
     return [cell.strip() for cell in header], rows
 
 

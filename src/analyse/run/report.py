@@ -25,7 +25,7 @@ from analyse import config
 from analyse.analysis import bundle, pipeline
 from analyse.analysis.bundle import Prepared
 from analyse.analysis.inputs import Extras
-from analyse.atomic import remove_dead_staging, staging_dir, write_text
+from analyse.atomic import naming, remove_dead_staging, staging_dir, write_text
 from analyse.errors import FailedError, disk_full
 from analyse.territory.reference import Reference
 
@@ -275,29 +275,33 @@ def write_analyst_exports(job: ReportJob, files: ReportFiles) -> None:
     from analyse.render import exports
 
     prepared = bundle.load(job.departement, job.data_dir)
-    bundle.write_indicators_csv(prepared.indicators, files.csv)
-    exports.write_geopackage(
-        files.geopackage,
-        prepared.gaps_geo,
-        prepared.communes,
-        prepared.places,
-        proposals=prepared.propositions,
-    )
+    with naming(files.csv):  # a full disk names the file being written
+        bundle.write_indicators_csv(prepared.indicators, files.csv)
+    with naming(files.geopackage):
+        exports.write_geopackage(
+            files.geopackage,
+            prepared.gaps_geo,
+            prepared.communes,
+            prepared.places,
+            proposals=prepared.propositions,
+        )
     rejected = (
         prepared.places_rejected if prepared.context.get("lieux_source") == "fichier" else None
     )
-    exports.write_workbook(
-        files.workbook,
-        prepared.indicators,
-        prepared.gaps,
-        prepared.review,
-        rejected,
-        proposals=prepared.propositions,
-        trajectory=prepared.trajectory,
-    )
-    exports.write_interactive_map(
-        files.interactive_map, prepared.gaps_geo, prepared.places, job.title
-    )
+    with naming(files.workbook):
+        exports.write_workbook(
+            files.workbook,
+            prepared.indicators,
+            prepared.gaps,
+            prepared.review,
+            rejected,
+            proposals=prepared.propositions,
+            trajectory=prepared.trajectory,
+        )
+    with naming(files.interactive_map):
+        exports.write_interactive_map(
+            files.interactive_map, prepared.gaps_geo, prepared.places, job.title
+        )
 
 
 STAGING_PREFIX = ".en-cours-"
