@@ -342,7 +342,7 @@ CASES: dict[str, Case] = {
         _xlsx_beyond_header, ["comites.xlsx, ligne 2", "« oubli » est au-delà de l'en-tête"]
     ),
     "liste nationale, guillemet non fermé": Case(
-        _national_unclosed_quote, ["coselec.csv, ligne 11", "guillemet ouvert jamais refermé"]
+        _national_unclosed_quote, ["coselec.csv, ligne 11", "ligne illisible comme CSV"]
     ),
     "lieux CSV, guillemet non fermé": Case(
         lambda tmp: [

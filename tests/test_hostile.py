@@ -474,3 +474,37 @@ def test_ctrl_c_says_interrompu_and_leaves_nothing_half_written(tmp_path):
     assert "Interrompu" in err and "Traceback" not in err, err
     files = [p for p in out.rglob("*") if p.is_file()] if out.exists() else []
     assert files == [], files
+
+
+def test_disk_full_keeps_the_earlier_report_and_its_prepared_data_together(tmp_path):
+    """On a volume holding an earlier report, a full disk while the new one is written
+    leaves both the report and the prepared data of the earlier run (never new data
+    beside an old report)."""
+    import hashlib
+    import subprocess
+    import sys
+
+    from test_bad_input_cli import DISK_FULL_IN_NOTEBOOK, RUNNER
+
+    from analyse.analysis import bundle
+
+    out = tmp_path / "sortie"
+    first = ["rapport", "-d", "05", "--sortie", str(out), "--sans-lieux"]
+    again = ["rapport", "-d", "05", "--sortie", str(out), "--cible", "1"]
+
+    def run(prelude: str, argv: list[str]) -> subprocess.CompletedProcess:
+        command = [sys.executable, "-c", RUNNER, prelude, *argv]
+        return subprocess.run(command, capture_output=True, text=True, timeout=600)
+
+    assert run("", first).returncode == 0
+    data = bundle.data_dir_for("05", out)
+
+    def state() -> dict[str, str]:
+        files = [*data.iterdir(), *(out / "05").iterdir()]
+        return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in files if p.is_file()}
+
+    before = state()
+    failed = run(DISK_FULL_IN_NOTEBOOK, again)
+    assert failed.returncode == 2 and "disque plein" in failed.stderr, failed.stderr
+    assert state() == before
+    assert [p.name for p in data.parent.iterdir()] == ["05"]  # nothing kept aside

@@ -234,7 +234,7 @@ def run_job(job: ReportJob, kernel_name: str | None = None, warm=None) -> Report
     job.out_dir.mkdir(parents=True, exist_ok=True)
     remove_dead_staging(job.out_dir, STAGING_PREFIX)
     staging = staging_dir(job.out_dir, STAGING_PREFIX)
-    written = False
+    in_place = False
     try:
         staged = ReportJob(job.departement, job.data_dir, staging, job.title).files
         # The kernel runs in notebooks/: the data folder must be absolute.
@@ -260,11 +260,11 @@ def run_job(job: ReportJob, kernel_name: str | None = None, warm=None) -> Report
             source = getattr(staged, name)
             os.chmod(source, 0o644)
             os.replace(source, getattr(files, name))
-        written = True
+        in_place = True
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-        bundle.settle(job.data_dir, written)
-        if created and not written:
+        bundle.settle(job.data_dir, in_place)
+        if created and not in_place:
             with contextlib.suppress(OSError):
                 job.out_dir.rmdir()  # a first report that failed leaves no empty folder
     return files
