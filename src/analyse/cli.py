@@ -115,6 +115,8 @@ class FrenchArgumentParser(argparse.ArgumentParser):
 
 
 def _fr(value: float) -> str:
+    if float(value).is_integer():
+        return f"{int(value):,}".replace(",", " ")
     return f"{value:g}".replace(".", ",")
 
 
@@ -139,7 +141,7 @@ def _number(kind: type, low: float, high: float, what: str):
             word = "un nombre entier" if kind is int else "un nombre"
             raise argparse.ArgumentTypeError(f"« {text} » n'est pas {word} ({what}).")
         value = kind(text.strip().replace(",", ".")) if kind is float else int(text)
-        if kind is float and not math.isfinite(value) or not low <= value <= high:
+        if (kind is float and not math.isfinite(value)) or not low <= value <= high:
             raise argparse.ArgumentTypeError(
                 f"« {text} » hors des bornes : entre {_fr(low)} et {_fr(high)} ({what})."
             )

@@ -136,11 +136,11 @@ def _csv_reason(error: csv.Error) -> str:
         return f"un champ dépasse {limit} caractères"
     if "unexpected end of data" in text:
         return (
-            "guillemet ouvert jamais refermé : il englobe la suite du fichier jusqu'à sa fin "
-            "(fermez-le ou retirez-le)"
+            "guillemet ouvert jamais refermé : il englobe la suite du fichier jusqu'à sa fin ; "
+            "fermez-le ou retirez-le"
         )
     if "expected after" in text:
-        return "texte collé après un guillemet fermant (un guillemet en trop dans la cellule ?)"
+        return "texte collé après un guillemet fermant : un guillemet en trop dans la cellule ?"
     return text
 
 
