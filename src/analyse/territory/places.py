@@ -264,12 +264,12 @@ def rejected_departement(rejected: pd.DataFrame, postal_codes: pd.DataFrame, com
     department_of = communes.drop_duplicates("insee").set_index("insee")["departement"]
     postal = postal_codes.assign(departement=postal_codes["insee"].map(department_of))
     by_code = postal.dropna(subset=["departement"]).drop_duplicates("code_postal")
-    return (
-        rejected["code_postal"]
-        .map(by_code.set_index("code_postal")["departement"])
-        .fillna("")
-        .astype(str)
-    )
+    found = rejected["code_postal"].map(by_code.set_index("code_postal")["departement"])
+    # Overseas collectivities outside the reference (Saint-Pierre-et-Miquelon, the
+    # Pacific): their postal code starts with their code, so that their places are not
+    # listed in every département's report as of unknown département.
+    overseas = rejected["code_postal"].astype(str).str.extract(r"^(97[5-8]|98\d)\d\d$")[0]
+    return found.fillna(overseas).fillna("").astype(str)
 
 
 # --------------------------------------------------------------------------- locating
