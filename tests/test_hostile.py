@@ -416,8 +416,11 @@ def test_prepared_data_go_back_when_the_report_is_not_written(tmp_path):
     bundle.settle(folder, report_written=False)
     assert (folder / "contexte.json").read_text(encoding="utf-8") == "ancien"
     assert sorted(p.name for p in folder.parent.iterdir()) == ["05"]
+    bundle.settle(folder, report_written=False)  # a bundle not saved to settle: kept
+    assert (folder / "contexte.json").exists()
     # A first run that fails leaves no empty .donnees/ behind.
-    bundle.settle(folder, report_written=False)  # nothing kept: the folder goes
+    bundle._first(folder).touch()
+    bundle.settle(folder, report_written=False)
     assert not (tmp_path / "sortie" / config.PREPARED_SUBDIR).exists()
 
 

@@ -195,9 +195,14 @@ def save(prepared: Prepared, folder: Path | None = None, keep_previous: bool = F
             (build / CONTEXT_FILE).write_text(
                 json.dumps(meta, ensure_ascii=False, indent=2), encoding="utf-8"
             )
+        if keep_previous:
+            _first(folder).unlink(missing_ok=True)
+            if not folder.exists():  # a first bundle: ``settle`` removes it on failure
+                _first(folder).touch()
         replace_dir(folder, build, keep=_previous(folder) if keep_previous else None)
     except BaseException:
         shutil.rmtree(build, ignore_errors=True)
+        _first(folder).unlink(missing_ok=True)
         if not folder.exists():  # a first run that failed: no empty .donnees/ left behind
             remove_empty_parents(folder, config.PREPARED_SUBDIR)
         raise
@@ -207,15 +212,24 @@ def save(prepared: Prepared, folder: Path | None = None, keep_previous: bool = F
 
 
 def _previous(folder: Path) -> Path:
+    """Where ``save(keep_previous=True)`` keeps the bundle it replaced."""
     return Path(folder).with_name(f".{Path(folder).name}.precedent")
+
+
+def _first(folder: Path) -> Path:
+    """The mark ``save(keep_previous=True)`` leaves when there was no bundle before."""
+    return Path(folder).with_name(f".{Path(folder).name}.premier")
 
 
 def settle(folder: Path, report_written: bool) -> None:
     """After the report of a bundle saved with ``keep_previous``: keep the new bundle if
     its report is in place, else put the previous one back (or, on a first run, remove
     the new one and the folders emptied by that), so that the prepared data always
-    match the report beside them."""
-    previous = _previous(folder)
+    match the report beside them. A bundle saved otherwise is left as it is."""
+    previous, first = _previous(folder), _first(folder)
+    if not previous.exists() and not first.exists():
+        return
+    first.unlink(missing_ok=True)
     if report_written:
         shutil.rmtree(previous, ignore_errors=True)
     else:
