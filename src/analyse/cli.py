@@ -115,9 +115,11 @@ class FrenchArgumentParser(argparse.ArgumentParser):
 
 
 def _fr(value: float) -> str:
-    if float(value).is_integer():
-        return f"{int(value):,}".replace(",", " ")
-    return f"{value:g}".replace(".", ",")
+    """A bound in French (« 1 000 », « 0,001 »)."""
+    from analyse.wording import fmt_number
+
+    decimals = 0 if float(value).is_integer() else len(f"{value:g}".split(".")[1])
+    return fmt_number(value, decimals)
 
 
 # Bounds of the numeric options: beyond them a value is a typing error, never a setting
