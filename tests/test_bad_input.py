@@ -92,7 +92,7 @@ def test_xlsx_with_the_table_on_another_sheet(tmp_path, capsys):
         capsys,
         path,
         "le tableau des sélections est sur la feuille "
-        "« Avril », pas sur la première feuille « Lisez-moi »",
+        "« Avril », pas sur la première feuille visible « Lisez-moi »",
     )
 
 

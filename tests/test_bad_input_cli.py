@@ -90,6 +90,64 @@ def _xlsx_other_sheet(tmp: Path) -> list[str]:
     return _report(path)
 
 
+def _xlsx(tmp: Path, rows: list[list[object]], hidden: bool = False) -> Path:
+    import openpyxl
+
+    path = tmp / "sel" / "comites.xlsx"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.title = "Avril"
+    for row in rows:
+        sheet.append(row)
+    if hidden:
+        sheet.sheet_state = "hidden"
+        book.create_sheet("Notes").append(["à lire"])
+    book.save(path)
+    return path
+
+
+def _xlsx_far_cell(tmp: Path) -> list[str]:
+    import openpyxl
+
+    path = _xlsx(tmp, [HEADER.split(","), GOOD.split(",")])
+    book = openpyxl.load_workbook(path)
+    book.active["XFD1048576"] = "x"
+    book.save(path)
+    return _report(path)
+
+
+def _xlsx_hidden_table(tmp: Path) -> list[str]:
+    return _report(_xlsx(tmp, [HEADER.split(","), GOOD.split(",")], hidden=True))
+
+
+def _xlsx_beyond_header(tmp: Path) -> list[str]:
+    return _report(_xlsx(tmp, [HEADER.split(","), [*GOOD.split(","), "oubli"]]))
+
+
+def _national_unclosed_quote(tmp: Path) -> list[str]:
+    lines = read_bytes(NATIONAL).decode("utf-8").splitlines()
+    lines[10] = lines[10].replace(";", ';"', 1)
+    return _report(_write(tmp / "coselec.csv", "\n".join(lines) + "\n"))
+
+
+def _ifn(tmp: Path, value: str) -> list[str]:
+    header = "name,code,no_thd_coverage_rate,no_4g_coverage_rate,poverty_rate,older_65_rate,"
+    header += "nscol15p_rate,total"
+    communes = _write(tmp / "ifn" / "ifn-communes.csv", f"{header}\nGap,05061,5,5,5,5,5,{value}\n")
+    epci = _write(tmp / "ifn" / "ifn-epci.csv", f"{header}\nCA Gap,200067825,5,5,5,5,5,5\n")
+    return [*_seed(tmp), "--fragilite", str(communes), "--fragilite", str(epci)]
+
+
+def _current_places(tmp: Path) -> Path:
+    """A places file of today's schema (its example, with its one place)."""
+    return _write(
+        tmp / "lieux.csv",
+        "id,latitude,longitude,dispositif_programmes_nationaux\n"
+        'a,44.56,6.08,"Conseillers numériques|France Services"\n',
+    )
+
+
 def _truncated_national(tmp: Path) -> list[str]:
     lines = read_bytes(NATIONAL).decode("utf-8").splitlines()
     return _report(_write(tmp / "coselec.csv", "\n".join(lines[:10]) + "\n" + lines[10][:40]))
@@ -185,9 +243,9 @@ CASES: dict[str, Case] = {
     "département 99": Case(
         lambda tmp: ["rapport", "-d", "99"], ["code département « 99 » n'existe pas"]
     ),
-    "--cible négative": Case(lambda tmp: [*_seed(tmp), "--cible", "-1"], ["--cible « -1.0 »"]),
-    "--cible nan": Case(lambda tmp: [*_seed(tmp), "--cible", "nan"], ["--cible « nan »"]),
-    "--cible inf": Case(lambda tmp: [*_seed(tmp), "--cible", "inf"], ["--cible « inf »"]),
+    "--cible négative": Case(lambda tmp: [*_seed(tmp), "--cible", "-1"], ["--cible : « -1 »"]),
+    "--cible nan": Case(lambda tmp: [*_seed(tmp), "--cible", "nan"], ["--cible : « nan »"]),
+    "--cible inf": Case(lambda tmp: [*_seed(tmp), "--cible", "inf"], ["--cible : « inf »"]),
     "--departements ,,,": Case(
         lambda tmp: ["rapports", "--departements", ",,,"], ["--departements « ,,, »", "rien à"]
     ),
@@ -227,7 +285,6 @@ CASES: dict[str, Case] = {
         _seed,
         ["disque plein", "rapport.ipynb"],
         prelude=DISK_FULL_IN_NOTEBOOK,
-        prepared_may_remain=True,
     ),
     # --- the project's own files, malformed (in a copy: the real tree is never touched)
     "aliases.csv sans colonnes": Case(
@@ -256,9 +313,143 @@ CASES: dict[str, Case] = {
     ),
     "doublons_confirmes.csv binaire": Case(
         _seed,
-        ["doublons_confirmes.csv", "pas en UTF-8 (octet illisible en position 0)"],
+        ["doublons_confirmes.csv", "le fichier n'est pas du texte"],
         env=lambda tmp: _raw(tmp, "doublons_confirmes.csv", b"\xff\xfe\x00\x00\x89PNG"),
     ),
+    # --- rows and files the reader used to swallow or crash on
+    "guillemet non fermé": Case(
+        lambda tmp: _report(
+            _write(
+                tmp / "sel" / "comite.csv",
+                f'{HEADER}\n2021-04,05,Gap,commune,1,,,"note\n2021-04,05,Embrun,commune,1,,,\n',
+            )
+        ),
+        ["comite.csv, ligne 2", "guillemet ouvert jamais refermé"],
+    ),
+    "cellule au-delà de l'en-tête": _row("2021-04,05,Gap,commune,1,,,note,oubli"),
+    "guillemet suivi de texte": _row('2021-04,05,"Gap"x,commune,1,,,'),
+    "postes 1_0": _row("2021-04,05,Gap,commune,1_0,,,"),
+    "postes ５ (pleine chasse)": _row("2021-04,05,Gap,commune,５,,,"),
+    "postes ٣ (chiffre arabe-indien)": _row("2021-04,05,Gap,commune,٣,,,"),
+    "postes ² (exposant)": _row("2021-04,05,Gap,commune,²,,,"),
+    "caractère de contrôle C1 (U+0085)": _row("2021-04,05,Gap\u0085,commune,1,,,"),
+    "caractère de contrôle C1 (U+009B)": _row("2021-04,05,Gap,commune,1,,,note\u009b"),
+    "xlsx, valeur en XFD1048576": Case(_xlsx_far_cell, ["comites.xlsx", "au-delà de la ligne"]),
+    "xlsx, tableau sur une feuille masquée": Case(
+        _xlsx_hidden_table, ["comites.xlsx", "sur la feuille masquée « Avril »"]
+    ),
+    "xlsx, cellule au-delà de l'en-tête": Case(
+        _xlsx_beyond_header, ["comites.xlsx, ligne 2", "« oubli » est au-delà de l'en-tête"]
+    ),
+    "liste nationale, guillemet non fermé": Case(
+        _national_unclosed_quote, ["coselec.csv, ligne 11", "ligne illisible comme CSV"]
+    ),
+    "lieux CSV, guillemet non fermé": Case(
+        lambda tmp: [
+            *_seed(tmp),
+            "--lieux",
+            str(_write(tmp / "lieux.csv", 'id,latitude,longitude\na,"44.5,6.0\nb,44.6,6.1\n')),
+        ],
+        ["lieux.csv, ligne 2", "guillemet ouvert jamais refermé"],
+    ),
+    "lieux CSV, ligne trop longue": Case(
+        lambda tmp: [
+            *_seed(tmp),
+            "--lieux",
+            str(_write(tmp / "lieux.csv", "id,latitude,longitude\na,44.5,6.0,6.1\n")),
+        ],
+        ["lieux.csv, ligne 2", "au-delà de l'en-tête"],
+    ),
+    "IFN, valeur 999": Case(
+        lambda tmp: _ifn(tmp, "999"), ["ifn-communes.csv, ligne 2, colonne « total »", "999"]
+    ),
+    "IFN, valeur -5": Case(lambda tmp: _ifn(tmp, "-5"), ["ifn-communes.csv, ligne 2", "« -5 »"]),
+    "IFN, valeur inf": Case(lambda tmp: _ifn(tmp, "inf"), ["ifn-communes.csv, ligne 2", "« inf »"]),
+    "aliases.csv, deux codes pour un nom": Case(
+        _seed,
+        ["aliases.csv, ligne 3", "alias contradictoire", "ligne 2"],
+        env=lambda tmp: _raw(
+            tmp,
+            "aliases.csv",
+            "departement,nom,code\n05,Pays de Gap,200067825\n05,Pays de Gap,05061\n",
+        ),
+    ),
+    # --- months outside the data
+    "--mois 2026-11 (après la liste)": Case(
+        lambda tmp: ["mensuel", "--mois", "2026-11", "--departements", "05"],
+        ["--mois 2026-11 : postérieur à la liste", "05/04/2023", "avril 2023", "telecharger"],
+    ),
+    "--mois 9999-11": Case(
+        lambda tmp: ["mensuel", "--mois", "9999-11", "--departements", "05"],
+        ["--mois 9999-11 : postérieur à la liste"],
+    ),
+    "--mois 0000-01": Case(
+        lambda tmp: ["mensuel", "--mois", "0000-01", "--departements", "05"],
+        ["--mois 0000-01 : antérieur au premier comité", "mars 2021"],
+    ),
+    "--mois 2021-02 (avant le premier comité)": Case(
+        lambda tmp: ["mensuel", "--mois", "2021-02", "--departements", "05"],
+        ["--mois 2021-02 : antérieur au premier comité"],
+    ),
+    "--jusqu-a 2203-04": Case(
+        lambda tmp: ["mensuel", "--mois", "2021-03", "--jusqu-a", "2203-04"],
+        ["--jusqu-a 2203-04 : postérieur à la liste"],
+    ),
+    "--mois 2021-13": Case(
+        lambda tmp: ["mensuel", "--mois", "2021-13"], ["--mois « 2021-13 » : mois invalide"]
+    ),
+    "--jusqu-a avant --mois": Case(
+        lambda tmp: ["mensuel", "--mois", "2022-02", "--jusqu-a", "2021-11"],
+        ["--jusqu-a 2021-11 : le mois de fin précède"],
+    ),
+    # --- absurd options, argparse's own messages
+    "--cible 1e30": Case(lambda tmp: [*_seed(tmp), "--cible", "1e30"], ["--cible : « 1e30 » hors"]),
+    "--cible abc": Case(
+        lambda tmp: [*_seed(tmp), "--cible", "abc"], ["--cible : « abc » n'est pas un nombre"]
+    ),
+    "--rayon inf": Case(
+        lambda tmp: [*_seed(tmp), "--postes", "1", "--rayon", "inf"], ["--rayon : « inf »"]
+    ),
+    "--rayon 0": Case(
+        lambda tmp: [*_seed(tmp), "--postes", "1", "--rayon", "0"], ["--rayon : « 0 » hors"]
+    ),
+    "--postes 1.5": Case(
+        lambda tmp: ["scenario", "-d", "05", "--postes", "1.5"],
+        ["--postes : « 1.5 » n'est pas un nombre entier"],
+    ),
+    "--postes 1_0": Case(
+        lambda tmp: ["scenario", "-d", "05", "--postes", "1_0"], ["--postes : « 1_0 »"]
+    ),
+    "--postes 1000000": Case(
+        lambda tmp: ["scenario", "-d", "05", "--postes", "1000000"], ["--postes : « 1000000 » hors"]
+    ),
+    "--objectif foo": Case(
+        lambda tmp: ["scenario", "-d", "05", "--postes", "1", "--objectif", "foo"],
+        ["--objectif : « foo » n'est pas une valeur possible", "couverture, distance"],
+    ),
+    "--jobs 0": Case(
+        lambda tmp: ["rapports", "--departements", "05", "--jobs", "0"], ["--jobs/-j : « 0 » hors"]
+    ),
+    "--programmes inconnu": Case(
+        lambda tmp: [
+            *_seed(tmp),
+            "--lieux",
+            str(_current_places(tmp)),
+            "--programmes",
+            "Conseilers",
+        ],
+        ["--programmes", "« Conseilers »", "Programmes du fichier : "],
+    ),
+    "argument manquant": Case(
+        lambda tmp: ["rapport", "-d"], ["--departement/-d : une valeur est attendue"]
+    ),
+    "option obligatoire absente": Case(
+        lambda tmp: ["mensuel"], ["option(s) obligatoire(s) manquante(s) : --mois"]
+    ),
+    "option inconnue": Case(
+        lambda tmp: [*_seed(tmp), "--inconnue"], ["option(s) ou valeur(s) inconnue(s) : --inconnue"]
+    ),
+    "commande inconnue": Case(lambda tmp: ["rappor"], ["commande « rappor » inconnue"]),
     # --- data.gouv.fr
     "réponse de l'API mal formée": Case(
         lambda tmp: [
@@ -313,6 +504,8 @@ def test_bad_input_through_the_cli(name, tmp_path):
         assert written == [], written
         if not case.prepared_may_remain:
             assert not prepared.exists()
+            # Nothing left behind on an empty volume, not even an empty .donnees/.
+            assert not (out / config.PREPARED_SUBDIR).exists()
     finally:
         if (tmp_path / "lecture-seule").exists():
             (tmp_path / "lecture-seule").chmod(0o755)

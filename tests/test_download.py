@@ -5,6 +5,8 @@ from __future__ import annotations
 import functools
 import hashlib
 import http.server
+import os
+import re
 import socket
 import threading
 from collections.abc import Iterator
@@ -344,3 +346,104 @@ def test_malformed_api_answer(served, tmp_path, capsys, answer) -> None:
     assert code == 2, err
     assert f"{base}/api.json" in err and "Traceback" not in err
     assert not target.exists()
+
+
+def _good_copy(shared_csv: Path, tmp_path: Path) -> Path:
+    target = tmp_path / "coselec.csv"
+    target.write_bytes(shared_csv.read_bytes())
+    sidecar_path(target).write_text(f"{_sha256(target)}  coselec.csv\n", encoding="utf-8")
+    return target
+
+
+def _serve_variant(root: Path, shared_csv: Path, kind: str) -> str:
+    """A well-formed list that is not a plausible newer edition of the embedded one."""
+    lines = shared_csv.read_text(encoding="utf-8").splitlines()
+    if kind == "tronquée":  # cut after 200 rows, no length, no checksum
+        kept = lines[:201]
+    elif kind == "une ligne":
+        kept = lines[:2]
+    elif kind == "datée dans le futur":
+        kept = [lines[0], *(re.sub(r";\d\d/\d\d/\d{4};", ";05/04/2099;", x) for x in lines[1:3])]
+    else:  # an older edition: the committees up to 2022 only
+        kept = [lines[0], *(x for x in lines[1:] if re.search(r";\d\d/\d\d/202[12];", x))]
+    name = f"variante-{kind.replace(' ', '-')}.csv"
+    (root / name).write_text("\n".join(kept) + "\n", encoding="utf-8")
+    return name
+
+
+@pytest.mark.parametrize(
+    ("kind", "expected"),
+    [
+        ("tronquée", "200 structures contre 2 889"),
+        ("une ligne", "1 structure contre 2 889"),
+        ("datée dans le futur", "date de comité dans le futur"),
+        ("plus ancienne", "est antérieur à celui de la copie actuelle (05/04/2023"),
+    ],
+)
+def test_implausible_lists_never_replace_the_good_copy(
+    served, shared_csv, tmp_path, capsys, kind, expected
+) -> None:
+    """A list cut short, of one row, dated in the future or older than the copy in place
+    is refused (exit 2, the good copy and its checksum kept); ``--forcer`` replaces it
+    and says so, except for a row the reports themselves would refuse."""
+    from analyse import cli
+
+    base, root = served
+    name = _serve_variant(root, shared_csv, kind)
+    target = _good_copy(shared_csv, tmp_path)
+    before = target.read_bytes(), sidecar_path(target).read_text(encoding="utf-8")
+    argv = ["telecharger", "--url", f"{base}/{name}", "--sortie", str(target)]
+
+    code = cli.main(argv)
+    err = capsys.readouterr().err.replace("\u202f", " ")
+    assert code == 2, err
+    assert expected in err, err
+    assert "Traceback" not in err
+    assert (target.read_bytes(), sidecar_path(target).read_text(encoding="utf-8")) == before
+    _assert_only(tmp_path, "coselec.csv", "coselec.csv.sha256")
+
+    code = cli.main([*argv, "--forcer"])
+    captured = capsys.readouterr()
+    if kind == "datée dans le futur":  # every report would refuse the row: not forced
+        assert code == 2
+        assert target.read_bytes() == before[0]
+        return
+    assert code == 0, captured.err
+    assert target.read_bytes() == (root / name).read_bytes()
+    assert "malgré ce qui la rendait douteuse (--forcer)" in captured.out
+
+
+def test_plausible_list_replaces_without_forcing(served, shared_csv, tmp_path, capsys) -> None:
+    """The same edition again (or a newer one) replaces the copy without any option."""
+    from analyse import cli
+
+    base, _ = served
+    target = _good_copy(shared_csv, tmp_path)
+    assert cli.main(["telecharger", "--url", f"{base}/{CSV_NAME}", "--sortie", str(target)]) == 0
+    assert "--forcer" not in capsys.readouterr().out
+
+
+def test_leftovers_of_a_killed_download_are_removed(served, shared_csv, tmp_path) -> None:
+    """Temporary files of a download killed mid-way (its process gone) are removed by the
+    next run; those of a download still running are left alone."""
+    import subprocess
+    import sys
+
+    base, _ = served
+    dead = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True
+    )
+    pid = int(dead.stdout)
+    target = tmp_path / "coselec.csv"
+    killed = [
+        tmp_path / f".coselec.{pid}-x1.tmp.csv",
+        tmp_path / f".coselec.csv.{pid}-x2.tmp.sha256",
+    ]
+    running = tmp_path / f".coselec.{os.getpid()}-x3.tmp.csv"
+    for path in [*killed, running]:
+        path.write_bytes(b"moitie")
+
+    download(f"{base}/{CSV_NAME}", target)
+
+    assert not any(p.exists() for p in killed)
+    assert running.exists()

@@ -21,19 +21,36 @@ def atomic_path(target: Path) -> Iterator[Path]:
     """
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
-    # The temporary name keeps the suffix: some writers (papermill) check it.
+    # The temporary name keeps the suffix: some writers (papermill) check it. It holds
+    # the process id, so that a later run can remove it once its writer is dead.
     fd, tmp = tempfile.mkstemp(
-        prefix=f".{target.stem}.", suffix=f".tmp{target.suffix}", dir=target.parent
+        prefix=f".{target.stem}.{os.getpid()}-", suffix=f".tmp{target.suffix}", dir=target.parent
     )
     os.close(fd)
     # mkstemp creates 0600 files; outputs are meant to be shared like any other file.
     os.chmod(tmp, _usual_mode(0o666))
     tmp_path = Path(tmp)
     try:
-        yield tmp_path
-        os.replace(tmp_path, target)
+        with naming(target):
+            yield tmp_path
+            os.replace(tmp_path, target)
     finally:
         tmp_path.unlink(missing_ok=True)
+
+
+def remove_dead_temporaries(target: Path) -> list[Path]:
+    """Remove the temporary files ``atomic_path`` left beside ``target`` when their
+    process was killed (a download stopped by SIGKILL, a power cut); those of a process
+    still running are left alone. Returns the files removed."""
+    target = Path(target)
+    prefix = f".{target.stem}."
+    removed = []
+    for path in target.parent.glob(f"{glob_escape(prefix)}*.tmp{glob_escape(target.suffix)}"):
+        pid = path.name[len(prefix) :].split("-", 1)[0]
+        if path.is_file() and pid.isdigit() and not _alive(int(pid)):
+            path.unlink(missing_ok=True)
+            removed.append(path)
+    return removed
 
 
 def _usual_mode(mode: int) -> int:
@@ -49,21 +66,63 @@ def write_text(target: Path, text: str) -> None:
         tmp.write_text(text, encoding="utf-8")
 
 
-def replace_dir(target: Path, build: Path) -> None:
+def replace_dir(target: Path, build: Path, keep: Path | None = None) -> None:
     """Swap a fully built folder ``build`` in place of ``target``.
 
     Used for the reference cache and the prepared data, whose files must change
     together. ``build`` usually comes from mkdtemp (mode 0700): it gets the mode of an
-    ordinary folder, so that the team can read the caches.
+    ordinary folder, so that the team can read the caches. With ``keep``, the previous
+    ``target`` is moved there rather than removed (see ``restore_dir``).
     """
     target = Path(target)
     os.chmod(build, _usual_mode(0o777))
-    old = target.with_name(f".{target.name}.old")
+    old = Path(keep) if keep is not None else target.with_name(f".{target.name}.old")
     shutil.rmtree(old, ignore_errors=True)
     if target.exists():
         os.replace(target, old)
     os.replace(build, target)
-    shutil.rmtree(old, ignore_errors=True)
+    if keep is None:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def restore_dir(target: Path, kept: Path, stop_at: str | None = None) -> None:
+    """Undo ``replace_dir(target, build, keep=kept)``: the previous folder back in place,
+    or, when there was none, ``target`` removed with the folders emptied by that, up to
+    the first one named ``stop_at`` (included) so that a failed first run leaves nothing
+    behind."""
+    target, kept = Path(target), Path(kept)
+    shutil.rmtree(target, ignore_errors=True)
+    if kept.exists():
+        os.replace(kept, target)
+    else:
+        remove_empty_parents(target, stop_at)
+
+
+def remove_empty_parents(path: Path, stop_at: str | None) -> None:
+    """Remove the empty folders above ``path`` up to the first one named ``stop_at``
+    (included); nothing when ``stop_at`` is not among them."""
+    path = Path(path)
+    if stop_at is None or stop_at not in path.parts[:-1]:
+        return
+    for parent in path.parents:
+        try:
+            parent.rmdir()  # only when empty
+        except OSError:
+            return
+        if parent.name == stop_at:
+            return
+
+
+@contextlib.contextmanager
+def naming(path: Path) -> Iterator[None]:
+    """Give the path to an OSError raised without one (a write that fills the disk says
+    which file it was writing)."""
+    try:
+        yield
+    except OSError as error:
+        if error.filename is None and error.errno is not None:
+            raise OSError(error.errno, error.strerror or str(error), str(path)) from error
+        raise
 
 
 def staging_dir(parent: Path, prefix: str) -> Path:

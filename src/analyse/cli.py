@@ -19,14 +19,150 @@ from analyse import __version__, config
 
 EXIT_FAILED = 1
 EXIT_BAD_INPUT = 2
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report a Ctrl-C
+
+# argparse's own messages (English) → French. Each pattern is matched whole; the
+# groups are the option, the value, the choices.
+_ARGPARSE_MESSAGES = [
+    (
+        r"argument (?P<o>[^:]+): invalid int value: '(?P<v>.*)'",
+        "{o} : « {v} » n'est pas un nombre entier (chiffres seulement, par exemple 3).",
+    ),
+    (
+        r"argument (?P<o>[^:]+): invalid float value: '(?P<v>.*)'",
+        "{o} : « {v} » n'est pas un nombre (par exemple 1.5 ou 1,5).",
+    ),
+    (
+        r"argument (?P<o>[^:]+): invalid choice: '(?P<v>.*)' \(choose from (?P<c>.*)\)",
+        "{o} : « {v} » n'est pas une valeur possible (valeurs possibles : {c}).",
+    ),
+    (
+        r"argument (?P<o>[^:]+): expected one argument",
+        "{o} : une valeur est attendue après l'option.",
+    ),
+    (
+        r"argument (?P<o>[^:]+): expected at least one argument",
+        "{o} : au moins une valeur est attendue après l'option.",
+    ),
+    (
+        r"argument (?P<o>[^:]+): not allowed with argument (?P<v>.*)",
+        "{o} et {v} ne vont pas ensemble : choisissez l'une des deux options.",
+    ),
+    (
+        r"argument (?P<o>[^:]+): ignored explicit argument '(?P<v>.*)'",
+        "{o} ne prend pas de valeur (reçu « {v} »).",
+    ),
+    (
+        r"the following arguments are required: (?P<o>.*)",
+        "option(s) obligatoire(s) manquante(s) : {o}.",
+    ),
+    (r"one of the arguments (?P<o>.*) is required", "l'une de ces options est obligatoire : {o}."),
+    (r"unrecognized arguments: (?P<o>.*)", "option(s) ou valeur(s) inconnue(s) : {o}."),
+    (
+        r"ambiguous option: (?P<o>\S+) could match (?P<c>.*)",
+        "option « {o} » ambiguë : {c} ? Écrivez le nom entier.",
+    ),
+    (r"argument (?P<o>[^:]+): (?P<v>.*)", "{o} : {v}"),  # our own checks (type=…)
+]
+
+
+def french_argparse_message(message: str) -> str:
+    """argparse's message in French (the option named); unknown ones are kept whole."""
+    import re
+
+    if message == "the following arguments are required: COMMANDE":
+        return "commande manquante : analyse COMMANDE [options] (analyse --help les liste)."
+    for pattern, french in _ARGPARSE_MESSAGES:
+        found = re.fullmatch(pattern, message, flags=re.DOTALL)
+        if found:
+            values = found.groupdict()
+            if "c" in values:  # argparse quotes each choice: 'couverture', 'distance'
+                values["c"] = values["c"].replace("'", "")
+            if values.get("o") == "COMMANDE":
+                return f"commande « {values['v']} » inconnue (commandes : {values['c']})."
+            return french.format(**values)
+    return f"option invalide : {message}"
+
+
+class _FrenchFormatter(argparse.HelpFormatter):
+    def add_usage(self, usage, actions, groups, prefix=None):
+        super().add_usage(usage, actions, groups, "Usage : " if prefix is None else prefix)
+
+
+class FrenchArgumentParser(argparse.ArgumentParser):
+    """An ArgumentParser that speaks French: its errors say « Erreur : » and name the
+    option, exit with code 2 like every bad input, and its help has French headings."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("formatter_class", _FrenchFormatter)
+        kwargs.setdefault("add_help", False)
+        super().__init__(*args, **kwargs)
+        self._positionals.title = "arguments"
+        self._optionals.title = "options"
+        self.add_argument(
+            "-h",
+            "--help",
+            action="help",
+            default=argparse.SUPPRESS,
+            help="affiche cette aide et s'arrête",
+        )
+
+    def error(self, message: str):
+        self.exit(
+            EXIT_BAD_INPUT,
+            f"Erreur : {french_argparse_message(message)}\nAide : {self.prog} --help\n",
+        )
+
+
+def _fr(value: float) -> str:
+    """A bound in French (« 1 000 », « 0,001 »)."""
+    from analyse.wording import fmt_number
+
+    decimals = 0 if float(value).is_integer() else len(f"{value:g}".split(".")[1])
+    return fmt_number(value, decimals)
+
+
+# Bounds of the numeric options: beyond them a value is a typing error, never a setting
+# (a radius wider than any département, more posts than the programme ever granted).
+MAX_TARGET = 100.0  # conseillers per 10 000 inhabitants: 1 per 100 inhabitants
+MAX_RADIUS_KM = 200.0
+MAX_SCENARIO_POSTS = 1_000
+MAX_JOBS = 64
+
+
+def _number(kind: type, low: float, high: float, what: str):
+    """An argparse ``type`` for a number between ``low`` and ``high`` (both included):
+    ASCII digits only (« 1_0 », « ５ » refused), finite, in range, with a French reason."""
+    import math
+    import re
+
+    pattern = r"[+-]?\d+" if kind is int else r"[+-]?(\d+([.,]\d*)?|[.,]\d+)([eE][+-]?\d+)?"
+
+    def convert(text: str):
+        if not re.fullmatch(pattern, text.strip(), flags=re.ASCII):
+            word = "un nombre entier" if kind is int else "un nombre"
+            raise argparse.ArgumentTypeError(f"« {text} » n'est pas {word} ({what}).")
+        value = kind(text.strip().replace(",", ".")) if kind is float else int(text)
+        if (kind is float and not math.isfinite(value)) or not low <= value <= high:
+            raise argparse.ArgumentTypeError(
+                f"« {text} » hors des bornes : entre {_fr(low)} et {_fr(high)} ({what})."
+            )
+        return value
+
+    return convert
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = FrenchArgumentParser(
         prog="analyse",
         description="Conseillers numériques France Services : couverture par EPCI et rapports.",
     )
-    parser.add_argument("--version", action="version", version=f"analyse {__version__}")
+    parser.add_argument(
+        "--version",
+        action="version",
+        version=f"analyse {__version__}",
+        help="affiche la version et s'arrête",
+    )
     commands = parser.add_subparsers(dest="commande", required=True, metavar="COMMANDE")
 
     ref = commands.add_parser(
@@ -97,6 +233,12 @@ def _parser() -> argparse.ArgumentParser:
         help="adresse directe du fichier CSV (au lieu de l'API)",
     )
     tele.add_argument("--sha256", default=None, help="somme de contrôle attendue")
+    tele.add_argument(
+        "--forcer",
+        action="store_true",
+        help="remplace la copie précédente même si la liste reçue n'est pas plausible face "
+        "à elle (bien moins de structures ou de postes, dernier comité plus ancien)",
+    )
     return parser
 
 
@@ -173,7 +315,7 @@ def _add_gaps(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--cible",
-        type=float,
+        type=_number(float, 0.001, MAX_TARGET, "conseillers pour 10 000 habitants"),
         default=None,
         metavar="DENSITÉ",
         help="densité cible de votre choix, en conseillers pour 10 000 habitants",
@@ -185,7 +327,7 @@ def _add_scenario(parser: argparse.ArgumentParser, required: bool) -> None:
 
     parser.add_argument(
         "--postes",
-        type=int,
+        type=_number(int, 1, MAX_SCENARIO_POSTS, "postes à placer"),
         required=required,
         default=None,
         metavar="N",
@@ -198,7 +340,7 @@ def _add_scenario(parser: argparse.ArgumentParser, required: bool) -> None:
     )
     parser.add_argument(
         "--rayon",
-        type=float,
+        type=_number(float, 0.1, MAX_RADIUS_KM, "distance en km"),
         default=DEFAULT_RADIUS_KM,
         metavar="KM",
         help=f"distance à vol d'oiseau jugée acceptable (défaut : {DEFAULT_RADIUS_KM:g} km)",
@@ -239,7 +381,7 @@ def _add_jobs(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--jobs",
         "-j",
-        type=int,
+        type=_number(int, 1, MAX_JOBS, "processus en parallèle"),
         default=None,
         help="nombre de processus en parallèle (défaut : nombre de cœurs)",
     )
@@ -489,14 +631,22 @@ def _cmd_rapports(args: argparse.Namespace) -> int:
 
 def _cmd_mensuel(args: argparse.Namespace) -> int:
     from analyse.run import batch
-    from analyse.run.monthly import months_between, run_months
+    from analyse.run.monthly import check_month, check_months_in_span, months_between, run_months
     from analyse.wording import fmt_number
 
-    months = months_between(args.mois, args.jusqu_a or args.mois)
+    first = check_month(args.mois, "--mois")
+    last = check_month(args.jusqu_a, "--jusqu-a") if args.jusqu_a else first
+    if last < first:
+        months_between(first, last)  # raises: the end precedes the start, before any work
     _check_output(args.sortie)
     reference = _load_reference(args)
     codes = _departements(args, reference)
     selections = _selections(args, reference)
+    # Before any work: a month outside the data is refused (« un mois postérieur à la
+    # liste est refusé »), so that the same figures never come out under a later date.
+    options = ("--mois", "--jusqu-a" if args.jusqu_a else "--mois")
+    check_months_in_span(first, last, selections, options)
+    months = months_between(first, last)
     extras = _extras(args, reference)
     _print_editions(selections, extras)
     failed = False
@@ -542,13 +692,32 @@ def _cmd_telecharger(args: argparse.Namespace) -> int:
         resource = download.resolve_resource(args.api or download.COSELEC_API_URL)
         url, checksum = resource.url, resource.checksum
         print(f"Ressource la plus récente : {resource.title} ({resource.last_modified})")
+    previous, previous_path = _previous_copy(args.sortie)
+    forced: list[str] = []
+
+    def validate(tmp: Path):
+        # Every row read as the reports will read it, before the good copy is replaced;
+        # then the whole compared with the copy it replaces.
+        table = read_selection_file(tmp, display_name=url)
+        problems = sources.implausible_edition(table, previous)
+        if problems and not args.forcer:
+            kept = (
+                f"La copie actuelle ({sources.relative(previous_path)}) est conservée."
+                if previous_path is not None
+                else "Rien n'a été enregistré."
+            )
+            raise download.ImplausibleListError(
+                f"La liste reçue de {url} ne ressemble pas à une édition plus récente de "
+                f"la liste nationale : {' ; '.join(problems)}. {kept} Si cette liste est "
+                "bien celle que vous voulez (l'ANCT a retiré des structures, vous revenez "
+                "à une édition antérieure), relancez avec --forcer : elle remplacera la "
+                "copie actuelle."
+            )
+        forced.extend(problems)
+        return table
+
     result = download.download(
-        url,
-        args.sortie,
-        sha256=args.sha256,
-        checksum=checksum,
-        # Every row read as the reports will read it, before the good copy is replaced.
-        validate=lambda tmp: read_selection_file(tmp, display_name=url),
+        url, args.sortie, sha256=args.sha256, checksum=checksum, validate=validate
     )
     table = result.content
     print(
@@ -556,12 +725,38 @@ def _cmd_telecharger(args: argparse.Namespace) -> int:
         f"{result.sha256}) : {fmt_number(len(table))} structures, "
         f"{fmt_number(table['postes'].sum())} postes."
     )
+    if forced:
+        print(
+            "Attention : liste enregistrée malgré ce qui la rendait douteuse (--forcer) : "
+            + " ; ".join(forced)
+            + "."
+        )
     if result.path.resolve() == config.NATIONAL_LIST.resolve():
         used = sources.national_list()
         print(f"Liste nationale utilisée désormais par défaut : {used.edition}.")
     else:
         print(f"Pour l'utiliser : analyse rapport --departement 05 --selections {result.path}")
     return 0
+
+
+def _previous_copy(target: Path):
+    """The list a download to ``target`` replaces, read (None when there is none or it is
+    unreadable), and its path: ``target`` itself, or, for the default copy, the list
+    used by default until now (the embedded one)."""
+    from analyse.errors import UserError
+    from analyse.read.selections import read_selection_file
+
+    target = Path(target)
+    if target.exists():
+        path = target
+    elif target.resolve() == config.NATIONAL_LIST.resolve():
+        path = config.EMBEDDED_NATIONAL_LIST
+    else:
+        return None, None
+    try:
+        return read_selection_file(path), path
+    except (UserError, OSError):  # a damaged copy is no yardstick: replacing it is the fix
+        return None, None
 
 
 class _Notes(logging.Handler):
@@ -581,6 +776,19 @@ def _show_notes() -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    try:
+        return _main(argv)
+    except KeyboardInterrupt:
+        print(
+            "\nInterrompu (Ctrl-C) : la commande s'est arrêtée avant la fin. Chaque fichier "
+            "déjà en place est entier (l'ancienne version ou la nouvelle, jamais une moitié) ; "
+            "relancez la commande pour terminer.",
+            file=sys.stderr,
+        )
+        return EXIT_INTERRUPTED
+
+
+def _main(argv: list[str] | None) -> int:
     from analyse.errors import FailedError, UserError, os_error_text
 
     args = _parser().parse_args(argv)

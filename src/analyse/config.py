@@ -87,6 +87,12 @@ DENSITY_BASE = 10_000
 # figures are read from them; otherwise from the default national list, read back to
 # the same date (analysis.pipeline.national_list_at).
 NATIONAL_COVERAGE_MIN = 90
+# A downloaded edition of the national list replaces the previous copy only if it keeps
+# at least this share of its structures and of its posts: the list only loses the few
+# structures that left the programme between two editions, whereas a list cut short in
+# transit (no length, no checksum) keeps a fraction of them. « analyse telecharger
+# --forcer » replaces it all the same.
+DOWNLOAD_MIN_SHARE = 0.9
 
 # Places of the --lieux file with impossible coordinates (latitude 999, NaN, a list…)
 # are set aside and listed in every report they may concern. Beyond this share of a

@@ -34,7 +34,15 @@ import shapely
 
 from analyse import __version__, config
 from analyse.analysis.indicators import to_csv_frame
-from analyse.atomic import atomic_path, remove_dead_staging, replace_dir, staging_dir
+from analyse.atomic import (
+    atomic_path,
+    naming,
+    remove_dead_staging,
+    remove_empty_parents,
+    replace_dir,
+    restore_dir,
+    staging_dir,
+)
 from analyse.errors import UserError
 from analyse.read.selections import clean_departement
 from analyse.territory.places import REJECTED_COLUMNS
@@ -166,9 +174,13 @@ CONTEXT_FILE = "contexte.json"
 BUNDLE_VERSION = 1
 
 
-def save(prepared: Prepared, folder: Path | None = None) -> Path:
+def save(prepared: Prepared, folder: Path | None = None, keep_previous: bool = False) -> Path:
     """Write the prepared bundle: built whole in a folder beside ``folder``, then swapped
-    in, so that a reader never sees new tables next to an old manifest."""
+    in, so that a reader never sees new tables next to an old manifest.
+
+    With ``keep_previous``, the bundle it replaces is kept aside until ``settle`` says
+    whether the report written from the new one is in place (the bundle and the report
+    change together, or not at all)."""
     folder = Path(folder or config.prepared_dir(prepared.departement))
     folder.parent.mkdir(parents=True, exist_ok=True)
     # A run killed while writing leaves its staging folder behind: the next one clears it.
@@ -177,21 +189,59 @@ def save(prepared: Prepared, folder: Path | None = None) -> Path:
     build = staging_dir(folder.parent, prefix)
     try:
         for attribute, name in TABLES.items():
-            getattr(prepared, attribute).to_parquet(build / name, index=False)
+            with naming(build / name):
+                getattr(prepared, attribute).to_parquet(build / name, index=False)
         if prepared.propositions is not None:
-            prepared.propositions.to_parquet(build / PROPOSALS_FILE, index=False)
+            with naming(build / PROPOSALS_FILE):
+                prepared.propositions.to_parquet(build / PROPOSALS_FILE, index=False)
         meta = {
             "version_bundle": BUNDLE_VERSION,
             "context": prepared.context,
             "counts": prepared.counts,
         }
-        (build / CONTEXT_FILE).write_text(
-            json.dumps(meta, ensure_ascii=False, indent=2), encoding="utf-8"
-        )
-        replace_dir(folder, build)
+        with naming(build / CONTEXT_FILE):
+            (build / CONTEXT_FILE).write_text(
+                json.dumps(meta, ensure_ascii=False, indent=2), encoding="utf-8"
+            )
+        if keep_previous:
+            _first(folder).unlink(missing_ok=True)
+            if not folder.exists():  # a first bundle: ``settle`` removes it on failure
+                _first(folder).touch()
+        replace_dir(folder, build, keep=_previous(folder) if keep_previous else None)
+    except BaseException:
+        shutil.rmtree(build, ignore_errors=True)
+        _first(folder).unlink(missing_ok=True)
+        if not folder.exists():  # a first run that failed: no empty .donnees/ left behind
+            remove_empty_parents(folder, config.PREPARED_SUBDIR)
+        raise
     finally:
         shutil.rmtree(build, ignore_errors=True)
     return folder
+
+
+def _previous(folder: Path) -> Path:
+    """Where ``save(keep_previous=True)`` keeps the bundle it replaced."""
+    return Path(folder).with_name(f".{Path(folder).name}.precedent")
+
+
+def _first(folder: Path) -> Path:
+    """The mark ``save(keep_previous=True)`` leaves when there was no bundle before."""
+    return Path(folder).with_name(f".{Path(folder).name}.premier")
+
+
+def settle(folder: Path, report_written: bool) -> None:
+    """After the report of a bundle saved with ``keep_previous``: keep the new bundle if
+    its report is in place, else put the previous one back (or, on a first run, remove
+    the new one and the folders emptied by that), so that the prepared data always
+    match the report beside them. A bundle saved otherwise is left as it is."""
+    previous, first = _previous(folder), _first(folder)
+    if not previous.exists() and not first.exists():
+        return
+    first.unlink(missing_ok=True)
+    if report_written:
+        shutil.rmtree(previous, ignore_errors=True)
+    else:
+        restore_dir(folder, previous, config.PREPARED_SUBDIR)
 
 
 def data_dir_for(departement: str, reports_dir: Path | None, month: str | None = None) -> Path:

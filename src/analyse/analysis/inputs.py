@@ -26,6 +26,7 @@ from analyse.territory.places import (
     locate_places,
     read_places,
     rejected_departement,
+    split_outside,
 )
 from analyse.territory.reference import Reference
 
@@ -78,7 +79,9 @@ def load_extras(
             )
     if places_path is not None:
         places, rejected = read_places(Path(places_path), programmes, extras.places_selection)
-        extras.places = locate_places(places, reference.communes, reference.postal_codes)
+        located = locate_places(places, reference.communes, reference.postal_codes)
+        extras.places, outside = split_outside(located)
+        rejected = pd.concat([rejected, outside], ignore_index=True)
         rejected["departement"] = rejected_departement(
             rejected, reference.postal_codes, reference.communes
         )

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import http.client
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -18,7 +19,7 @@ from pathlib import Path
 from tempfile import TemporaryDirectory
 
 from analyse import __version__ as _version
-from analyse.atomic import atomic_path
+from analyse.atomic import atomic_path, remove_dead_temporaries
 from analyse.errors import UserError, os_error_text
 
 # Dataset page on data.gouv.fr (ANCT): "Conseiller numérique – Liste des structures
@@ -47,6 +48,11 @@ _USER_AGENT = f"analyse/{_version} (Conseillers numériques France Services; url
 
 class DownloadError(UserError):
     """A download that failed or was rejected; the message (in French) is for the user."""
+
+
+class ImplausibleListError(DownloadError):
+    """A well-formed list that does not look like a newer edition of the copy it would
+    replace (far fewer posts, an older last committee…)."""
 
 
 @dataclass(frozen=True)
@@ -185,7 +191,9 @@ def _stream(
     other = hashlib.new(also) if also else None
     size = 0
     try:
-        request = urllib.request.Request(url, headers={"User-Agent": _USER_AGENT})
+        # An address with accents (« …/liste-validée.csv ») is sent percent-encoded.
+        address = urllib.parse.quote(url, safe=":/?#[]@!$&'()*+,;=%~")
+        request = urllib.request.Request(address, headers={"User-Agent": _USER_AGENT})
         with urllib.request.urlopen(request, timeout=timeout) as response, tmp.open("wb") as out:
             while chunk := response.read(_CHUNK_SIZE):
                 digest.update(chunk)
@@ -230,13 +238,18 @@ def download(
     content must look like the COSELEC list (checked on its first line); ``validate``,
     when given, then reads the whole temporary file (every row, with the reader the
     reports use) and raises ``UserError`` on a bad row. Its result is kept in
-    ``DownloadResult.content``. On any failure ``DownloadError`` is raised, no temporary
+    ``DownloadResult.content``; it may also raise ``DownloadError`` (a list that is not
+    plausible), passed on as it is. Temporary files of a killed earlier download are
+    removed first. On any failure ``DownloadError`` is raised, no temporary
     file remains, and the previous ``target`` and its ``.sha256`` are left as they were:
     both are replaced only once the new file is wholly valid.
     """
     target = Path(target)
     sidecar = sidecar_path(target)
     content = None
+    if target.parent.is_dir():  # what a killed download left behind
+        for leftover in (target, sidecar):
+            remove_dead_temporaries(leftover)
     try:
         with atomic_path(target) as tmp, atomic_path(sidecar) as tmp_sidecar:
             expected = [("sha256", sha256.strip().lower())] if sha256 else []
@@ -257,6 +270,8 @@ def download(
             if validate is not None:
                 try:
                     content = validate(tmp)
+                except DownloadError:
+                    raise
                 except UserError as exc:
                     raise DownloadError(
                         f"Le fichier reçu de {url} a l'en-tête de la liste nationale mais une "

@@ -7,9 +7,7 @@ and line it came from, so that any later message can point back to it.
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
 import re
 from collections.abc import Iterable
 from datetime import datetime
@@ -20,7 +18,14 @@ import pandas as pd
 from analyse import config
 from analyse.errors import UserError
 from analyse.read.codes import commune_code, departement_code
-from analyse.read.files import data_suffix, read_bytes
+from analyse.read.files import (
+    CONTROL_RE,
+    CsvFileError,
+    check_row_shape,
+    data_suffix,
+    read_csv_rows,
+    read_csv_table,
+)
 from analyse.read.names import normalise_name, normalise_text
 
 REQUIRED_COLUMNS = ["date_comite", "departement", "structure", "type_structure", "postes"]
@@ -60,8 +65,16 @@ COLUMNS = [
 
 # Départements, plus the overseas collectivities that appear in the national list
 # (975 Saint-Pierre-et-Miquelon, 977 Saint-Barthélemy, 978 Saint-Martin, 98x Pacific).
-_CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _DEPARTEMENT_RE = re.compile(r"^(?:\d{2}|2A|2B|97[1-8]|98[4-9])$")
+# A post count as typed: ASCII digits, an optional minus sign. Python's int() also reads
+# « 1_0 », « ５ » (full-width), « ٣ » (Arabic-Indic) and even « ² » passes str.isdigit().
+_COUNT_RE = re.compile(r"-?[0-9]+")
+
+
+def parse_count(text: str) -> int | None:
+    """A whole number written in ASCII digits (« 3 », « -2 »); None for anything else."""
+    text = text.strip()
+    return int(text) if _COUNT_RE.fullmatch(text) else None
 
 
 class SelectionError(UserError):
@@ -134,121 +147,115 @@ def list_selection_files(paths: Iterable[Path], skipped: list[str] | None = None
     return files
 
 
-def _decode(raw: bytes, name: str) -> str:
-    # UTF-8 first (the BOM of Excel's "CSV UTF-8" is dropped); Windows-1252 is what
-    # Excel's plain "CSV" export writes on a French Windows.
+def _read_csv_rows(path: Path, name: str) -> tuple[list[str], list[tuple[int, list[str]]]]:
     try:
-        return raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        pass
-    try:
-        text = raw.decode("cp1252")
-    except UnicodeDecodeError as error:
-        raise SelectionError(
-            name, f"ni UTF-8 ni Windows-1252 (octet illisible en position {error.start})."
-        ) from None
-    # Windows-1252 maps almost every byte to a character: a binary file "decodes" too,
-    # but a text export never holds control characters.
-    control = _CONTROL_RE.search(text)
-    if control:
-        raise SelectionError(
-            name,
-            "ni UTF-8 ni Windows-1252 : le fichier n'est pas du texte (caractère de contrôle "
-            f"en position {control.start()}). Est-ce bien un export CSV ?",
-        )
-    return text
+        table = read_csv_rows(path, name)
+    except CsvFileError as error:
+        raise SelectionError(name, error.reason, error.line) from None
+    return table.header, table.rows
 
 
-def _read_csv_rows(path: Path) -> tuple[list[str], list[tuple[int, list[str]]]]:
-    text = _decode(read_bytes(path), str(path))
-    lines = text.splitlines()
-    header_line = next((line for line in lines if line.strip()), "")
-    if not header_line:
-        raise SelectionError(str(path), "le fichier est vide.")
-    separator = ";" if header_line.count(";") > header_line.count(",") else ","
-    reader = csv.reader(io.StringIO(text), delimiter=separator)
-    header: list[str] | None = None
-    rows: list[tuple[int, list[str]]] = []
-    try:
-        for record in reader:
-            if not any(cell.strip() for cell in record):
-                continue
-            if header is None:
-                header = [cell.strip() for cell in record]
-                continue
-            rows.append((reader.line_num, record))
-    except csv.Error as error:  # a field longer than csv.field_size_limit(), a stray quote
-        raise SelectionError(
-            str(path),
-            f"ligne illisible comme CSV ({_csv_reason(error)}). Un guillemet non fermé "
-            "englobe-t-il la suite du fichier ?",
-            max(reader.line_num, 1),
-        ) from None
-    return header or [], rows
+# A selection table is a few thousand rows of a few dozen columns; a sheet is read row
+# by row without trusting its declared size (one value in XFD1048576 must not make the
+# reader allocate 17 billion cells), and refused beyond this many rows.
+_XLSX_MAX_ROWS = 200_000
 
 
-def _csv_reason(error: csv.Error) -> str:
-    text = str(error)
-    if "field larger than field limit" in text:
-        return f"un champ dépasse {csv.field_size_limit():_} caractères".replace("_", " ")
-    return text
+def _cell_text(value: object) -> str:
+    """A cell as pandas' Excel reader gives it in text: 3.0 → « 3 », a date → ISO."""
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
 
 
-def _read_xlsx_rows(path: Path) -> tuple[list[str], list[tuple[int, list[str]]]]:
+def _sheet_records(sheet, name: str) -> list[tuple[int, list[str]]]:
+    """The non-empty rows of a read-only sheet, with their Excel row number."""
+    sheet.reset_dimensions()
+    records = []
+    for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
+        if number > _XLSX_MAX_ROWS:
+            limit = f"{_XLSX_MAX_ROWS:_}".replace("_", " ")
+            raise SelectionError(
+                name,
+                f"la feuille « {sheet.title} » a des valeurs au-delà de la ligne {limit} "
+                "(une cellule saisie très loin du tableau ?) : effacez-les ou copiez le "
+                "tableau seul dans un nouveau classeur.",
+            )
+        cells = [_cell_text(v) for v in values]
+        if any(c.strip() for c in cells):
+            records.append((number, cells))
+    return records
+
+
+def _read_xlsx_rows(path: Path, name: str) -> tuple[list[str], list[tuple[int, list[str]]]]:
     import zipfile
 
+    import openpyxl
+
     try:
-        sheets = pd.read_excel(path, sheet_name=None, dtype=str, header=None, engine="openpyxl")
+        book = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except zipfile.BadZipFile:
         # An .xlsx is a zip archive of XML parts: a CSV or an old .xls renamed is not.
         raise SelectionError(
-            str(path),
+            name,
             "n'est pas un classeur Excel .xlsx lisible : ce n'est pas une archive .xlsx (est-ce "
             "un CSV ou un ancien .xls renommé ?). Enregistrez-le depuis le tableur au format "
             ".xlsx ou CSV.",
         ) from None
-    except (KeyError, ValueError, OSError) as error:  # a zip, but not a workbook
+    except (KeyError, ValueError, OSError, TypeError) as error:  # a zip, not a workbook
         raise SelectionError(
-            str(path),
+            name,
             f"n'est pas un classeur Excel .xlsx lisible (archive incomplète ou d'un autre "
             f"format : {type(error).__name__}). Enregistrez-le depuis le tableur au format "
             ".xlsx ou CSV.",
         ) from None
-    names = list(sheets)
-    if not names:
+    try:
+        # The sheets a person sees: a hidden sheet (an old version, a lookup table) is
+        # never read in place of the visible one.
+        visible = [ws for ws in book.worksheets if ws.sheet_state == "visible"]
+        hidden = [ws for ws in book.worksheets if ws.sheet_state != "visible"]
+        if not visible:
+            return [], []
+        records = _sheet_records(visible[0], name)
+        if not _has_table(records):
+            # The table on another sheet: say where, rather than read the wrong one.
+            for sheet in [*visible[1:], *hidden]:
+                if _has_table(_sheet_records(sheet, name)):
+                    state = "" if sheet.sheet_state == "visible" else " masquée"
+                    raise SelectionError(
+                        name,
+                        f"le tableau des sélections est sur la feuille{state} « {sheet.title} »"
+                        f", pas sur la première feuille visible « {visible[0].title} » : "
+                        "placez-le sur la première feuille visible.",
+                    )
+    except SelectionError:
+        raise
+    except (ValueError, TypeError, KeyError, OSError) as error:  # a damaged sheet
+        raise SelectionError(
+            name,
+            f"feuille illisible du classeur ({type(error).__name__}). Enregistrez-le à "
+            "nouveau depuis le tableur au format .xlsx ou CSV.",
+        ) from None
+    finally:
+        book.close()
+    if not records:
         return [], []
-    frame = sheets[names[0]].fillna("")
-    if not _has_table(frame):
-        # The table on another sheet: say where, rather than read the wrong one.
-        elsewhere = [n for n in names[1:] if _has_table(sheets[n].fillna(""))]
-        if elsewhere:
-            raise SelectionError(
-                str(path),
-                f"le tableau des sélections est sur la feuille « {elsewhere[0]} », pas sur "
-                f"la première feuille « {names[0]} » : placez-le sur la première feuille.",
-            )
-    records = frame.to_numpy().tolist()
-    header: list[str] | None = None
-    rows: list[tuple[int, list[str]]] = []
-    for index, record in enumerate(records):
-        if not any(str(cell).strip() for cell in record):
-            continue
-        if header is None:
-            header = [str(cell).strip() for cell in record]
-            continue
-        rows.append((index + 1, [str(cell) for cell in record]))  # Excel rows start at 1
-    return header or [], rows
+    (_, header), rows = records[0], records[1:]
+    # A sheet stores no empty cell: a row ends at its last value. Padded to the header,
+    # so that only cells beyond it (never missing ones) are refused.
+    width = len(header)
+    rows = [(number, [*cells, *[""] * (width - len(cells))]) for number, cells in rows]
+    return [cell.strip() for cell in header], rows
 
 
-def _has_table(frame: pd.DataFrame) -> bool:
+def _has_table(records: list[tuple[int, list[str]]]) -> bool:
     """Whether a sheet holds a selection table (its first non-empty row is the header)."""
-    for record in frame.to_numpy().tolist():
-        cells = [normalise_text(str(c)).replace(" ", "_") for c in record if str(c).strip()]
-        if cells:
-            return set(REQUIRED_COLUMNS) <= set(cells) or set(COSELEC_COLUMNS.values()) <= set(
-                cells
-            )
-    return False
+    if not records:
+        return False
+    cells = [normalise_text(c).replace(" ", "_") for c in records[0][1] if c.strip()]
+    return set(REQUIRED_COLUMNS) <= set(cells) or set(COSELEC_COLUMNS.values()) <= set(cells)
 
 
 def read_selection_file(
@@ -262,9 +269,9 @@ def read_selection_file(
     path = Path(path)
     name = display_name or str(path)
     if path.suffix.lower() == ".xlsx":  # a compressed CSV (.csv.gz) is read as CSV
-        header, rows = _read_xlsx_rows(path)
+        header, rows = _read_xlsx_rows(path, name)
     else:
-        header, rows = _read_csv_rows(path)
+        header, rows = _read_csv_rows(path, name)
     if not header:
         raise SelectionError(name, "le fichier est vide.")
     columns = [normalise_text(h).replace(" ", "_") for h in header]
@@ -293,13 +300,12 @@ def read_selection_file(
                 ligne=1,
             )
     position = {c: i for i, c in enumerate(columns)}
-    width = len(header) - next(i for i, h in enumerate(reversed(header)) if h)  # named columns
     records = []
     for line, record in rows:
         cells = {c: (record[i].strip() if i < len(record) else "") for c, i in position.items()}
         values = to_native(cells)
         try:
-            _check_shape(record, header, width, name, line)
+            _check_shape(record, header, name, line)
             records.append(_clean_record(values, name, line))
         except SelectionError as error:
             if rejected is None:
@@ -308,24 +314,21 @@ def read_selection_file(
     return pd.DataFrame.from_records(records, columns=COLUMNS)
 
 
-def _check_shape(record: list[str], header: list[str], width: int, name: str, line: int) -> None:
-    """A row shorter than the header (a truncated last line) or holding control
-    characters (NUL…) is refused, naming its line, rather than padded or read as text."""
-    if len(record) < width:
-        raise SelectionError(
-            name,
-            f"ligne incomplète : {len(record)} cellule(s) au lieu de {width} (colonnes "
-            f"manquantes à partir de « {header[len(record)]} »). Le fichier a-t-il été "
-            "tronqué ?",
-            line,
-        )
+def _check_shape(record: list[str], header: list[str], name: str, line: int) -> None:
+    """A row shorter than the header (a truncated last line), with cells beyond it, or
+    holding control characters (NUL, NEL…) is refused, naming its line, rather than
+    padded, cut or read as text."""
+    try:
+        check_row_shape(header, record, name, line)
+    except CsvFileError as error:
+        raise SelectionError(name, error.reason, line) from None
     for column, cell in zip(header, record, strict=False):
-        control = _CONTROL_RE.search(cell)
+        control = CONTROL_RE.search(cell)
         if control:
             raise SelectionError(
                 name,
                 f"caractère de contrôle interdit (code {ord(control.group()):#04x}) dans "
-                f"« {_CONTROL_RE.sub('?', cell)[:80]} ».",
+                f"« {CONTROL_RE.sub('?', cell)[:80]} ».",
                 line,
                 column,
             )
@@ -337,7 +340,7 @@ ANOMALY_COLUMNS = ["fichier", "ligne", "colonne", "departement", "structure", "p
 def _anomaly(error: SelectionError, values: dict[str, str] | None = None) -> dict:
     """A rejected row (or file) as listed in the report's "Anomalies" section."""
     values = values or {}
-    posts = values.get("postes", "")
+    count = parse_count(values.get("postes", ""))
     return {
         "fichier": error.fichier,
         "ligne": error.ligne,
@@ -346,9 +349,7 @@ def _anomaly(error: SelectionError, values: dict[str, str] | None = None) -> dic
         "structure": values.get("structure", ""),
         # Posts of a rejected row still count in "read" when they can be read at all.
         # An implausible count (1 000 000 000) is not a count: none is carried.
-        "postes": int(posts)
-        if posts.strip().isdigit() and int(posts) <= config.MAX_POSTS_PER_ROW
-        else 0,
+        "postes": count if count is not None and 0 < count <= config.MAX_POSTS_PER_ROW else 0,
         "motif": str(error),
     }
 
@@ -466,26 +467,15 @@ def read_selections(
 _display_name = config.relative_to_project
 
 
-def read_project_csv(
-    path: Path, name: str, required: list[str], sniff: bool = False
-) -> pd.DataFrame:
-    """One of the project's own CSV files (UTF-8; ``,`` separated unless ``sniff``), with
-    its columns checked; a malformed file raises ``SelectionError`` naming it."""
-    options = {"sep": None, "engine": "python"} if sniff else {}
+def read_project_csv(path: Path, name: str, required: list[str]) -> pd.DataFrame:
+    """One of the project's own CSV files, read by ``read_csv_strings`` like every CSV,
+    with its columns checked; a malformed file raises ``SelectionError`` naming it."""
+    if Path(path).stat().st_size == 0:  # emptied by hand: nothing pinned, nothing wrong
+        return pd.DataFrame(columns=required)
     try:
-        table = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8", **options)
-    except (pd.errors.EmptyDataError, csv.Error) as error:
-        if Path(path).stat().st_size == 0:  # emptied by hand: nothing pinned, nothing wrong
-            return pd.DataFrame(columns=required)
-        raise SelectionError(name, f"fichier illisible comme CSV ({error}).") from None
-    except UnicodeDecodeError as error:
-        raise SelectionError(
-            name, f"fichier illisible : pas en UTF-8 (octet illisible en position {error.start})."
-        ) from None
-    except (ValueError, pd.errors.ParserError, OSError) as error:
-        reason = str(error).strip().splitlines()[-1] if str(error).strip() else type(error).__name__
-        raise SelectionError(name, f"fichier illisible comme CSV ({reason}).") from None
-    table.columns = [str(c).strip().lstrip("\ufeff") for c in table.columns]
+        table = read_csv_table(path, name)
+    except CsvFileError as error:
+        raise SelectionError(name, error.reason, error.line) from None
     missing = [c for c in required if c not in table.columns]
     if missing:
         raise SelectionError(
@@ -586,12 +576,14 @@ def _clean_record(values: dict[str, str], name: str, line: int) -> dict:
     raw_posts = values["postes"]
     if not raw_posts:
         raise SelectionError(name, "nombre de postes vide.", line, "postes")
-    try:
-        posts = int(raw_posts)
-    except ValueError:
+    posts = parse_count(raw_posts)
+    if posts is None:
         raise SelectionError(
-            name, f"nombre de postes non entier « {raw_posts} ».", line, "postes"
-        ) from None
+            name,
+            f"nombre de postes non entier « {raw_posts} » (chiffres 0 à 9 seulement).",
+            line,
+            "postes",
+        )
     if posts <= 0:
         raise SelectionError(
             name, f"nombre de postes nul ou négatif « {raw_posts} ».", line, "postes"
@@ -702,7 +694,8 @@ def read_confirmed_duplicates(path: Path | None = None) -> set[tuple]:
     name = _display_name(path)
     table = read_project_csv(path, name, ["departement", "structure", "date_comite", "postes"])
     keys = set()
-    for line, row in enumerate(table.itertuples(), start=2):
+    lines = table.attrs.get("lignes") or list(range(2, len(table) + 2))
+    for line, row in zip(lines, table.itertuples(), strict=True):
         month = row.date_comite.strip()[:7]
         if not re.fullmatch(r"\d{4}-\d{2}", month):
             raise SelectionError(
@@ -711,13 +704,15 @@ def read_confirmed_duplicates(path: Path | None = None) -> set[tuple]:
                 line,
                 "date_comite",
             )
-        if not row.postes.strip().isdigit():
+        posts = parse_count(row.postes)
+        if posts is None or posts < 1:
             raise SelectionError(
-                name, f"nombre de postes non entier « {row.postes} ».", line, "postes"
+                name,
+                f"nombre de postes non entier « {row.postes} » (chiffres 0 à 9 seulement).",
+                line,
+                "postes",
             )
-        keys.add(
-            _duplicate_key(departement_code(row.departement), row.structure, month, int(row.postes))
-        )
+        keys.add(_duplicate_key(departement_code(row.departement), row.structure, month, posts))
     return keys
 
 

@@ -19,8 +19,6 @@ report names is ``list_edition``'s.
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -29,7 +27,7 @@ from pathlib import Path
 
 from analyse import config
 from analyse.errors import UserError
-from analyse.read.files import read_bytes
+from analyse.read.files import CsvFileError, read_csv_rows
 from analyse.read.names import normalise_text
 from analyse.read.selections import (
     COSELEC_COLUMNS,
@@ -56,16 +54,18 @@ relative = config.relative_to_project
 
 def last_committee(path: Path) -> date | None:
     """Date of the latest committee in a national COSELEC list; None if ``path`` is not
-    one (no « Date de validation en comité de sélection » column with a readable date)."""
-    text = read_bytes(path).decode("utf-8-sig", errors="replace")
-    first = text.split("\n", 1)[0]
-    reader = csv.reader(io.StringIO(text), delimiter=";" if ";" in first else ",")
-    header = [normalise_text(h).replace(" ", "_") for h in next(reader, [])]
+    one (no « Date de validation en comité de sélection » column with a readable date)
+    or cannot be read as CSV (the selection reader, which reads it next, says why)."""
+    try:
+        table = read_csv_rows(path)
+    except CsvFileError:
+        return None
+    header = [normalise_text(h).replace(" ", "_") for h in table.header]
     column = COSELEC_COLUMNS["date_comite"]
     if column not in header:
         return None
     at = header.index(column)
-    dates = [parse_committee_date(row[at]) for row in reader if len(row) > at]
+    dates = [parse_committee_date(row[at]) for _, row in table.rows if len(row) > at]
     known = [d for d in dates if d is not None]
     return max(known).date() if known else None
 
@@ -135,6 +135,47 @@ def national_list() -> NationalList:
             "complet ou lancez « analyse telecharger »."
         )
     return max(copies, key=lambda c: (c.last_committee or date.min, not c.embedded))
+
+
+def implausible_edition(new, previous, today: date | None = None) -> list[str]:
+    """What makes ``new`` (a national list read by ``read_selection_file``) look like
+    something other than a newer edition of ``previous`` (the copy it would replace,
+    same reading; None: nothing to compare with), in French; empty when plausible.
+
+    Refused: fewer structures or posts than ``config.DOWNLOAD_MIN_SHARE`` of the
+    previous edition, a committee after ``today``, a last committee earlier than the
+    previous edition's.
+    """
+    from analyse.wording import fmt_number, plural
+
+    today = today or date.today()
+    problems = []
+    latest = new["date_comite"].max().date() if len(new) else None
+    if latest is not None and latest > today:
+        problems.append(
+            f"son dernier comité est daté du {fr_date(latest)}, dans le futur (aujourd'hui : "
+            f"{fr_date(today)})"
+        )
+    if previous is None or not len(previous):
+        return problems
+    share = config.DOWNLOAD_MIN_SHARE
+    for what, count, before in (
+        ("structure", len(new), len(previous)),
+        ("poste", int(new["postes"].sum()), int(previous["postes"].sum())),
+    ):
+        if count < share * before:
+            problems.append(
+                f"{plural(count, what)} contre {fmt_number(before)} dans la copie "
+                f"actuelle ({fmt_number(100 * count / before)} % ; au moins "
+                f"{fmt_number(100 * share)} % attendus : une liste coupée en route ?)"
+            )
+    before = previous["date_comite"].max().date()
+    if latest is not None and latest < before:
+        problems.append(
+            f"son dernier comité, le {fr_date(latest)}, est antérieur à celui de la copie "
+            f"actuelle ({fr_date(before)} ; une édition plus ancienne ?)"
+        )
+    return problems
 
 
 def seed_departements() -> set[str]:

@@ -615,7 +615,7 @@ def rejected_places_html(prepared) -> str:
     intro = (
         f"<p><strong>Lieux écartés</strong> : {plural(summary['fichier'], 'lieu', 'lieux')} "
         "du fichier ont des coordonnées impossibles (absentes, non numériques, hors des "
-        "bornes ou nulles) et ne comptent dans aucune distance ; "
+        "bornes, nulles ou hors de France) et ne comptent dans aucune distance ; "
         f"{plural(len(rows), 'lieu', 'lieux')} peuvent concerner ce département (code "
         "postal du département, ou inconnu)."
     )

@@ -42,6 +42,12 @@ _USE_WARM = True
 def _init_worker(kernel_name: str, use_warm: bool = True) -> None:
     """Pay the heavy imports once per worker, not once per report."""
     global _KERNEL, _USE_WARM
+    import signal
+
+    # A Ctrl-C reaches the whole process group: the main process alone answers it (it
+    # lets the reports in progress finish whole, then stops); a worker would print a
+    # traceback for each report it was writing.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     import nbconvert  # noqa: F401
     import papermill  # noqa: F401
 

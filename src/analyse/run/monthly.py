@@ -29,21 +29,65 @@ _MONTH_RE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 
 
 class MonthError(UserError):
-    """A month that is not YYYY-MM (message in French)."""
+    """A month that is not YYYY-MM, or outside the span of the data (message in French)."""
 
 
-def check_month(month: str) -> str:
-    if not _MONTH_RE.match(month):
-        raise MonthError(f"Mois invalide « {month} » : attendu AAAA-MM, par exemple 2021-06.")
+def check_month(month: str, option: str = "--mois") -> str:
+    if not isinstance(month, str) or not _MONTH_RE.match(month):
+        raise MonthError(
+            f"{option} « {month} » : mois invalide, attendu AAAA-MM (par exemple 2021-06)."
+        )
     return month
+
+
+def check_months_in_span(
+    first: str,
+    last: str,
+    selections: MatchedSelections,
+    options: tuple[str, str] = ("--mois", "--jusqu-a"),
+) -> None:
+    """Refuse, before any work, a month the data cannot describe.
+
+    A month before the first committee of the selections has nothing to show; a month
+    after the last committee of the list used would show the list's edition under a
+    later date, as if it were that month's situation (« un mois postérieur à la liste
+    est refusé »): the message names the list's edition and its last month, and says
+    to download a newer list. ``first`` and ``last`` are AAAA-MM (``check_month``).
+    """
+    from analyse.wording import month_label
+
+    months = selections.months
+    if not months:
+        raise MonthError("aucune sélection lue : aucun mois ne peut être décrit.")
+    earliest, latest = months[0], months[-1]
+    editions = " ; ".join(selections.editions) or ", ".join(f["fichier"] for f in selections.files)
+    for option, month in zip(options, (first, last), strict=True):
+        if month < earliest:
+            raise MonthError(
+                f"{option} {month} : antérieur au premier comité des sélections utilisées, "
+                f"{editions} ; ce premier comité remonte à {month_label(earliest)} "
+                f"({earliest}). Choisissez un mois entre {earliest} et {latest}."
+            )
+        if month > latest:
+            raise MonthError(
+                f"{option} {month} : postérieur à la liste utilisée, {editions} ; son "
+                f"dernier comité remonte à {month_label(latest)} ({latest}). Un mois "
+                "postérieur à la liste est refusé : ses chiffres seraient ceux de la liste, "
+                "présentés comme la situation de ce mois. Lancez « analyse telecharger » "
+                "pour obtenir une liste plus récente, ou choisissez un mois entre "
+                f"{earliest} et {latest}."
+            )
 
 
 def months_between(first: str, last: str) -> list[str]:
     import pandas as pd
 
-    start, end = pd.Period(check_month(first), "M"), pd.Period(check_month(last), "M")
-    if end < start:
-        raise MonthError(f"Le mois de fin {last} précède le mois de début {first}.")
+    check_month(first, "--mois"), check_month(last, "--jusqu-a")
+    if last < first:
+        raise MonthError(
+            f"--jusqu-a {last} : le mois de fin précède le mois de début (--mois {first})."
+        )
+    start, end = pd.Period(first, "M"), pd.Period(last, "M")
     return [str(p) for p in pd.period_range(start, end, freq="M")]
 
 

@@ -10,6 +10,7 @@ renamed, so a failed run leaves the previous report intact.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import functools
 import json
@@ -24,7 +25,7 @@ from analyse import config
 from analyse.analysis import bundle, pipeline
 from analyse.analysis.bundle import Prepared
 from analyse.analysis.inputs import Extras
-from analyse.atomic import remove_dead_staging, staging_dir, write_text
+from analyse.atomic import naming, remove_dead_staging, staging_dir, write_text
 from analyse.errors import FailedError, disk_full
 from analyse.render.fragments import TEMPLATES_DIR
 from analyse.territory.reference import Reference
@@ -230,9 +231,11 @@ def run_job(job: ReportJob, kernel_name: str | None = None, warm=None) -> Report
     # process while the exports thread writes.
     job = dataclasses.replace(job, data_dir=job.data_dir.resolve(), out_dir=job.out_dir.resolve())
     files = job.files
+    created = not job.out_dir.exists()
     job.out_dir.mkdir(parents=True, exist_ok=True)
     remove_dead_staging(job.out_dir, STAGING_PREFIX)
     staging = staging_dir(job.out_dir, STAGING_PREFIX)
+    in_place = False
     try:
         staged = ReportJob(job.departement, job.data_dir, staging, job.title).files
         # The kernel runs in notebooks/: the data folder must be absolute.
@@ -258,8 +261,13 @@ def run_job(job: ReportJob, kernel_name: str | None = None, warm=None) -> Report
             source = getattr(staged, name)
             os.chmod(source, 0o644)
             os.replace(source, getattr(files, name))
+        in_place = True
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+        bundle.settle(job.data_dir, in_place)
+        if created and not in_place:
+            with contextlib.suppress(OSError):
+                job.out_dir.rmdir()  # a first report that failed leaves no empty folder
     return files
 
 
@@ -269,31 +277,35 @@ def write_analyst_exports(job: ReportJob, files: ReportFiles) -> None:
 
     prepared = bundle.load(job.departement, job.data_dir)
     situation = prepared.context.get("situation")
-    bundle.write_indicators_csv(prepared.indicators, files.csv, situation)
-    exports.write_geopackage(
-        files.geopackage,
-        prepared.gaps_geo,
-        prepared.communes,
-        prepared.places,
-        proposals=prepared.propositions,
-        metadata=situation_metadata(job.title, situation),
-    )
+    with naming(files.csv):  # a full disk names the file being written
+        bundle.write_indicators_csv(prepared.indicators, files.csv, situation)
+    with naming(files.geopackage):
+        exports.write_geopackage(
+            files.geopackage,
+            prepared.gaps_geo,
+            prepared.communes,
+            prepared.places,
+            proposals=prepared.propositions,
+            metadata=situation_metadata(job.title, situation),
+        )
     rejected = (
         prepared.places_rejected if prepared.context.get("lieux_source") == "fichier" else None
     )
-    exports.write_workbook(
-        files.workbook,
-        prepared.indicators,
-        prepared.gaps,
-        prepared.review,
-        rejected,
-        proposals=prepared.propositions,
-        trajectory=prepared.trajectory,
-        metadata=situation_metadata(job.title, situation),
-    )
-    exports.write_interactive_map(
-        files.interactive_map, prepared.gaps_geo, prepared.places, job.title
-    )
+    with naming(files.workbook):
+        exports.write_workbook(
+            files.workbook,
+            prepared.indicators,
+            prepared.gaps,
+            prepared.review,
+            rejected,
+            proposals=prepared.propositions,
+            trajectory=prepared.trajectory,
+            metadata=situation_metadata(job.title, situation),
+        )
+    with naming(files.interactive_map):
+        exports.write_interactive_map(
+            files.interactive_map, prepared.gaps_geo, prepared.places, job.title
+        )
 
 
 STAGING_PREFIX = ".en-cours-"
@@ -340,7 +352,11 @@ def make_job(
     ``config.report_dir``. Returns the prepared data too: ``rapport`` prints from them.
     """
     prepared = pipeline.prepare(departement, selections, reference, month=month, extras=extras)
-    data_dir = bundle.save(prepared, bundle.data_dir_for(departement, reports_dir, month))
+    # The previous bundle is kept until the report is written (``run_job``): the
+    # prepared data and the report beside them change together, or not at all.
+    data_dir = bundle.save(
+        prepared, bundle.data_dir_for(departement, reports_dir, month), keep_previous=True
+    )
     out_dir = config.report_dir(departement, reports_dir, month)
     return prepared, ReportJob(departement, data_dir, out_dir, report_title(prepared), month or "")
 

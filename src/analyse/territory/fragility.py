@@ -31,6 +31,8 @@ SCORE_COLUMNS = {
     "nscol15p_rate": "ifn_sans_diplome",
 }
 IFN_COLUMNS = list(SCORE_COLUMNS.values())
+# The scale of the index and of each sub-score.
+IFN_MIN, IFN_MAX = 1, 10
 REQUIRED_COLUMNS = ["name", "code", *SCORE_COLUMNS]
 
 # How a current commune got its score (column ``ifn_origine``).
@@ -82,16 +84,28 @@ def _read_one(path: Path, key: str, width: int) -> pd.DataFrame:
             "Téléchargez le fichier depuis fragilite-numerique.fr sans le modifier."
         )
     table = pd.DataFrame({key: codes(raw["code"], width), "nom": raw["name"].str.strip()})
+    lines = raw.attrs.get("lignes") or list(range(2, len(raw) + 2))
+    texts = {s: raw[s].str.strip().str.replace(",", ".", regex=False) for s in SCORE_COLUMNS}
+    # The file writes 0 everywhere for the communes without inhabitants (the villages
+    # destroyed at Verdun): no score, kept as written. Any other value is on the scale.
+    no_inhabitant = pd.concat([t.isin(["0", "0.0"]) for t in texts.values()], axis=1).all(axis=1)
     for source, ours in SCORE_COLUMNS.items():
-        text = raw[source].str.strip().str.replace(",", ".", regex=False)
-        values = pd.to_numeric(text.replace("", np.nan), errors="coerce")
-        bad = values.isna() & text.ne("")
-        if bad.any():
-            line = int(bad.idxmax()) + 2  # header is line 1
-            raise IFNFileError(
-                f"{path}, ligne {line}, colonne « {source} » : valeur non numérique "
-                f"« {raw.loc[bad.idxmax(), source]} »."
-            )
+        text = texts[source]
+        # ASCII digits only: float() also reads « ５ », « ٣ » or « 1_0 ».
+        written = text.str.fullmatch(r"[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?")
+        values = pd.to_numeric(text.where(written.fillna(False), "").replace("", np.nan))
+        bad = text.ne("") & ~written.fillna(False).astype(bool)
+        off_scale = values.notna() & ~values.between(IFN_MIN, IFN_MAX) & ~no_inhabitant
+        for mask, why in (
+            (bad, "valeur non numérique"),
+            (off_scale, f"valeur hors de l'échelle de l'indice ({IFN_MIN} à {IFN_MAX})"),
+        ):
+            if mask.any():
+                at = int(mask.to_numpy().argmax())
+                raise IFNFileError(
+                    f"{path}, ligne {lines[at]}, colonne « {source} » : {why} "
+                    f"« {raw[source].iloc[at]} »."
+                )
         table[ours] = values
     return table
 

@@ -67,9 +67,10 @@ def read_aliases(path: Path | None = None) -> pd.DataFrame:
     if not path.exists():
         return pd.DataFrame(columns=columns)
     name = _relative(path)
-    table = read_project_csv(path, name, ["departement", "nom", "code"], sniff=True)
+    table = read_project_csv(path, name, ["departement", "nom", "code"])
     if table.empty:
         return pd.DataFrame(columns=columns)
+    lines = table.attrs.get("lignes") or list(range(2, len(table) + 2))
     table["departement"] = codes(table["departement"], DEPARTEMENT_WIDTH)
     table["cle"] = table["nom"].map(normalise_name)
     table["code"] = table["code"].str.strip()
@@ -81,9 +82,23 @@ def read_aliases(path: Path | None = None) -> pd.DataFrame:
             name,
             f"code « {table['code'].iloc[position]} » ni SIREN d'EPCI (9 chiffres) ni code "
             "INSEE de commune (5 caractères).",
-            position + 2,  # the header is line 1
+            lines[position],
             "code",
         )
+    # One name, two codes: which one is meant cannot be guessed (the last must not win).
+    first: dict[tuple[str, str], int] = {}
+    for position, key in enumerate(zip(table["departement"], table["cle"], strict=True)):
+        earlier = first.setdefault(key, position)
+        if table["code"].iloc[earlier] != table["code"].iloc[position]:
+            raise SelectionError(
+                name,
+                f"alias contradictoire : « {table['nom'].iloc[position]} » ({key[0]}) pointe "
+                f"vers {table['code'].iloc[position]} ici et vers "
+                f"{table['code'].iloc[earlier]} à la ligne {lines[earlier]} : gardez une "
+                "seule des deux lignes.",
+                lines[position],
+                "nom",
+            )
     return table[columns]
 
 

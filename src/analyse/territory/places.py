@@ -143,6 +143,25 @@ def _read_records(path: Path) -> pd.DataFrame:
     return pd.DataFrame.from_records(data)
 
 
+def _check_programmes(path: Path, listed: pd.Series, programmes: tuple[str, ...] | None) -> None:
+    """Refuse a programme that no place of the file belongs to (a misspelt name would
+    keep no place, and every inhabitant would seem far from a conseiller)."""
+    if programmes is None:
+        return
+    known: dict[str, str] = {}
+    for text in listed:
+        for name in _PROGRAMME_SPLIT_RE.split(text):
+            if name.strip():
+                known.setdefault(programme_key(name), name.strip())
+    unknown = [p for p in programmes if programme_key(p) not in known]
+    if unknown:
+        raise PlacesFileError(
+            f"--programmes : aucun lieu de {path} n'appartient au(x) programme(s) "
+            f"« {' », « '.join(unknown)} ». Programmes du fichier : "
+            f"{', '.join(sorted(known.values(), key=normalise_text))} (ou « tous »)."
+        )
+
+
 def _text(values: pd.Series) -> pd.Series:
     """Strings with surrounding spaces removed; missing values become ''."""
     return values.astype(object).where(values.notna(), "").astype(str).str.strip()
@@ -185,9 +204,11 @@ def read_places(
     current = PROGRAMMES_FIELD in raw.columns
     read = len(raw)
     if current:
+        listed = _text(raw[PROGRAMMES_FIELD])
+        _check_programmes(path, listed, programmes)
         # Places of other programmes are not « dropped »: the report says which
         # programmes it counts and how many places of the file that leaves.
-        raw = raw.loc[programme_mask(_text(raw[PROGRAMMES_FIELD]), programmes)]
+        raw = raw.loc[programme_mask(listed, programmes)]
         raw = raw.reset_index(drop=True)
     if selection is not None:
         selection.update(
@@ -243,12 +264,12 @@ def rejected_departement(rejected: pd.DataFrame, postal_codes: pd.DataFrame, com
     department_of = communes.drop_duplicates("insee").set_index("insee")["departement"]
     postal = postal_codes.assign(departement=postal_codes["insee"].map(department_of))
     by_code = postal.dropna(subset=["departement"]).drop_duplicates("code_postal")
-    return (
-        rejected["code_postal"]
-        .map(by_code.set_index("code_postal")["departement"])
-        .fillna("")
-        .astype(str)
-    )
+    found = rejected["code_postal"].map(by_code.set_index("code_postal")["departement"])
+    # Overseas collectivities outside the reference (Saint-Pierre-et-Miquelon, the
+    # Pacific): their postal code starts with their code, so that their places are not
+    # listed in every département's report as of unknown département.
+    overseas = rejected["code_postal"].astype(str).str.extract(r"^(97[5-8]|98\d)\d\d$")[0]
+    return found.fillna(overseas).fillna("").astype(str)
 
 
 # --------------------------------------------------------------------------- locating
@@ -531,6 +552,29 @@ def locate_places(
             out.loc[valid, "siren_epci"] = coded[valid].map(names["siren_epci"])
     out.index = original_index
     return out
+
+
+# Metropolitan France, roughly: a point whose latitude and longitude, swapped, fall in
+# it was probably typed the wrong way round.
+_METROPOLE_LAT, _METROPOLE_LON = (41.0, 51.5), (-5.5, 10.0)
+MOTIF_OUTSIDE = "coordonnées hors de France (à plus de 50 km de toute commune du référentiel)"
+
+
+def split_outside(located: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
+    """Places of ``locate_places`` whose point lies in no commune and near none (swapped
+    latitude and longitude, a point in another country) are not used: they are
+    returned apart, as rows of ``REJECTED_COLUMNS`` with their reason, so that every
+    place read is either used or listed."""
+    far = located["hors_commune"].astype(bool) & located["insee_la_plus_proche"].isna()
+    points = located.geometry[far]
+    lat, lon = points.y, points.x
+    swapped = lon.between(*_METROPOLE_LAT) & lat.between(*_METROPOLE_LON)
+    motif = pd.Series(MOTIF_OUTSIDE, index=points.index)
+    motif[swapped] = MOTIF_OUTSIDE + " : latitude et longitude inversées ?"
+    rejected = pd.DataFrame(located.loc[far, PLACE_COLUMNS]).assign(
+        latitude=lat.map(lambda v: f"{v:g}"), longitude=lon.map(lambda v: f"{v:g}"), motif=motif
+    )
+    return located.loc[~far], rejected[REJECTED_COLUMNS].reset_index(drop=True)
 
 
 def _insee_codes(out: gpd.GeoDataFrame, communes: gpd.GeoDataFrame, current) -> pd.Series:

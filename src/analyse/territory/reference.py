@@ -24,7 +24,7 @@ from analyse import config
 from analyse.atomic import replace_dir
 from analyse.errors import UserError
 from analyse.read.codes import COMMUNE_WIDTH, codes
-from analyse.read.files import content_sha256
+from analyse.read.files import content_sha256, read_csv_strings
 from analyse.read.names import normalise_text
 
 # Bump when the layout of the cached tables changes, so old caches are rebuilt.
@@ -202,15 +202,17 @@ def read_mayotte_populations(path: Path | None = None) -> pd.Series:
     path = Path(path or config.MAYOTTE_POPULATIONS_FILE)
     if not path.exists():
         return pd.Series(dtype="int64")
-    table = pd.read_csv(path, sep=";", dtype=str, keep_default_na=False)
-    try:
-        values = table.set_index("code_insee")["population_municipale"].astype("int64")
-    except (KeyError, ValueError) as error:
+    table = read_csv_strings(path, ReferenceError)
+    columns = ["code_insee", "population_municipale"]
+    counts = table.get("population_municipale", pd.Series(dtype=str)).str.strip()
+    written = counts.str.fullmatch(r"[0-9]+")
+    if any(c not in table.columns for c in columns) or not written.all():
+        bad = "" if written.all() else f" (« {counts[~written].iloc[0]} »)"
         raise ReferenceError(
             f"{path} : populations de Mayotte illisibles (colonnes attendues code_insee et "
-            f"population_municipale, nombres entiers) : {error}"
-        ) from error
-    return values
+            f"population_municipale, en chiffres 0 à 9){bad}."
+        )
+    return counts.astype("int64").set_axis(table["code_insee"].str.strip())
 
 
 def complete_populations(
