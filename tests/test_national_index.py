@@ -37,10 +37,7 @@ NOTES = (
     "Généré le maintenant."
 )
 PER_10000 = "conseiller pour 10 000 habitants"
-EDITION = (
-    "liste nationale du 5 avril 2023 (date du nom du fichier "
-    "data/raw/embarque/cnfs-structures-validees-coselec-2023-04-05.csv.gz)"
-)
+EDITION = "liste nationale du 5 avril 2023"
 
 
 class _Reader(HTMLParser):

@@ -24,7 +24,7 @@ from analyse.render.maps import (
 )
 from analyse.territory.matching import REVIEW, UNLOCATABLE
 from analyse.territory.reference import Reference, sum_or_missing
-from analyse.wording import fmt_number, read_back_note
+from analyse.wording import fmt_number, french_date, read_back_note
 
 CONTROL_COLUMNS = ["lus", *ACCOUNTED]
 CONTROL_LABELS = {
@@ -279,7 +279,7 @@ def index_html(
         colonnes=INDEX_COLUMNS,
         drapeaux=[c for c in INDEX_COLUMNS if c.name.startswith("part_")],
         lignes=index_rows(table, links),
-        genere=generated,
+        genere=french_date(generated),
     )
 
 

@@ -118,7 +118,7 @@ def priority_sentence(prepared) -> str:
     )
     return esc(
         f"{fmt_number(here)} % des postes du département sont dans des structures "
-        f"{FLAGS[flag]}, contre {fmt_number(there)} % en France{note}."
+        f"{FLAGS[flag]}, contre {fmt_number(there)} % des postes de toute la France{note}."
     )
 
 
@@ -281,7 +281,7 @@ def comparison_html(prepared) -> str:
     table = html_table(
         frame,
         "comparaison",
-        formats={"ecart_comparables": _signed},
+        formats={"ecart_comparables": _signed, "type_epci": _nature},
         missing={"classe_densite": "population inconnue"},
         classes="comparaison",
     )
@@ -291,6 +291,19 @@ def comparison_html(prepared) -> str:
         disponible=prepared.context.get("comparables_disponibles", False),
         definition=prepared.context.get("comparables_definition", ""),
     )
+
+
+_NATURES = {
+    "CC": "communauté de communes",
+    "CA": "communauté d'agglomération",
+    "CU": "communauté urbaine",
+    "ME": "métropole",
+}
+
+
+def _nature(kind: str) -> str:
+    """« CA » → « communauté d'agglomération »: the nature in words."""
+    return _NATURES.get(kind, kind)
 
 
 def _signed(value: float) -> str:

@@ -288,7 +288,11 @@ def write_analyst_exports(job: ReportJob, files: ReportFiles) -> None:
         trajectory=prepared.trajectory,
     )
     exports.write_interactive_map(
-        files.interactive_map, prepared.gaps_geo, prepared.places, job.title
+        files.interactive_map,
+        prepared.gaps_geo,
+        prepared.places,
+        job.title,
+        proposals=prepared.propositions,
     )
 
 
