@@ -187,6 +187,20 @@ def _proposals_layer(fmap: folium.Map, proposals: gpd.GeoDataFrame) -> None:
     layer.add_to(fmap)
 
 
+def _metric_scale():
+    """A scale in kilometres only (folium's shows miles too), drawn after the map."""
+    from branca.element import MacroElement
+    from jinja2 import Template
+
+    scale = MacroElement()
+    scale._template = Template(
+        "{% macro script(this, kwargs) %}"
+        "L.control.scale({imperial: false}).addTo({{ this._parent.get_name() }});"
+        "{% endmacro %}"
+    )
+    return scale
+
+
 # folium's page disables pinch-zoom and names no language: a reader must be able to zoom
 # (WCAG 1.4.4) and a screen reader to know the page is French.
 _PAGE_FIXES = (
@@ -261,10 +275,7 @@ def write_interactive_map(
         fmap.fit_bounds([[bounds[1], bounds[0]], [bounds[3], bounds[2]]])
     # Collapsed: open, the menu covers the title and the zoom buttons on a phone.
     folium.LayerControl(collapsed=True).add_to(fmap)
-    # A scale in kilometres only.
-    fmap.get_root().script.add_child(
-        folium.Element(f"L.control.scale({{imperial: false}}).addTo({fmap.get_name()});")
-    )
+    _metric_scale().add_to(fmap)
 
     root = fmap.get_root()
     root.title = _html_text(title)
