@@ -113,7 +113,7 @@ def test_pinned_tables_hold_what_a_reader_checks(prepared):
     « population inconnue » nowhere it should not."""
     pinned = json.loads(PINNED.read_text(encoding="utf-8"))
     epci = pinned["59"]["indicateurs"][0]
-    assert epci[0][:2] == ["Intercommunalité", "SIREN"]
+    assert epci[0][:2] == ["Intercommunalité", "Départements"]
     assert epci[-1][0].startswith("Total des intercommunalités")
     assert len(epci) == len(prepared["59"].indicators) + 2  # headings and total
     assert f"Conseillers pour 10{_N}000 hab." in epci[0]
