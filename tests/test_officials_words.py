@@ -172,7 +172,7 @@ def test_small_shares_say_less_than(run):
 def test_priority_score_and_gaps_are_explained(run):
     text = plain(officials_text(run["pages"]["05"]))
     # The score of the summary says what it means.
-    assert re.search(r"score de priorité de 46 sur 100 \(", text)
+    assert re.search(r"score de priorité de 46,0 sur 100 \(", text)
     nord = plain(officials_text(run["pages"]["59"]))
     # The comparison gives its unit, the natures are written in full.
     assert "Écart aux comparables (conseillers pour 10 000 hab.)" in nord

@@ -386,7 +386,7 @@ def _priority_sentence(gaps: pd.DataFrame | None, target_month: str | None = Non
         tail = f"elle atteint déjà la densité nationale du programme{when}."
     return (
         f"Priorité n° 1 : {esc(epci_subject(first['nom_epci']))}, avec un score de priorité "
-        f"de {fmt_number(first['score_priorite'])} sur 100 (plus il est élevé, plus le besoin "
+        f"de {fmt_number(first['score_priorite'], 1)} sur 100 (plus il est élevé, plus le besoin "
         f"de postes est grand) ; {tail}"
     )
 
