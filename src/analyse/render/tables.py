@@ -95,7 +95,8 @@ def html_table(
             lambda m: f'<td data-label="{labels[int(m.group(2))]}" {m.group(1)}',
             text,
         )
-    return f'<div class="defile">{text}</div>'
+    # Focusable: a table wider than a phone scrolls inside its box, by keyboard too.
+    return f'<div class="defile" tabindex="0">{text}</div>'
 
 
 def indicators_table(indicators: pd.DataFrame) -> str:
