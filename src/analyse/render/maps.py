@@ -411,10 +411,14 @@ def classed_commune_map(
 
 
 def range_labels(bins: list[float], unit: str = "") -> list[str]:
-    """French class labels for explicit upper bounds: 'jusqu'à 5 km', 'de 5 à 10 km'…"""
+    """French class labels for explicit upper bounds, said the way the classes are
+    computed (each upper bound inclusive, ``searchsorted(side="left")``): 'jusqu'à 5 km',
+    'plus de 5 et jusqu'à 10 km'… 'plus de 30 km'; a value on a bound is never in doubt."""
     edges = [fmt_number(b, 2).rstrip("0").rstrip(",") for b in bins]
     labels = [f"jusqu'à {edges[0]}{unit}"]
-    labels += [f"de {a} à {b}{unit}" for a, b in zip(edges[:-1], edges[1:], strict=True)]
+    labels += [
+        f"plus de {a} et jusqu'à {b}{unit}" for a, b in zip(edges[:-1], edges[1:], strict=True)
+    ]
     labels.append(f"plus de {edges[-1]}{unit}")
     return labels
 
