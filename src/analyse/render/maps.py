@@ -175,7 +175,10 @@ def density_map(
         edges = [fmt_number(v, 2) for v in bounds]
         low = fmt_number(values[classes >= 0].min(), 2)
         high = fmt_number(values[classes >= 0].max(), 2)
-        fine_labels = [f"de {a} à {b}" for a, b in zip([low, *edges], [*edges, high], strict=True)]
+        # Upper bounds inclusive, as computed.
+        fine_labels = [f"de {low} à {edges[0]}" if edges else f"de {low} à {high}"] + [
+            f"plus de {a} et jusqu'à {b}" for a, b in zip(edges, [*edges[1:], high], strict=True)
+        ]
     else:
         colours = [class_colour(c) for c in classes]
 
@@ -383,9 +386,11 @@ def classed_commune_map(
     outline: gpd.GeoSeries,
     points: gpd.GeoDataFrame | None = None,
     points_label: str = "",
+    epci: gpd.GeoDataFrame | None = None,
 ) -> tuple[Figure, dict]:
     """Communes coloured by explicit classes (upper bounds inclusive), grey when missing,
-    and the legend (for ``show``)."""
+    and the legend (for ``show``). With ``epci`` (``nom_epci`` and geometry), their
+    borders and names, within the département, so that a reader finds their territory."""
     data = communes.to_crs(crs)
     data["geometry"] = data.geometry.simplify(MAP_TOLERANCE_M)
     values = values.astype(float).to_numpy()
@@ -401,13 +406,35 @@ def classed_commune_map(
     items = [legend_item("patch", c, label) for c, label in zip(colours, labels, strict=True)]
     if np.isnan(values).any():
         items.append(legend_item("patch", NO_POST_COLOUR, "non renseigné"))
+    key: list[tuple[int, str]] = []
+    if epci is not None and len(epci):
+        inside = _epci_within(epci, outline, crs)
+        inside.boundary.plot(ax=ax, color="#333333", linewidth=0.9)
+        items.append(legend_item("line", "#333333", "limite d'intercommunalité"))
     if points is not None and len(points):
         _plot_points(ax, points.to_crs(crs).cx[xmin:xmax, ymin:ymax], 14, "#222222", 0.5)
         items.append(legend_item("point", "#222222", points_label))
     items.append(legend_item("line", "#222222", "limite du département"))
     ax.set_title(title, loc="left", fontsize=12)
     ax.set_aspect("equal")
-    return fig, {"title": legend_title, "items": items, "key": [], "key_title": ""}
+    if epci is not None and len(epci):
+        names = [wrap_label(map_label(name)) for name in inside["nom_epci"]]
+        key = place_labels(ax, inside.geometry, names, list(inside["nom_epci"]))
+    return fig, {
+        "title": legend_title,
+        "items": items,
+        "key": key,
+        "key_title": "Intercommunalités numérotées sur la carte",
+    }
+
+
+def _epci_within(epci: gpd.GeoDataFrame, outline: gpd.GeoSeries, crs: int) -> gpd.GeoDataFrame:
+    """The EPCI cut to the département (their names and borders on a map of its
+    communes), simplified like the communes."""
+    shapes = epci[["nom_epci", "geometry"]].to_crs(crs)
+    limit = outline.to_crs(crs).union_all()
+    shapes["geometry"] = shapes.geometry.intersection(limit).simplify(MAP_TOLERANCE_M)
+    return shapes.loc[~shapes.geometry.is_empty & (shapes.geometry.area > 0)]
 
 
 def range_labels(bins: list[float], unit: str = "") -> list[str]:
@@ -428,7 +455,11 @@ DISTANCE_BINS_KM = [5.0, 10.0, 20.0, 30.0]
 
 
 def fragility_map(
-    communes: gpd.GeoDataFrame, outline: gpd.GeoSeries, crs: int, title: str
+    communes: gpd.GeoDataFrame,
+    outline: gpd.GeoSeries,
+    crs: int,
+    title: str,
+    epci: gpd.GeoDataFrame | None = None,
 ) -> tuple[Figure, dict]:
     """Digital-fragility index (1 low risk, 10 high risk) of every commune."""
     return classed_commune_map(
@@ -441,6 +472,7 @@ def fragility_map(
         title,
         crs,
         outline,
+        epci=epci,
     )
 
 
@@ -451,6 +483,7 @@ def distance_map(
     crs: int,
     title: str,
     places_label: str,
+    epci: gpd.GeoDataFrame | None = None,
 ) -> tuple[Figure, dict]:
     """Straight-line distance from each town hall to the nearest place, in km."""
     return classed_commune_map(
@@ -465,6 +498,7 @@ def distance_map(
         outline,
         places,
         places_label,
+        epci,
     )
 
 
@@ -485,6 +519,7 @@ def report_distance_map(prepared, title: str) -> tuple[Figure, dict]:
         prepared.crs,
         title=title,
         places_label=PLACES_LABEL,
+        epci=prepared.indicators,
     )
 
 
@@ -525,5 +560,6 @@ def show_fragility_map(prepared) -> None:
         prepared.outline,
         prepared.crs,
         title=f"{name} : indice de fragilité numérique",
+        epci=prepared.indicators,
     )
     show(fig, f"Carte de l'indice de fragilité numérique des communes, {name}", legend)
