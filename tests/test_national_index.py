@@ -191,6 +191,8 @@ def test_page_reads_as_before(pages, month):
         f"{expected['postes']} Cliquez sur un en-tête de colonne pour trier le tableau ; le "
         "nom d'un département mène à son rapport.",
         f"À savoir. {expected['note']}",
+        # The map's legend, in HTML: readable on a phone.
+        "Conseillers pour 10 000 habitants",
     ]
     assert page["headers"] == [*HEADERS, f"Densité, mars 2021 – {end}"]
     for code, row in expected["rows"].items():
