@@ -1,8 +1,8 @@
 """The officials' copy in Chromium: on a phone (390 px), printed on A4, and checked by
 axe-core against WCAG 2.1 AA (RGAA builds on it).
 
-The Hautes-Alpes report with three proposed posts, the Nord report (national list) and the
-index of June 2021. Screenshots (phone and desktop) and the printed PDFs are written to the
+The reports of Hautes-Alpes, Isère and Nord with three proposed posts (Isère and Nord from
+the national list) and the index of June 2021. Screenshots (phone and desktop) and the printed PDFs are written to the
 artefacts folder (``reports/artefacts/`` by default, see ``test_browser.py``). Same browser
 set-up and skip rule as ``test_browser.py``.
 """
@@ -22,7 +22,7 @@ pytestmark = pytest.mark.slow
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 900}
 # Pages of the printed officials' part (the analysts' part is not printed).
-MAX_PAGES = {"05": 8, "59": 12}
+MAX_PAGES = {"05": 8, "38": 12, "59": 12}
 # No page but the last may be filled less than this, from its top to its last line.
 MIN_FILL = 0.40
 
@@ -80,7 +80,7 @@ def _overflow(page) -> int:
     )
 
 
-@pytest.mark.parametrize("which", ["05", "59", "index"])
+@pytest.mark.parametrize("which", ["05", "38", "59", "index"])
 def test_no_sideways_scroll_on_a_phone(browser, pages, artefacts, which):
     page = browser.new_page(viewport=PHONE)
     page.goto(pages[which].as_uri(), wait_until="load")
@@ -95,7 +95,7 @@ def test_no_sideways_scroll_on_a_phone(browser, pages, artefacts, which):
     page.close()
 
 
-@pytest.mark.parametrize("departement", ["05", "59"])
+@pytest.mark.parametrize("departement", ["05", "38", "59"])
 def test_name_and_density_seen_together_on_a_phone(browser, pages, departement):
     """In the main table, each EPCI's name and its density, with its label, fit on the
     screen at once, with no sideways scroll."""
@@ -138,7 +138,7 @@ def _fills(pdf: Path) -> list[float]:
     return fills
 
 
-@pytest.mark.parametrize("departement", ["05", "59"])
+@pytest.mark.parametrize("departement", ["05", "38", "59"])
 def test_prints_on_few_well_filled_pages(browser, pages, artefacts, tmp_path, departement):
     if not shutil.which("pdftoppm"):
         pytest.skip("pdftoppm (poppler-utils) absent")
@@ -166,7 +166,7 @@ def test_index_prints(browser, pages, artefacts):
     page.close()
 
 
-@pytest.mark.parametrize("which", ["05", "59", "index"])
+@pytest.mark.parametrize("which", ["05", "38", "59", "index"])
 def test_no_wcag_violation(browser, pages, which):
     for viewport in (DESKTOP, PHONE):
         page = browser.new_page(viewport=viewport)
