@@ -290,26 +290,52 @@ def place_labels(
         )
     )
     for number, i in enumerate(numbered, start=1):
-        point = shapes.iloc[i].representative_point()
-        ax.text(
-            point.x,
-            point.y,
-            str(number),
-            ha="center",
-            va="center",
-            fontsize=8,
-            fontweight="bold",
-            color="#111111",
-            bbox={
-                "boxstyle": "circle,pad=0.2",
-                "facecolor": "white",
-                "edgecolor": "#444444",
-                "linewidth": 0.6,
-            },
-            zorder=6,
-        )
+        shape = shapes.iloc[i]
+        text = None
+        # The first spot inside its territory where the number hides no label and no
+        # other number: its representative point, else the nearest of a grid.
+        for point in _spots(shape):
+            if text is not None:
+                text.remove()
+            text = ax.text(
+                point.x,
+                point.y,
+                str(number),
+                ha="center",
+                va="center",
+                fontsize=8,
+                fontweight="bold",
+                color="#111111",
+                bbox={
+                    "boxstyle": "circle,pad=0.2",
+                    "facecolor": "white",
+                    "edgecolor": "#444444",
+                    "linewidth": 0.6,
+                },
+                zorder=6,
+            )
+            box = text.get_window_extent(renderer)
+            if not any(box.overlaps(other) for other in placed):
+                break
+        placed.append(text.get_window_extent(renderer))
         key.append((number, names[i]))
     return key
+
+
+def _spots(shape, steps: int = 7) -> list:
+    """Points inside ``shape``: its representative point first, then a grid over its
+    bounds, nearest first (the representative point again when nothing else fits)."""
+    from shapely.geometry import Point
+
+    centre = shape.representative_point()
+    xmin, ymin, xmax, ymax = shape.bounds
+    grid = [
+        Point(x, y)
+        for x in np.linspace(xmin, xmax, steps + 2)[1:-1]
+        for y in np.linspace(ymin, ymax, steps + 2)[1:-1]
+    ]
+    inside = sorted((p for p in grid if shape.contains(p)), key=centre.distance)
+    return [centre, *inside, centre]
 
 
 def wrap_label(name: str, width: int = 14) -> str:
