@@ -2,9 +2,9 @@
 axe-core against WCAG 2.1 AA (RGAA builds on it).
 
 The reports of Hautes-Alpes, Isère and Nord with three proposed posts (Isère and Nord from
-the national list) and the index of June 2021. Screenshots (phone and desktop) and the printed PDFs are written to the
-artefacts folder (``reports/artefacts/`` by default, see ``test_browser.py``). Same browser
-set-up and skip rule as ``test_browser.py``.
+the national list) and the index of June 2021. Screenshots (phone and desktop) and the
+printed PDFs are written to the artefacts folder (``reports/artefacts/`` by default, see
+``test_browser.py``). Same browser set-up and skip rule as ``test_browser.py``.
 """
 
 from __future__ import annotations
