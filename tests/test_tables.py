@@ -241,7 +241,8 @@ def test_unknown_population_reads_as_before(prepared):
         indicators.loc[first, column] = float("nan")
     table = visible_tables(tables.indicators_table(indicators))[0]
     row = next(r for r in table if r[0] == indicators.loc[first, "nom_epci"])
-    assert row[3] == "population inconnue" and row[6] == row[7] == "–"
+    # Name, départements, population… (no SIREN: the officials read names).
+    assert row[2] == "population inconnue" and row[5] == row[6] == "–"
     assert table[-1][0] == "Total des intercommunalités (population connue)"
     known = indicators.loc[indicators["population"].notna()]
-    assert table[-1][3] == f"{known['population'].sum():,}".replace(",", _N)
+    assert table[-1][2] == f"{known['population'].sum():,}".replace(",", _N)
