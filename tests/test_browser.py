@@ -68,6 +68,33 @@ if _WHY and not _REQUIRED:
     pytest.skip(f"Tests dans un navigateur sautés : {_WHY}", allow_module_level=True)
 
 
+# axe-core from the npm registry (``.ci/run`` installs it); ANALYSE_AXE names another copy.
+AXE_SCRIPT = Path(
+    os.environ.get("ANALYSE_AXE")
+    or config.PROJECT_ROOT / ".cache" / "axe" / "node_modules" / "axe-core" / "axe.min.js"
+)
+# WCAG 2.1 levels A and AA: what RGAA builds on.
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+
+
+def axe_violations(page) -> list[str]:
+    """The WCAG 2.1 AA rules ``page`` breaks, by axe-core run in the page: « rule: what
+    (n nodes) first target »."""
+    if not AXE_SCRIPT.is_file():
+        message = f"axe-core introuvable ({AXE_SCRIPT}) : lancez .ci/run ou npm install axe-core"
+        if _REQUIRED:
+            pytest.fail(message, pytrace=False)
+        pytest.skip(message)
+    page.add_script_tag(content=AXE_SCRIPT.read_text(encoding="utf-8"))
+    result = page.evaluate(
+        """tags => axe.run(document, {runOnly: {type: 'tag', values: tags}})
+            .then(r => r.violations.map(v => `${v.id}: ${v.help} (${v.nodes.length}) `
+                + v.nodes.slice(0, 3).map(n => n.target.join(' ')).join(' | ')))""",
+        AXE_TAGS,
+    )
+    return result
+
+
 @pytest.fixture(scope="module")
 def artefacts() -> Path:
     folder = Path(os.environ.get("ANALYSE_ARTEFACTS") or config.REPORTS_DIR / "artefacts")

@@ -9,7 +9,7 @@ console error. Same browser set-up (and the same skip rule) as ``test_browser.py
 from __future__ import annotations
 
 import pytest
-from test_browser import CHROMIUM_ARGS, _chromium, _missing_browser
+from test_browser import CHROMIUM_ARGS, _chromium, _missing_browser, axe_violations
 
 from analyse.render import exports
 
@@ -30,11 +30,42 @@ def browser():
 
 
 @pytest.fixture(scope="module")
-def carte(tmp_path_factory, prepared_05):
+def proposals(prepared_05):
+    from analyse.analysis.scenario import Settings, scenario_for
+
+    return scenario_for(prepared_05, Settings(3)).proposals
+
+
+@pytest.fixture(scope="module")
+def carte(tmp_path_factory, prepared_05, proposals):
     target = tmp_path_factory.mktemp("carte") / exports.MAP_NAME
     title = "Conseillers numériques — Hautes-Alpes (05)"
-    exports.write_interactive_map(target, prepared_05.gaps_geo, prepared_05.places, title)
+    exports.write_interactive_map(
+        target, prepared_05.gaps_geo, prepared_05.places, title, proposals=proposals
+    )
     return target
+
+
+def test_interactive_map_is_french_zoomable_and_shows_the_proposals(
+    browser, carte, proposals, artefacts_dir
+):
+    """On a phone: French page, pinch-zoom allowed, layer menu closed, kilometres only,
+    the proposed posts numbered; and no WCAG 2.1 AA violation found by axe-core."""
+    page = browser.new_page(viewport={"width": 390, "height": 844})
+    page.goto(carte.as_uri(), wait_until="load")
+    try:
+        assert page.evaluate("() => document.documentElement.lang") == "fr"
+        viewport = page.locator('meta[name="viewport"]').get_attribute("content")
+        assert "user-scalable=no" not in viewport and "maximum-scale" not in viewport
+        assert page.locator(".leaflet-control-layers-expanded").count() == 0
+        scales = page.locator(".leaflet-control-scale-line").all_inner_texts()
+        assert scales and all(text.endswith(("km", " m")) for text in scales), scales
+        markers = page.locator(".leaflet-marker-icon").all_inner_texts()
+        assert sorted(markers) == [str(r) for r in sorted(proposals["rang"])]
+        page.screenshot(path=artefacts_dir / "carte_interactive_telephone.png")
+        assert axe_violations(page) == []
+    finally:
+        page.close()
 
 
 def test_interactive_map_works_with_every_network_request_blocked(

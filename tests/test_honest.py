@@ -85,7 +85,7 @@ def test_missing_populations_are_completed_never_zero(reference):
 def test_reference_build_prints_the_communes_it_completed(reference, capsys):
     assert cli.main(["reference"]) == 0
     out = capsys.readouterr().out
-    assert "18 commune(s) : 18 complétée(s), 0 restée(s) inconnue(s)" in out
+    assert "18 communes : 18 complétées, 0 restée inconnue" in out
     assert "60694 Les Hauts-Talican (60) : 532 habitants — somme des communes déléguées" in out
     assert "97611 Mamoudzou (976) : 71\u202f437 habitants" in out
     assert "Mayotte" in out

@@ -107,8 +107,8 @@ def test_population_notes_are_the_same_rows_for_the_terminal_and_the_report(refe
     notes.loc[notes.index[0], ["origine", "population"]] = [POPULATION_UNKNOWN, pd.NA]
     text = cli.population_notes_text(notes).splitlines()
     assert text == [
-        "Population absente de la source pour 2 commune(s) : 1 complétée(s), 1 restée(s) "
-        "inconnue(s) (leur intercommunalité est laissée hors des densités, du classement "
+        "Population absente de la source pour 2 communes : 1 complétée, 1 restée "
+        "inconnue (leur intercommunalité est laissée hors des densités, du classement "
         "et de la cible nationale).",
         "  97601 Acoua (976) : population inconnue",
         "  97602 Bandraboua (976) : 13\u202f989 habitants — INSEE, populations légales 2017 "

@@ -38,10 +38,7 @@ NOTES = (
     "Généré le maintenant."
 )
 PER_10000 = "conseiller pour 10 000 habitants"
-EDITION = (
-    "liste nationale du 5 avril 2023 (date du nom du fichier "
-    "data/raw/embarque/cnfs-structures-validees-coselec-2023-04-05.csv.gz)"
-)
+EDITION = "liste nationale du 5 avril 2023"
 
 
 class _Reader(HTMLParser):
@@ -195,6 +192,8 @@ def test_page_reads_as_before(pages, month):
         f"{expected['postes']} Cliquez sur un en-tête de colonne pour trier le tableau ; le "
         "nom d'un département mène à son rapport.",
         f"À savoir. {expected['note']}",
+        # The map's legend, in HTML: readable on a phone.
+        "Conseillers pour 10 000 habitants",
     ]
     assert page["headers"] == [*HEADERS, f"Densité, mars 2021 – {end}"]
     for code, row in expected["rows"].items():
@@ -219,13 +218,17 @@ def test_april_2023_counts_every_post_and_links_the_reports(pages):
 
 
 def test_every_cell_has_the_sort_key_of_its_value(pages):
+    from analyse.render.fragments import code_key
+
     """The page's script sorts on ``data-tri``: numbers where the column is numeric,
     a missing value first, names compared in French."""
     page = pages["2023-04"]
     assert "table.triable th" in "".join(page["scripts"])
     for code, keys in page["keys"].items():
         assert len(keys) == len(page["headers"]) and None not in keys, code
-        assert keys[:2] == [code, page["rows"][code][1]]
+        # Codes sort as numbers in INSEE order: 2A and 2B between 19 and 21.
+        assert keys[:2] == [code_key(code), page["rows"][code][1]]
+        float(keys[0])
         for key in keys[2:]:
             float(key)
     hautes_alpes = page["keys"]["05"]

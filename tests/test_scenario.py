@@ -183,7 +183,8 @@ def test_section_sentences_in_plain_french_and_escaped():
     html = scenario_report.section_html(result.proposals, summary)
     assert "<script>" not in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt; (CC Test) rapprocherait" in html
-    assert "Choix optimal : modèle de couverture maximale (spopt MCLP)" in html
+    # The solver is named for the analysts only (tables.method_html).
+    assert "MCLP" not in html and "Durée de résolution" not in html
     assert "pas une décision" in html
 
 

@@ -113,7 +113,7 @@ def test_pinned_tables_hold_what_a_reader_checks(prepared):
     « population inconnue » nowhere it should not."""
     pinned = json.loads(PINNED.read_text(encoding="utf-8"))
     epci = pinned["59"]["indicateurs"][0]
-    assert epci[0][:2] == ["Intercommunalité", "SIREN"]
+    assert epci[0][:2] == ["Intercommunalité", "Départements"]
     assert epci[-1][0].startswith("Total des intercommunalités")
     assert len(epci) == len(prepared["59"].indicators) + 2  # headings and total
     assert f"Conseillers pour 10{_N}000 hab." in epci[0]
@@ -241,7 +241,8 @@ def test_unknown_population_reads_as_before(prepared):
         indicators.loc[first, column] = float("nan")
     table = visible_tables(tables.indicators_table(indicators))[0]
     row = next(r for r in table if r[0] == indicators.loc[first, "nom_epci"])
-    assert row[3] == "population inconnue" and row[6] == row[7] == "–"
+    # Name, départements, population… (no SIREN: the officials read names).
+    assert row[2] == "population inconnue" and row[5] == row[6] == "–"
     assert table[-1][0] == "Total des intercommunalités (population connue)"
     known = indicators.loc[indicators["population"].notna()]
-    assert table[-1][3] == f"{known['population'].sum():,}".replace(",", _N)
+    assert table[-1][2] == f"{known['population'].sum():,}".replace(",", _N)

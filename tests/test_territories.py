@@ -120,7 +120,7 @@ def test_monthly_report_shows_each_epci_trajectory(monthly_05):
     assert text.count(" jamais ") == 2
     # Priority territories and comparison, with their sentences in « En bref ».
     assert "40 % des postes du département sont dans des structures en zone de " in text
-    assert "contre 18 % en France" in text
+    assert "contre 18 % des postes de toute la France" in text
     assert "Sont comparables les intercommunalités de même nature" in text
 
 

@@ -512,18 +512,27 @@ def _check_output(folder: Path | None) -> None:
 # ------------------------------------------------------------------------- commands
 
 
+def _seconds(start: float, decimals: int = 1) -> str:
+    """Time since ``start`` (``time.perf_counter``), the French way: « 8,9 s »."""
+    from analyse.wording import fmt_number
+
+    return f"{fmt_number(time.perf_counter() - start, decimals)} s"
+
+
 def _cmd_reference(args: argparse.Namespace) -> int:
     from analyse.territory.reference import ensure_reference, load_reference
+    from analyse.wording import fmt_number, plural
 
-    start = time.perf_counter()
+    start = getattr(args, "debut", None) or time.perf_counter()
     cache = _reference_dir(args.admin_express)
     built = ensure_reference(cache, args.admin_express, force=args.force)
     ref = load_reference(cache, args.admin_express)
     state = "construit" if built else "déjà à jour"
     print(
-        f"Référentiel {state} en {time.perf_counter() - start:.1f} s : "
-        f"{(ref.communes['type'] == 'COM').sum()} communes, {len(ref.epci)} EPCI, "
-        f"{len(ref.departements)} départements — {ref.edition}."
+        f"Référentiel {state} en {_seconds(start)} : "
+        f"{plural((ref.communes['type'] == 'COM').sum(), 'commune')}, "
+        f"{fmt_number(len(ref.epci))} EPCI, {plural(len(ref.departements), 'département')} — "
+        f"{ref.edition}."
     )
     print(population_notes_text(ref.population_notes))
     return 0
@@ -532,14 +541,17 @@ def _cmd_reference(args: argparse.Namespace) -> int:
 def population_notes_text(notes) -> str:
     """Every commune whose population the source lacked: completed (how) or unknown."""
     from analyse.territory.reference import population_note_rows
+    from analyse.wording import fmt_number, plural
 
     rows = population_note_rows(notes)
     if not rows:
         return "Population connue pour toutes les communes."
     unknown = sum(row.unknown for row in rows)
+    completed = len(rows) - unknown
     lines = [
-        f"Population absente de la source pour {len(rows)} commune(s) : "
-        f"{len(rows) - unknown} complétée(s), {unknown} restée(s) inconnue(s)"
+        f"Population absente de la source pour {plural(len(rows), 'commune')} : "
+        f"{fmt_number(completed)} {'complétées' if completed > 1 else 'complétée'}, "
+        f"{fmt_number(unknown)} {'restées inconnues' if unknown > 1 else 'restée inconnue'}"
         + (
             " (leur intercommunalité est laissée hors des densités, du classement et de la "
             "cible nationale)."
@@ -557,8 +569,9 @@ def _cmd_rapport(args: argparse.Namespace) -> int:
     from analyse.analysis.pipeline import check_departement
     from analyse.run.report import ensure_kernel, make_job, reconciliation_text, run_job
     from analyse.run.warm import WarmKernel
+    from analyse.wording import plural
 
-    start = time.perf_counter()
+    start = getattr(args, "debut", None) or time.perf_counter()
     _check_output(args.sortie)
     # The kernel starts and imports its libraries while this process reads the data.
     kernel = WarmKernel(ensure_kernel())
@@ -577,15 +590,23 @@ def _cmd_rapport(args: argparse.Namespace) -> int:
     rejected = prepared.context.get("lieux_rejetes") or {}
     if rejected.get("nombre"):
         state = " : distances incomplètes" if rejected.get("incomplet") else ""
+        count = rejected["nombre"]
         print(
-            f"\n{rejected['nombre']} lieu(x) écarté(s) pour coordonnées impossibles "
-            f"(listés dans le rapport et le classeur){state}."
+            f"\n{plural(count, 'lieu', 'lieux')} {'écartés' if count > 1 else 'écarté'} pour "
+            f"coordonnées impossibles (listés dans le rapport et le classeur){state}."
         )
     if len(prepared.review):
-        print(f"\n{len(prepared.review)} ligne(s) à vérifier (voir le rapport) :")
+        print(f"\n{plural(len(prepared.review), 'ligne')} à vérifier (voir le rapport) :")
         for row in prepared.review.itertuples():
             print(f"  {row.fichier}, ligne {row.ligne} : « {row.structure} » — {row.motif}")
-    print(f"\nRapport écrit en {time.perf_counter() - start:.1f} s :")
+    scenario = prepared.context.get("scenario")
+    if scenario and prepared.propositions is not None:
+        from analyse.render.scenario_report import headline, sentences
+
+        print("\n" + headline(scenario, len(prepared.propositions)))
+        for sentence in sentences(prepared.propositions, scenario):
+            print(f"  {sentence}")
+    print(f"\nRapport écrit en {_seconds(start)} :")
     for path in files.all():
         print(f"  {path}")
     return 0
@@ -610,7 +631,7 @@ def _cmd_scenario(args: argparse.Namespace) -> int:
 def _cmd_rapports(args: argparse.Namespace) -> int:
     from analyse.run import batch, report
 
-    start = time.perf_counter()
+    start = getattr(args, "debut", None) or time.perf_counter()
     _check_output(args.sortie)
     reference = _load_reference(args)
     codes = _departements(args, reference)
@@ -625,7 +646,7 @@ def _cmd_rapports(args: argparse.Namespace) -> int:
     keys = [(code, "") for code in codes]
     results = batch.run_jobs(batch.lazy_jobs(keys, make_job), args.jobs, total=len(keys))
     print(batch.summary(results))
-    print(f"Durée : {time.perf_counter() - start:.0f} s.")
+    print(f"Durée : {_seconds(start, 0)}.")
     return EXIT_FAILED if any(not r.ok for r in results) else 0
 
 
@@ -661,12 +682,12 @@ def _cmd_mensuel(args: argparse.Namespace) -> int:
             print(batch.summary(result.results))
         failed = failed or any(not r.ok for r in result.results)
 
-    start = time.perf_counter()
+    start = getattr(args, "debut", None) or time.perf_counter()
     run_months(
         months, selections, reference, codes, args.sortie, args.jobs, extras=extras, on_month=report
     )
     if len(months) > 1:
-        print(f"{len(months)} mois en {time.perf_counter() - start:.0f} s.")
+        print(f"{fmt_number(len(months))} mois en {_seconds(start, 0)}.")
     return EXIT_FAILED if failed else 0
 
 
@@ -791,7 +812,11 @@ def main(argv: list[str] | None = None) -> int:
 def _main(argv: list[str] | None) -> int:
     from analyse.errors import FailedError, UserError, os_error_text
 
+    # The clock starts before the parser, which imports the heavy libraries: the time the
+    # commands print is the time the user waited.
+    started = time.perf_counter()
     args = _parser().parse_args(argv)
+    args.debut = started
     _show_notes()
     handlers = {
         "reference": _cmd_reference,

@@ -458,8 +458,12 @@ LAYERS: dict[str, Layer] = {
 # Headings a report table gives a column in its own context, when not ``Column.heading``.
 TABLE_HEADINGS: dict[str, dict[str, str]] = {
     "variante": {
+        "population_dans_departement": "Population dans le département",
         "population": "Population de l'intercommunalité (base de la densité)",
         "postes": "Postes propres",
+        "conseillers_pour_10000_hab_avec_departementaux_repartis": (
+            f"{DENSITY_LABEL}, postes départementaux répartis"
+        ),
     },
     "croisements": {
         "departement": "Compté pour",
@@ -474,7 +478,7 @@ TABLE_HEADINGS: dict[str, dict[str, str]] = {
         "classe_densite": "Densité de population",
         "densite_mediane_meme_type": "Médiane, même nature",
         "densite_mediane_comparables": "Médiane, comparables",
-        "ecart_comparables": "Écart aux comparables",
+        "ecart_comparables": f"Écart aux comparables (conseillers pour {_BASE} hab.)",
     },
     "trajectoire": {"premier_mois_conseiller": "Premier conseiller"},
 }

@@ -78,6 +78,21 @@ def fmt_number(value: float | int | None, decimals: int = 0) -> str:
     return text.replace(",", THIN_SPACE).replace(".", ",")
 
 
+def fmt_percent(value: float, decimals: int = 1) -> str:
+    """A share in percent that never reads 0 or 100 when it is not: ``0.004`` →
+    ``'moins de 0,1 %'``; 0 and 100 exactly without decimals."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    if value == 0 or value == 100:
+        return f"{fmt_number(value)} %"
+    step = 10**-decimals
+    if value < step / 2:
+        return f"moins de {fmt_number(step, decimals)} %"
+    if value >= 100 - step / 2:
+        return f"plus de {fmt_number(100 - step, decimals)} %"
+    return f"{fmt_number(value, decimals)} %"
+
+
 def fmt_euros(value: float | int) -> str:
     return f"{fmt_number(value)}{THIN_SPACE}€"
 
@@ -97,9 +112,8 @@ def read_back_note(editions: list[dict], month: str | None) -> str:
     """
     if not editions or not month:
         return ""
-    named = " et ".join(
-        f"du {fmt_date(e['edition'])} ({esc(e['origine'])} {esc(e['fichier'])})" for e in editions
-    )
+    # The edition by its date: the file it came from is for the analysts.
+    named = " et ".join(f"du {fmt_date(e['edition'])}" for e in editions)
     plural_lists = len(editions) > 1
     latest = max(e["edition"] for e in editions)
     if month >= latest[:7]:
@@ -192,10 +206,16 @@ def epci_subject(name: str, start: bool = False) -> str:
 
 
 def with_preposition(preposition: str, phrase: str) -> str:
-    """'à' + 'le Conseil départemental' → 'au Conseil départemental'; 'de' + 'la X' → 'de la X'."""
-    contracted = {("à", "le "): "au ", ("de", "le "): "du ", ("à", "les "): "aux "}
+    """'à' + 'le Conseil départemental' → 'au Conseil départemental'; 'de' + 'la X' → 'de la X';
+    a commune's own article too: 'à' + 'Le Monêtier-les-Bains' → 'au Monêtier-les-Bains'."""
+    contracted = {
+        ("à", "le "): "au ",
+        ("de", "le "): "du ",
+        ("à", "les "): "aux ",
+        ("de", "les "): "des ",
+    }
     for (prep, article), joined in contracted.items():
-        if preposition == prep and phrase.startswith(article):
+        if preposition == prep and phrase[:1].lower() + phrase[1 : len(article)] == article:
             return joined + phrase[len(article) :]
     return f"{preposition} {phrase}"
 
@@ -453,8 +473,9 @@ def _priority_sentence(
         reaches = "elle atteignait déjà" if past else "elle atteint déjà"
         tail = f"{reaches} la densité nationale du programme{when}."
     return (
-        f"Priorité n° 1 : {esc(epci_subject(first['nom_epci']))}, avec un score de "
-        f"{fmt_number(first['score_priorite'], 1)} sur 100 ; {tail}"
+        f"Priorité n° 1 : {esc(epci_subject(first['nom_epci']))}, avec un score de priorité "
+        f"de {fmt_number(first['score_priorite'], 1)} sur 100 (plus il est élevé, plus le besoin "
+        f"de postes est grand) ; {tail}"
     )
 
 

@@ -32,10 +32,14 @@ def class_colour(density_class: int) -> str:
 
 
 def range_labels(bins: list[float], unit: str = "") -> list[str]:
-    """French class labels for explicit upper bounds: 'jusqu'à 5 km', 'de 5 à 10 km'…"""
+    """French class labels for explicit upper bounds, said the way the classes are
+    computed (each upper bound inclusive, ``searchsorted(side="left")``): 'jusqu'à 5 km',
+    'plus de 5 et jusqu'à 10 km'… 'plus de 30 km'; a value on a bound is never in doubt."""
     edges = [fmt_number(b, 2).rstrip("0").rstrip(",") for b in bins]
     labels = [f"jusqu'à {edges[0]}{unit}"]
-    labels += [f"de {a} à {b}{unit}" for a, b in zip(edges[:-1], edges[1:], strict=True)]
+    labels += [
+        f"plus de {a} et jusqu'à {b}{unit}" for a, b in zip(edges[:-1], edges[1:], strict=True)
+    ]
     labels.append(f"plus de {edges[-1]}{unit}")
     return labels
 
@@ -48,7 +52,7 @@ def density_classes(values: pd.Series) -> tuple[np.ndarray, list[str]]:
     classes = np.full(len(values), -1)
     classes[np.isnan(values)] = UNKNOWN_CLASS
     positive = values > 0
-    # Upper bounds are inclusive (0,5 is in "de 0,25 à 0,5"). The bins are fixed, not
+    # Upper bounds are inclusive (0,5 is in "plus de 0,25 et jusqu'à 0,5"). The bins are fixed, not
     # computed from the data, so that every département's map reads the same way.
     classes[positive] = np.searchsorted(bins, values[positive], side="left")
     return classes, range_labels(config.DENSITY_BINS)

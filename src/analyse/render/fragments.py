@@ -42,6 +42,12 @@ def sort_key(value: float | None) -> str:
     return "-1" if _missing(value) else f"{float(value):.6f}"
 
 
+def code_key(code: str) -> str:
+    """Sort key of a département code in INSEE order: … 19, 2A, 2B, 21 … 976."""
+    corsica = {"2A": "20.1", "2B": "20.2"}
+    return corsica.get(code, code)
+
+
 @functools.cache
 def _environment():
     import jinja2
@@ -56,7 +62,12 @@ def _environment():
         undefined=jinja2.StrictUndefined,
     )
     environment.filters.update(
-        nombre=fmt_number, signe=signed, pourcent=percent, cle_tri=sort_key, mois=month_label
+        nombre=fmt_number,
+        signe=signed,
+        pourcent=percent,
+        cle_tri=sort_key,
+        cle_code=code_key,
+        mois=month_label,
     )
     return environment
 

@@ -157,7 +157,10 @@ def density_map(
         edges = [fmt_number(v, 2) for v in bounds]
         low = fmt_number(values[classes >= 0].min(), 2)
         high = fmt_number(values[classes >= 0].max(), 2)
-        fine_labels = [f"de {a} à {b}" for a, b in zip([low, *edges], [*edges, high], strict=True)]
+        # Upper bounds inclusive, as computed.
+        fine_labels = [f"de {low} à {edges[0]}" if edges else f"de {low} à {high}"] + [
+            f"plus de {a} et jusqu'à {b}" for a, b in zip(edges, [*edges[1:], high], strict=True)
+        ]
     else:
         colours = [class_colour(c) for c in classes]
 
@@ -269,26 +272,52 @@ def place_labels(
         )
     )
     for number, i in enumerate(numbered, start=1):
-        point = shapes.iloc[i].representative_point()
-        ax.text(
-            point.x,
-            point.y,
-            str(number),
-            ha="center",
-            va="center",
-            fontsize=8,
-            fontweight="bold",
-            color="#111111",
-            bbox={
-                "boxstyle": "circle,pad=0.2",
-                "facecolor": "white",
-                "edgecolor": "#444444",
-                "linewidth": 0.6,
-            },
-            zorder=6,
-        )
+        shape = shapes.iloc[i]
+        text = None
+        # The first spot inside its territory where the number hides no label and no
+        # other number: its representative point, else the nearest of a grid.
+        for point in _spots(shape):
+            if text is not None:
+                text.remove()
+            text = ax.text(
+                point.x,
+                point.y,
+                str(number),
+                ha="center",
+                va="center",
+                fontsize=8,
+                fontweight="bold",
+                color="#111111",
+                bbox={
+                    "boxstyle": "circle,pad=0.2",
+                    "facecolor": "white",
+                    "edgecolor": "#444444",
+                    "linewidth": 0.6,
+                },
+                zorder=6,
+            )
+            box = text.get_window_extent(renderer)
+            if not any(box.overlaps(other) for other in placed):
+                break
+        placed.append(text.get_window_extent(renderer))
         key.append((number, names[i]))
     return key
+
+
+def _spots(shape, steps: int = 7) -> list:
+    """Points inside ``shape``: its representative point first, then a grid over its
+    bounds, nearest first (the representative point again when nothing else fits)."""
+    from shapely.geometry import Point
+
+    centre = shape.representative_point()
+    xmin, ymin, xmax, ymax = shape.bounds
+    grid = [
+        Point(x, y)
+        for x in np.linspace(xmin, xmax, steps + 2)[1:-1]
+        for y in np.linspace(ymin, ymax, steps + 2)[1:-1]
+    ]
+    inside = sorted((p for p in grid if shape.contains(p)), key=centre.distance)
+    return [centre, *inside, centre]
 
 
 def wrap_label(name: str, width: int = 14) -> str:
@@ -365,9 +394,11 @@ def classed_commune_map(
     outline: gpd.GeoSeries,
     points: gpd.GeoDataFrame | None = None,
     points_label: str = "",
+    epci: gpd.GeoDataFrame | None = None,
 ) -> tuple[Figure, dict]:
     """Communes coloured by explicit classes (upper bounds inclusive), grey when missing,
-    and the legend (for ``show``)."""
+    and the legend (for ``show``). With ``epci`` (``nom_epci`` and geometry), their
+    borders and names, within the département, so that a reader finds their territory."""
     data = communes.to_crs(crs)
     data["geometry"] = data.geometry.simplify(MAP_TOLERANCE_M)
     values = values.astype(float).to_numpy()
@@ -383,13 +414,35 @@ def classed_commune_map(
     items = [legend_item("patch", c, label) for c, label in zip(colours, labels, strict=True)]
     if np.isnan(values).any():
         items.append(legend_item("patch", NO_POST_COLOUR, "non renseigné"))
+    key: list[tuple[int, str]] = []
+    if epci is not None and len(epci):
+        inside = _epci_within(epci, outline, crs)
+        inside.boundary.plot(ax=ax, color="#333333", linewidth=0.9)
+        items.append(legend_item("line", "#333333", "limite d'intercommunalité"))
     if points is not None and len(points):
         _plot_points(ax, points.to_crs(crs).cx[xmin:xmax, ymin:ymax], 14, "#222222", 0.5)
         items.append(legend_item("point", "#222222", points_label))
     items.append(legend_item("line", "#222222", "limite du département"))
     ax.set_title(title, loc="left", fontsize=12)
     ax.set_aspect("equal")
-    return fig, {"title": legend_title, "items": items, "key": [], "key_title": ""}
+    if epci is not None and len(epci):
+        names = [wrap_label(map_label(name)) for name in inside["nom_epci"]]
+        key = place_labels(ax, inside.geometry, names, list(inside["nom_epci"]))
+    return fig, {
+        "title": legend_title,
+        "items": items,
+        "key": key,
+        "key_title": "Intercommunalités numérotées sur la carte",
+    }
+
+
+def _epci_within(epci: gpd.GeoDataFrame, outline: gpd.GeoSeries, crs: int) -> gpd.GeoDataFrame:
+    """The EPCI cut to the département (their names and borders on a map of its
+    communes), simplified like the communes."""
+    shapes = epci[["nom_epci", "geometry"]].to_crs(crs)
+    limit = outline.to_crs(crs).union_all()
+    shapes["geometry"] = shapes.geometry.intersection(limit).simplify(MAP_TOLERANCE_M)
+    return shapes.loc[~shapes.geometry.is_empty & (shapes.geometry.area > 0)]
 
 
 IFN_BINS = [4.0, 5.0, 6.0, 7.0]
@@ -397,7 +450,11 @@ DISTANCE_BINS_KM = [5.0, 10.0, 20.0, 30.0]
 
 
 def fragility_map(
-    communes: gpd.GeoDataFrame, outline: gpd.GeoSeries, crs: int, title: str
+    communes: gpd.GeoDataFrame,
+    outline: gpd.GeoSeries,
+    crs: int,
+    title: str,
+    epci: gpd.GeoDataFrame | None = None,
 ) -> tuple[Figure, dict]:
     """Digital-fragility index (1 low risk, 10 high risk) of every commune."""
     return classed_commune_map(
@@ -410,6 +467,7 @@ def fragility_map(
         title,
         crs,
         outline,
+        epci=epci,
     )
 
 
@@ -420,6 +478,7 @@ def distance_map(
     crs: int,
     title: str,
     places_label: str,
+    epci: gpd.GeoDataFrame | None = None,
 ) -> tuple[Figure, dict]:
     """Straight-line distance from each town hall to the nearest place, in km."""
     return classed_commune_map(
@@ -434,6 +493,7 @@ def distance_map(
         outline,
         places,
         places_label,
+        epci,
     )
 
 
@@ -454,6 +514,7 @@ def report_distance_map(prepared, title: str) -> tuple[Figure, dict]:
         prepared.crs,
         title=title,
         places_label=PLACES_LABEL,
+        epci=prepared.indicators,
     )
 
 
@@ -494,5 +555,6 @@ def show_fragility_map(prepared) -> None:
         prepared.outline,
         prepared.crs,
         title=f"{name} : indice de fragilité numérique",
+        epci=prepared.indicators,
     )
     show(fig, f"Carte de l'indice de fragilité numérique des communes, {name}", legend)

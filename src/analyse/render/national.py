@@ -16,7 +16,7 @@ from analyse.analysis.national import CONTROL_COLUMNS
 from analyse.atomic import write_text
 from analyse.render.colours import CLASS_COLOURS, NO_POST_COLOUR, class_colour, density_classes
 from analyse.territory.matching import REVIEW, UNLOCATABLE
-from analyse.wording import fmt_number, month_label, read_back_note
+from analyse.wording import fmt_number, french_date, month_label, read_back_note
 
 CONTROL_LABELS = {
     "lus": "lus",
@@ -80,36 +80,54 @@ def control_text(
     return "\n".join(lines)
 
 
+# Paris and its petite couronne: too small to read on the map of France, shown in an inset.
+PARIS_AREA = ("75", "92", "93", "94")
+
+
 def national_map(table: pd.DataFrame, shapes: gpd.GeoDataFrame, title: str) -> plt.Figure:
-    """Density by département: metropolitan France in Lambert-93, overseas in insets."""
+    """Density by département: metropolitan France in Lambert-93, Paris and its petite
+    couronne enlarged, overseas in insets. The legend is HTML, in the page
+    (``index_legend``)."""
     data = shapes.merge(table, on="code")
-    classes, labels = density_classes(data["conseillers_pour_10000_hab"])
+    classes, _ = density_classes(data["conseillers_pour_10000_hab"])
     data["couleur"] = [class_colour(c) for c in classes]
     fig = plt.figure(figsize=(9, 8.5))
-    main = fig.add_axes((0.0, 0.12, 0.78, 0.82))
+    main = fig.add_axes((0.0, 0.14, 0.74, 0.82))
     metro = data.loc[~data["code"].isin(config.OVERSEAS_CRS)].to_crs(config.METROPOLITAN_CRS)
     metro.plot(ax=main, color=metro["couleur"], edgecolor="white", linewidth=0.4)
     main.set_axis_off()
-    main.set_title(title, loc="left", fontsize=12)
+    main.set_title(title, loc="left", fontsize=13)
+    paris = metro.loc[metro["code"].isin(PARIS_AREA)]
+    if len(paris):
+        inset = fig.add_axes((0.75, 0.62, 0.24, 0.3))
+        paris.plot(ax=inset, color=paris["couleur"], edgecolor="white", linewidth=0.8)
+        for row in paris.itertuples():
+            point = row.geometry.representative_point()
+            inset.text(point.x, point.y, row.code, fontsize=11, ha="center", va="center")
+        inset.set_axis_off()
+        inset.set_title("Paris et petite couronne", fontsize=11)
+        # Where the inset is, on the main map.
+        xmin, ymin, xmax, ymax = paris.total_bounds
+        main.add_patch(
+            plt.Rectangle((xmin, ymin), xmax - xmin, ymax - ymin, fill=False, linewidth=0.8)
+        )
     for i, (code, crs) in enumerate(config.OVERSEAS_CRS.items()):
-        inset = fig.add_axes((0.02 + i * 0.155, 0.0, 0.14, 0.12))
+        inset = fig.add_axes((0.01 + i * 0.198, 0.0, 0.18, 0.14))
         part = data.loc[data["code"] == code].to_crs(crs)
         part.plot(ax=inset, color=part["couleur"], edgecolor="white", linewidth=0.4)
         inset.set_axis_off()
         name = part["nom"].iloc[0] if len(part) else code
-        inset.set_title(name, fontsize=7)
-    from matplotlib.patches import Patch
-
-    handles = [Patch(facecolor=NO_POST_COLOUR, label="aucun conseiller")]
-    handles += [Patch(facecolor=c, label=lab) for c, lab in zip(CLASS_COLOURS, labels, strict=True)]
-    fig.legend(
-        handles=handles,
-        loc="upper right",
-        frameon=False,
-        fontsize=9,
-        title=f"Conseillers pour {fmt_number(config.DENSITY_BASE)} hab.",
-    )
+        inset.set_title(name, fontsize=11)
     return fig
+
+
+def index_legend() -> list[dict]:
+    """The classes of the index's map, for its HTML legend: colour and label."""
+    _, labels = density_classes(pd.Series([], dtype=float))
+    return [{"couleur": NO_POST_COLOUR, "libelle": "aucun conseiller", "hachure": False}] + [
+        {"couleur": colour, "libelle": label, "hachure": False}
+        for colour, label in zip(CLASS_COLOURS, labels, strict=True)
+    ]
 
 
 def _png_data_uri(fig: plt.Figure) -> str:
@@ -179,7 +197,8 @@ def index_html(
         colonnes=INDEX_COLUMNS,
         drapeaux=[c for c in INDEX_COLUMNS if c.name.startswith("part_")],
         lignes=index_rows(table, links),
-        genere=generated,
+        genere=french_date(generated),
+        legende=index_legend(),
     )
 
 

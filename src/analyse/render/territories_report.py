@@ -10,6 +10,7 @@ numbers its template (``templates/national/``) formats.
 from __future__ import annotations
 
 import math
+import textwrap
 
 import numpy as np
 import pandas as pd
@@ -115,7 +116,7 @@ def priority_sentence(prepared) -> str:
     )
     return esc(
         f"{fmt_number(here)} % des postes du département sont dans des structures "
-        f"{FLAGS[flag]}, contre {fmt_number(there)} % en France{note}."
+        f"{FLAGS[flag]}, contre {fmt_number(there)} % des postes de toute la France{note}."
     )
 
 
@@ -125,8 +126,11 @@ def priority_sentence(prepared) -> str:
 # Layout of the small multiples, in inches (the chart's one axes is drawn in inches).
 _PAGE_WIDTH = 8.5
 _PANEL_HEIGHT = 1.45
-_GAP_X, _GAP_Y = 0.3, 0.45
-_MARGIN_LEFT, _MARGIN_RIGHT, _MARGIN_TOP, _MARGIN_BOTTOM = 0.75, 0.15, 0.75, 0.45
+_GAP_X, _GAP_Y = 0.3, 0.62
+_MARGIN_LEFT, _MARGIN_RIGHT, _MARGIN_TOP, _MARGIN_BOTTOM = 0.75, 0.15, 1.0, 0.45
+# A panel's title: at most this many characters a line (8 pt in a panel 2,3 in wide),
+# and this many lines.
+_TITLE_CHARS, _TITLE_LINES = 38, 3
 
 
 def trajectory_chart(trajectory: pd.DataFrame, title: str) -> Figure:
@@ -207,13 +211,18 @@ def trajectory_chart(trajectory: pd.DataFrame, title: str) -> Figure:
             label = "population inconnue"
         else:
             label = fmt_number(last, 2) if last > 0 else "aucun conseiller"
+        # Wrapped to the panel's width: a long name never runs into its neighbour.
+        lines = textwrap.wrap(f"{short_epci_name(name)} — {label}", _TITLE_CHARS)
+        if len(lines) > _TITLE_LINES:
+            lines = [*lines[: _TITLE_LINES - 1], textwrap.shorten(label, _TITLE_CHARS)]
         ax.text(
             x0,
-            y0 + _PANEL_HEIGHT + 0.08,
-            f"{short_epci_name(name)} — {label}",
+            y0 + _PANEL_HEIGHT + 0.06,
+            "\n".join(lines),
             fontsize=8,
             ha="left",
             va="bottom",
+            linespacing=1.1,
         )
         if lowest[column] == row:
             for i in januaries:
@@ -221,6 +230,10 @@ def trajectory_chart(trajectory: pd.DataFrame, title: str) -> Figure:
                     x_of(i), y0 - 0.08, month_label(months[i]), fontsize=7, ha="center", va="top"
                 )
     fig.suptitle(title, x=0.01, y=1 - 0.2 / height, ha="left", va="top", fontsize=11)
+    # The dotted line, said in the figure itself (not only in the text alternative).
+    key_y = height - 0.5
+    ax.plot([0.12, 0.12], [key_y - 0.07, key_y + 0.07], color="#555", linestyle=":", linewidth=1)
+    ax.text(0.2, key_y, "pointillé : premier mois avec un conseiller", fontsize=8, va="center")
     fig.supylabel(f"conseillers pour {fmt_number(config.DENSITY_BASE)} hab.", fontsize=8)
     return fig
 
@@ -278,7 +291,7 @@ def comparison_html(prepared) -> str:
     table = html_table(
         frame,
         "comparaison",
-        formats={"ecart_comparables": _signed},
+        formats={"ecart_comparables": _signed, "type_epci": _nature},
         missing={"classe_densite": "population inconnue"},
         classes="comparaison",
     )
@@ -288,6 +301,19 @@ def comparison_html(prepared) -> str:
         disponible=prepared.context.get("comparables_disponibles", False),
         definition=prepared.context.get("comparables_definition", ""),
     )
+
+
+_NATURES = {
+    "CC": "communauté de communes",
+    "CA": "communauté d'agglomération",
+    "CU": "communauté urbaine",
+    "ME": "métropole",
+}
+
+
+def _nature(kind: str) -> str:
+    """« CA » → « communauté d'agglomération »: the nature in words."""
+    return _NATURES.get(kind, kind)
 
 
 def _signed(value: float) -> str:

@@ -304,7 +304,11 @@ def write_analyst_exports(job: ReportJob, files: ReportFiles) -> None:
         )
     with naming(files.interactive_map):
         exports.write_interactive_map(
-            files.interactive_map, prepared.gaps_geo, prepared.places, job.title
+            files.interactive_map,
+            prepared.gaps_geo,
+            prepared.places,
+            job.title,
+            proposals=prepared.propositions,
         )
 
 

@@ -156,13 +156,71 @@ def _inline_leaflet(fmap: folium.Map) -> None:
         header.add_child(element, name=name)
 
 
+PROPOSAL_COLOUR = "#d7301f"
+
+
+def _proposals_layer(fmap: folium.Map, proposals: gpd.GeoDataFrame) -> None:
+    """The posts proposed by ``--postes``: a numbered red marker each, its rank, commune
+    and intercommunalité in the tooltip, as in the report's map."""
+    import folium
+
+    points = to_wgs84(proposals, "propositions")
+    layer = folium.FeatureGroup(name="Postes proposés")
+    for row in points.itertuples():
+        where = _html_text(row.commune)
+        if isinstance(getattr(row, "nom_epci", None), str):
+            where += f" ({_html_text(row.nom_epci)})"
+        folium.Marker(
+            [row.geometry.y, row.geometry.x],
+            icon=folium.DivIcon(
+                html=(
+                    f'<div style="width:24px;height:24px;border-radius:50%;'
+                    f"background:{PROPOSAL_COLOUR};color:#fff;border:2px solid #fff;"
+                    "font:bold 13px/24px sans-serif;text-align:center;"
+                    f'box-shadow:0 0 3px rgba(0,0,0,.5)">{int(row.rang)}</div>'
+                ),
+                icon_size=(28, 28),
+                icon_anchor=(14, 14),
+            ),
+            tooltip=f"Poste proposé n° {int(row.rang)} : {where}",
+        ).add_to(layer)
+    layer.add_to(fmap)
+
+
+def _metric_scale():
+    """A scale in kilometres only (folium's shows miles too), drawn after the map."""
+    from branca.element import MacroElement
+    from jinja2 import Template
+
+    scale = MacroElement()
+    scale._template = Template(
+        "{% macro script(this, kwargs) %}"
+        "L.control.scale({imperial: false}).addTo({{ this._parent.get_name() }});"
+        "{% endmacro %}"
+    )
+    return scale
+
+
+# folium's page disables pinch-zoom and names no language: a reader must be able to zoom
+# (WCAG 1.4.4) and a screen reader to know the page is French.
+_PAGE_FIXES = (
+    (re.compile(r"<html>"), '<html lang="fr">'),
+    (
+        re.compile(r'<meta name="viewport" content="[^"]*"\s*/?>'),
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+    ),
+)
+
+
 def write_interactive_map(
     target: Path,
     epci: gpd.GeoDataFrame,
     places: gpd.GeoDataFrame,
     title: str,
+    proposals: gpd.GeoDataFrame | None = None,
 ) -> None:
-    """``carte_interactive.html``: EPCI coloured by density, places as markers, tooltips."""
+    """``carte_interactive.html``: EPCI coloured by density, places as markers, the
+    proposed posts (``proposals``) numbered, tooltips."""
     # folium directly rather than GeoDataFrame.explore(): explore() imports mapclassify
     # (and through it scikit-learn), which the project does without. Imported here:
     # only this export needs folium.
@@ -176,7 +234,7 @@ def write_interactive_map(
     polygons, epci_fields, epci_labels = _tooltip_layer(epci, EPCI_TOOLTIP, "epci", ["couleur"])
     points, place_fields, place_labels = _tooltip_layer(places, PLACE_TOOLTIP, "lieux")
 
-    fmap = folium.Map(location=[46.6, 2.5], zoom_start=6, control_scale=True, tiles=None)
+    fmap = folium.Map(location=[46.6, 2.5], zoom_start=6, control_scale=False, tiles=None)
     _inline_leaflet(fmap)
     # Off by default: nothing leaves the machine unless the reader asks for the background.
     folium.TileLayer(
@@ -209,20 +267,24 @@ def write_interactive_map(
             ),
             tooltip=_tooltip(place_fields, place_labels),
         ).add_to(fmap)
+    if proposals is not None and len(proposals):
+        _proposals_layer(fmap, proposals)
     # Framed on the territory: a place with wrong coordinates must not zoom the map out.
     bounds = (polygons if len(polygons) else points).total_bounds
     if np.isfinite(bounds).all():
         fmap.fit_bounds([[bounds[1], bounds[0]], [bounds[3], bounds[2]]])
-    folium.LayerControl(collapsed=False).add_to(fmap)
+    # Collapsed: open, the menu covers the title and the zoom buttons on a phone.
+    folium.LayerControl(collapsed=True).add_to(fmap)
+    _metric_scale().add_to(fmap)
 
     root = fmap.get_root()
     root.title = _html_text(title)
     root.html.add_child(
         folium.Element(
-            '<div style="position:fixed;top:10px;left:60px;right:230px;z-index:1000;'
+            '<h1 style="position:fixed;top:10px;left:60px;right:64px;z-index:1000;margin:0;'
             "background:rgba(255,255,255,.9);padding:6px 12px;border-radius:4px;"
             'box-shadow:0 0 6px rgba(0,0,0,.3);font:bold 16px/1.3 sans-serif">'
-            f"{_html_text(title)}</div>"
+            f"{_html_text(title)}</h1>"
         )
     )
     root.html.add_child(
@@ -236,3 +298,7 @@ def write_interactive_map(
     )
     with atomic_path(Path(target)) as tmp:
         fmap.save(str(tmp))
+        page = tmp.read_text(encoding="utf-8")
+        for pattern, replacement in _PAGE_FIXES:
+            page = pattern.sub(replacement, page, count=1)
+        tmp.write_text(page, encoding="utf-8")

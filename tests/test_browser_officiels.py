@@ -1,0 +1,177 @@
+"""The officials' copy in Chromium: on a phone (390 px), printed on A4, and checked by
+axe-core against WCAG 2.1 AA (RGAA builds on it).
+
+The reports of Hautes-Alpes, Isère and Nord with three proposed posts (Isère and Nord from
+the national list) and the index of June 2021. Screenshots (phone and desktop) and the
+printed PDFs are written to the artefacts folder (``reports/artefacts/`` by default, see
+``test_browser.py``). Same browser set-up and skip rule as ``test_browser.py``.
+"""
+
+from __future__ import annotations
+
+import glob
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from test_browser import CHROMIUM_ARGS, _chromium, _missing_browser, axe_violations
+
+pytestmark = pytest.mark.slow
+
+PHONE = {"width": 390, "height": 844}
+DESKTOP = {"width": 1280, "height": 900}
+# Pages of the printed officials' part (the analysts' part is not printed).
+MAX_PAGES = {"05": 8, "38": 12, "59": 12}
+# No page but the last may be filled less than this, from its top to its last line.
+MIN_FILL = 0.40
+
+
+@pytest.fixture(scope="module")
+def browser():
+    why = _missing_browser()
+    if why:
+        pytest.fail(f"Tests dans un navigateur impossibles : {why}", pytrace=False)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=_chromium(), args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture(scope="module")
+def artefacts() -> Path:
+    import os
+
+    from analyse import config
+
+    folder = Path(os.environ.get("ANALYSE_ARTEFACTS") or config.REPORTS_DIR / "artefacts")
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def pages(tmp_path_factory) -> dict[str, Path]:
+    from analyse import cli
+    from analyse.analysis import pipeline
+    from analyse.run.monthly import run_months
+    from analyse.territory.reference import load_reference
+
+    out = tmp_path_factory.mktemp("officiels")
+    for departement in MAX_PAGES:
+        args = ["rapport", "-d", departement, "--postes", "3", "--sortie", str(out)]
+        assert cli.main(args) == 0
+    reference = load_reference()
+    selections = pipeline.match_selections(None, reference)
+    run_months(["2021-06"], selections, reference, [], out, 1, progress=False)
+    found = {dep: out / dep / "rapport.html" for dep in MAX_PAGES}
+    found["index"] = out / "2021-06" / "index.html"
+    return found
+
+
+def _name(which: str) -> str:
+    return "index_2021-06" if which == "index" else f"rapport_{which}"
+
+
+def _overflow(page) -> int:
+    return page.evaluate(
+        "() => document.documentElement.scrollWidth - document.documentElement.clientWidth"
+    )
+
+
+@pytest.mark.parametrize("which", ["05", "38", "59", "index"])
+def test_no_sideways_scroll_on_a_phone(browser, pages, artefacts, which):
+    page = browser.new_page(viewport=PHONE)
+    page.goto(pages[which].as_uri(), wait_until="load")
+    try:
+        assert _overflow(page) <= 0, f"la page défile de {_overflow(page)} px"
+        page.screenshot(path=artefacts / f"{_name(which)}_telephone.png", full_page=True)
+    finally:
+        page.close()
+    page = browser.new_page(viewport=DESKTOP)
+    page.goto(pages[which].as_uri(), wait_until="load")
+    page.screenshot(path=artefacts / f"{_name(which)}_bureau.png", full_page=True)
+    page.close()
+
+
+@pytest.mark.parametrize("departement", ["05", "38", "59"])
+def test_name_and_density_seen_together_on_a_phone(browser, pages, departement):
+    """In the main table, each EPCI's name and its density, with its label, fit on the
+    screen at once, with no sideways scroll."""
+    page = browser.new_page(viewport=PHONE)
+    page.goto(pages[departement].as_uri(), wait_until="load")
+    try:
+        rows = page.locator("table.cartes tbody tr")
+        assert rows.count() >= 9
+        for index in range(rows.count()):
+            row = rows.nth(index)
+            row.scroll_into_view_if_needed()
+            name = row.locator("td").first.bounding_box()
+            cell = row.locator('td[data-label^="Conseillers pour"]')
+            density = cell.bounding_box()
+            for box in (name, density):
+                assert box and box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"], box
+            top = min(name["y"], density["y"])
+            bottom = max(name["y"] + name["height"], density["y"] + density["height"])
+            assert bottom - top <= PHONE["height"]
+            label = cell.evaluate("c => getComputedStyle(c, '::before').content")
+            assert "Conseillers pour" in label
+    finally:
+        page.close()
+
+
+def _fills(pdf: Path) -> list[float]:
+    """How far down each page of ``pdf`` its content goes (0 to 1), rasterised at 20 dpi."""
+    from PIL import Image
+
+    stem = pdf.with_suffix("")
+    subprocess.run(["pdftoppm", "-r", "20", "-gray", str(pdf), str(stem)], check=True)
+    fills = []
+    for path in sorted(glob.glob(f"{glob.escape(str(stem))}-*.pgm")):
+        image = Image.open(path)
+        width, height = image.size
+        pixels = image.load()
+        rows = [y for y in range(height) if any(pixels[x, y] < 200 for x in range(width))]
+        fills.append((rows[-1] + 1) / height if rows else 0.0)
+        Path(path).unlink()
+    return fills
+
+
+@pytest.mark.parametrize("departement", ["05", "38", "59"])
+def test_prints_on_few_well_filled_pages(browser, pages, artefacts, tmp_path, departement):
+    if not shutil.which("pdftoppm"):
+        pytest.skip("pdftoppm (poppler-utils) absent")
+    page = browser.new_page(viewport=DESKTOP)
+    page.goto(pages[departement].as_uri(), wait_until="load")
+    pdf = tmp_path / "rapport.pdf"
+    page.pdf(path=pdf, format="A4", print_background=True)
+    page.close()
+    shutil.copy(pdf, artefacts / f"rapport_{departement}.pdf")
+    fills = _fills(pdf)
+    print(f"{departement} : {len(fills)} pages, remplies à {[round(f, 2) for f in fills]}")
+    assert len(fills) <= MAX_PAGES[departement], fills
+    assert [round(f, 2) for f in fills[:-1] if f < MIN_FILL] == [], fills
+    # The map is on page 1.
+    listing = subprocess.run(
+        ["pdfimages", "-list", str(pdf)], capture_output=True, text=True, check=True
+    ).stdout.splitlines()[2:]
+    assert listing and int(listing[0].split()[0]) == 1
+
+
+def test_index_prints(browser, pages, artefacts):
+    page = browser.new_page(viewport=DESKTOP)
+    page.goto(pages["index"].as_uri(), wait_until="load")
+    page.pdf(path=artefacts / "index_2021-06.pdf", format="A4", print_background=True)
+    page.close()
+
+
+@pytest.mark.parametrize("which", ["05", "38", "59", "index"])
+def test_no_wcag_violation(browser, pages, which):
+    for viewport in (DESKTOP, PHONE):
+        page = browser.new_page(viewport=viewport)
+        page.goto(pages[which].as_uri(), wait_until="load")
+        try:
+            assert axe_violations(page) == []
+        finally:
+            page.close()
