@@ -39,6 +39,7 @@ class Column:
     description: str = ""
     report_label: str = ""  # heading in the report's tables, when not ``label``
     shown: int | None = None  # decimals shown to a reader (report, map); None: text
+    unit: str = ""  # unit of a quantity (panel's data package), in French
 
     def __post_init__(self) -> None:
         if not self.field:
@@ -97,7 +98,10 @@ INDICATOR_COLUMNS: list[Column] = [
     Column(
         "financement_etat_eur",
         "Financement de l'État (€)",
-        description="postes × financement de l'État par poste",
+        description=(
+            "somme de l'« investissement financier estimatif total de l'État » des "
+            "structures de la liste nationale ; 50 000 € par poste où il manque"
+        ),
         report_label="Financement de l'État",
         shown=0,
     ),
@@ -193,20 +197,39 @@ def _flag_columns() -> list[Column]:
     columns = []
     for flag, short in _FLAG_SHORT.items():
         field = _FLAG_FIELD[flag]
+        words = FLAGS[flag]
         columns += [
-            Column(f"postes_{flag}", f"Postes {short}", f"postes_{field}", INTEGER),
+            Column(
+                f"postes_{flag}",
+                f"Postes {short}",
+                f"postes_{field}",
+                INTEGER,
+                description=f"postes des structures {words} selon la liste nationale",
+                unit="postes",
+            ),
             Column(
                 f"postes_{flag}_non_documente",
                 f"Postes {short} : non documenté",
                 f"postes_{field}_nd",
                 INTEGER,
+                description=f"postes des structures dont la liste ne dit pas si elles sont {words}",
+                unit="postes",
             ),
-            Column(f"structures_{flag}", f"Structures {short}", f"structures_{field}", INTEGER),
+            Column(
+                f"structures_{flag}",
+                f"Structures {short}",
+                f"structures_{field}",
+                INTEGER,
+                description=f"structures {words} (SIRET, sinon nom et commune)",
+                unit="structures",
+            ),
             Column(
                 f"structures_{flag}_non_documente",
                 f"Structures {short} : non documenté",
                 f"structures_{field}_nd",
                 INTEGER,
+                description=f"structures dont la liste ne dit pas si elles sont {words}",
+                unit="structures",
             ),
         ]
     return columns
@@ -364,6 +387,87 @@ SELECTION_COLUMNS: list[Column] = [
     Column("mois", "Mois (fin de)"),
 ]
 
+# ------------------------------------------------------------------ the analysts' panel
+
+# Columns only the panel has (analyse.analysis.panel, analyse.run.panel): the month's
+# national target and the reconciliation of each département's posts
+# (analyse.analysis.indicators.reconciliation), under the panel's names.
+_PER_10000 = f"conseillers pour {_BASE} habitants"
+PANEL_ONLY_COLUMNS: list[Column] = [
+    Column(
+        "cible_nationale",
+        f"Cible nationale (conseillers pour {_BASE} hab.)",
+        number_format=DECIMAL,
+        decimals=4,
+        description=(
+            "densité du programme en France à la fin du mois : postes attribués par les "
+            "comités jusque-là ÷ population de la France (pipeline.national_target)"
+        ),
+        shown=2,
+        unit=_PER_10000,
+    ),
+    Column("nom_departement", "Nom du département", description="nom officiel"),
+    Column(
+        "postes_comptes",
+        "Postes comptés pour le département",
+        number_format=INTEGER,
+        description=(
+            "postes des lignes de la liste nationale rattachées au département (décompte "
+            "de l'ANCT, indice mensuel)"
+        ),
+        unit="postes",
+    ),
+    Column(
+        "postes_nouveaux",
+        "Postes attribués dans le mois",
+        number_format=INTEGER,
+        description="postes comptés pour le département, attribués par les comités du mois",
+        unit="postes",
+    ),
+    Column(
+        "postes_localises",
+        "Postes localisés dans ses EPCI",
+        number_format=INTEGER,
+        description=(
+            "postes des structures situées dans une intercommunalité ayant une commune dans "
+            "le département, quel que soit le département qui les compte"
+        ),
+        unit="postes",
+    ),
+    *(
+        Column(name, label, number_format=INTEGER, description=words, unit="postes")
+        for name, label, words in (
+            (
+                "localises_dans_un_epci_du_departement",
+                "Comptés ici, localisés dans un de ses EPCI",
+                "postes comptés pour le département et localisés dans un de ses EPCI",
+            ),
+            (
+                "localises_hors_departement",
+                "Comptés ici, localisés hors du département",
+                "postes comptés pour le département, localisés dans un EPCI sans commune ici",
+            ),
+            (
+                "departementaux",
+                "Postes départementaux",
+                "postes du conseil départemental (ou de la collectivité), catégorie à part",
+            ),
+            ("regionaux", "Postes régionaux", "postes du conseil régional, catégorie à part"),
+            (
+                "non_localisables",
+                "Postes non localisables",
+                "postes dont la structure n'a pu être rattachée à aucune commune",
+            ),
+            ("en_revue", "Postes à vérifier", "rattachement incertain, à vérifier"),
+            (
+                "venus_d_ailleurs",
+                "Comptés ailleurs, localisés ici",
+                "postes comptés pour un autre département, localisés dans un de ses EPCI",
+            ),
+        )
+    ),
+]
+
 ALL: dict[str, Column] = {}
 for _column in (
     INDICATOR_COLUMNS
@@ -373,6 +477,7 @@ for _column in (
     + PLACE_COLUMNS
     + PROPOSAL_COLUMNS
     + SELECTION_COLUMNS
+    + PANEL_ONLY_COLUMNS
 ):
     if _column.name in ALL:
         raise ValueError(f"Colonne déclarée deux fois : {_column.name}")
@@ -390,6 +495,68 @@ def columns(column_names: Iterable[str]) -> list[Column]:
 # Columns of the monthly trajectory (sheet « Trajectoire »).
 TRAJECTORY_COLUMNS: list[Column] = columns(
     ["siren_epci", "nom_epci", "mois", "postes", "conseillers_pour_10000_hab"]
+)
+
+# One row per (EPCI, month) of the panel (analyse.analysis.panel), in order.
+PANEL_EPCI_COLUMNS: list[Column] = columns(
+    [
+        "mois",
+        "siren_epci",
+        "nom_epci",
+        "type_epci",
+        "departements",
+        "nb_communes",
+        "population",
+        "surface_km2",
+        "habitants_par_km2",
+        "classe_densite",
+        "postes",
+        "structures",
+        "conseillers_pour_10000_hab",
+        "habitants_par_conseiller",
+        "financement_etat_eur",
+        *names(_flag_columns()),
+        "premier_mois_conseiller",
+        "ifn",
+        "population_au_dela_10km",
+        "population_au_dela_20km",
+        "population_au_dela_30km",
+        "population_sans_distance",
+        "cible_nationale",
+        "postes_manquants_cible_nationale",
+        "score_priorite",
+        "densite_mediane_meme_type",
+        "densite_mediane_comparables",
+        "ecart_comparables",
+    ]
+)
+
+# One row per (département, month) of the panel (analyse.run.panel), in order.
+PANEL_DEPARTEMENT_COLUMNS: list[Column] = columns(
+    [
+        "mois",
+        "departement",
+        "nom_departement",
+        "population",
+        "postes_comptes",
+        "postes_nouveaux",
+        "conseillers_pour_10000_hab",
+        "postes_localises",
+        "localises_dans_un_epci_du_departement",
+        "localises_hors_departement",
+        "departementaux",
+        "regionaux",
+        "non_localisables",
+        "en_revue",
+        "venus_d_ailleurs",
+        *[f"postes_{flag}{suffix}" for flag in FLAGS for suffix in ("", "_non_documente")],
+        "cible_nationale",
+    ]
+)
+
+# The panel's geometry file: one outline per EPCI, not repeated per month.
+PANEL_GEOMETRY_COLUMNS: list[Column] = columns(
+    ["siren_epci", "nom_epci", "type_epci", "departements"]
 )
 
 # ------------------------------------------------------------------ GeoPackage layers

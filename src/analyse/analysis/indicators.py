@@ -39,6 +39,55 @@ def posts_per_epci(matched: pd.DataFrame) -> pd.Series:
     return located.groupby("siren_epci")["postes"].sum()
 
 
+def state_funding(rows: pd.DataFrame) -> pd.Series:
+    """The State's funding of each selection row, in euros: the national list's
+    « Investissement financier estimatif total de l'Etat » where the row gives it, else
+    ``config.STATE_FUNDING_PER_POST_EUR`` per post (hand-typed rows)."""
+    flat = rows["postes"].astype(float) * config.STATE_FUNDING_PER_POST_EUR
+    if "investissement_etat_eur" not in rows:
+        return flat
+    return rows["investissement_etat_eur"].astype(float).fillna(flat)
+
+
+def funding_per_epci(matched: pd.DataFrame) -> pd.Series:
+    """State funding of the posts located in each EPCI (by SIREN), in euros."""
+    located = matched.loc[matched["statut"] == LOCATED]
+    return state_funding(located).groupby(located["siren_epci"]).sum()
+
+
+def _known_population(table: pd.DataFrame) -> pd.Series:
+    """Population as floats; NaN where unknown or zero (ratios empty, not infinite)."""
+    population = table["population"].astype("Float64").astype(float)
+    return population.where(population > 0)
+
+
+def epci_measures(
+    table: pd.DataFrame, matched: pd.DataFrame, crs: int | None = None
+) -> pd.DataFrame:
+    """``postes`` (located in each EPCI, whatever département counted them), density,
+    inhabitants per conseiller, area, inhabitants per km² and State funding of every
+    EPCI of ``table`` (``siren_epci``, ``population``, geometry), in the situation of
+    ``matched``: a département's EPCI in its report, every EPCI of France at each month
+    in the panel (``analysis.panel``).
+
+    The area is measured in ``crs`` (``config.metric_crs``), unless ``table`` already
+    has ``surface_km2`` (the panel measures it once for all months).
+    """
+    table = table.copy()
+    table["postes"] = table["siren_epci"].map(posts_per_epci(matched)).fillna(0).astype("int64")
+    population = _known_population(table)
+    posts = table["postes"].astype(float)
+    table["conseillers_pour_10000_hab"] = density(posts, population)
+    table["habitants_par_conseiller"] = (population / posts).where(posts > 0)
+    if "surface_km2" not in table:
+        table["surface_km2"] = table.geometry.to_crs(crs).area / 1e6
+    table["habitants_par_km2"] = population / table["surface_km2"]
+    # Whole euros, as the list gives them.
+    funding = table["siren_epci"].map(funding_per_epci(matched)).fillna(0.0)
+    table["financement_etat_eur"] = funding.round().astype("int64")
+    return table
+
+
 def epci_indicators(
     epci: gpd.GeoDataFrame,
     communes: gpd.GeoDataFrame,
@@ -60,18 +109,9 @@ def epci_indicators(
     table = table.rename(columns={"siren": "siren_epci", "nom": "nom_epci", "type": "type_epci"})
     table["population"] = table["population"].astype("Int64")
     table["population_dans_departement"] = table["siren_epci"].map(pop_in_dep).astype("Int64")
-    table["postes"] = table["siren_epci"].map(posts_per_epci(matched)).fillna(0).astype("int64")
-
-    # An unknown population (never 0) leaves the EPCI's ratios empty, not infinite.
-    population = table["population"].astype("Float64").astype(float)
-    population = population.where(population > 0)
+    table = epci_measures(table, matched, config.metric_crs(departement))
+    population = _known_population(table)
     posts = table["postes"].astype(float)
-    table["conseillers_pour_10000_hab"] = density(posts, population)
-    table["habitants_par_conseiller"] = (population / posts).where(posts > 0)
-    area_m2 = table.geometry.to_crs(config.metric_crs(departement)).area
-    table["surface_km2"] = area_m2 / 1e6
-    table["habitants_par_km2"] = population / table["surface_km2"]
-    table["financement_etat_eur"] = table["postes"] * config.STATE_FUNDING_PER_POST_EUR
 
     dep_posts = departement_level_posts(matched, departement)
     share = table["population_dans_departement"] / table["population_dans_departement"].sum()

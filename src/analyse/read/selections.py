@@ -51,6 +51,9 @@ COLUMNS = [
     "zrr",
     "qpv",
     "france_services",
+    # « Investissement financier estimatif total de l'Etat » of the row, in euros (NaN
+    # where the file does not give it: analysis.indicators.state_funding).
+    "investissement_etat_eur",
 ]
 
 # Départements, plus the overseas collectivities that appear in the national list
@@ -365,6 +368,8 @@ COSELEC_COLUMNS = {
     "commune": "code_commune_insee",
     "code_postal": "code_postal",
 }
+# Read when present; a list without it is still recognised as the national list.
+COSELEC_FUNDING = "investissement_financier_estimatif_total_de_l_etat"
 COSELEC_FLAGS = {"zrr": "zrr", "qpv": "qpv", "france_services": "france_services"}
 
 # Département- and region-level bodies, recognised by name (the SIREN of a département
@@ -419,6 +424,7 @@ def _coselec_values(cells: dict[str, str]) -> dict[str, str]:
     # "Code département" 0: their INSEE code starts with the collectivity's code.
     if values["departement"].strip() in ("0", "00") and commune[:2] == "97":
         values["departement"] = commune[:3]
+    values["investissement_etat_eur"] = cells.get(COSELEC_FUNDING, "")
     values["source"] = COSELEC_SOURCE
     return values
 
@@ -631,7 +637,24 @@ def _clean_record(values: dict[str, str], name: str, line: int) -> dict:
         "zrr": values.get("zrr", ""),
         "qpv": values.get("qpv", ""),
         "france_services": values.get("france_services", ""),
+        "investissement_etat_eur": _funding(values.get("investissement_etat_eur", ""), name, line),
     }
+
+
+def _funding(value: str, name: str, line: int) -> float:
+    """The row's State funding in euros; NaN when the file leaves it empty."""
+    text = re.sub(r"\s+", "", value or "").replace(",", ".").replace("€", "")
+    if not text:
+        return float("nan")
+    try:
+        return float(text)
+    except ValueError:
+        raise SelectionError(
+            name,
+            f"investissement de l'État illisible « {value} » (attendu : un montant en euros).",
+            line,
+            "investissement_etat_eur",
+        ) from None
 
 
 # ------------------------------------------------------------------------- row checks
