@@ -81,6 +81,7 @@ def epci_base(reference: Reference, extras: Extras) -> gpd.GeoDataFrame:
         area.loc[rows] = table.geometry.loc[rows].to_crs(code).area / 1e6
     table["surface_km2"] = area
     table["_crs"] = crs
+    table["ifn"] = np.nan  # without an IFN file: empty, and the score goes without it
     if extras.ifn is not None:
         _, scored, _ = join_ifn(reference.communes, reference.epci, extras.ifn)
         table["ifn"] = table["siren_epci"].map(scored.set_index("siren")["ifn"])
@@ -171,7 +172,9 @@ def build_epci_panel(
         targets[month] = (target, label)
     panel = pd.concat(rows, ignore_index=True) if rows else pd.DataFrame()
     if len(panel):
-        history = panel[["siren_epci", "mois", "postes"]]
+        # As in the reports (pipeline.territory_columns), from the whole trajectory.
+        whole = trajectory.month_range(max(months))
+        history = trajectory.epci_trajectory(selections.table, base, whole)
         first = panel["siren_epci"].map(trajectory.first_month(history))
         # The first month known at the row's date (later months are not known yet).
         seen = first.notna() & (first <= panel["mois"])
