@@ -166,3 +166,16 @@ def test_cli_writes_the_panel_of_the_hand_typed_rounds(tmp_path, capsys):
     assert set(rows["mois"]) == {"2021-03", "2021-04"}
     hautes_alpes = rows.loc[(rows["mois"] == "2021-04") & rows["departements"].str.contains("05")]
     assert hautes_alpes["postes"].sum() == 14
+
+
+def test_readme_data_dictionary_is_the_registry():
+    import importlib.util
+
+    path = config.PROJECT_ROOT / "scripts" / "dictionnaire.py"
+    spec = importlib.util.spec_from_file_location("dictionnaire", path)
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    readme = (config.PROJECT_ROOT / "README.md").read_text(encoding="utf-8")
+    assert script.with_dictionary(readme) == readme, "lancez scripts/dictionnaire.py"
+    for column in schema.PANEL_EPCI_COLUMNS + schema.PANEL_DEPARTEMENT_COLUMNS:
+        assert f"| `{column.name}` | {column.label} |" in readme

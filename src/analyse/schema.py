@@ -59,8 +59,14 @@ INDICATOR_COLUMNS: list[Column] = [
     Column("nom_epci", "Intercommunalité", description="nom de l'intercommunalité"),
     Column("type_epci", "Type", description="nature : CC, CA, CU, métropole, EPT"),
     Column("departements", "Départements", description="départements où elle a des communes"),
-    Column("nb_communes", "Nombre de communes", shown=0),
-    Column("population", "Population", description="population municipale", shown=0),
+    Column("nb_communes", "Nombre de communes", shown=0, unit="communes"),
+    Column(
+        "population",
+        "Population",
+        description="population municipale",
+        shown=0,
+        unit="habitants",
+    ),
     Column(
         "population_dans_departement",
         "Population dans le département",
@@ -75,6 +81,7 @@ INDICATOR_COLUMNS: list[Column] = [
         number_format=INTEGER,
         description="postes localisés dans le territoire",
         shown=0,
+        unit="postes",
     ),
     Column(
         "conseillers_pour_10000_hab",
@@ -84,6 +91,7 @@ INDICATOR_COLUMNS: list[Column] = [
         3,
         description="postes ÷ population × 10 000 (indicators.density)",
         shown=2,
+        unit=f"conseillers pour {_BASE} habitants",
     ),
     Column(
         "habitants_par_conseiller",
@@ -92,9 +100,26 @@ INDICATOR_COLUMNS: list[Column] = [
         INTEGER,  # float only because of empty cells
         0,
         shown=0,
+        unit="habitants",
     ),
-    Column("surface_km2", "Surface (km²)", number_format=ONE_DECIMAL, decimals=1, shown=0),
-    Column("habitants_par_km2", "Habitants par km²", "hab_par_km2", ONE_DECIMAL, 1, shown=0),
+    Column(
+        "surface_km2",
+        "Surface (km²)",
+        number_format=ONE_DECIMAL,
+        decimals=1,
+        description="dans la projection métrique du département",
+        shown=0,
+        unit="km²",
+    ),
+    Column(
+        "habitants_par_km2",
+        "Habitants par km²",
+        "hab_par_km2",
+        ONE_DECIMAL,
+        1,
+        shown=0,
+        unit="habitants par km²",
+    ),
     Column(
         "financement_etat_eur",
         "Financement de l'État (€)",
@@ -104,6 +129,7 @@ INDICATOR_COLUMNS: list[Column] = [
         ),
         report_label="Financement de l'État",
         shown=0,
+        unit="euros",
     ),
     Column(
         "postes_departementaux_repartis",
@@ -164,23 +190,40 @@ GAP_COLUMNS: list[Column] = [
             # {} : the target's value, known only when the report is built.
             report_label=f"Postes manquants, cible {words} ({{}})",
             shown=0,
+            unit="postes",
         )
         for target, (words, short) in _TARGETS.items()
     ),
-    Column("score_priorite", "Score de priorité", number_format="0.0", shown=1),
+    Column(
+        "score_priorite",
+        "Score de priorité",
+        number_format="0.0",
+        description="de 0 à 100 : déficit de densité, fragilité numérique, éloignement "
+        "(analysis.gaps.SCORE_FORMULA)",
+        shown=1,
+        unit="points sur 100",
+    ),
     Column("rang_priorite", "Rang de priorité", number_format=COUNT, report_label="Rang", shown=0),
     *(
         Column(
             f"population_au_dela_{km}km",
             f"Population à plus de {km} km d'un lieu",
             f"pop_au_dela_{km}km",
-            description="à vol d'oiseau, depuis la mairie",
+            description="à vol d'oiseau, depuis la mairie, jusqu'au lieu de médiation le "
+            "plus proche",
             report_label=f"Habitants à plus de {km} km",
             shown=0,
+            unit="habitants",
         )
         for km in (10, 20, 30)
     ),
-    Column("population_sans_distance", "Population sans distance calculée", "pop_sans_distance"),
+    Column(
+        "population_sans_distance",
+        "Population sans distance calculée",
+        "pop_sans_distance",
+        description="communes sans point de départ",
+        unit="habitants",
+    ),
 ]
 
 # The three flags of the national COSELEC list, as (key, French label).
@@ -238,17 +281,36 @@ def _flag_columns() -> list[Column]:
 # Columns added to the per-EPCI indicators (CSV, sheet « Indicateurs », layer ``epci``):
 # priority territories, trajectory, comparisons.
 EPCI_COLUMNS: list[Column] = [
-    Column("structures", "Structures", "structures", INTEGER),
+    Column(
+        "structures",
+        "Structures",
+        "structures",
+        INTEGER,
+        description="structures dont les postes sont localisés ici (SIRET, sinon nom et commune)",
+        unit="structures",
+    ),
     *_flag_columns(),
-    Column("premier_mois_conseiller", "Premier mois avec un conseiller", "premier_mois"),
-    Column("classe_densite", "Classe de densité de population", "classe_densite"),
+    Column(
+        "premier_mois_conseiller",
+        "Premier mois avec un conseiller",
+        "premier_mois",
+        description="AAAA-MM ; vide si aucun poste à la date",
+    ),
+    Column(
+        "classe_densite",
+        "Classe de densité de population",
+        "classe_densite",
+        description="habitants par km² de toute l'intercommunalité (comparison.density_class)",
+    ),
     Column(
         "densite_mediane_meme_type",
         f"Médiane des EPCI du même type (conseillers pour {_BASE} hab.)",
         "med_meme_type",
         DECIMAL,
         3,
+        description="dans toute la France, à la même date",
         shown=2,
+        unit=f"conseillers pour {_BASE} habitants",
     ),
     Column(
         "densite_mediane_comparables",
@@ -256,7 +318,9 @@ EPCI_COLUMNS: list[Column] = [
         "med_comparables",
         DECIMAL,
         3,
+        description="même nature et même classe de densité, dans toute la France, à la même date",
         shown=2,
+        unit=f"conseillers pour {_BASE} habitants",
     ),
     Column(
         "ecart_comparables",
@@ -264,7 +328,9 @@ EPCI_COLUMNS: list[Column] = [
         "ecart_comparables",
         DECIMAL,
         3,
+        description="densité moins la médiane des comparables",
         shown=2,
+        unit=f"conseillers pour {_BASE} habitants",
     ),
 ]
 
@@ -276,7 +342,7 @@ COMMUNE_COLUMNS: list[Column] = [
     Column("insee", "Code INSEE"),
     Column("nom", "Nom", report_label="Lieu"),
     Column("type", "Type", description="COM, ARM, COMD, COMA : nature de la commune"),
-    Column("departement", "Département"),
+    Column("departement", "Département", description="code officiel géographique"),
     Column("insee_parent", "Commune de rattachement", description="code INSEE"),
     Column("mairie_lon", "Longitude de la mairie"),
     Column("mairie_lat", "Latitude de la mairie"),
@@ -384,7 +450,7 @@ SELECTION_COLUMNS: list[Column] = [
     Column("methode", "Méthode", description="code, nom exact ou nom approché (score)"),
     Column("niveau", "Niveau", description="commune ou intercommunalité"),
     Column("code", "Code"),
-    Column("mois", "Mois (fin de)"),
+    Column("mois", "Mois (fin de)", description="AAAA-MM : situation à la fin de ce mois"),
 ]
 
 # ------------------------------------------------------------------ the analysts' panel
@@ -682,3 +748,36 @@ INDEX_COLUMNS: list[Column] = [
     Column("part_france_services", "France Services", "part_fs", PERCENT),
     Column("trajectoire", "Densité", "trajectoire"),
 ]
+
+
+# ------------------------------------------------------------------ data dictionary
+
+# The README's data dictionary of the panel sits between these two lines; it is
+# written by ``scripts/dictionnaire.py`` from the registry (a test compares them).
+DICTIONARY_START = "<!-- dictionnaire du panel : début (scripts/dictionnaire.py) -->"
+DICTIONARY_END = "<!-- dictionnaire du panel : fin -->"
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def data_dictionary() -> str:
+    """The panel's data dictionary in Markdown: one table per file, one line per column
+    (name, French title, unit, description), as declared here."""
+    parts = []
+    for title, declared in (
+        ("`panel_epci.csv` / `.parquet` : une ligne par (EPCI, mois)", PANEL_EPCI_COLUMNS),
+        (
+            "`panel_departements.csv` / `.parquet` : une ligne par (département, mois)",
+            PANEL_DEPARTEMENT_COLUMNS,
+        ),
+        ("`epci.csv`, `epci.parquet`, `epci.gpkg` : une ligne par EPCI", PANEL_GEOMETRY_COLUMNS),
+    ):
+        lines = [title, "", "| colonne | intitulé | unité | description |", "|---|---|---|---|"]
+        lines += [
+            f"| `{c.name}` | {_cell(c.label)} | {_cell(c.unit)} | {_cell(c.description)} |"
+            for c in declared
+        ]
+        parts.append("\n".join(lines))
+    return "\n\n".join(parts)
