@@ -23,6 +23,9 @@ from analyse.run.report import make_job
 from analyse.territory.matching import LOCATED
 
 MONTH = "2021-06"
+# The panel of the tests: three months (the one compared with the reports, a year after
+# the first committees, and the list's last month), enough for the exploration notebook.
+MONTHS = [MONTH, "2022-03", "2023-04"]
 DEPARTEMENTS = ["05", "59", "974", "2A"]
 # Columns a report's row gives for its département only (population in the département,
 # its Conseil départemental's posts spread over its EPCI): not the EPCI's own figures.
@@ -44,7 +47,7 @@ def national(reference):
 @pytest.fixture(scope="module")
 def month_panel(national, reference):
     selections, extras = national
-    return run_panel.build_panel(selections, reference, extras, months=[MONTH])
+    return run_panel.build_panel(selections, reference, extras, months=MONTHS)
 
 
 def _csv(frame: pd.DataFrame, path) -> pd.DataFrame:
@@ -55,7 +58,8 @@ def _csv(frame: pd.DataFrame, path) -> pd.DataFrame:
 def test_panel_rows_equal_the_reports_csv_of_the_month(national, month_panel, reference, tmp_path):
     selections, extras = national
     rows = month_panel.epci
-    assert set(rows["mois"]) == {MONTH}
+    assert set(rows["mois"]) == set(MONTHS)
+    rows = rows.loc[rows["mois"] == MONTH]
     assert rows["siren_epci"].is_unique and len(rows) == len(reference.epci)
     for code in DEPARTEMENTS:
         prepared, job = make_job(code, selections, reference, tmp_path, MONTH, extras)
@@ -87,7 +91,8 @@ def test_panel_rows_equal_the_reports_csv_of_the_month(national, month_panel, re
 
 
 def test_hautes_alpes_in_june_2021(month_panel):
-    rows = month_panel.epci.set_index("siren_epci")
+    rows = month_panel.epci
+    rows = rows.loc[rows["mois"] == MONTH].set_index("siren_epci")
     gap = rows.loc["200067825"]  # CA Gap-Tallard-Durance
     assert gap["mois"] == MONTH
     # At the end of June 2021 the country had fewer posts than in April 2023 (0,59).
@@ -98,6 +103,7 @@ def test_national_totals_equal_the_monthly_index(national, month_panel, referenc
     selections, _ = national
     index = departement_table(selections, reference, MONTH)
     rows = month_panel.departements
+    rows = rows.loc[rows["mois"] == MONTH]
     assert rows["postes_comptes"].sum() == index["postes"].sum()
     assert rows["postes_nouveaux"].sum() == index["variation"].sum()
     mine = rows.set_index("departement")["postes_comptes"]
@@ -105,7 +111,8 @@ def test_national_totals_equal_the_monthly_index(national, month_panel, referenc
     # Posts located in an EPCI: the EPCI rows add up to the located posts of the month.
     located = selections.until(MONTH).table
     located = located.loc[located["statut"] == LOCATED, "postes"].sum()
-    assert month_panel.epci["postes"].sum() == located
+    epci = month_panel.epci
+    assert epci.loc[epci["mois"] == MONTH, "postes"].sum() == located
 
 
 def test_written_files_and_data_package_validate(national, month_panel, reference, tmp_path):
@@ -135,6 +142,36 @@ def test_written_files_and_data_package_validate(national, month_panel, referenc
     outlines = gpd.read_parquet(tmp_path / "epci.parquet")
     assert len(outlines) == len(reference.epci) and "mois" not in outlines
     assert outlines.crs.to_epsg() == config.GEOGRAPHIC_CRS
+
+
+@pytest.mark.slow
+def test_exploration_notebook_runs_on_the_panel(national, month_panel, reference, tmp_path):
+    import nbformat
+    import papermill
+
+    from analyse.run.report import ensure_kernel
+
+    selections, extras = national
+    panel_files.write_panel(tmp_path / "panel", month_panel, selections, reference, extras)
+    output = tmp_path / "explorer.ipynb"
+    papermill.execute_notebook(
+        str(config.NOTEBOOKS_DIR / "explorer.ipynb"),
+        str(output),
+        parameters={"dossier_panel": str(tmp_path / "panel"), "departement": "05"},
+        kernel_name=ensure_kernel(),
+        cwd=str(config.NOTEBOOKS_DIR),
+        progress_bar=False,
+    )
+    outputs = [
+        o for c in nbformat.read(output, 4).cells if c.cell_type == "code" for o in c.outputs
+    ]
+    frames = [o for o in outputs if "<table" in o.get("data", {}).get("text/html", "")]
+    # The panel's head, the three questions and the trajectory: DataFrames, not strings.
+    assert len(frames) >= 5
+    texts = "\n".join(o.get("data", {}).get("text/plain", "") for o in outputs)
+    assert "Gap-Tallard-Durance" in texts and "département 05" in texts
+    assert any("folium" in o.get("data", {}).get("text/plain", "") for o in outputs)
+    assert sum("image/png" in o.get("data", {}) for o in outputs) >= 2
 
 
 def test_geopackages_are_version_1_2(month_panel, tmp_path):
