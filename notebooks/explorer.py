@@ -31,6 +31,7 @@ from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
+from IPython.display import display
 
 dossier = Path(dossier_panel)
 epci = pd.read_parquet(dossier / "panel_epci.parquet")
@@ -42,7 +43,10 @@ print(f"{epci['siren_epci'].nunique()} EPCI × {len(mois)} mois, de {mois[0]} à
 epci.head()
 
 # %% [markdown]
-# ## Quels EPCI à l'IFN supérieur à 7 avaient encore des habitants à plus de 20 km d'un conseiller un an après les premiers comités ?
+# ## IFN supérieur à 7, des habitants à plus de 20 km, un an après les premiers comités
+#
+# Quels EPCI à l'indice de fragilité numérique supérieur à 7 avaient encore des habitants
+# à plus de 20 km d'un lieu de conseiller un an après les premiers comités ?
 #
 # Les premiers comités datent de mars 2021 : on regarde mars 2022 (ou le dernier mois du
 # panel avant cette date).
@@ -90,7 +94,10 @@ derniers.loc[
 ].sort_values("ecart_comparables")
 
 # %% [markdown]
-# ## Où les postes comptés pour un département et ceux localisés dans ses EPCI diffèrent-ils le plus ?
+# ## Postes comptés, postes localisés : où diffèrent-ils le plus ?
+#
+# Dans quels départements les postes comptés et ceux localisés dans ses EPCI diffèrent-ils
+# le plus ?
 #
 # Comptés : ce que la liste nationale rattache au département (décompte de l'ANCT) ;
 # localisés : les postes des structures situées dans ses intercommunalités.
@@ -127,7 +134,7 @@ trajectoire = pd.DataFrame(
         "France (cible nationale)": un_epci.set_index("mois")["cible_nationale"],
     }
 )
-trajectoire
+display(trajectoire)
 
 # %%
 axes = trajectoire.plot(marker="o", figsize=(8, 4))
