@@ -216,3 +216,22 @@ def test_readme_data_dictionary_is_the_registry():
     assert script.with_dictionary(readme) == readme, "lancez scripts/dictionnaire.py"
     for column in schema.PANEL_EPCI_COLUMNS + schema.PANEL_DEPARTEMENT_COLUMNS:
         assert f"| `{column.name}` | {column.label} |" in readme
+
+
+@pytest.mark.slow
+def test_report_notebook_keeps_its_frames_for_analysts_out_of_the_html(tmp_path):
+    import nbformat
+
+    from analyse.run.report import HIDDEN_CELL_TAG
+
+    assert cli.main(["rapport", "--departement", "05", "--sortie", str(tmp_path)]) == 0
+    notebook = nbformat.read(tmp_path / "05" / "rapport.ipynb", 4)
+    hidden = [c for c in notebook.cells if HIDDEN_CELL_TAG in c.metadata.get("tags", [])]
+    assert len(hidden) >= 5
+    frames = [o["data"]["text/html"] for c in hidden for o in c.outputs if "data" in o]
+    # DataFrames (pandas' own table), not HTML strings.
+    assert len(frames) == len(hidden) and all('class="dataframe"' in f for f in frames)
+    assert "Gap-Tallard-Durance" in frames[0]
+    html = (tmp_path / "05" / "rapport.html").read_text(encoding="utf-8")
+    assert 'class="dataframe"' not in html
+    assert "Gap-Tallard-Durance" in html
