@@ -148,41 +148,69 @@ def reconciliation(
     département, whatever département they were counted for. It equals
     ``localises_dans_un_epci_du_departement`` + ``venus_d_ailleurs``.
     """
-    rows = matched.loc[matched["departement"] == departement]
-    status = rows["statut"]
-    located = rows.loc[status == LOCATED]
-    inside = located["siren_epci"].isin(epci_sirens)
-    elsewhere = matched.loc[
-        (matched["departement"] != departement)
-        & (matched["statut"] == LOCATED)
-        & matched["siren_epci"].isin(epci_sirens)
-    ]
-    counts = {
-        "lus": int(rows["postes"].sum()),
-        "localises_dans_un_epci_du_departement": int(located.loc[inside, "postes"].sum()),
-        "localises_hors_departement": int(located.loc[~inside, "postes"].sum()),
-        "departementaux": int(rows.loc[status == DEPARTEMENT_LEVEL, "postes"].sum()),
-        "regionaux": int(rows.loc[status == REGION_LEVEL, "postes"].sum()),
-        "non_localisables": int(rows.loc[status == UNLOCATABLE, "postes"].sum()),
-        "en_revue": int(rows.loc[status == REVIEW, "postes"].sum()),
-        "rejetes": 0,
-        "venus_d_ailleurs": int(elsewhere["postes"].sum()),
-    }
-    if rejected is not None and len(rejected):
-        counts["rejetes"] = int(
-            rejected.loc[rejected["departement"] == departement, "postes"].sum()
-        )
-        counts["lus"] += counts["rejetes"]
-    accounted = sum(counts[k] for k in ACCOUNTED)
-    if accounted != counts["lus"]:
-        raise ReconciliationError(
-            f"Rapprochement faux pour le département {departement} : {counts['lus']} postes "
-            f"lus mais {accounted} répartis ({counts})."
-        )
-    counts["localises_dans_ses_epci"] = (
-        counts["localises_dans_un_epci_du_departement"] + counts["venus_d_ailleurs"]
+    table = reconciliations(matched, {departement: list(epci_sirens)}, rejected)
+    return {k: int(v) for k, v in table.loc[departement].items()}
+
+
+def reconciliations(
+    matched: pd.DataFrame,
+    epci_by_departement: dict[str, list[str]],
+    rejected: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """``reconciliation`` of many départements at once: one row per code of
+    ``epci_by_departement`` (code → SIREN of its EPCI), the counts in columns, in the
+    order of ``reconciliation``'s dict. Raises ``ReconciliationError`` when a
+    département's posts do not add up."""
+    codes = list(epci_by_departement)
+    pairs = pd.DataFrame(
+        [(code, siren) for code, sirens in epci_by_departement.items() for siren in sirens],
+        columns=["departement", "siren_epci"],
+        dtype=object,
     )
-    return counts
+    members = pd.MultiIndex.from_frame(pairs)
+    status, counted, posts = matched["statut"], matched["departement"], matched["postes"]
+    located = status == LOCATED
+    inside = located & pd.MultiIndex.from_arrays(
+        [counted.astype(object), matched["siren_epci"].astype(object)]
+    ).isin(members)
+
+    def per_code(mask: pd.Series) -> pd.Series:
+        return posts.loc[mask].groupby(counted.loc[mask]).sum().reindex(codes, fill_value=0)
+
+    out = pd.DataFrame(index=pd.Index(codes, name="departement"))
+    out["lus"] = per_code(pd.Series(True, index=matched.index))
+    out["localises_dans_un_epci_du_departement"] = per_code(inside)
+    out["localises_hors_departement"] = per_code(located & ~inside)
+    out["departementaux"] = per_code(status == DEPARTEMENT_LEVEL)
+    out["regionaux"] = per_code(status == REGION_LEVEL)
+    out["non_localisables"] = per_code(status == UNLOCATABLE)
+    out["en_revue"] = per_code(status == REVIEW)
+    out["rejetes"] = 0
+    # Posts located in a département's EPCI but counted for another département.
+    rows = matched.loc[located, ["departement", "siren_epci", "postes"]]
+    served = rows.merge(pairs, on="siren_epci", suffixes=("_compte", ""))
+    served = served.loc[served["departement_compte"] != served["departement"]]
+    out["venus_d_ailleurs"] = (
+        served.groupby("departement")["postes"].sum().reindex(codes, fill_value=0)
+    )
+    if rejected is not None and len(rejected):
+        out["rejetes"] = (
+            rejected.groupby("departement")["postes"].sum().reindex(codes, fill_value=0)
+        )
+        out["lus"] += out["rejetes"]
+    out = out.astype("int64")
+    accounted = out[ACCOUNTED].sum(axis=1)
+    wrong = out.index[accounted != out["lus"]]
+    if len(wrong):
+        code = wrong[0]
+        raise ReconciliationError(
+            f"Rapprochement faux pour le département {code} : {out.at[code, 'lus']} postes "
+            f"lus mais {accounted[code]} répartis ({out.loc[code].to_dict()})."
+        )
+    out["localises_dans_ses_epci"] = (
+        out["localises_dans_un_epci_du_departement"] + out["venus_d_ailleurs"]
+    )
+    return out
 
 
 # The categories that add up to the posts read for a département.

@@ -2,7 +2,7 @@
 
 The EPCI rows come from ``analysis.panel``; the département rows from the tables of the
 monthly index (``render.national``) and the reconciliation of each département's posts
-(``analysis.indicators.reconciliation``), so that the panel's national totals are the
+(``analysis.indicators.reconciliations``), so that the panel's national totals are the
 index's. ``render.exports.panel`` writes them.
 """
 
@@ -15,7 +15,7 @@ import pandas as pd
 
 from analyse import config, schema
 from analyse.analysis import panel as epci_panel
-from analyse.analysis.indicators import reconciliation
+from analyse.analysis.indicators import reconciliations
 from analyse.analysis.inputs import Extras
 from analyse.analysis.pipeline import MatchedSelections
 from analyse.render.national import departement_table, epci_by_departement
@@ -38,12 +38,9 @@ def departement_month(
     change, density, flags) and where its posts are (``reconciliation``)."""
     table = departement_table(selections, reference, month).drop(columns="trajectoire")
     current = selections.until(month).table
-    counts = pd.DataFrame(
-        [
-            reconciliation(current, code, sirens.get(code, []), selections.anomalies)
-            for code in table["code"]
-        ]
-    ).rename(columns=_RECONCILIATION_NAMES)
+    codes = {code: sirens.get(code, []) for code in table["code"]}
+    counts = reconciliations(current, codes, selections.anomalies)
+    counts = counts.reset_index(drop=True).rename(columns=_RECONCILIATION_NAMES)
     table = table.rename(
         columns={"code": "departement", "nom": "nom_departement", "variation": "postes_nouveaux"}
     ).drop(columns="postes")
