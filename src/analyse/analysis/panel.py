@@ -42,7 +42,6 @@ class Panel:
     departements: pd.DataFrame = field(default_factory=pd.DataFrame)
     # Month → national target and its French description.
     targets: dict[str, tuple[float, str]] = field(default_factory=dict)
-    places_rule: str = ""
 
 
 def panel_months(selections: MatchedSelections) -> list[str]:
