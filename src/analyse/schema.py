@@ -728,8 +728,9 @@ def number_formats() -> dict[str, str]:
 
 
 def csv_decimals() -> dict[str, int]:
-    """Rounding of the CSV's columns (indicators and the columns added to them)."""
-    return {c.name: c.decimals for c in INDICATOR_COLUMNS + EPCI_COLUMNS if c.decimals is not None}
+    """Rounding of the CSV's columns (indicators, the columns added to them, the panel's)."""
+    declared = INDICATOR_COLUMNS + EPCI_COLUMNS + PANEL_ONLY_COLUMNS
+    return {c.name: c.decimals for c in declared if c.decimals is not None}
 
 
 # Columns of the monthly index of départements (``national.index_html``), in page order.

@@ -230,7 +230,13 @@ def to_csv_frame(indicators: gpd.GeoDataFrame) -> pd.DataFrame:
     decimals of ``analyse.schema``; 0 decimals: whole numbers, empty where unknown)."""
     # Columns declared in analyse.schema follow, when the indicators have them.
     declared = [c for c in schema.epci_names() if c in indicators.columns]
-    frame = pd.DataFrame(indicators[CSV_COLUMNS + declared]).copy()
+    return round_for_csv(pd.DataFrame(indicators[CSV_COLUMNS + declared]))
+
+
+def round_for_csv(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` rounded to the decimals of ``analyse.schema`` (0: whole numbers, empty
+    where unknown), as every CSV of the project writes it."""
+    frame = frame.copy()
     for column, digits in schema.csv_decimals().items():
         if column in frame:
             frame[column] = np.round(frame[column].astype(float), digits)

@@ -19,10 +19,10 @@ import json
 from pathlib import Path
 
 import geopandas as gpd
-import numpy as np
 import pandas as pd
 
 from analyse import schema
+from analyse.analysis.indicators import round_for_csv
 from analyse.analysis.inputs import Extras
 from analyse.analysis.panel import Panel
 from analyse.analysis.pipeline import MatchedSelections
@@ -76,14 +76,8 @@ _RESOURCES = {
 
 
 def csv_frame(frame: pd.DataFrame) -> pd.DataFrame:
-    """``frame`` rounded as the reports' CSV (``schema.csv_decimals``)."""
-    frame = frame.copy()
-    for column, digits in schema.csv_decimals().items():
-        if column in frame:
-            frame[column] = np.round(frame[column].astype(float), digits)
-            if digits == 0:
-                frame[column] = frame[column].astype("Int64")
-    return frame
+    """``frame`` rounded as the reports' CSV (``indicators.round_for_csv``)."""
+    return round_for_csv(frame)
 
 
 def _field_type(values: pd.Series) -> str:
