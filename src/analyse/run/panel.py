@@ -24,7 +24,7 @@ from analyse.territory.reference import Reference
 DEFAULT_DIR = config.REPORTS_DIR / "panel"
 
 # Names of the reconciliation's counts in the panel.
-_RECONCILIATION_NAMES = {"lus": "postes_comptes", "localises_dans_ses_epci": "postes_localises"}
+_RECONCILIATION_NAMES = {"localises_dans_ses_epci": "postes_localises"}
 
 
 def departement_month(
@@ -40,10 +40,17 @@ def departement_month(
     current = selections.until(month).table
     codes = {code: sirens.get(code, []) for code in table["code"]}
     counts = reconciliations(current, codes, selections.anomalies)
-    counts = counts.reset_index(drop=True).rename(columns=_RECONCILIATION_NAMES)
+    # Posts counted: the index's figure (the reconciliation's « lus » adds the rows set
+    # aside in tolerant mode).
+    counts = counts.reset_index(drop=True).drop(columns="lus").rename(columns=_RECONCILIATION_NAMES)
     table = table.rename(
-        columns={"code": "departement", "nom": "nom_departement", "variation": "postes_nouveaux"}
-    ).drop(columns="postes")
+        columns={
+            "code": "departement",
+            "nom": "nom_departement",
+            "postes": "postes_comptes",
+            "variation": "postes_nouveaux",
+        }
+    )
     table = pd.concat([table.reset_index(drop=True), counts], axis=1)
     table["mois"] = month
     table["cible_nationale"] = target
