@@ -72,6 +72,11 @@ tableau_epci = d.indicators
 display(HTML(tables.indicators_table(tableau_epci)))
 display(HTML(tables.population_note(d)))
 
+# %% tags=["remove_cell"]
+# For the analyst who opens rapport.ipynb: the frame behind the table (cells tagged
+# « remove_cell » are left out of the HTML).
+display(tableau_epci.drop(columns="geometry"))
+
 # %%
 display(HTML(tables.departemental_posts_note(d)))
 display(HTML(tables.spread_variant_table(d.indicators)))
@@ -112,6 +117,9 @@ tableau_lacunes = d.gaps
 display(HTML(tables.targets_html(d)))
 display(HTML(tables.gaps_html(d)))
 
+# %% tags=["remove_cell"]
+display(tableau_lacunes)
+
 # %%
 # Section « Où placer les prochains postes ? » : seulement si des postes sont demandés.
 if postes_supplementaires:
@@ -144,6 +152,9 @@ maps.show(
 tableau_trajectoire = d.trajectory
 display(HTML(territories_report.trajectory_html(d)))
 
+# %% tags=["remove_cell"]
+display(tableau_trajectoire)
+
 # %%
 display(Markdown(f"## {territories_report.COMPARISON_TITLE}"))
 display(HTML(territories_report.comparison_html(d)))
@@ -162,6 +173,10 @@ maps.show(fig, "Graphique des postes attribués par mois de comité de sélectio
 # %%
 display(HTML(tables.selections_table(d.counted)))
 
+# %% tags=["remove_cell"]
+tableau_selections = d.counted
+display(tableau_selections)
+
 # %% [markdown]
 # ## Contrôle : chaque poste est compté une fois
 #
@@ -177,6 +192,11 @@ display(
 )
 display(HTML(tables.crossing_tables(d)))
 display(HTML(tables.unlocatable_table(d.selections)))
+
+# %% tags=["remove_cell"]
+import pandas as pd
+
+display(pd.Series(tableau_controle, name="postes").to_frame())
 
 # %%
 display(HTML(tables.provenance_html(d.context)))

@@ -1,5 +1,5 @@
-"""Command line ``analyse``: reference, rapport, scenario, rapports, mensuel, controle,
-telecharger.
+"""Command line ``analyse``: reference, rapport, scenario, rapports, mensuel, panel,
+controle, telecharger.
 
 Messages are in French. Exit codes: 0 success, 1 at least one report failed, 2 bad
 input (unknown département, unreadable selection file, bad month, failed download).
@@ -203,6 +203,16 @@ def _parser() -> argparse.ArgumentParser:
     )
     every_departement = functools.partial(_add_departements, default_all=True)
     _add(mensuel, every_departement, _add_selections, _add_gaps, _add_output, _add_jobs)
+
+    panel = commands.add_parser(
+        "panel",
+        help="panel des analystes : chaque EPCI et chaque département à chaque fin de mois",
+    )
+    _add(panel, _add_selections, _add_gaps)
+    panel.add_argument(
+        "--sortie", type=Path, default=None, help="dossier du panel (défaut : reports/panel/)"
+    )
+    _add(panel, _add_admin_express)
 
     controle = commands.add_parser(
         "controle", help="rapprochement national : où va chaque poste lu"
@@ -691,6 +701,26 @@ def _cmd_mensuel(args: argparse.Namespace) -> int:
     return EXIT_FAILED if failed else 0
 
 
+def _cmd_panel(args: argparse.Namespace) -> int:
+    from analyse.run.panel import run_panel
+    from analyse.wording import fmt_number
+
+    reference = _load_reference(args)
+    selections = _selections(args, reference)
+    extras = _extras(args, reference)
+    _print_editions(selections, extras)
+    folder, panel, seconds = run_panel(selections, reference, extras, args.sortie)
+    months = panel.months
+    span = f"{months[0]} à {months[-1]}" if months else "aucun mois"
+    print(
+        f"Panel écrit dans {folder} : {fmt_number(panel.epci['siren_epci'].nunique())} "
+        f"intercommunalités × {fmt_number(len(months))} mois ({span}), "
+        f"{fmt_number(len(panel.epci))} lignes ; {fmt_number(len(panel.departements))} "
+        f"lignes de départements ; {fmt_number(seconds, 1)} s."
+    )
+    return 0
+
+
 def _cmd_controle(args: argparse.Namespace) -> int:
     from analyse.analysis.national import control_table
     from analyse.render.national import control_text
@@ -825,6 +855,7 @@ def _main(argv: list[str] | None) -> int:
         "scenario": _cmd_scenario,
         "mensuel": _cmd_mensuel,
         "controle": _cmd_controle,
+        "panel": _cmd_panel,
         "telecharger": _cmd_telecharger,
     }
     try:

@@ -39,6 +39,7 @@ class Column:
     description: str = ""
     report_label: str = ""  # heading in the report's tables, when not ``label``
     shown: int | None = None  # decimals shown to a reader (report, map); None: text
+    unit: str = ""  # unit of a quantity (panel's data package), in French
 
     def __post_init__(self) -> None:
         if not self.field:
@@ -58,8 +59,14 @@ INDICATOR_COLUMNS: list[Column] = [
     Column("nom_epci", "Intercommunalité", description="nom de l'intercommunalité"),
     Column("type_epci", "Type", description="nature : CC, CA, CU, métropole, EPT"),
     Column("departements", "Départements", description="départements où elle a des communes"),
-    Column("nb_communes", "Nombre de communes", shown=0),
-    Column("population", "Population", description="population municipale", shown=0),
+    Column("nb_communes", "Nombre de communes", shown=0, unit="communes"),
+    Column(
+        "population",
+        "Population",
+        description="population municipale",
+        shown=0,
+        unit="habitants",
+    ),
     Column(
         "population_dans_departement",
         "Population dans le département",
@@ -74,6 +81,7 @@ INDICATOR_COLUMNS: list[Column] = [
         number_format=INTEGER,
         description="postes localisés dans le territoire",
         shown=0,
+        unit="postes",
     ),
     Column(
         "conseillers_pour_10000_hab",
@@ -83,6 +91,7 @@ INDICATOR_COLUMNS: list[Column] = [
         3,
         description="postes ÷ population × 10 000 (indicators.density)",
         shown=2,
+        unit=f"conseillers pour {_BASE} habitants",
     ),
     Column(
         "habitants_par_conseiller",
@@ -91,15 +100,36 @@ INDICATOR_COLUMNS: list[Column] = [
         INTEGER,  # float only because of empty cells
         0,
         shown=0,
+        unit="habitants",
     ),
-    Column("surface_km2", "Surface (km²)", number_format=ONE_DECIMAL, decimals=1, shown=0),
-    Column("habitants_par_km2", "Habitants par km²", "hab_par_km2", ONE_DECIMAL, 1, shown=0),
+    Column(
+        "surface_km2",
+        "Surface (km²)",
+        number_format=ONE_DECIMAL,
+        decimals=1,
+        description="dans la projection métrique du département",
+        shown=0,
+        unit="km²",
+    ),
+    Column(
+        "habitants_par_km2",
+        "Habitants par km²",
+        "hab_par_km2",
+        ONE_DECIMAL,
+        1,
+        shown=0,
+        unit="habitants par km²",
+    ),
     Column(
         "financement_etat_eur",
         "Financement de l'État (€)",
-        description="postes × financement de l'État par poste",
+        description=(
+            "somme de l'« investissement financier estimatif total de l'État » des "
+            "structures de la liste nationale ; 50 000 € par poste où il manque"
+        ),
         report_label="Financement de l'État",
         shown=0,
+        unit="euros",
     ),
     Column(
         "postes_departementaux_repartis",
@@ -160,23 +190,40 @@ GAP_COLUMNS: list[Column] = [
             # {} : the target's value, known only when the report is built.
             report_label=f"Postes manquants, cible {words} ({{}})",
             shown=0,
+            unit="postes",
         )
         for target, (words, short) in _TARGETS.items()
     ),
-    Column("score_priorite", "Score de priorité", number_format="0.0", shown=1),
+    Column(
+        "score_priorite",
+        "Score de priorité",
+        number_format="0.0",
+        description="de 0 à 100 : déficit de densité, fragilité numérique, éloignement "
+        "(analysis.gaps.SCORE_FORMULA)",
+        shown=1,
+        unit="points sur 100",
+    ),
     Column("rang_priorite", "Rang de priorité", number_format=COUNT, report_label="Rang", shown=0),
     *(
         Column(
             config.beyond_column(km),
             f"Population à plus de {km} km d'un lieu",
             f"pop_au_dela_{km}km",
-            description="à vol d'oiseau, depuis la mairie",
+            description="à vol d'oiseau, depuis la mairie, jusqu'au lieu de médiation le "
+            "plus proche",
             report_label=f"Habitants à plus de {km} km",
             shown=0,
+            unit="habitants",
         )
         for km in config.DISTANCE_THRESHOLDS_KM
     ),
-    Column("population_sans_distance", "Population sans distance calculée", "pop_sans_distance"),
+    Column(
+        "population_sans_distance",
+        "Population sans distance calculée",
+        "pop_sans_distance",
+        description="communes sans point de départ",
+        unit="habitants",
+    ),
 ]
 
 # The three flags of the national COSELEC list, as (key, French label).
@@ -193,20 +240,39 @@ def _flag_columns() -> list[Column]:
     columns = []
     for flag, short in _FLAG_SHORT.items():
         field = _FLAG_FIELD[flag]
+        words = FLAGS[flag]
         columns += [
-            Column(f"postes_{flag}", f"Postes {short}", f"postes_{field}", INTEGER),
+            Column(
+                f"postes_{flag}",
+                f"Postes {short}",
+                f"postes_{field}",
+                INTEGER,
+                description=f"postes des structures {words} selon la liste nationale",
+                unit="postes",
+            ),
             Column(
                 f"postes_{flag}_non_documente",
                 f"Postes {short} : non documenté",
                 f"postes_{field}_nd",
                 INTEGER,
+                description=f"postes des structures dont la liste ne dit pas si elles sont {words}",
+                unit="postes",
             ),
-            Column(f"structures_{flag}", f"Structures {short}", f"structures_{field}", INTEGER),
+            Column(
+                f"structures_{flag}",
+                f"Structures {short}",
+                f"structures_{field}",
+                INTEGER,
+                description=f"structures {words} (SIRET, sinon nom et commune)",
+                unit="structures",
+            ),
             Column(
                 f"structures_{flag}_non_documente",
                 f"Structures {short} : non documenté",
                 f"structures_{field}_nd",
                 INTEGER,
+                description=f"structures dont la liste ne dit pas si elles sont {words}",
+                unit="structures",
             ),
         ]
     return columns
@@ -215,17 +281,36 @@ def _flag_columns() -> list[Column]:
 # Columns added to the per-EPCI indicators (CSV, sheet « Indicateurs », layer ``epci``):
 # priority territories, trajectory, comparisons.
 EPCI_COLUMNS: list[Column] = [
-    Column("structures", "Structures", "structures", INTEGER),
+    Column(
+        "structures",
+        "Structures",
+        "structures",
+        INTEGER,
+        description="structures dont les postes sont localisés ici (SIRET, sinon nom et commune)",
+        unit="structures",
+    ),
     *_flag_columns(),
-    Column("premier_mois_conseiller", "Premier mois avec un conseiller", "premier_mois"),
-    Column("classe_densite", "Classe de densité de population", "classe_densite"),
+    Column(
+        "premier_mois_conseiller",
+        "Premier mois avec un conseiller",
+        "premier_mois",
+        description="AAAA-MM ; vide si aucun poste à la date",
+    ),
+    Column(
+        "classe_densite",
+        "Classe de densité de population",
+        "classe_densite",
+        description="habitants par km² de toute l'intercommunalité (comparison.density_class)",
+    ),
     Column(
         "densite_mediane_meme_type",
         f"Médiane des EPCI du même type (conseillers pour {_BASE} hab.)",
         "med_meme_type",
         DECIMAL,
         3,
+        description="dans toute la France, à la même date",
         shown=2,
+        unit=f"conseillers pour {_BASE} habitants",
     ),
     Column(
         "densite_mediane_comparables",
@@ -233,7 +318,9 @@ EPCI_COLUMNS: list[Column] = [
         "med_comparables",
         DECIMAL,
         3,
+        description="même nature et même classe de densité, dans toute la France, à la même date",
         shown=2,
+        unit=f"conseillers pour {_BASE} habitants",
     ),
     Column(
         "ecart_comparables",
@@ -241,7 +328,9 @@ EPCI_COLUMNS: list[Column] = [
         "ecart_comparables",
         DECIMAL,
         3,
+        description="densité moins la médiane des comparables",
         shown=2,
+        unit=f"conseillers pour {_BASE} habitants",
     ),
 ]
 
@@ -253,7 +342,7 @@ COMMUNE_COLUMNS: list[Column] = [
     Column("insee", "Code INSEE"),
     Column("nom", "Nom", report_label="Lieu"),
     Column("type", "Type", description="COM, ARM, COMD, COMA : nature de la commune"),
-    Column("departement", "Département"),
+    Column("departement", "Département", description="code officiel géographique"),
     Column("insee_parent", "Commune de rattachement", description="code INSEE"),
     Column("mairie_lon", "Longitude de la mairie"),
     Column("mairie_lat", "Latitude de la mairie"),
@@ -374,7 +463,88 @@ SELECTION_COLUMNS: list[Column] = [
     Column("methode", "Méthode", description="code, nom exact ou nom approché (score)"),
     Column("niveau", "Niveau", description="commune ou intercommunalité"),
     Column("code", "Code"),
-    Column("mois", "Mois (fin de)"),
+    Column("mois", "Mois (fin de)", description="AAAA-MM : situation à la fin de ce mois"),
+]
+
+# ------------------------------------------------------------------ the analysts' panel
+
+# Columns only the panel has (analyse.analysis.panel, analyse.run.panel): the month's
+# national target and the reconciliation of each département's posts
+# (analyse.analysis.indicators.reconciliation), under the panel's names.
+_PER_10000 = f"conseillers pour {_BASE} habitants"
+PANEL_ONLY_COLUMNS: list[Column] = [
+    Column(
+        "cible_nationale",
+        f"Cible nationale (conseillers pour {_BASE} hab.)",
+        number_format=DECIMAL,
+        decimals=4,
+        description=(
+            "densité du programme en France à la fin du mois : postes attribués par les "
+            "comités jusque-là ÷ population de la France (pipeline.national_target)"
+        ),
+        shown=2,
+        unit=_PER_10000,
+    ),
+    Column("nom_departement", "Nom du département", description="nom officiel"),
+    Column(
+        "postes_comptes",
+        "Postes comptés pour le département",
+        number_format=INTEGER,
+        description=(
+            "postes des lignes de la liste nationale rattachées au département (décompte "
+            "de l'ANCT, indice mensuel)"
+        ),
+        unit="postes",
+    ),
+    Column(
+        "postes_nouveaux",
+        "Postes attribués dans le mois",
+        number_format=INTEGER,
+        description="postes comptés pour le département, attribués par les comités du mois",
+        unit="postes",
+    ),
+    Column(
+        "postes_localises",
+        "Postes localisés dans ses EPCI",
+        number_format=INTEGER,
+        description=(
+            "postes des structures situées dans une intercommunalité ayant une commune dans "
+            "le département, quel que soit le département qui les compte"
+        ),
+        unit="postes",
+    ),
+    *(
+        Column(name, label, number_format=INTEGER, description=words, unit="postes")
+        for name, label, words in (
+            (
+                "localises_dans_un_epci_du_departement",
+                "Comptés ici, localisés dans un de ses EPCI",
+                "postes comptés pour le département et localisés dans un de ses EPCI",
+            ),
+            (
+                "localises_hors_departement",
+                "Comptés ici, localisés hors du département",
+                "postes comptés pour le département, localisés dans un EPCI sans commune ici",
+            ),
+            (
+                "departementaux",
+                "Postes départementaux",
+                "postes du conseil départemental (ou de la collectivité), catégorie à part",
+            ),
+            ("regionaux", "Postes régionaux", "postes du conseil régional, catégorie à part"),
+            (
+                "non_localisables",
+                "Postes non localisables",
+                "postes dont la structure n'a pu être rattachée à aucune commune",
+            ),
+            ("en_revue", "Postes à vérifier", "rattachement incertain, à vérifier"),
+            (
+                "venus_d_ailleurs",
+                "Comptés ailleurs, localisés ici",
+                "postes comptés pour un autre département, localisés dans un de ses EPCI",
+            ),
+        )
+    ),
 ]
 
 ALL: dict[str, Column] = {}
@@ -386,6 +556,7 @@ for _column in (
     + PLACE_COLUMNS
     + PROPOSAL_COLUMNS
     + SELECTION_COLUMNS
+    + PANEL_ONLY_COLUMNS
 ):
     if _column.name in ALL:
         raise ValueError(f"Colonne déclarée deux fois : {_column.name}")
@@ -403,6 +574,68 @@ def columns(column_names: Iterable[str]) -> list[Column]:
 # Columns of the monthly trajectory (sheet « Trajectoire »).
 TRAJECTORY_COLUMNS: list[Column] = columns(
     ["siren_epci", "nom_epci", "mois", "postes", "conseillers_pour_10000_hab"]
+)
+
+# One row per (EPCI, month) of the panel (analyse.analysis.panel), in order.
+PANEL_EPCI_COLUMNS: list[Column] = columns(
+    [
+        "mois",
+        "siren_epci",
+        "nom_epci",
+        "type_epci",
+        "departements",
+        "nb_communes",
+        "population",
+        "surface_km2",
+        "habitants_par_km2",
+        "classe_densite",
+        "postes",
+        "structures",
+        "conseillers_pour_10000_hab",
+        "habitants_par_conseiller",
+        "financement_etat_eur",
+        *names(_flag_columns()),
+        "premier_mois_conseiller",
+        "ifn",
+        "population_au_dela_10km",
+        "population_au_dela_20km",
+        "population_au_dela_30km",
+        "population_sans_distance",
+        "cible_nationale",
+        "postes_manquants_cible_nationale",
+        "score_priorite",
+        "densite_mediane_meme_type",
+        "densite_mediane_comparables",
+        "ecart_comparables",
+    ]
+)
+
+# One row per (département, month) of the panel (analyse.run.panel), in order.
+PANEL_DEPARTEMENT_COLUMNS: list[Column] = columns(
+    [
+        "mois",
+        "departement",
+        "nom_departement",
+        "population",
+        "postes_comptes",
+        "postes_nouveaux",
+        "conseillers_pour_10000_hab",
+        "postes_localises",
+        "localises_dans_un_epci_du_departement",
+        "localises_hors_departement",
+        "departementaux",
+        "regionaux",
+        "non_localisables",
+        "en_revue",
+        "venus_d_ailleurs",
+        *[f"postes_{flag}{suffix}" for flag in FLAGS for suffix in ("", "_non_documente")],
+        "cible_nationale",
+    ]
+)
+
+# The panel's geometry file: one outline per EPCI, not repeated per month.
+PANEL_GEOMETRY_COLUMNS: list[Column] = columns(
+    ["siren_epci", "nom_epci", "type_epci", "departements"]
 )
 
 # ------------------------------------------------------------------ GeoPackage layers
@@ -512,8 +745,9 @@ def number_formats() -> dict[str, str]:
 
 
 def csv_decimals() -> dict[str, int]:
-    """Rounding of the CSV's columns (indicators and the columns added to them)."""
-    return {c.name: c.decimals for c in INDICATOR_COLUMNS + EPCI_COLUMNS if c.decimals is not None}
+    """Rounding of the CSV's columns (indicators, the columns added to them, the panel's)."""
+    declared = INDICATOR_COLUMNS + EPCI_COLUMNS + PANEL_ONLY_COLUMNS
+    return {c.name: c.decimals for c in declared if c.decimals is not None}
 
 
 # Columns of the monthly index of départements (``national.index_html``), in page order.
@@ -532,3 +766,36 @@ INDEX_COLUMNS: list[Column] = [
     Column("part_france_services", "France Services", "part_fs", PERCENT),
     Column("trajectoire", "Densité", "trajectoire"),
 ]
+
+
+# ------------------------------------------------------------------ data dictionary
+
+# The README's data dictionary of the panel sits between these two lines; it is
+# written by ``scripts/dictionnaire.py`` from the registry (a test compares them).
+DICTIONARY_START = "<!-- dictionnaire du panel : début (scripts/dictionnaire.py) -->"
+DICTIONARY_END = "<!-- dictionnaire du panel : fin -->"
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def data_dictionary() -> str:
+    """The panel's data dictionary in Markdown: one table per file, one line per column
+    (name, French title, unit, description), as declared here."""
+    parts = []
+    for title, declared in (
+        ("`panel_epci.csv` / `.parquet` : une ligne par (EPCI, mois)", PANEL_EPCI_COLUMNS),
+        (
+            "`panel_departements.csv` / `.parquet` : une ligne par (département, mois)",
+            PANEL_DEPARTEMENT_COLUMNS,
+        ),
+        ("`epci.csv`, `epci.parquet`, `epci.gpkg` : une ligne par EPCI", PANEL_GEOMETRY_COLUMNS),
+    ):
+        lines = [title, "", "| colonne | intitulé | unité | description |", "|---|---|---|---|"]
+        lines += [
+            f"| `{c.name}` | {_cell(c.label)} | {_cell(c.unit)} | {_cell(c.description)} |"
+            for c in declared
+        ]
+        parts.append("\n".join(lines))
+    return "\n\n".join(parts)

@@ -49,12 +49,22 @@ def definition() -> str:
     )
 
 
-def national_epci_table(epci, matched: pd.DataFrame) -> pd.DataFrame:
-    """Every EPCI of France: ``siren``, ``type``, ``classe_densite`` and its density."""
+def epci_areas_km2(epci) -> pd.Series:
+    """Area of every EPCI in km², in an equal-area projection of the whole globe."""
+    return epci.geometry.to_crs(config.EQUAL_AREA_CRS).area / 1e6
+
+
+def national_epci_table(
+    epci, matched: pd.DataFrame, areas_km2: pd.Series | None = None
+) -> pd.DataFrame:
+    """Every EPCI of France: ``siren``, ``type``, ``classe_densite`` and its density.
+
+    ``areas_km2`` (``epci_areas_km2``) may be given when several months share them."""
     table = pd.DataFrame(epci[["siren", "type", "population"]]).copy()
     population = table["population"].astype("Float64").astype(float)
     population = population.where(population > 0)
-    area_km2 = epci.geometry.to_crs(config.EQUAL_AREA_CRS).area.to_numpy() / 1e6
+    areas = areas_km2 if areas_km2 is not None else epci_areas_km2(epci)
+    area_km2 = areas.to_numpy()
     table["classe_densite"] = density_class(pd.Series(population.to_numpy() / area_km2))
     posts = table["siren"].map(posts_per_epci(matched)).fillna(0)
     table["densite"] = density(posts, population)

@@ -42,17 +42,53 @@ def posts_per_epci(matched: pd.DataFrame) -> pd.Series:
     return located.groupby("siren_epci")["postes"].sum()
 
 
+def state_funding(rows: pd.DataFrame) -> pd.Series:
+    """The State's funding of each selection row, in euros: the national list's
+    « Investissement financier estimatif total de l'Etat » where the row gives it, else
+    ``config.STATE_FUNDING_PER_POST_EUR`` per post (hand-typed rows)."""
+    flat = rows["postes"].astype(float) * config.STATE_FUNDING_PER_POST_EUR
+    if "financement_etat_eur" not in rows:
+        return flat
+    return rows["financement_etat_eur"].astype(float).fillna(flat)
+
+
 def funding_per_epci(matched: pd.DataFrame) -> pd.Series:
-    """The State's funding of the posts located in each EPCI (by SIREN): each row's own
-    amount (« Investissement financier estimatif total de l'Etat » of the national
-    list), else ``config.STATE_FUNDING_PER_POST_EUR`` per post."""
+    """State funding of the posts located in each EPCI (by SIREN), in euros."""
     located = matched.loc[matched["statut"] == LOCATED]
-    flat = located["postes"].astype(float) * config.STATE_FUNDING_PER_POST_EUR
-    if "financement_etat_eur" in located:
-        amounts = located["financement_etat_eur"].astype(float).fillna(flat)
-    else:
-        amounts = flat
-    return amounts.groupby(located["siren_epci"]).sum()
+    return state_funding(located).groupby(located["siren_epci"]).sum()
+
+
+def _known_population(table: pd.DataFrame) -> pd.Series:
+    """Population as floats; NaN where unknown or zero (ratios empty, not infinite)."""
+    population = table["population"].astype("Float64").astype(float)
+    return population.where(population > 0)
+
+
+def epci_measures(
+    table: pd.DataFrame, matched: pd.DataFrame, crs: int | None = None
+) -> pd.DataFrame:
+    """``postes`` (located in each EPCI, whatever département counted them), density,
+    inhabitants per conseiller, area, inhabitants per km² and State funding of every
+    EPCI of ``table`` (``siren_epci``, ``population``, geometry), in the situation of
+    ``matched``: a département's EPCI in its report, every EPCI of France at each month
+    in the panel (``analysis.panel``).
+
+    The area is measured in ``crs`` (``config.metric_crs``), unless ``table`` already
+    has ``surface_km2`` (the panel measures it once for all months).
+    """
+    table = table.copy()
+    table["postes"] = table["siren_epci"].map(posts_per_epci(matched)).fillna(0).astype("int64")
+    population = _known_population(table)
+    posts = table["postes"].astype(float)
+    table["conseillers_pour_10000_hab"] = density(posts, population)
+    table["habitants_par_conseiller"] = (population / posts).where(posts > 0)
+    if "surface_km2" not in table:
+        table["surface_km2"] = table.geometry.to_crs(crs).area / 1e6
+    table["habitants_par_km2"] = population / table["surface_km2"]
+    # Whole euros, as the list gives them.
+    funding = table["siren_epci"].map(funding_per_epci(matched)).fillna(0.0)
+    table["financement_etat_eur"] = funding.round().astype("int64")
+    return table
 
 
 def epci_indicators(
@@ -76,20 +112,9 @@ def epci_indicators(
     table = table.rename(columns={"siren": "siren_epci", "nom": "nom_epci", "type": "type_epci"})
     table["population"] = table["population"].astype("Int64")
     table["population_dans_departement"] = table["siren_epci"].map(pop_in_dep).astype("Int64")
-    table["postes"] = table["siren_epci"].map(posts_per_epci(matched)).fillna(0).astype("int64")
-
-    # An unknown population (never 0) leaves the EPCI's ratios empty, not infinite.
-    population = table["population"].astype("Float64").astype(float)
-    population = population.where(population > 0)
+    table = epci_measures(table, matched, config.metric_crs(departement))
+    population = _known_population(table)
     posts = table["postes"].astype(float)
-    table["conseillers_pour_10000_hab"] = density(posts, population)
-    table["habitants_par_conseiller"] = (population / posts).where(posts > 0)
-    area_m2 = table.geometry.to_crs(config.metric_crs(departement)).area
-    table["surface_km2"] = area_m2 / 1e6
-    table["habitants_par_km2"] = population / table["surface_km2"]
-    table["financement_etat_eur"] = (
-        table["siren_epci"].map(funding_per_epci(matched)).fillna(0).astype(float)
-    )
 
     dep_posts = departement_level_posts(matched, departement)
     share = table["population_dans_departement"] / table["population_dans_departement"].sum()
@@ -126,41 +151,69 @@ def reconciliation(
     département, whatever département they were counted for. It equals
     ``localises_dans_un_epci_du_departement`` + ``venus_d_ailleurs``.
     """
-    rows = matched.loc[matched["departement"] == departement]
-    status = rows["statut"]
-    located = rows.loc[status == LOCATED]
-    inside = located["siren_epci"].isin(epci_sirens)
-    elsewhere = matched.loc[
-        (matched["departement"] != departement)
-        & (matched["statut"] == LOCATED)
-        & matched["siren_epci"].isin(epci_sirens)
-    ]
-    counts = {
-        "lus": int(rows["postes"].sum()),
-        "localises_dans_un_epci_du_departement": int(located.loc[inside, "postes"].sum()),
-        "localises_hors_departement": int(located.loc[~inside, "postes"].sum()),
-        "departementaux": int(rows.loc[status == DEPARTEMENT_LEVEL, "postes"].sum()),
-        "regionaux": int(rows.loc[status == REGION_LEVEL, "postes"].sum()),
-        "non_localisables": int(rows.loc[status == UNLOCATABLE, "postes"].sum()),
-        "en_revue": int(rows.loc[status == REVIEW, "postes"].sum()),
-        "rejetes": 0,
-        "venus_d_ailleurs": int(elsewhere["postes"].sum()),
-    }
-    if rejected is not None and len(rejected):
-        counts["rejetes"] = int(
-            rejected.loc[rejected["departement"] == departement, "postes"].sum()
-        )
-        counts["lus"] += counts["rejetes"]
-    accounted = sum(counts[k] for k in ACCOUNTED)
-    if accounted != counts["lus"]:
-        raise ReconciliationError(
-            f"Rapprochement faux pour le département {departement} : {counts['lus']} postes "
-            f"lus mais {accounted} répartis ({counts})."
-        )
-    counts["localises_dans_ses_epci"] = (
-        counts["localises_dans_un_epci_du_departement"] + counts["venus_d_ailleurs"]
+    table = reconciliations(matched, {departement: list(epci_sirens)}, rejected)
+    return {k: int(v) for k, v in table.loc[departement].items()}
+
+
+def reconciliations(
+    matched: pd.DataFrame,
+    epci_by_departement: dict[str, list[str]],
+    rejected: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """``reconciliation`` of many départements at once: one row per code of
+    ``epci_by_departement`` (code → SIREN of its EPCI), the counts in columns, in the
+    order of ``reconciliation``'s dict. Raises ``ReconciliationError`` when a
+    département's posts do not add up."""
+    codes = list(epci_by_departement)
+    pairs = pd.DataFrame(
+        [(code, siren) for code, sirens in epci_by_departement.items() for siren in sirens],
+        columns=["departement", "siren_epci"],
+        dtype=object,
     )
-    return counts
+    members = pd.MultiIndex.from_frame(pairs)
+    status, counted, posts = matched["statut"], matched["departement"], matched["postes"]
+    located = status == LOCATED
+    inside = located & pd.MultiIndex.from_arrays(
+        [counted.astype(object), matched["siren_epci"].astype(object)]
+    ).isin(members)
+
+    def per_code(mask: pd.Series) -> pd.Series:
+        return posts.loc[mask].groupby(counted.loc[mask]).sum().reindex(codes, fill_value=0)
+
+    out = pd.DataFrame(index=pd.Index(codes, name="departement"))
+    out["lus"] = per_code(pd.Series(True, index=matched.index))
+    out["localises_dans_un_epci_du_departement"] = per_code(inside)
+    out["localises_hors_departement"] = per_code(located & ~inside)
+    out["departementaux"] = per_code(status == DEPARTEMENT_LEVEL)
+    out["regionaux"] = per_code(status == REGION_LEVEL)
+    out["non_localisables"] = per_code(status == UNLOCATABLE)
+    out["en_revue"] = per_code(status == REVIEW)
+    out["rejetes"] = 0
+    # Posts located in a département's EPCI but counted for another département.
+    rows = matched.loc[located, ["departement", "siren_epci", "postes"]]
+    served = rows.merge(pairs, on="siren_epci", suffixes=("_compte", ""))
+    served = served.loc[served["departement_compte"] != served["departement"]]
+    out["venus_d_ailleurs"] = (
+        served.groupby("departement")["postes"].sum().reindex(codes, fill_value=0)
+    )
+    if rejected is not None and len(rejected):
+        out["rejetes"] = (
+            rejected.groupby("departement")["postes"].sum().reindex(codes, fill_value=0)
+        )
+        out["lus"] += out["rejetes"]
+    out = out.astype("int64")
+    accounted = out[ACCOUNTED].sum(axis=1)
+    wrong = out.index[accounted != out["lus"]]
+    if len(wrong):
+        code = wrong[0]
+        raise ReconciliationError(
+            f"Rapprochement faux pour le département {code} : {out.at[code, 'lus']} postes "
+            f"lus mais {accounted[code]} répartis ({out.loc[code].to_dict()})."
+        )
+    out["localises_dans_ses_epci"] = (
+        out["localises_dans_un_epci_du_departement"] + out["venus_d_ailleurs"]
+    )
+    return out
 
 
 # The categories that add up to the posts read for a département.
@@ -180,7 +233,13 @@ def to_csv_frame(indicators: gpd.GeoDataFrame) -> pd.DataFrame:
     decimals of ``analyse.schema``; 0 decimals: whole numbers, empty where unknown)."""
     # Columns declared in analyse.schema follow, when the indicators have them.
     declared = [c for c in schema.epci_names() if c in indicators.columns]
-    frame = pd.DataFrame(indicators[CSV_COLUMNS + declared]).copy()
+    return round_for_csv(pd.DataFrame(indicators[CSV_COLUMNS + declared]))
+
+
+def round_for_csv(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` rounded to the decimals of ``analyse.schema`` (0: whole numbers, empty
+    where unknown), as every CSV of the project writes it."""
+    frame = frame.copy()
     for column, digits in schema.csv_decimals().items():
         if column in frame:
             frame[column] = np.round(frame[column].astype(float), digits)

@@ -35,15 +35,19 @@ def structure_key(rows: pd.DataFrame) -> pd.Series:
     return siret.where(siret.str.fullmatch(r"\d{14}"), fallback)
 
 
-def flag_counts(rows: pd.DataFrame, by: str | None = None) -> pd.DataFrame:
+def flag_counts(
+    rows: pd.DataFrame, by: str | None = None, keys: pd.Series | None = None
+) -> pd.DataFrame:
     """Posts and structures per flag (``oui`` and not documented), with the totals.
 
     Columns ``postes``, ``structures``, and for each flag of ``schema.FLAGS``:
     ``postes_<flag>``, ``postes_<flag>_non_documente``, ``structures_<flag>``,
     ``structures_<flag>_non_documente``. Grouped by ``by`` (one row per value), or a
-    single row for all of ``rows``.
+    single row for all of ``rows``. ``keys``: ``structure_key`` of a table that holds
+    ``rows`` (by index), when the caller counts many subsets of it.
     """
-    rows = rows.assign(_structure=structure_key(rows), _all="ensemble")
+    structures = structure_key(rows) if keys is None else keys.reindex(rows.index)
+    rows = rows.assign(_structure=structures, _all="ensemble")
     key = by or "_all"
     grouped = rows.groupby(key)
     out = pd.DataFrame(
@@ -59,10 +63,10 @@ def flag_counts(rows: pd.DataFrame, by: str | None = None) -> pd.DataFrame:
     return out.rename_axis(by) if by else out
 
 
-def epci_flag_counts(matched: pd.DataFrame) -> pd.DataFrame:
+def epci_flag_counts(matched: pd.DataFrame, keys: pd.Series | None = None) -> pd.DataFrame:
     """``flag_counts`` of the posts located in each EPCI, indexed by SIREN."""
     located = matched.loc[matched["statut"] == LOCATED]
-    return flag_counts(located, "siren_epci")
+    return flag_counts(located, "siren_epci", keys)
 
 
 def summary(rows: pd.DataFrame) -> dict:

@@ -371,6 +371,8 @@ COSELEC_COLUMNS = {
     "commune": "code_commune_insee",
     "code_postal": "code_postal",
 }
+# Read when present; a list without it is still recognised as the national list.
+COSELEC_FUNDING = "investissement_financier_estimatif_total_de_l_etat"
 COSELEC_FLAGS = {"zrr": "zrr", "qpv": "qpv", "france_services": "france_services"}
 # Optional column of the list (normalised header): the State's funding of each row.
 COSELEC_FUNDING = "investissement_financier_estimatif_total_de_l_etat"
@@ -428,6 +430,7 @@ def _coselec_values(cells: dict[str, str]) -> dict[str, str]:
     # "Code département" 0: their INSEE code starts with the collectivity's code.
     if values["departement"].strip() in ("0", "00") and commune[:2] == "97":
         values["departement"] = commune[:3]
+    values["investissement_etat_eur"] = cells.get(COSELEC_FUNDING, "")
     values["source"] = COSELEC_SOURCE
     return values
 

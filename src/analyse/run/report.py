@@ -161,12 +161,20 @@ def execute_warm(warm, parameters: dict, output: Path) -> None:
         ) from error
 
 
+HIDDEN_CELL_TAG = "remove_cell"
+
+
 @functools.cache
 def _html_exporter():
     """One exporter per process: compiling its templates costs a quarter of a second."""
     from nbconvert import HTMLExporter
+    from traitlets.config import Config
 
+    # Cells tagged « remove_cell » show the analyst the frames behind the tables, in
+    # rapport.ipynb only.
+    hidden = Config({"TagRemovePreprocessor": {"remove_cell_tags": {HIDDEN_CELL_TAG}}})
     return HTMLExporter(
+        config=hidden,
         template_name="rapport",
         # nbconvert's template « rapport », beside the report's other templates.
         extra_template_basedirs=[str(TEMPLATES_DIR)],

@@ -26,6 +26,37 @@ MAX_FIELD_LENGTH = 30
 # Names GDAL gives a meaning to in a GeoPackage: a data column must not take them.
 _RESERVED_FIELDS = {"fid", "geom", "geometry"}
 
+# GeoPackage 1.2: GDAL 3.6 (Debian 12, and the QGIS built on it) warns that the 1.4 files
+# newer GDAL write « may only be partially supported ».
+GPKG_VERSION = "1.2"
+GPKG_USER_VERSION = 10200  # what a GeoPackage 1.2 holds in SQLite's user_version
+
+
+def write_layers(
+    target: Path, layers: Mapping[str, gpd.GeoDataFrame], metadata: Mapping | None = None
+) -> None:
+    """Write ``layers`` into the GeoPackage ``target`` (version ``GPKG_VERSION``), beside
+    it first and then renamed onto it; ``metadata`` (the date described…) goes to the
+    dataset and to every layer."""
+    with atomic_path(Path(target)) as tmp:
+        # GDAL creates the GeoPackage itself: it cannot open the empty placeholder.
+        tmp.unlink()
+        try:
+            for name, layer in layers.items():
+                options = {} if tmp.exists() else {"dataset_options": {"VERSION": GPKG_VERSION}}
+                if metadata:
+                    options["layer_metadata"] = dict(metadata)
+                    if "dataset_options" in options:
+                        options["dataset_metadata"] = dict(metadata)
+                layer.to_file(
+                    tmp, driver="GPKG", layer=name, engine="pyogrio", index=False, **options
+                )
+        finally:
+            # SQLite side files, should GDAL fail with the database open.
+            for suffix in ("-journal", "-wal", "-shm"):
+                Path(f"{tmp}{suffix}").unlink(missing_ok=True)
+
+
 # Layer → (column → field name): declared in analyse.schema.
 LAYERS = {name: layer.fields() for name, layer in schema.LAYERS.items()}
 
@@ -103,22 +134,4 @@ def write_geopackage(
         for name, frame in frames.items()
         if frame is not None
     }
-    with atomic_path(Path(target)) as tmp:
-        # GDAL creates the GeoPackage itself: it cannot open the empty placeholder.
-        tmp.unlink()
-        try:
-            first = True
-            for name, layer in layers.items():
-                extra = {}
-                if metadata:
-                    extra["layer_metadata"] = dict(metadata)
-                    if first:
-                        extra["dataset_metadata"] = dict(metadata)
-                layer.to_file(
-                    tmp, driver="GPKG", layer=name, engine="pyogrio", index=False, **extra
-                )
-                first = False
-        finally:
-            # SQLite side files, should GDAL fail with the database open.
-            for suffix in ("-journal", "-wal", "-shm"):
-                Path(f"{tmp}{suffix}").unlink(missing_ok=True)
+    write_layers(target, layers, metadata)

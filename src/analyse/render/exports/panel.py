@@ -1,0 +1,218 @@
+"""The panel's files (``analyse panel``), for pandas, QGIS and data portals.
+
+- ``panel_epci.parquet`` / ``.csv``: one row per (EPCI, month);
+- ``panel_departements.parquet`` / ``.csv``: one row per (département, month);
+- ``epci.csv``: one row per EPCI (identity), ``epci.parquet`` (GeoParquet) and
+  ``epci.gpkg`` (GeoPackage 1.2) its outline, once, not repeated per month;
+- ``datapackage.json``: a Frictionless data package describing them, with a Table
+  Schema per table (types, French titles and descriptions from ``analyse.schema``,
+  units, primary and foreign keys, licence and sources).
+
+CSV files are UTF-8 with ``,`` between fields and ``.`` for decimals, rounded as the
+reports' CSV (``schema.csv_decimals``). Every file is written beside its target, then
+renamed onto it.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+
+from analyse import schema
+from analyse.analysis.indicators import round_for_csv
+from analyse.analysis.inputs import Extras
+from analyse.analysis.panel import Panel
+from analyse.analysis.pipeline import MatchedSelections
+from analyse.atomic import atomic_path, write_text
+from analyse.render.exports.geopackage import write_layers
+from analyse.territory.reference import Reference
+
+EPCI_ROWS = "panel_epci"
+DEPARTEMENT_ROWS = "panel_departements"
+EPCI_IDENTITY = "epci"
+DATAPACKAGE = "datapackage.json"
+
+LICENCE = {
+    "name": "etalab-2.0",
+    "path": "https://www.etalab.gouv.fr/licence-ouverte-open-licence/",
+    "title": "Licence Ouverte / Open Licence version 2.0",
+}
+
+# Resource → (columns, primary key, foreign keys, title, description).
+_RESOURCES = {
+    EPCI_ROWS: (
+        schema.PANEL_EPCI_COLUMNS,
+        ["siren_epci", "mois"],
+        [
+            {
+                "fields": "siren_epci",
+                "reference": {"resource": EPCI_IDENTITY, "fields": "siren_epci"},
+            }
+        ],
+        "Intercommunalités, mois par mois",
+        "Une ligne par intercommunalité à fiscalité propre et par fin de mois, depuis les "
+        "premiers comités (mars 2021) jusqu'au dernier mois de la liste nationale.",
+    ),
+    DEPARTEMENT_ROWS: (
+        schema.PANEL_DEPARTEMENT_COLUMNS,
+        ["departement", "mois"],
+        [],
+        "Départements, mois par mois",
+        "Une ligne par département (et collectivité d'outre-mer de la liste) et par fin "
+        "de mois : les chiffres de l'index mensuel et le rapprochement de ses postes.",
+    ),
+    EPCI_IDENTITY: (
+        schema.PANEL_GEOMETRY_COLUMNS,
+        ["siren_epci"],
+        [],
+        "Intercommunalités",
+        "Une ligne par intercommunalité : identité ; son contour est dans epci.parquet "
+        "(GeoParquet) et epci.gpkg (GeoPackage), en WGS 84.",
+    ),
+}
+
+
+def csv_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` rounded as the reports' CSV (``indicators.round_for_csv``)."""
+    return round_for_csv(frame)
+
+
+def _field_type(values: pd.Series) -> str:
+    if pd.api.types.is_bool_dtype(values):
+        return "boolean"
+    if pd.api.types.is_integer_dtype(values):
+        return "integer"
+    if pd.api.types.is_float_dtype(values):
+        return "number"
+    return "string"
+
+
+def table_schema(frame: pd.DataFrame, resource: str) -> dict:
+    """The Table Schema of one of the panel's CSV files, from ``analyse.schema``."""
+    columns, primary, foreign, _, _ = _RESOURCES[resource]
+    fields = []
+    for column in columns:
+        described = {
+            "name": column.name,
+            "type": _field_type(frame[column.name]),
+            "title": column.label,
+        }
+        if column.description:
+            described["description"] = column.description
+        if column.unit:
+            described["unit"] = column.unit
+        if column.name in primary:
+            described["constraints"] = {"required": True}
+        if column.name == "mois":
+            described["format"] = "default"
+            described.setdefault("constraints", {})["pattern"] = r"\d{4}-\d{2}"
+        fields.append(described)
+    out = {"fields": fields, "primaryKey": primary, "missingValues": [""]}
+    if foreign:
+        out["foreignKeys"] = foreign
+    return out
+
+
+def _sources(selections: MatchedSelections, reference: Reference, extras: Extras | None) -> list:
+    sources = [{"title": phrase} for phrase in selections.editions]
+    sources.append({"title": f"Référentiel territorial : {reference.edition}"})
+    if extras is not None:
+        sources += [{"title": phrase} for phrase in extras.editions if phrase]
+    for file in [*selections.files, *(extras.sources if extras else [])]:
+        sources.append({"title": f"{file['fichier']} (sha256 {file['sha256']})"})
+    return sources
+
+
+def datapackage(
+    tables: dict[str, pd.DataFrame],
+    panel: Panel,
+    selections: MatchedSelections,
+    reference: Reference,
+    extras: Extras | None,
+) -> dict:
+    """The ``datapackage.json`` of the panel (Frictionless Data Package v1)."""
+    from analyse.analysis.bundle import provenance
+
+    resources = []
+    for name, frame in tables.items():
+        _, _, _, title, description = _RESOURCES[name]
+        resources.append(
+            {
+                "name": name,
+                "path": f"{name}.csv",
+                "profile": "tabular-data-resource",
+                "title": title,
+                "description": description,
+                "format": "csv",
+                "mediatype": "text/csv",
+                "encoding": "utf-8",
+                "dialect": {"delimiter": ",", "header": True},
+                "schema": table_schema(frame, name),
+            }
+        )
+    first, last = (panel.months[0], panel.months[-1]) if panel.months else ("", "")
+    made = provenance()
+    return {
+        "profile": "tabular-data-package",
+        "name": "conseillers-numeriques-panel",
+        "title": "Conseillers numériques France Services : panel des intercommunalités",
+        "description": (
+            f"Postes, densité, financement, territoires prioritaires, éloignement et "
+            f"comparaisons de chaque intercommunalité et de chaque département de France, à "
+            f"la fin de chaque mois de {first} à {last}, avec les définitions des rapports "
+            "départementaux (analyse panel)."
+        ),
+        "version": str(made.get("version", "")),
+        "created": made["genere_le"],
+        "temporal": {"start": first, "end": last},
+        "licenses": [LICENCE],
+        "sources": _sources(selections, reference, extras),
+        "keywords": ["conseillers numériques", "France Services", "EPCI", "inclusion numérique"],
+        "resources": resources,
+    }
+
+
+def write_panel(
+    folder: Path,
+    panel: Panel,
+    selections: MatchedSelections,
+    reference: Reference,
+    extras: Extras | None = None,
+) -> dict[str, Path]:
+    """Write the panel's files into ``folder``; returns them by name."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    identity = pd.DataFrame(panel.geometry[schema.names(schema.PANEL_GEOMETRY_COLUMNS)])
+    tables = {
+        EPCI_ROWS: panel.epci,
+        DEPARTEMENT_ROWS: panel.departements,
+        EPCI_IDENTITY: identity,
+    }
+    written: dict[str, Path] = {}
+    for name, frame in tables.items():
+        for suffix, write in (
+            (".parquet", lambda f, p: f.to_parquet(p, index=False)),
+            (".csv", lambda f, p: csv_frame(f).to_csv(p, index=False, encoding="utf-8")),
+        ):
+            if name == EPCI_IDENTITY and suffix == ".parquet":
+                continue  # the GeoParquet below
+            target = folder / f"{name}{suffix}"
+            with atomic_path(target) as tmp:
+                write(frame, tmp)
+            written[f"{name}{suffix}"] = target
+    outlines: gpd.GeoDataFrame = panel.geometry
+    target = folder / f"{EPCI_IDENTITY}.parquet"
+    with atomic_path(target) as tmp:
+        outlines.to_parquet(tmp, index=False)
+    written[target.name] = target
+    target = folder / f"{EPCI_IDENTITY}.gpkg"
+    write_layers(target, {EPCI_IDENTITY: outlines})
+    written[target.name] = target
+    package = datapackage(tables, panel, selections, reference, extras)
+    target = folder / DATAPACKAGE
+    write_text(target, json.dumps(package, ensure_ascii=False, indent=1) + "\n")
+    written[DATAPACKAGE] = target
+    return written
