@@ -17,18 +17,21 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import geopandas as gpd
 import pandas as pd
 
 from analyse import schema
 from analyse.analysis.indicators import round_for_csv
-from analyse.analysis.inputs import Extras
-from analyse.analysis.panel import Panel
-from analyse.analysis.pipeline import MatchedSelections
 from analyse.atomic import atomic_path, write_text
 from analyse.render.exports.geopackage import write_layers
 from analyse.territory.reference import Reference
+
+if TYPE_CHECKING:  # types only: rendering neither prepares nor reads inputs
+    from analyse.analysis.inputs import Extras
+    from analyse.analysis.panel import Panel
+    from analyse.analysis.pipeline import MatchedSelections
 
 EPCI_ROWS = "panel_epci"
 DEPARTEMENT_ROWS = "panel_departements"
