@@ -1,5 +1,5 @@
-"""Command line ``analyse``: reference, rapport, scenario, rapports, mensuel, controle,
-telecharger.
+"""Command line ``analyse``: reference, rapport, scenario, rapports, mensuel, fiches,
+controle, telecharger.
 
 Messages are in French. Exit codes: 0 success, 1 at least one report failed, 2 bad
 input (unknown département, unreadable selection file, bad month, failed download).
@@ -67,6 +67,22 @@ def _parser() -> argparse.ArgumentParser:
     )
     every_departement = functools.partial(_add_departements, default_all=True)
     _add(mensuel, every_departement, _add_selections, _add_gaps, _add_output, _add_jobs)
+
+    fiches = commands.add_parser(
+        "fiches",
+        help="la fiche de chaque intercommunalité (une page, hors ligne) et la page qui la "
+        "trouve par le nom d'une commune",
+    )
+    which = fiches.add_mutually_exclusive_group(required=True)
+    which.add_argument(
+        "--departement",
+        "-d",
+        default=None,
+        metavar="CODES",
+        help="les intercommunalités de ce département (05), ou de ces départements (04,05)",
+    )
+    which.add_argument("--tous", action="store_true", help="toutes les intercommunalités de France")
+    _add(fiches, _add_selections, _add_gaps, _add_output, _add_admin_express)
 
     controle = commands.add_parser(
         "controle", help="rapprochement national : où va chaque poste lu"
@@ -236,7 +252,11 @@ def _scenario_settings(args: argparse.Namespace):
 
 def _add_output(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "--sortie", type=Path, default=None, help="dossier des rapports (défaut : reports/)"
+        "--sortie",
+        type=Path,
+        default=None,
+        help="dossier des rapports (défaut : reports/) ; les fiches des intercommunalités "
+        "vont dans son sous-dossier epci/",
     )
 
 
@@ -436,6 +456,11 @@ def _cmd_rapport(args: argparse.Namespace) -> int:
         files = run_job(job, warm=kernel)
     finally:
         kernel.stop()
+    from analyse.run.fiches import fiches_for
+
+    written = fiches_for(
+        [code], selections, reference, args.sortie, extras=extras, prepared={code: prepared}
+    )
     print(reconciliation_text(prepared))
     rejected = prepared.context.get("lieux_rejetes") or {}
     if rejected.get("nombre"):
@@ -451,7 +476,17 @@ def _cmd_rapport(args: argparse.Namespace) -> int:
     print(f"\nRapport écrit en {time.perf_counter() - start:.1f} s :")
     for path in files.all():
         print(f"  {path}")
+    print(_fiches_line(written))
     return 0
+
+
+def _fiches_line(written) -> str:
+    from analyse.wording import capitalise, fmt_number, plural
+
+    return (
+        f"{capitalise(plural(written.fiches, 'fiche'))} d'intercommunalité dans {written.folder} "
+        f"(recherche par commune : {written.index}), en {fmt_number(written.seconds, 1)} s."
+    )
 
 
 def _cmd_scenario(args: argparse.Namespace) -> int:
@@ -472,6 +507,7 @@ def _cmd_scenario(args: argparse.Namespace) -> int:
 
 def _cmd_rapports(args: argparse.Namespace) -> int:
     from analyse.run import batch, report
+    from analyse.run.fiches import FicheCollector
 
     start = time.perf_counter()
     _check_output(args.sortie)
@@ -481,13 +517,20 @@ def _cmd_rapports(args: argparse.Namespace) -> int:
     extras = _extras(args, reference)
     _print_editions(selections, extras)
 
+    collector = FicheCollector(selections, reference, args.sortie, extras)
+
     def make_job(code: str, _month: str) -> report.ReportJob:
-        return report.make_job(code, selections, reference, args.sortie, extras=extras)[1]
+        prepared, job = report.make_job(code, selections, reference, args.sortie, extras=extras)
+        collector.add(prepared)
+        return job
 
     # Prepared as the workers go, not all before the first report starts.
     keys = [(code, "") for code in codes]
     results = batch.run_jobs(batch.lazy_jobs(keys, make_job), args.jobs, total=len(keys))
     print(batch.summary(results))
+    written = collector.write()
+    if written is not None:
+        print(_fiches_line(written))
     print(f"Durée : {time.perf_counter() - start:.0f} s.")
     return EXIT_FAILED if any(not r.ok for r in results) else 0
 
@@ -523,6 +566,34 @@ def _cmd_mensuel(args: argparse.Namespace) -> int:
     if len(months) > 1:
         print(f"{len(months)} mois en {time.perf_counter() - start:.0f} s.")
     return EXIT_FAILED if failed else 0
+
+
+def _cmd_fiches(args: argparse.Namespace) -> int:
+    from analyse.analysis.pipeline import check_departement
+    from analyse.errors import UserError
+    from analyse.run.fiches import fiches_for
+    from analyse.wording import fmt_number
+
+    start = time.perf_counter()
+    _check_output(args.sortie)
+    reference = _load_reference(args)
+    if args.tous:
+        codes = list(reference.departements["code"])
+    else:
+        codes = [check_departement(reference, c) for c in args.departement.split(",") if c.strip()]
+        if not codes:
+            raise UserError(
+                f"--departement « {args.departement} » ne désigne aucun département. Donnez "
+                "un code (05), plusieurs séparés par des virgules (04,05), ou --tous."
+            )
+        codes = list(dict.fromkeys(codes))
+    selections = _selections(args, reference, codes)
+    extras = _extras(args, reference)
+    _print_editions(selections, extras)
+    written = fiches_for(codes, selections, reference, args.sortie, extras=extras)
+    print(_fiches_line(written))
+    print(f"Durée totale : {fmt_number(time.perf_counter() - start, 1)} s.")
+    return 0
 
 
 def _cmd_controle(args: argparse.Namespace) -> int:
@@ -594,6 +665,7 @@ def main(argv: list[str] | None = None) -> int:
         "rapports": _cmd_rapports,
         "scenario": _cmd_scenario,
         "mensuel": _cmd_mensuel,
+        "fiches": _cmd_fiches,
         "controle": _cmd_controle,
         "telecharger": _cmd_telecharger,
     }

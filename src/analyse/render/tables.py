@@ -86,9 +86,10 @@ def html_table(
     return f'<div class="defile">{styler.to_html()}</div>'
 
 
-def indicators_table(indicators: pd.DataFrame) -> str:
+def indicators_table(indicators: pd.DataFrame, fiches: bool = False) -> str:
     """One line per EPCI, sorted by density (lowest first: where coverage is thinnest),
-    and the total of the département."""
+    and the total of the département. With ``fiches``, each EPCI's name links to its
+    fiche (``config.fiche_link``, beside the report's folder)."""
     rows = indicators.sort_values(
         ["conseillers_pour_10000_hab", "population"], ascending=[True, False]
     )
@@ -121,9 +122,19 @@ def indicators_table(indicators: pd.DataFrame) -> str:
         "financement_etat_eur": indicators["financement_etat_eur"].sum(),
     }
     frame = pd.concat([frame, pd.DataFrame([total])], ignore_index=True)
+    formats = {"financement_etat_eur": fmt_euros}
+    if fiches:
+        # The formatter gets the name already escaped: the link is keyed on it.
+        links = {
+            html.escape(str(name)): config.fiche_link(siren)
+            for name, siren in zip(rows["nom_epci"], rows["siren_epci"], strict=True)
+        }
+        formats["nom_epci"] = lambda name: (
+            f'<a href="{links[name]}">{name}</a>' if name in links else name
+        )
     return html_table(
         frame,
-        formats={"financement_etat_eur": fmt_euros},
+        formats=formats,
         # Never 0 for want of a figure.
         missing={"population": "population inconnue"},
     )
