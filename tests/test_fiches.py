@@ -1,0 +1,198 @@
+"""The fiches of the intercommunalités: the same figures as the départements' reports,
+linked from them, found by the search page.
+
+The reports and fiches are those of ``national_reports`` (conftest: 05, 59, 75, 974, 2A
+from the national list, with the embedded IFN and places), whose batch writes the
+fiches of their EPCI beside them (``<sortie>/epci/``).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from html import unescape
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+from conftest import EPCI_05
+
+from analyse import schema
+from analyse.wording import at_commune
+
+SISTERONAIS = EPCI_05["sisteronais"]  # 04, 05 and 26: one fiche, whole
+MEL = "200093201"  # Métropole Européenne de Lille: the most structures
+
+
+class _Tables(HTMLParser):
+    """Every table of a page: its header texts and, per body row, its cell texts and the
+    first link in it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tables: list[dict] = []
+        self._cell: list[str] | None = None
+        self._row: dict | None = None
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "table":
+            self.tables.append({"headers": [], "rows": []})
+        elif tag == "tr" and self.tables:
+            self._row = {"cells": [], "link": None, "header": False}
+        elif tag in ("td", "th") and self._row is not None:
+            self._cell = []
+            self._row["header"] = self._row["header"] or tag == "th"
+        elif tag == "a" and self._row is not None and self._row["link"] is None:
+            self._row["link"] = dict(attrs).get("href")
+
+    def handle_data(self, data):
+        if self._cell is not None:
+            self._cell.append(data)
+
+    def handle_endtag(self, tag):
+        if tag in ("td", "th") and self._cell is not None and self._row is not None:
+            self._row["cells"].append(" ".join("".join(self._cell).split()))
+            self._cell = None
+        elif tag == "tr" and self._row is not None:
+            target = "headers" if self._row["header"] else "rows"
+            if target == "headers":
+                self.tables[-1]["headers"] = self._row["cells"]
+            else:
+                self.tables[-1]["rows"].append(self._row)
+            self._row = None
+
+
+def _tables(path: Path) -> list[dict]:
+    parser = _Tables()
+    parser.feed(path.read_text(encoding="utf-8"))
+    return parser.tables
+
+
+def _column(table: dict, heading: str) -> int:
+    """Index of the column whose heading starts with ``heading``."""
+    for index, text in enumerate(table["headers"]):
+        if text.replace("\u202f", " ").startswith(heading.replace("\u202f", " ")):
+            return index
+    raise AssertionError(f"colonne « {heading} » absente : {table['headers']}")
+
+
+def _report_rows(report: Path) -> dict[str, dict[str, str]]:
+    """Per EPCI name: the cells of the report's main table (linked to a fiche) and of
+    its gaps table, by heading."""
+    tables = _tables(report)
+    rows: dict[str, dict[str, str]] = {}
+    for table in tables:
+        linked = [r for r in table["rows"] if (r["link"] or "").startswith("../epci/")]
+        if linked:
+            for row in linked:
+                rows[row["cells"][0]] = dict(zip(table["headers"], row["cells"], strict=False))
+    gaps_heading = schema.ALL["postes_manquants_cible_nationale"].heading.split("(")[0]
+    for table in tables:
+        if any(h.startswith(gaps_heading.strip()) for h in table["headers"]):
+            for row in table["rows"]:
+                if row["cells"] and row["cells"][0] in rows:
+                    cells = zip(table["headers"], row["cells"], strict=False)
+                    rows[row["cells"][0]].update((f"lacunes:{h}", c) for h, c in cells)
+    return rows
+
+
+def _cell(cells: dict[str, str], heading: str) -> str:
+    for key, value in cells.items():
+        if key.replace("\u202f", " ").startswith(heading.replace("\u202f", " ")):
+            return value
+    raise AssertionError(f"colonne « {heading} » absente : {list(cells)}")
+
+
+def _figures(fiche: Path) -> dict[str, str]:
+    """The key figures of a fiche (its tiles), by key, as the reader sees them."""
+    text = fiche.read_text(encoding="utf-8")
+    found = re.findall(r'data-cle="(\w+)"><span class="valeur">([^<]*)</span>', text)
+    return {key: unescape(value) for key, value in found}
+
+
+def _heading(column: str) -> str:
+    return schema.headings([column])[column]
+
+
+@pytest.fixture(scope="module")
+def folder(national_reports) -> Path:
+    return national_reports
+
+
+def test_report_of_05_links_each_epci_name_to_its_fiche(folder):
+    report = folder / "05" / "rapport.html"
+    links = set(re.findall(r'href="(\.\./epci/\d{9}\.html)"', report.read_text("utf-8")))
+    assert {Path(link).stem for link in links} == set(EPCI_05.values())
+    for link in links:  # relative to the report: they work in the folder or a zip of it
+        assert (report.parent / link).resolve().is_file(), link
+
+
+@pytest.mark.parametrize("departement", ["05", "59", "974"])
+def test_fiche_figures_equal_the_report_row(folder, departement):
+    rows = _report_rows(folder / departement / "rapport.html")
+    assert rows, "aucune ligne de rapport liée à une fiche"
+    report = (folder / departement / "rapport.html").read_text("utf-8")
+    for name, cells in rows.items():
+        siren = re.search(rf'href="\.\./epci/(\d{{9}})\.html">{re.escape(name)}<', unescape(report))
+        fiche = folder / "epci" / f"{siren.group(1)}.html"
+        figures = _figures(fiche)
+        assert figures["postes"] == _cell(cells, _heading("postes")), name
+        density = _heading("conseillers_pour_10000_hab")
+        assert figures["densite"] == _cell(cells, density), name
+        gaps_missing = (
+            "lacunes:"
+            + schema.ALL["postes_manquants_cible_nationale"].heading.split("(")[0].strip()
+        )
+        assert figures["manquants"] == _cell(cells, gaps_missing), name
+        assert figures["ifn"] == _cell(cells, "lacunes:" + _heading("ifn")), name
+        far = "lacunes:" + _heading("population_au_dela_20km")
+        assert figures["au_dela_20km"] == _cell(cells, far), name
+        text = unescape(fiche.read_text("utf-8"))
+        population = _cell(cells, _heading("population"))
+        assert f"{population} habitants" in text, name
+        assert "Situation au 5 avril 2023" in text
+
+
+def test_inter_departemental_epci_has_one_whole_fiche(folder):
+    fiche = folder / "epci" / f"{SISTERONAIS}.html"
+    text = unescape(fiche.read_text("utf-8"))
+    assert "Communauté de communes du Sisteronais-Buëch" in text
+    # Its three départements, and all its communes on one page.
+    for name in ("Hautes-Alpes (05)", "Alpes-de-Haute-Provence (04)", "Drôme (26)"):
+        assert name in text
+    assert "60 communes" in text
+    cells = _report_rows(folder / "05" / "rapport.html")[
+        "Communauté de communes du Sisteronais-Buëch"
+    ]
+    figures = _figures(fiche)
+    assert figures["postes"] == _cell(cells, _heading("postes")) == "7"
+    assert figures["densite"] == _cell(cells, _heading("conseillers_pour_10000_hab"))
+    # Written once, although two of the reports' départements reach it.
+    assert len(list((folder / "epci").glob(f"{SISTERONAIS}*"))) == 1
+
+
+def test_fiche_names_structures_and_says_apart_what_is_not_its_own(folder):
+    text = unescape((folder / "epci" / f"{SISTERONAIS}.html").read_text("utf-8"))
+    assert "7 postes de conseiller numérique sont situés dans l'intercommunalité" in text
+    assert "comités des 24 mars 2021 et 14 avril 2021" in text
+    assert "le Conseil départemental des Hautes-Alpes a 5 postes pour tout son département" in text
+    mel = unescape((folder / "epci" / f"{MEL}.html").read_text("utf-8"))
+    # A métropole's many structures: five named, the others counted in one line.
+    assert re.search(r"et \d+ autres structures \(\d+ postes\)", mel)
+    assert "Où placer le prochain poste ?" in mel
+
+
+def test_search_page_lists_communes_with_their_fiche(folder):
+    page = (folder / "epci" / "index.html").read_text("utf-8")
+    communes = json.loads(re.search(r"var COMMUNES = (\[.*?\]);\n", page).group(1))
+    assert ["Briançon", "05", EPCI_05["briancon"]] in communes
+    fiches = {p.stem for p in (folder / "epci").glob("*.html")} - {"index"}
+    assert {siren for _, _, siren in communes} == fiches
+    assert '<a href="200068765.html">Communauté de communes du Sisteronais-Buëch</a>' in page
+
+
+def test_commune_as_a_place_takes_its_article():
+    assert at_commune("Le Monêtier-les-Bains") == "au Monêtier-les-Bains"
+    assert at_commune("Les Orres") == "aux Orres"
+    assert at_commune("La Grave") == "à La Grave"
+    assert at_commune("Gap") == "à Gap"
