@@ -150,7 +150,9 @@ def test_fiche_figures_equal_the_report_row(folder, departement):
         text = unescape(fiche.read_text("utf-8"))
         population = _cell(cells, _heading("population"))
         assert f"{population} habitants" in text, name
-        assert "Situation au 5 avril 2023" in text
+        # The date of the situation: the edition of the list the report names.
+        date = re.search(r"Situation au (.+?) ·", text).group(1)
+        assert f"édition du {date}" in unescape(report)
 
 
 def test_inter_departemental_epci_has_one_whole_fiche(folder):

@@ -124,14 +124,14 @@ def indicators_table(indicators: pd.DataFrame, fiches: bool = False) -> str:
     frame = pd.concat([frame, pd.DataFrame([total])], ignore_index=True)
     formats = {"financement_etat_eur": fmt_euros}
     if fiches:
-        # The formatter gets the name already escaped: the link is keyed on it.
-        links = {
-            html.escape(str(name)): config.fiche_link(siren)
-            for name, siren in zip(rows["nom_epci"], rows["siren_epci"], strict=True)
-        }
-        formats["nom_epci"] = lambda name: (
-            f'<a href="{links[name]}">{name}</a>' if name in links else name
-        )
+        # The formatter gets the name already escaped (« ' » as « &#39; »).
+        links = dict(zip(rows["nom_epci"], rows["siren_epci"], strict=True))
+
+        def linked(name: str) -> str:
+            siren = links.get(html.unescape(name))
+            return f'<a href="{config.fiche_link(siren)}">{name}</a>' if siren else name
+
+        formats["nom_epci"] = linked
     return html_table(
         frame,
         formats=formats,
