@@ -34,7 +34,6 @@ from analyse.wording import (
     month_label,
     plural,
     short_epci_name,
-    with_preposition,
 )
 
 _BASE = fmt_number(config.DENSITY_BASE)
@@ -212,12 +211,25 @@ def density_sentence(rows: data.FicheRows) -> str:
             "conseillers de l'intercommunalité ne peut pas être calculée."
         )
     national = rows.context.get("cible_nationale")
-    parts = [
-        f"{_compare(density, row['densite_departement'])} de celle "
-        f"{with_preposition('de', 'le département')} {row['nom_avec_charniere']} "
-        f"({fmt_number(row['densite_departement'], 2)})"
-        for row in _records(rows)
-    ]
+    records = _records(rows)
+    if len(records) == 1:
+        row = records[0]
+        parts = [
+            f"{_compare(density, row['densite_departement'])} de celle du département "
+            f"{row['nom_avec_charniere']} ({fmt_number(row['densite_departement'], 2)})"
+        ]
+    else:
+        # One clause per direction: « au-dessus de celle de ses départements : … ».
+        by_side: dict[str, list[str]] = {}
+        for row in records:
+            side = _compare(density, row["densite_departement"])
+            value = fmt_number(row["densite_departement"], 2)
+            by_side.setdefault(side, []).append(f"{row['nom_avec_charniere']} ({value})")
+        parts = [
+            f"{side} de celle {'des départements' if len(names) > 1 else 'du département'} "
+            f"{_join(names)}"
+            for side, names in by_side.items()
+        ]
     if national is not None:
         when = rows.context.get("cible_nationale_mois")
         parts.append(

@@ -10,6 +10,7 @@ départements are prepared, and writes each situation's fiches once all are in.
 
 from __future__ import annotations
 
+import sys
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -114,13 +115,21 @@ def fiches_for(
     prepared: dict[str, Prepared] | None = None,
 ) -> Written:
     """Prepare ``departements`` (those not in ``prepared``) and write their EPCI's fiches."""
+    from tqdm import tqdm
+
     prepared = dict(prepared or {})
     parts = [
         fiche_rows(
             prepared.get(code)
             or pipeline.prepare(code, selections, reference, month=month, extras=extras)
         )
-        for code in departements
+        # A bar on a terminal only: all of France takes minutes.
+        for code in tqdm(
+            departements,
+            desc="départements préparés",
+            unit="dép.",
+            disable=len(departements) < 2 or not sys.stderr.isatty(),
+        )
     ]
     rows = complete_rows(parts, selections, reference, month, extras)
     folder = config.fiches_dir(reports_dir, month)
