@@ -146,7 +146,8 @@ def structures(rows: data.FicheRows) -> tuple[list[Structure], str, int]:
     more = ""
     if rest:
         posts = sum(item["postes"] for _, item in rest)
-        more = f"et {plural(len(rest), 'autre structure')} ({plural(posts, 'poste')})."
+        others = plural(len(rest), "autre structure", "autres structures")
+        more = f"et {others} ({plural(posts, 'poste')})."
     return shown, more, len(grouped)
 
 
