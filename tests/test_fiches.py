@@ -198,3 +198,22 @@ def test_commune_as_a_place_takes_its_article():
     assert at_commune("Les Orres") == "aux Orres"
     assert at_commune("La Grave") == "à La Grave"
     assert at_commune("Gap") == "à Gap"
+
+
+def test_fiche_rows_are_the_report_tables(prepared_05):
+    from analyse.analysis.fiche import fiche_rows, next_posts
+
+    rows = fiche_rows(prepared_05)
+    assert set(rows.epci["siren_epci"]) == set(EPCI_05.values())
+    report = prepared_05.indicators.set_index("siren_epci")
+    mine = rows.epci.set_index("siren_epci")
+    assert mine["postes"].to_dict() == report["postes"].to_dict()
+    assert (mine["densite_departement"] == prepared_05.context["cible_departementale"]).all()
+    assert (mine["postes_departementaux"] == prepared_05.counts["departementaux"]).all()
+    # Every located post of an EPCI is one of its structures' posts.
+    per_epci = rows.structures.groupby("siren_epci")["postes"].sum()
+    assert per_epci.to_dict() == report.loc[report["postes"] > 0, "postes"].to_dict()
+    # The next posts go to communes of the EPCI itself.
+    gap = rows.of(EPCI_05["gap"])
+    proposals = next_posts(gap.communes, 2154)
+    assert len(proposals) and set(proposals["insee"]) <= set(gap.communes["insee"])

@@ -60,6 +60,8 @@ STRUCTURE_COLUMNS = [
     "postes",
     "date_comite",
     "departement",
+    "fichier",
+    "ligne",
 ]
 COMMUNE_COLUMNS = ["insee", "nom", "departement", "siren_epci", "population", "distance_m"]
 
@@ -221,9 +223,7 @@ def combine(parts: list[FicheRows]) -> FicheRows:
     communes = union([p.communes for p in parts], ["insee"])
     places = union([p.places for p in parts], ["id"]) if len(parts) > 1 else parts[0].places
     # The same selection row is in both départements' tables when its EPCI spans them.
-    structures = union(
-        [p.structures for p in parts], ["siren_epci", "structure", "insee_commune", "date_comite"]
-    )
+    structures = union([p.structures for p in parts], ["fichier", "ligne"])
     return FicheRows(
         epci=union([p.epci for p in parts], ["siren_epci", "departement"]),
         structures=structures,
