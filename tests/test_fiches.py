@@ -217,3 +217,18 @@ def test_fiche_rows_are_the_report_tables(prepared_05):
     gap = rows.of(EPCI_05["gap"])
     proposals = next_posts(gap.communes, 2154)
     assert len(proposals) and set(proposals["insee"]) <= set(gap.communes["insee"])
+
+
+def test_fiche_of_an_epci_whose_other_departement_is_not_prepared(prepared_05, reference):
+    """The seed files of 05 say nothing of 04 and 26: the Sisteronais-Buëch fiche still
+    names all its départements and communes, and compares it with 05 alone."""
+    from analyse.analysis.fiche import fiche_rows
+    from analyse.render.fiche import MapMaker, fiche_html
+
+    rows = fiche_rows(prepared_05).of(SISTERONAIS)
+    names = dict(zip(reference.departements["code"], reference.departements["nom"], strict=True))
+    text = unescape(fiche_html(rows, MapMaker(reference), names))
+    assert "Alpes-de-Haute-Provence (04), Hautes-Alpes (05), Drôme (26)" in text
+    assert "· 60 communes" in text
+    assert "du département des Hautes-Alpes (" in text
+    assert "<svg" in text and "Où placer le prochain poste ?" in text

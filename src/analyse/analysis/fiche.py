@@ -32,6 +32,7 @@ EPCI_COLUMNS = [
     "nom_epci",
     "type_epci",
     "departements",
+    "nb_communes",
     "population",
     "postes",
     "conseillers_pour_10000_hab",

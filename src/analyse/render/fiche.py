@@ -614,13 +614,10 @@ def fiche_values(
     proposals = data.next_posts(rows.communes, crs)
     named, more, count = structures(rows)
     context = rows.context
+    # Every département it reaches, prepared or not (files of one département only).
     departements = [
-        {
-            "code": row["departement"],
-            "nom": row["nom_departement"],
-            "rapport": (reports or {}).get(row["departement"], ""),
-        }
-        for row in _records(rows)
+        {"code": code, "nom": names.get(code, code), "rapport": (reports or {}).get(code, "")}
+        for code in str(own["departements"]).split(",")
     ]
     name = str(own["nom_epci"])
     population = own["population"]
@@ -657,7 +654,7 @@ def fiche_values(
         "situation": situation_label(context),
         "departements": departements,
         "population": "inconnue" if pd.isna(population) else fmt_number(population),
-        "communes": len(rows.communes),
+        "communes": int(own["nb_communes"]),
         "chiffres": [{"cle": k, "valeur": v, "libelle": label} for k, v, label in figures],
         "phrase_postes": posts_sentence(own, count),
         "structures": named,
