@@ -232,3 +232,20 @@ def test_fiche_of_an_epci_whose_other_departement_is_not_prepared(prepared_05, r
     assert "· 60 communes" in text
     assert "du département des Hautes-Alpes (" in text
     assert "<svg" in text and "Où placer le prochain poste ?" in text
+
+
+def test_monthly_run_writes_the_fiches_of_its_month(reference, tmp_path):
+    """A monthly run gathers its départements' rows and writes the month's fiches beside
+    its reports (``<sortie>/<AAAA-MM>/epci/``), dated by the month."""
+    from analyse.analysis import pipeline
+    from analyse.run.fiches import FicheCollector
+
+    selections = pipeline.match_selections(None, reference)
+    collector = FicheCollector(selections, reference, tmp_path)
+    collector.add(pipeline.prepare("05", selections, reference, month="2021-04"))
+    written = collector.write("2021-04")
+    assert written.folder == tmp_path / "2021-04" / "epci"
+    assert written.fiches == 9
+    text = unescape((written.folder / f"{EPCI_05['gap']}.html").read_text("utf-8"))
+    assert "Situation fin avril 2021" in text
+    assert written.index.is_file()
