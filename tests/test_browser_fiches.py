@@ -18,7 +18,8 @@ from test_browser import _open, artefacts, browser  # noqa: F401 (fixtures)
 
 pytestmark = pytest.mark.slow
 
-MEL = "200093201"  # Métropole Européenne de Lille: the longest list of structures
+MEL = "200093201"  # Métropole Européenne de Lille: many structures
+MGP = "200054781"  # Métropole du Grand Paris: six départements, 169 structures
 CINOR = "249740119"  # CA Intercommunale du Nord de la Réunion
 SISTERONAIS = EPCI_05["sisteronais"]  # three départements
 
@@ -28,12 +29,12 @@ def fiches(tmp_path_factory) -> Path:
     from analyse import cli
 
     out = tmp_path_factory.mktemp("fiches")
-    assert cli.main(["fiches", "--departement", "05,59,974", "--sortie", str(out)]) == 0
+    assert cli.main(["fiches", "--departement", "05,59,974,75", "--sortie", str(out)]) == 0
     return out / "epci"
 
 
 def _sample(fiches: Path) -> list[Path]:
-    return [fiches / f"{s}.html" for s in [*EPCI_05.values(), MEL, CINOR]]
+    return [fiches / f"{s}.html" for s in [*EPCI_05.values(), MEL, CINOR, MGP]]
 
 
 def test_every_fiche_prints_on_exactly_one_a4_page(browser, fiches, artefacts):  # noqa: F811
@@ -44,7 +45,7 @@ def test_every_fiche_prints_on_exactly_one_a4_page(browser, fiches, artefacts): 
         assert errors == [], path.name
         pages = len(re.findall(rb"/Type\s*/Page\b", pdf))
         assert pages == 1, f"{path.name} : {pages} pages"
-        if path.stem in (SISTERONAIS, MEL):
+        if path.stem in (SISTERONAIS, MGP):
             (artefacts / f"fiche_{path.stem}.pdf").write_bytes(pdf)
 
 

@@ -136,11 +136,12 @@ def structures(rows: data.FicheRows) -> tuple[list[Structure], str, int]:
     shown = []
     for (name, insee), item in ranked[:STRUCTURES_SHOWN]:
         dates = [fmt_date(d) for d in sorted(item["dates"])]
-        committees = (
-            f"comité du {dates[0]}"
-            if len(dates) == 1
-            else f"comités des {', '.join(dates[:-1])} et {dates[-1]}"
-        )
+        if len(dates) == 1:
+            committees = f"comité du {dates[0]}"
+        elif len(dates) == 2:
+            committees = f"comités des {dates[0]} et {dates[1]}"
+        else:
+            committees = f"{len(dates)} comités, du {dates[0]} au {dates[-1]}"
         shown.append(Structure(name, names.get(insee, ""), item["postes"], committees))
     rest = ranked[STRUCTURES_SHOWN:]
     more = ""
@@ -171,7 +172,11 @@ def elsewhere_sentence(rows: data.FicheRows, names: dict[str, str]) -> str:
         return ""
     reached = str(own["departements"]).split(",")
     others = rows.structures.loc[~rows.structures["departement"].isin(reached), "departement"]
-    where = ", ".join(names.get(code, code) for code in sorted(set(others)))
+    # A national structure's posts may be counted in many départements: three named.
+    codes = sorted(set(others))
+    where = ", ".join(names.get(code, code) for code in codes[:3])
+    if len(codes) > 3:
+        where += f" et {plural(len(codes) - 3, 'autre', 'autres')}"
     verb = "est compté" if away < 2 else "sont comptés"
     return (
         f"Parmi eux, {plural(away, 'poste')} {verb} par l'ANCT pour un autre département "
@@ -191,10 +196,15 @@ def departemental_sentence(rows: data.FicheRows) -> str:
     if not holders:
         return ""
     total = sum(posts for _, posts in holders)
-    clauses = " et ".join(
-        f"{holder} a {plural(posts, 'poste')} pour tout son département"
-        for holder, posts in holders
-    )
+    if len(holders) == 1:
+        holder, posts = holders[0]
+        clauses = f"{holder} a {plural(posts, 'poste')} pour tout son département"
+    else:
+        clauses = (
+            ", ".join(f"{holder} ({plural(posts, 'poste')})" for holder, posts in holders[:-1])
+            + f" et {holders[-1][0]} ({plural(holders[-1][1], 'poste')}) ont des postes pour "
+            "tout leur département"
+        )
     tail = (
         "il n'est rattaché à aucune intercommunalité et n'est pas compté ci-dessus"
         if total < 2
@@ -380,7 +390,7 @@ def bar_chart(items: list[Bar]) -> dict:
     known = [b.value for b in items if pd.notna(b.value)]
     top = max(known) if known and max(known) > 0 else 1.0
     length = FIGURE_WIDTH - 60
-    step = 34
+    step = 29
     shown = []
     for index, bar in enumerate(items):
         value = bar.value if pd.notna(bar.value) else None
