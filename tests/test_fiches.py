@@ -249,3 +249,21 @@ def test_monthly_run_writes_the_fiches_of_its_month(reference, tmp_path):
     text = unescape((written.folder / f"{EPCI_05['gap']}.html").read_text("utf-8"))
     assert "Situation fin avril 2021" in text
     assert written.index.is_file()
+
+
+def test_fiche_escapes_names_from_the_files(reference, tmp_path):
+    from analyse.analysis import pipeline
+    from analyse.analysis.fiche import fiche_rows
+    from analyse.render.fiche import MapMaker, fiche_html
+
+    script = "<script>alert(1)</script>"
+    (tmp_path / "comite.csv").write_text(
+        "date_comite,departement,structure,type_structure,postes,commune,code,source\n"
+        f'2021-04,05,"{script}",association,1,05061,,note\n',
+        encoding="utf-8",
+    )
+    selections = pipeline.match_selections([tmp_path], reference)
+    rows = fiche_rows(pipeline.prepare("05", selections, reference))
+    siren = rows.structures["siren_epci"].iloc[0]
+    html = fiche_html(rows.of(siren), MapMaker(reference), {"05": "Hautes-Alpes"})
+    assert script not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
