@@ -437,7 +437,10 @@ def population_notes_text(notes) -> str:
 
 
 def _cmd_rapport(args: argparse.Namespace) -> int:
+    from concurrent.futures import ThreadPoolExecutor
+
     from analyse.analysis.pipeline import check_departement
+    from analyse.run.fiches import fiches_for
     from analyse.run.report import ensure_kernel, make_job, reconciliation_text, run_job
     from analyse.run.warm import WarmKernel
 
@@ -453,14 +456,23 @@ def _cmd_rapport(args: argparse.Namespace) -> int:
         extras = _extras(args, reference)
         _print_editions(selections, extras)
         prepared, job = make_job(code, selections, reference, args.sortie, extras=extras)
-        files = run_job(job, warm=kernel)
+        # The fiches (and the neighbouring départements their EPCI reach) are prepared
+        # and written while the kernel runs the notebook.
+        with ThreadPoolExecutor(1, thread_name_prefix="fiches") as pool:
+            fiches = pool.submit(
+                fiches_for,
+                [code],
+                selections,
+                reference,
+                args.sortie.resolve() if args.sortie else None,
+                extras=extras,
+                prepared={code: prepared},
+                reported=[code],
+            )
+            files = run_job(job, warm=kernel)
+            written = fiches.result()
     finally:
         kernel.stop()
-    from analyse.run.fiches import fiches_for
-
-    written = fiches_for(
-        [code], selections, reference, args.sortie, extras=extras, prepared={code: prepared}
-    )
     print(reconciliation_text(prepared))
     rejected = prepared.context.get("lieux_rejetes") or {}
     if rejected.get("nombre"):

@@ -62,10 +62,15 @@ def complete_rows(
 
 
 def write_fiches(
-    rows: FicheRows, reference: Reference, folder: Path, sirens: Iterable[str] | None = None
+    rows: FicheRows,
+    reference: Reference,
+    folder: Path,
+    sirens: Iterable[str] | None = None,
+    reported: Iterable[str] = (),
 ) -> Written:
     """Write the fiche of each EPCI of ``sirens`` (default: all of ``rows``), then the
-    search page listing every fiche in ``folder``."""
+    search page listing every fiche in ``folder``. A fiche links to the reports of its
+    départements that are on disk, or ``reported`` (being written by the same run)."""
     from analyse.render.fiche import MapMaker, fiche_html
 
     start = time.perf_counter()
@@ -73,10 +78,11 @@ def write_fiches(
     folder.mkdir(parents=True, exist_ok=True)
     maps = MapMaker(reference)
     names = dict(zip(reference.departements["code"], reference.departements["nom"], strict=True))
+    reported = set(reported)
     reports = {
         code: f"../{code}/rapport.html"
         for code in set(rows.epci["departement"])
-        if (folder.parent / code / "rapport.html").exists()
+        if code in reported or (folder.parent / code / "rapport.html").exists()
     }
     wanted = set(sirens if sirens is not None else rows.sirens())
     count = 0
@@ -113,8 +119,10 @@ def fiches_for(
     month: str | None = None,
     extras: Extras | None = None,
     prepared: dict[str, Prepared] | None = None,
+    reported: Iterable[str] = (),
 ) -> Written:
-    """Prepare ``departements`` (those not in ``prepared``) and write their EPCI's fiches."""
+    """Prepare ``departements`` (those not in ``prepared``) and write their EPCI's fiches
+    (``reported``: départements whose report the same run is writing)."""
     from tqdm import tqdm
 
     prepared = dict(prepared or {})
@@ -133,7 +141,7 @@ def fiches_for(
     ]
     rows = complete_rows(parts, selections, reference, month, extras)
     folder = config.fiches_dir(reports_dir, month)
-    return write_fiches(rows, reference, folder, sirens_of(rows, departements))
+    return write_fiches(rows, reference, folder, sirens_of(rows, departements), reported)
 
 
 class FicheCollector:
