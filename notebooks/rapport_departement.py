@@ -69,7 +69,7 @@ display(HTML(tables.map_caption(d)))
 # %%
 # The frames behind the tables stay in the namespace, for an analyst in JupyterLab.
 tableau_epci = d.indicators
-display(HTML(tables.indicators_table(tableau_epci)))
+display(HTML(tables.indicators_table(tableau_epci, fiches=True)))
 display(HTML(tables.population_note(d)))
 
 # %% tags=["remove_cell"]

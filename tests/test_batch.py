@@ -85,7 +85,9 @@ def test_monthly_report_and_index(reference, tmp_path):
     assert (tmp_path / "2021-04" / "05" / "indicateurs_epci.csv").read_bytes() == csv
     again = (tmp_path / "2021-04" / "index.html").read_text(encoding="utf-8")
     assert _without_date(again) == _without_date(index)
-    assert sorted(p.name for p in (tmp_path / "2021-04").iterdir()) == ["05", "index.html"]
+    # The month's folder: its reports, its index and its EPCI's fiches, nothing else.
+    assert sorted(p.name for p in (tmp_path / "2021-04").iterdir()) == ["05", "epci", "index.html"]
+    assert '<a href="../epci/240500439.html">' in report
     # A run with --sortie keeps the month's prepared data inside its output folder.
     kept = tmp_path / config.PREPARED_SUBDIR / "mensuel" / "2021-04" / "05"
     assert bundle.load("05", kept).context["mois"] == "2021-04"

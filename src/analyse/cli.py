@@ -1,4 +1,4 @@
-"""Command line ``analyse``: reference, rapport, scenario, rapports, mensuel, panel,
+"""Command line ``analyse``: reference, rapport, scenario, rapports, mensuel, panel, fiches,
 controle, telecharger.
 
 Messages are in French. Exit codes: 0 success, 1 at least one report failed, 2 bad
@@ -213,6 +213,21 @@ def _parser() -> argparse.ArgumentParser:
         "--sortie", type=Path, default=None, help="dossier du panel (défaut : reports/panel/)"
     )
     _add(panel, _add_admin_express)
+    fiches = commands.add_parser(
+        "fiches",
+        help="la fiche de chaque intercommunalité (une page, hors ligne) et la page qui la "
+        "trouve par le nom d'une commune",
+    )
+    which = fiches.add_mutually_exclusive_group(required=True)
+    which.add_argument(
+        "--departement",
+        "-d",
+        default=None,
+        metavar="CODES",
+        help="les intercommunalités de ce département (05), ou de ces départements (04,05)",
+    )
+    which.add_argument("--tous", action="store_true", help="toutes les intercommunalités de France")
+    _add(fiches, _add_selections, _add_gaps, _add_output, _add_admin_express)
 
     controle = commands.add_parser(
         "controle", help="rapprochement national : où va chaque poste lu"
@@ -383,7 +398,11 @@ def _scenario_settings(args: argparse.Namespace):
 
 def _add_output(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "--sortie", type=Path, default=None, help="dossier des rapports (défaut : reports/)"
+        "--sortie",
+        type=Path,
+        default=None,
+        help="dossier des rapports (défaut : reports/) ; les fiches des intercommunalités "
+        "vont dans son sous-dossier epci/",
     )
 
 
@@ -576,7 +595,10 @@ def population_notes_text(notes) -> str:
 
 
 def _cmd_rapport(args: argparse.Namespace) -> int:
+    from concurrent.futures import ThreadPoolExecutor
+
     from analyse.analysis.pipeline import check_departement
+    from analyse.run.fiches import fiches_for
     from analyse.run.report import ensure_kernel, make_job, reconciliation_text, run_job
     from analyse.run.warm import WarmKernel
     from analyse.wording import plural
@@ -593,7 +615,21 @@ def _cmd_rapport(args: argparse.Namespace) -> int:
         extras = _extras(args, reference)
         _print_editions(selections, extras)
         prepared, job = make_job(code, selections, reference, args.sortie, extras=extras)
-        files = run_job(job, warm=kernel)
+        # The fiches (and the neighbouring départements their EPCI reach) are prepared
+        # and written while the kernel runs the notebook.
+        with ThreadPoolExecutor(1, thread_name_prefix="fiches") as pool:
+            fiches = pool.submit(
+                fiches_for,
+                [code],
+                selections,
+                reference,
+                args.sortie.resolve() if args.sortie else None,
+                extras=extras,
+                prepared={code: prepared},
+                reported=[code],
+            )
+            files = run_job(job, warm=kernel)
+            written = fiches.result()
     finally:
         kernel.stop()
     print(reconciliation_text(prepared))
@@ -619,7 +655,17 @@ def _cmd_rapport(args: argparse.Namespace) -> int:
     print(f"\nRapport écrit en {_seconds(start)} :")
     for path in files.all():
         print(f"  {path}")
+    print(_fiches_line(written))
     return 0
+
+
+def _fiches_line(written) -> str:
+    from analyse.wording import capitalise, fmt_number, plural
+
+    return (
+        f"{capitalise(plural(written.fiches, 'fiche'))} d'intercommunalité dans {written.folder} "
+        f"(recherche par commune : {written.index}), en {fmt_number(written.seconds, 1)} s."
+    )
 
 
 def _cmd_scenario(args: argparse.Namespace) -> int:
@@ -640,6 +686,7 @@ def _cmd_scenario(args: argparse.Namespace) -> int:
 
 def _cmd_rapports(args: argparse.Namespace) -> int:
     from analyse.run import batch, report
+    from analyse.run.fiches import FicheCollector
 
     start = getattr(args, "debut", None) or time.perf_counter()
     _check_output(args.sortie)
@@ -649,13 +696,20 @@ def _cmd_rapports(args: argparse.Namespace) -> int:
     extras = _extras(args, reference)
     _print_editions(selections, extras)
 
+    collector = FicheCollector(selections, reference, args.sortie, extras)
+
     def make_job(code: str, _month: str) -> report.ReportJob:
-        return report.make_job(code, selections, reference, args.sortie, extras=extras)[1]
+        prepared, job = report.make_job(code, selections, reference, args.sortie, extras=extras)
+        collector.add(prepared)
+        return job
 
     # Prepared as the workers go, not all before the first report starts.
     keys = [(code, "") for code in codes]
     results = batch.run_jobs(batch.lazy_jobs(keys, make_job), args.jobs, total=len(keys))
     print(batch.summary(results))
+    written = collector.write()
+    if written is not None:
+        print(_fiches_line(written))
     print(f"Durée : {_seconds(start, 0)}.")
     return EXIT_FAILED if any(not r.ok for r in results) else 0
 
@@ -718,6 +772,33 @@ def _cmd_panel(args: argparse.Namespace) -> int:
         f"{fmt_number(len(panel.epci))} lignes ; {fmt_number(len(panel.departements))} "
         f"lignes de départements ; {fmt_number(seconds, 1)} s."
     )
+
+
+def _cmd_fiches(args: argparse.Namespace) -> int:
+    from analyse.analysis.pipeline import check_departement
+    from analyse.errors import UserError
+    from analyse.run.fiches import fiches_for
+    from analyse.wording import fmt_number
+
+    start = time.perf_counter()
+    _check_output(args.sortie)
+    reference = _load_reference(args)
+    if args.tous:
+        codes = list(reference.departements["code"])
+    else:
+        codes = [check_departement(reference, c) for c in args.departement.split(",") if c.strip()]
+        if not codes:
+            raise UserError(
+                f"--departement « {args.departement} » ne désigne aucun département. Donnez "
+                "un code (05), plusieurs séparés par des virgules (04,05), ou --tous."
+            )
+        codes = list(dict.fromkeys(codes))
+    selections = _selections(args, reference, codes)
+    extras = _extras(args, reference)
+    _print_editions(selections, extras)
+    written = fiches_for(codes, selections, reference, args.sortie, extras=extras)
+    print(_fiches_line(written))
+    print(f"Durée totale : {fmt_number(time.perf_counter() - start, 1)} s.")
     return 0
 
 
@@ -854,6 +935,7 @@ def _main(argv: list[str] | None) -> int:
         "rapports": _cmd_rapports,
         "scenario": _cmd_scenario,
         "mensuel": _cmd_mensuel,
+        "fiches": _cmd_fiches,
         "controle": _cmd_controle,
         "panel": _cmd_panel,
         "telecharger": _cmd_telecharger,

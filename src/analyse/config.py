@@ -148,6 +148,23 @@ def report_dir(departement: str, reports_dir: Path | None = None, month: str | N
     return root / month / departement if month else root / departement
 
 
+# The fiches of the intercommunalités, beside the départements' folders of a run:
+# ``<sortie>/epci/<SIREN>.html`` (``<sortie>/<YYYY-MM>/epci/`` in a monthly run), so that
+# a report links to them as ``../epci/<SIREN>.html`` in either layout.
+FICHES_SUBDIR = "epci"
+
+
+def fiches_dir(reports_dir: Path | None = None, month: str | None = None) -> Path:
+    """Folder of the fiches of one run (of the situation at the end of ``month``)."""
+    root = reports_dir or REPORTS_DIR
+    return (root / month if month else root) / FICHES_SUBDIR
+
+
+def fiche_link(siren: str) -> str:
+    """Relative link from a département's report to the fiche of one of its EPCI."""
+    return f"../{FICHES_SUBDIR}/{siren}.html"
+
+
 def prepared_dir(departement: str, processed_dir: Path | None = None) -> Path:
     """Folder holding the data prepared for a département's notebook."""
     return (processed_dir or PROCESSED_DIR) / "departements" / departement

@@ -220,6 +220,15 @@ def with_preposition(preposition: str, phrase: str) -> str:
     return f"{preposition} {phrase}"
 
 
+def at_commune(name: str) -> str:
+    """A commune as a place in a sentence: 'à Gap', 'au Monêtier-les-Bains' (« Le
+    Monêtier-les-Bains »), 'aux Orres' (« Les Orres »)."""
+    for article in ("Le ", "Les "):
+        if name.startswith(article):
+            return with_preposition("à", article.lower() + name[len(article) :])
+    return f"à {name}"
+
+
 def capitalise(text: str) -> str:
     return text[:1].upper() + text[1:]
 

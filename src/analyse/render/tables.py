@@ -106,9 +106,10 @@ def html_table(
     return f'<div class="defile" tabindex="0">{text}</div>'
 
 
-def indicators_table(indicators: pd.DataFrame) -> str:
+def indicators_table(indicators: pd.DataFrame, fiches: bool = False) -> str:
     """One line per EPCI, sorted by density (lowest first: where coverage is thinnest),
-    and the total of the département."""
+    and the total of the département. With ``fiches``, each EPCI's name links to its
+    fiche (``config.fiche_link``, beside the report's folder)."""
     rows = indicators.sort_values(
         ["conseillers_pour_10000_hab", "population"], ascending=[True, False]
     )
@@ -139,9 +140,19 @@ def indicators_table(indicators: pd.DataFrame) -> str:
         "financement_etat_eur": indicators["financement_etat_eur"].sum(),
     }
     frame = pd.concat([frame, pd.DataFrame([total])], ignore_index=True)
+    formats = {"financement_etat_eur": fmt_euros}
+    if fiches:
+        # The formatter gets the name already escaped (« ' » as « &#39; »).
+        links = dict(zip(rows["nom_epci"], rows["siren_epci"], strict=True))
+
+        def linked(name: str) -> str:
+            siren = links.get(html.unescape(name))
+            return f'<a href="{config.fiche_link(siren)}">{name}</a>' if siren else name
+
+        formats["nom_epci"] = linked
     return html_table(
         frame,
-        formats={"financement_etat_eur": fmt_euros},
+        formats=formats,
         # Never 0 for want of a figure.
         missing={"population": "population inconnue"},
         classes="cartes",

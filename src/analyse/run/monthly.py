@@ -1,7 +1,8 @@
 """The monthly run: every département's report as of the end of a month, and the index.
 
 ``reports/<YYYY-MM>/<dep>/rapport.html`` (+ CSV, workbook, GeoPackage, interactive map,
-executed notebook) and ``reports/<YYYY-MM>/index.html``. Several months (or one) run as
+executed notebook), ``reports/<YYYY-MM>/index.html`` and the fiches of the month's
+intercommunalités, ``reports/<YYYY-MM>/epci/`` (``run.fiches``). Several months (or one) run as
 one pool of (month, département) jobs (``run_months``). The data of the month is prepared
 under ``data/processed/mensuel/<YYYY-MM>/<dep>/`` (``<sortie>/.donnees/mensuel/…`` with
 ``--sortie``, see ``bundle.data_dir_for``). Running the same month again rewrites the
@@ -23,6 +24,7 @@ from analyse.analysis.pipeline import MatchedSelections
 from analyse.errors import UserError
 from analyse.render.national import write_index
 from analyse.run import batch, report
+from analyse.run.fiches import FicheCollector
 from analyse.territory.reference import Reference, departement_shapes
 
 _MONTH_RE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
@@ -122,8 +124,12 @@ def run_months(
     done: dict[str, list[batch.JobResult]] = {month: [] for month in months}
     finished: dict[str, MonthResult] = {}
 
+    fiches = FicheCollector(selections, reference, reports_dir, extras)
+
     def make_job(code: str, month: str) -> report.ReportJob:
-        return report.make_job(code, selections, reference, reports_dir, month, extras)[1]
+        prepared, job = report.make_job(code, selections, reference, reports_dir, month, extras)
+        fiches.add(prepared)
+        return job
 
     def write_month_index(month: str) -> MonthResult:
         out_root = root / month
@@ -136,6 +142,7 @@ def run_months(
         }
         index = out_root / config.INDEX_NAME
         out_root.mkdir(parents=True, exist_ok=True)
+        fiches.write(month)  # the reports of the month link to them
         generated = datetime.now().astimezone().isoformat(timespec="seconds")
         write_index(index, table, shapes, month, links, generated, selections.national_editions)
         return MonthResult(month, index, int(table["postes"].sum()), done[month])
