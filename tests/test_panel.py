@@ -15,9 +15,9 @@ from conftest import IFN_COMMUNES, IFN_EPCI, NATIONAL_FILE, PLACES_FILE
 from analyse import cli, config, schema
 from analyse.analysis import bundle, pipeline
 from analyse.analysis.inputs import load_extras
+from analyse.analysis.national import departement_table
 from analyse.render.exports import panel as panel_files
 from analyse.render.exports.geopackage import GPKG_USER_VERSION
-from analyse.render.national import departement_table
 from analyse.run import panel as run_panel
 from analyse.run.report import make_job
 from analyse.territory.matching import LOCATED
