@@ -772,6 +772,7 @@ def _cmd_panel(args: argparse.Namespace) -> int:
         f"{fmt_number(len(panel.epci))} lignes ; {fmt_number(len(panel.departements))} "
         f"lignes de départements ; {fmt_number(seconds, 1)} s."
     )
+    return 0
 
 
 def _cmd_fiches(args: argparse.Namespace) -> int:

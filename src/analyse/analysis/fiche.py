@@ -39,9 +39,7 @@ EPCI_COLUMNS = [
     "classe_densite",
     "densite_mediane_comparables",
     "premier_mois_conseiller",
-    "population_au_dela_10km",
-    "population_au_dela_20km",
-    "population_au_dela_30km",
+    *(config.beyond_column(km) for km in config.DISTANCE_THRESHOLDS_KM),
     "postes_manquants_cible_nationale",
 ]
 # What each record says of the département it comes from and of the nation.

@@ -301,19 +301,19 @@ def fragility_sentences(rows: data.FicheRows) -> list[str]:
             f"Son indice de fragilité numérique est de {fmt_number(own['ifn'], 1)} sur 10 "
             "(de 1, risque faible, à 10, risque fort d'exclusion numérique ; La Mednum)."
         )
-    far = own.get("population_au_dela_20km")
+    far = own.get(config.FAR_COLUMN)
     population = own["population"]
     if pd.notna(far) and pd.notna(population):
         if far == 0:
             sentences.append(
-                "Tous ses habitants vivent à moins de 20 km à vol d'oiseau d'un lieu où "
-                "travaille un conseiller numérique."
+                f"Tous ses habitants vivent à moins de {config.FAR_KM} km à vol d'oiseau "
+                "d'un lieu où travaille un conseiller numérique."
             )
         else:
             sentences.append(
                 f"{capitalise(plural(int(far), 'habitant'))} ({_share(far, population)}) "
-                f"{'vit' if far < 2 else 'vivent'} à plus de 20 km à vol d'oiseau du lieu le "
-                "plus proche où travaille un conseiller numérique."
+                f"{'vit' if far < 2 else 'vivent'} à plus de {config.FAR_KM} km à vol "
+                "d'oiseau du lieu le plus proche où travaille un conseiller numérique."
             )
     return sentences
 
@@ -652,12 +652,12 @@ def fiche_values(
         )
     if "ifn" in own and pd.notna(own["ifn"]):
         figures.append(("ifn", fmt_number(own["ifn"], 1), "indice de fragilité numérique (1 à 10)"))
-    if pd.notna(own.get("population_au_dela_20km")):
+    if pd.notna(own.get(config.FAR_COLUMN)):
         figures.append(
             (
-                "au_dela_20km",
-                fmt_number(own["population_au_dela_20km"]),
-                "habitants à plus de 20 km d'un lieu",
+                config.FAR_COLUMN.removeprefix("population_"),
+                fmt_number(own[config.FAR_COLUMN]),
+                f"habitants à plus de {config.FAR_KM} km d'un lieu",
             )
         )
     return {

@@ -537,7 +537,7 @@ def score_words(gaps: pd.DataFrame) -> str:
     terms = {"deficit": "le manque de conseillers par rapport à la cible nationale"}
     if "ifn" in gaps and gaps["ifn"].notna().any():
         terms["fragilite"] = "la fragilité numérique de ses habitants"
-    if "population_au_dela_20km" in gaps:
+    if config.FAR_COLUMN in gaps:
         terms["eloignement"] = (
             f"la part de ses habitants à plus de {FAR_KM} km d'un lieu où travaille un conseiller"
         )
