@@ -394,8 +394,9 @@ def test_places_outside_france_are_listed_not_dropped(reference, tmp_path):
     summary = prepared.context["lieux_rejetes"]
     assert (summary["nombre"], summary["utilises"], summary["incomplet"]) == (2, 1, True)
     from analyse.render import tables
+    from analyse.render.summary import summary_html
 
-    assert "Distances incomplètes : 2 lieux sur 3" in tables.summary_html(prepared)
+    assert "Distances incomplètes : 2 lieux sur 3" in summary_html(prepared)
     assert "toutes les coordonnées sont lisibles" not in tables.analysts_html(prepared)
 
 

@@ -532,7 +532,9 @@ def _share_words(weight: float) -> str:
 def score_words(gaps: pd.DataFrame) -> str:
     """What the priority score weighs, in words, with the weights it really used (a term
     without data has its weight shared among the others)."""
-    from analyse.analysis.gaps import FAR_KM, WEIGHTS
+    from analyse.analysis.gaps import WEIGHTS
+
+    FAR_KM = config.FAR_KM
 
     terms = {"deficit": "le manque de conseillers par rapport à la cible nationale"}
     if "ifn" in gaps and gaps["ifn"].notna().any():
