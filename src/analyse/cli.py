@@ -598,7 +598,7 @@ def _cmd_rapport(args: argparse.Namespace) -> int:
     from concurrent.futures import ThreadPoolExecutor
 
     from analyse.analysis.pipeline import check_departement
-    from analyse.run.fiches import fiches_for
+    from analyse.run.fiches import prepare_fiches
     from analyse.run.report import ensure_kernel, make_job, reconciliation_text, run_job
     from analyse.run.warm import WarmKernel
     from analyse.wording import plural
@@ -619,7 +619,7 @@ def _cmd_rapport(args: argparse.Namespace) -> int:
         # and written while the kernel runs the notebook.
         with ThreadPoolExecutor(1, thread_name_prefix="fiches") as pool:
             fiches = pool.submit(
-                fiches_for,
+                prepare_fiches,
                 [code],
                 selections,
                 reference,
@@ -629,7 +629,8 @@ def _cmd_rapport(args: argparse.Namespace) -> int:
                 reported=[code],
             )
             files = run_job(job, warm=kernel)
-            written = fiches.result()
+            # Written once the report is in place: a failed report leaves no fiche.
+            written = fiches.result()()
     finally:
         kernel.stop()
     print(reconciliation_text(prepared))

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import sys
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -111,7 +111,12 @@ def sirens_of(rows: FicheRows, departements: Iterable[str]) -> list[str]:
     return list(dict.fromkeys(rows.epci.loc[rows.epci["departement"].isin(wanted), "siren_epci"]))
 
 
-def fiches_for(
+def fiches_for(*args, **kwargs) -> Written:
+    """Prepare ``departements`` and write their EPCI's fiches (``prepare_fiches``)."""
+    return prepare_fiches(*args, **kwargs)()
+
+
+def prepare_fiches(
     departements: list[str],
     selections: pipeline.MatchedSelections,
     reference: Reference,
@@ -120,9 +125,10 @@ def fiches_for(
     extras: Extras | None = None,
     prepared: dict[str, Prepared] | None = None,
     reported: Iterable[str] = (),
-) -> Written:
-    """Prepare ``departements`` (those not in ``prepared``) and write their EPCI's fiches
-    (``reported``: départements whose report the same run is writing)."""
+) -> Callable[[], Written]:
+    """Prepare ``departements`` (those not in ``prepared``) and the figures of their EPCI's
+    fiches; the function returned writes them (``reported``: départements whose report the
+    same run is writing). Apart, so that a report that fails leaves no fiche behind."""
     from tqdm import tqdm
 
     prepared = dict(prepared or {})
@@ -141,7 +147,7 @@ def fiches_for(
     ]
     rows = complete_rows(parts, selections, reference, month, extras)
     folder = config.fiches_dir(reports_dir, month)
-    return write_fiches(rows, reference, folder, sirens_of(rows, departements), reported)
+    return lambda: write_fiches(rows, reference, folder, sirens_of(rows, departements), reported)
 
 
 class FicheCollector:
