@@ -95,7 +95,7 @@ def test_monthly_report_and_index(reference, tmp_path):
 
 def test_monthly_cli_rejects_a_bad_month(capsys):
     assert cli.main(["mensuel", "--mois", "2021-13", "--departements", "05"]) == 2
-    assert "Mois invalide" in capsys.readouterr().err
+    assert "mois invalide" in capsys.readouterr().err
     assert not (config.REPORTS_DIR / "2021-13").exists()
 
 
