@@ -33,8 +33,8 @@ def test_scenario_distance_objective(capsys):
 @pytest.mark.parametrize(
     "arguments, message",
     [
-        (["--postes", "0"], "--postes attend un entier positif ; reçu : 0."),
-        (["--postes", "2", "--rayon", "-5"], "--rayon attend une distance positive"),
+        (["--postes", "0"], "« 0 » hors des bornes : entre 1 et 1 000 (postes à placer)"),
+        (["--postes", "2", "--rayon", "-5"], "« -5 » hors des bornes : entre 0,1 et 200"),
         (
             ["--postes", "2", "--pondération", "ifn", "--sans-fragilite"],
             "demande l'indice de fragilité numérique",
@@ -42,7 +42,10 @@ def test_scenario_distance_objective(capsys):
     ],
 )
 def test_bad_scenario_settings_exit_2_in_french(capsys, tmp_path, arguments, message):
-    code = cli.main(["rapport", "-d", "05", "--sortie", str(tmp_path), *arguments])
+    try:
+        code = cli.main(["rapport", "-d", "05", "--sortie", str(tmp_path), *arguments])
+    except SystemExit as stop:  # the parser's own refusals end the process
+        code = stop.code
     err = capsys.readouterr().err
     assert code == 2
     assert err.startswith("Erreur : ") and message in err
