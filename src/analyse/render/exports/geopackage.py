@@ -14,6 +14,7 @@ from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
+import pyogrio
 
 from analyse import schema
 from analyse.atomic import atomic_path
@@ -38,6 +39,8 @@ def write_layers(
     """Write ``layers`` into the GeoPackage ``target`` (version ``GPKG_VERSION``), beside
     it first and then renamed onto it; ``metadata`` (the date described…) goes to the
     dataset and to every layer."""
+    # Metadata goes inside the GeoPackage, never into a « .aux.xml » file beside it.
+    pyogrio.set_gdal_config_options({"GDAL_PAM_ENABLED": "NO"})
     with atomic_path(Path(target)) as tmp:
         # GDAL creates the GeoPackage itself: it cannot open the empty placeholder.
         tmp.unlink()
