@@ -299,11 +299,6 @@ def _summary(state: dict[str, dict[str, str]]) -> str:
 # ------------------------------------------------------------------------------ test
 
 
-@pytest.mark.xfail(
-    reason="a « couverture.gpkg.aux.xml » appears beside the GeoPackage since it carries "
-    "its situation date as metadata: to remove before this passes again",
-    strict=False,
-)
 def test_killed_batch_leaves_whole_reports_and_next_run_completes(reference, tmp_path):
     communes = reference.communes.set_index("insee")
     for dep, (name, insee, siren) in EXTRA_POSTS.items():

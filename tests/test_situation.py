@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import html
 import re
+import subprocess
+import sys
 
 import pandas as pd
 import pytest
@@ -216,8 +218,13 @@ def test_workbook_and_geopackage_carry_the_date(hand_05, tmp_path):
         geopackage, hand_05.gaps_geo, hand_05.communes, hand_05.places, metadata=meta
     )
     info = pyogrio.read_info(geopackage, layer="epci")
-    assert info["dataset_metadata"]["date_situation"] == "2021-04-30"
+    assert info["layer_metadata"]["date_situation"] == "2021-04-30"
     assert info["layer_metadata"]["situation"] == "situation fin avril 2021"
+    # Opened by a reader as QGIS would (GDAL's defaults, in a process of its own), the
+    # GeoPackage stays one file: no « couverture.gpkg.aux.xml » appears beside it.
+    reader = "import sys, geopandas; geopandas.read_file(sys.argv[1], layer='epci')"
+    subprocess.run([sys.executable, "-c", reader, str(geopackage)], check=True)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["couverture.gpkg", "couverture.xlsx"]
 
 
 def test_a_typed_file_may_give_each_rows_funding(tmp_path):

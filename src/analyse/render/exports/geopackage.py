@@ -14,7 +14,6 @@ from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
-import pyogrio
 
 from analyse import schema
 from analyse.atomic import atomic_path
@@ -37,20 +36,19 @@ def write_layers(
     target: Path, layers: Mapping[str, gpd.GeoDataFrame], metadata: Mapping | None = None
 ) -> None:
     """Write ``layers`` into the GeoPackage ``target`` (version ``GPKG_VERSION``), beside
-    it first and then renamed onto it; ``metadata`` (the date described…) goes to the
-    dataset and to every layer."""
-    # Metadata goes inside the GeoPackage, never into a « .aux.xml » file beside it.
-    pyogrio.set_gdal_config_options({"GDAL_PAM_ENABLED": "NO"})
+    it first and then renamed onto it; ``metadata`` (the date described…) goes to every
+    layer."""
+    # Layer metadata only: GDAL (3.12) copies a GeoPackage's *dataset* metadata into a
+    # « .aux.xml » file beside it whenever a reader opens it, QGIS included.
+    layer_options = {"layer_metadata": dict(metadata)} if metadata else {}
     with atomic_path(Path(target)) as tmp:
         # GDAL creates the GeoPackage itself: it cannot open the empty placeholder.
         tmp.unlink()
         try:
             for name, layer in layers.items():
-                options = {} if tmp.exists() else {"dataset_options": {"VERSION": GPKG_VERSION}}
-                if metadata:
-                    options["layer_metadata"] = dict(metadata)
-                    if "dataset_options" in options:
-                        options["dataset_metadata"] = dict(metadata)
+                options = dict(layer_options)
+                if not tmp.exists():
+                    options["dataset_options"] = {"VERSION": GPKG_VERSION}
                 layer.to_file(
                     tmp, driver="GPKG", layer=name, engine="pyogrio", index=False, **options
                 )
@@ -129,8 +127,8 @@ def write_geopackage(
 ) -> None:
     """``couverture.gpkg``: layers ``epci``, ``communes`` and ``lieux`` in EPSG:4326,
     and ``propositions`` (posts proposed by the placement scenario) when given.
-    ``metadata`` (the date the figures describe…) is written as the metadata of the
-    GeoPackage and of each layer (GDAL metadata, shown by QGIS)."""
+    ``metadata`` (the date the figures describe…) is written as the metadata of each
+    layer (GDAL metadata, shown by QGIS)."""
     frames = {"epci": epci, "communes": communes, "lieux": places, "propositions": proposals}
     layers = {
         name: _layer(frame, LAYERS[name], name)
