@@ -33,9 +33,7 @@ import pandas as pd
 import shapely
 
 from analyse import __version__, config
-from analyse.analysis.indicators import to_csv_frame
 from analyse.atomic import (
-    atomic_path,
     naming,
     remove_dead_staging,
     remove_empty_parents,
@@ -328,14 +326,3 @@ def situation_day(situation: dict | None) -> str:
     if situation.get("date"):
         return str(situation["date"])
     return pd.Period(situation["mois"], freq="M").end_time.strftime("%Y-%m-%d")
-
-
-def write_indicators_csv(
-    indicators: gpd.GeoDataFrame, target: Path, situation: dict | None = None
-) -> None:
-    """``indicateurs_epci.csv``: UTF-8, ``,`` separator, ``.`` decimals; its first column,
-    ``date_situation``, is the date the figures describe (``situation_day``)."""
-    frame = to_csv_frame(indicators)
-    frame.insert(0, "date_situation", situation_day(situation))
-    with atomic_path(target) as tmp:
-        frame.to_csv(tmp, index=False, encoding="utf-8")
