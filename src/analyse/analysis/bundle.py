@@ -21,12 +21,15 @@ another département's data.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import json
 import shutil
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import Any, ClassVar
 
 import geopandas as gpd
 import pandas as pd
@@ -44,6 +47,110 @@ from analyse.atomic import (
 from analyse.errors import UserError
 from analyse.read.selections import clean_departement
 from analyse.territory.places import REJECTED_COLUMNS
+
+# Format of the bundle (its tables and the fields of its context): a reader refuses a bundle
+# of another format rather than misread it. Raise it when either changes.
+BUNDLE_VERSION = 1
+
+
+@dataclass
+class Context:
+    """What a report says about its data: the ``context`` of ``contexte.json``, typed.
+
+    Filled by ``pipeline.prepare`` (and ``scenario.add_scenario`` for ``scenario``); its
+    fields are the JSON's keys, checked at ``load``. Templates and the notebook read it
+    like the dictionary it is saved as (``context["nom"]``, ``context.get("scenario")``).
+    """
+
+    VERSION: ClassVar[int] = BUNDLE_VERSION
+
+    # The département and the month shown (``pipeline._departement_context``).
+    departement: str  # INSEE code: 05, 2A, 974
+    nom: str
+    nom_avec_charniere: str  # « des Hautes-Alpes »
+    collectivite_departementale: str  # with its article
+    crs: int  # EPSG code of its maps and areas
+    mois: str | None  # YYYY-MM of a monthly report, None for the current situation
+    situation: dict  # the date described (``pipeline.situation``)
+    epci_nouvellement_couverts: list
+    # The data used: editions and files, checksums of the optional inputs.
+    edition_reference: str
+    fichiers_selection: list
+    editions_liste_nationale: list
+    editions: list[str]  # the « Données utilisées » line
+    fichiers_complementaires: list[dict]  # file, sha256, what it is
+    # Provenance of the bundle (``provenance``).
+    genere_le: str
+    version: str
+    commit: str
+    # Funding and the posts counted elsewhere.
+    financement_par_poste_eur: int
+    financement: dict
+    venus_d_ailleurs: Any
+    drapeaux_repris: int
+    # The optional inputs used.
+    ifn_fourni: bool
+    lieux_source: str  # "fichier" or "mairies"
+    lieux_selection: dict
+    lieux_dates: dict | None
+    lieux_rejetes: dict
+    population_au_dela: Any
+    # Targets and the gaps' score.
+    cible_nationale: float | None
+    cible_nationale_calcul: str
+    cible_nationale_mois: str | None
+    cible_departementale: float | None
+    cible_departementale_calcul: str
+    cible_choisie: float | None
+    formule_priorite: str
+    # Priority territories and comparable EPCI (``pipeline.territory_columns``).
+    territoires_prioritaires: dict
+    comparables_definition: Any
+    comparables_disponibles: bool
+    # The placement scenario's summary, when one was asked for.
+    scenario: dict | None = None
+
+    @classmethod
+    def from_dict(cls, values: dict, where: object = "") -> Context:
+        """The context saved as ``values``; a missing or unknown key is a bundle of
+        another format."""
+        names = {f.name for f in dataclasses.fields(cls)}
+        required = {f.name for f in dataclasses.fields(cls) if f.default is dataclasses.MISSING}
+        unknown, missing = set(values) - names, required - set(values)
+        if unknown or missing:
+            raise UserError(
+                f"Les données de {where} n'ont pas le contexte attendu (format "
+                f"{cls.VERSION} ; clés inconnues : {', '.join(sorted(unknown)) or 'aucune'} ; "
+                f"manquantes : {', '.join(sorted(missing)) or 'aucune'}) : préparez-les à nouveau."
+            )
+        return cls(**values)
+
+    def to_dict(self) -> dict:
+        """The JSON of ``contexte.json`` (every value is already JSON)."""
+        return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+
+    # Read (and completed) like the dictionary it is saved as.
+    def __getitem__(self, key: str) -> Any:
+        if key not in self:
+            raise KeyError(key)
+        return getattr(self, key)
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        if key not in self:
+            raise KeyError(key)
+        setattr(self, key, value)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self.keys()
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.keys())
+
+    def keys(self) -> list[str]:
+        return [f.name for f in dataclasses.fields(self)]
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return getattr(self, key) if key in self else default
 
 
 @dataclass
@@ -67,7 +174,7 @@ class Prepared:
     places: gpd.GeoDataFrame  # places of mediation in or near the département
     unmatched_ifn: pd.DataFrame  # IFN codes without a territory, and the reverse
     anomalies: pd.DataFrame  # rows rejected in tolerant mode that may concern it
-    context: dict  # what the report says about its data (see ``pipeline.prepare``)
+    context: Context  # what the report says about its data
     # Places of the --lieux file set aside (impossible coordinates) that may concern it:
     # those whose postal code is in the département, then those of unknown département.
     places_rejected: pd.DataFrame = field(
@@ -82,6 +189,10 @@ class Prepared:
             columns=["siren_epci", "nom_epci", "mois", "postes", "conseillers_pour_10000_hab"]
         )
     )
+
+    def __post_init__(self) -> None:
+        if isinstance(self.context, dict):
+            self.context = Context.from_dict(self.context)
 
     @property
     def departement(self) -> str:
@@ -167,9 +278,6 @@ TABLES = {
 PROPOSALS_FILE = "propositions.parquet"
 # The context and the reconciliation counts.
 CONTEXT_FILE = "contexte.json"
-# Format of the bundle (its tables and the keys of its context): a reader refuses a bundle
-# of another format rather than misread it. Raise it when either changes.
-BUNDLE_VERSION = 1
 
 
 def save(prepared: Prepared, folder: Path | None = None, keep_previous: bool = False) -> Path:
@@ -194,7 +302,7 @@ def save(prepared: Prepared, folder: Path | None = None, keep_previous: bool = F
                 prepared.propositions.to_parquet(build / PROPOSALS_FILE, index=False)
         meta = {
             "version_bundle": BUNDLE_VERSION,
-            "context": prepared.context,
+            "context": prepared.context.to_dict(),
             "counts": prepared.counts,
         }
         with naming(build / CONTEXT_FILE):
@@ -287,8 +395,8 @@ def load(departement: object, folder: Path | None = None) -> Prepared:
             f"(format {meta.get('version_bundle', 'sans numéro')}, attendu {BUNDLE_VERSION}) : "
             f"relancez « analyse rapport --departement {departement} »."
         )
-    context = meta["context"]
-    if context["departement"] != departement:
+    context = Context.from_dict(meta["context"], folder)
+    if context.departement != departement:
         raise UserError(
             f"Les données de {folder} sont celles du département {context['departement']}, "
             f"pas du {departement} demandé : lancez « analyse rapport --departement "
