@@ -35,7 +35,7 @@ import geopandas as gpd
 import pandas as pd
 import shapely
 
-from analyse import __version__, config
+from analyse import __version__, config, schema
 from analyse.atomic import (
     naming,
     remove_dead_staging,
@@ -274,6 +274,87 @@ TABLES = {
 }
 
 
+# Columns every bundle has in these tables; any other column of the registry they hold is
+# checked for its kind all the same (a number is a number).
+_REQUIRED = {
+    "indicators": schema.names(schema.INDICATOR_COLUMNS + schema.EPCI_COLUMNS),
+    "gaps": [
+        *schema.names(schema.INDICATOR_COLUMNS + schema.EPCI_COLUMNS),
+        "score_priorite",
+        "rang_priorite",
+    ],
+    "trajectory": schema.names(schema.TRAJECTORY_COLUMNS),
+}
+# One row per EPCI: its SIREN once, nine digits.
+_ONE_ROW_PER_EPCI = ("indicators", "gaps")
+_NUMBER_FORMATS = {schema.INTEGER, schema.DECIMAL, schema.ONE_DECIMAL, schema.PERCENT, schema.COUNT}
+
+
+def _is_number(column: schema.Column) -> bool:
+    """Whether the registry says the column holds numbers (rounded, formatted as one)."""
+    return (
+        column.shown is not None
+        or column.decimals is not None
+        or column.number_format in _NUMBER_FORMATS
+    )
+
+
+@functools.cache
+def table_schemas() -> dict:
+    """The pandera schema of each table of ``Prepared`` (and of the proposals), generated
+    from the column registry (``analyse.schema``): required columns, numbers stored as
+    numbers, one row per EPCI where there should be."""
+    import pandera.pandas as pa
+
+    numeric = pa.Check(
+        lambda s: pd.api.types.is_numeric_dtype(s) or bool(s.isna().all()),
+        name="nombres",
+        error="des nombres sont attendus",
+    )
+    siren = pa.Check.str_matches(r"^\d{9}$", error="SIREN à 9 chiffres attendu")
+    schemas = {}
+    for attribute in [*TABLES, "propositions"]:
+        required = set(_REQUIRED.get(attribute, []))
+        columns = {}
+        for column in schema.ALL.values():
+            checks = [numeric] if _is_number(column) else []
+            if column.name == "siren_epci" and attribute in _ONE_ROW_PER_EPCI:
+                checks.append(siren)
+            columns[column.name] = pa.Column(
+                checks=checks,
+                nullable=True,
+                required=column.name in required,
+                unique=column.name == "siren_epci" and attribute in _ONE_ROW_PER_EPCI,
+                coerce=False,
+            )
+        schemas[attribute] = pa.DataFrameSchema(columns, strict=False, name=attribute)
+    return schemas
+
+
+class BundleTableError(UserError):
+    """A table of a bundle does not match the column registry (message in French)."""
+
+
+def check_tables(prepared: Prepared, where: object = "") -> None:
+    """Check each table of ``prepared`` against ``table_schemas`` (the first problem
+    found: a missing column, text where numbers belong, an EPCI twice)."""
+    import pandera.errors
+
+    for attribute, table_schema in table_schemas().items():
+        table = getattr(prepared, attribute)
+        if table is None:
+            continue
+        try:
+            table_schema.validate(table, lazy=False)
+        except pandera.errors.SchemaError as error:
+            problem = str(error).splitlines()[0]
+            raise BundleTableError(
+                f"Table « {attribute} » des données préparées {where}non conforme au "
+                f"registre des colonnes : {problem}. Préparez-les à nouveau (« analyse "
+                f"rapport --departement {prepared.departement} »)."
+            ) from error
+
+
 # Written only when a scenario was asked for.
 PROPOSALS_FILE = "propositions.parquet"
 # The context and the reconciliation counts.
@@ -288,6 +369,7 @@ def save(prepared: Prepared, folder: Path | None = None, keep_previous: bool = F
     whether the report written from the new one is in place (the bundle and the report
     change together, or not at all)."""
     folder = Path(folder or config.prepared_dir(prepared.departement))
+    check_tables(prepared)
     folder.parent.mkdir(parents=True, exist_ok=True)
     # A run killed while writing leaves its staging folder behind: the next one clears it.
     prefix = f".{folder.name}.en-cours-"
@@ -408,12 +490,14 @@ def load(departement: object, folder: Path | None = None) -> Prepared:
         for attribute, name in TABLES.items()
     }
     proposals = folder / PROPOSALS_FILE
-    return Prepared(
+    prepared = Prepared(
         counts=meta["counts"],
         context=context,
         propositions=gpd.read_parquet(proposals) if proposals.exists() else None,
         **tables,
     )
+    check_tables(prepared, f"de {folder} ")
+    return prepared
 
 
 def scenario_posts(folder: Path) -> int:
