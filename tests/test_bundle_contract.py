@@ -48,7 +48,8 @@ def test_tables_are_checked_against_the_registry_at_save_and_load(prepared_05, t
     with pytest.raises(BundleTableError, match=r"« gaps ».*postes.*nombres"):
         bundle.load("05", folder)
 
-    broken = dataclasses.replace(prepared_05, trajectory=prepared_05.trajectory.drop(columns="mois"))
+    no_month = prepared_05.trajectory.drop(columns="mois")
+    broken = dataclasses.replace(prepared_05, trajectory=no_month)
     with pytest.raises(BundleTableError, match=r"« trajectory ».*mois"):
         bundle.save(broken, tmp_path / "autre")
     assert not (tmp_path / "autre").exists()

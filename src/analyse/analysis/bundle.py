@@ -11,12 +11,15 @@ The folder (``data_dir_for``: ``data/processed/departements/<dep>/`` by default,
 - one Parquet file per table of ``Prepared`` (``TABLES``), plus ``propositions.parquet``
   when a placement scenario was asked for;
 - ``contexte.json``: ``{"version_bundle": …, "context": …, "counts": …}``; the
-  version is the bundle's format (``BUNDLE_VERSION``, checked by ``load``); the context names the
-  département, its month, the editions and checksums of every input, and the
-  provenance of the bundle (``provenance``: when, which version, which commit).
+  version is the bundle's format (``BUNDLE_VERSION``, checked by ``load``); the context
+  (``Context``, a dataclass whose fields are the JSON's keys) names the département, its
+  month, the editions and checksums of every input, and the provenance of the bundle
+  (``provenance``: when, which version, which commit).
 
 ``save`` writes the folder whole or not at all; ``load`` refuses a folder holding
-another département's data.
+another département's data, a context of other keys, or tables that do not match the
+column registry (``check_tables``: pandera schemas generated from ``analyse.schema``,
+checked at save and at load).
 """
 
 from __future__ import annotations
