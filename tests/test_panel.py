@@ -13,10 +13,11 @@ import pytest
 from conftest import IFN_COMMUNES, IFN_EPCI, NATIONAL_FILE, PLACES_FILE
 
 from analyse import cli, config, schema
-from analyse.analysis import bundle, pipeline
+from analyse.analysis import pipeline
 from analyse.analysis.inputs import load_extras
 from analyse.analysis.national import departement_table
 from analyse.render.exports import panel as panel_files
+from analyse.render.exports import write_indicators_csv
 from analyse.render.exports.geopackage import GPKG_USER_VERSION
 from analyse.run import panel as run_panel
 from analyse.run.report import make_job
@@ -63,7 +64,7 @@ def test_panel_rows_equal_the_reports_csv_of_the_month(national, month_panel, re
     assert rows["siren_epci"].is_unique and len(rows) == len(reference.epci)
     for code in DEPARTEMENTS:
         prepared, job = make_job(code, selections, reference, tmp_path, MONTH, extras)
-        bundle.write_indicators_csv(prepared.indicators, job.files.csv)
+        write_indicators_csv(prepared.indicators, job.files.csv)
         report = pd.read_csv(
             job.files.csv, dtype={"siren_epci": str, "premier_mois_conseiller": str}
         )

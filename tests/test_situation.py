@@ -188,7 +188,7 @@ def test_scenario_command_says_how_many_communes_tie(capsys):
 
 
 def test_the_csv_starts_with_the_date_it_describes(hand_05, tmp_path):
-    from analyse.analysis.bundle import write_indicators_csv
+    from analyse.render.exports import write_indicators_csv
 
     target = tmp_path / "indicateurs_epci.csv"
     write_indicators_csv(hand_05.indicators, target, hand_05.context["situation"])
@@ -202,7 +202,7 @@ def test_workbook_and_geopackage_carry_the_date(hand_05, tmp_path):
     from openpyxl import load_workbook
 
     from analyse.render import exports
-    from analyse.run.report import situation_metadata
+    from analyse.render.exports import situation_metadata
 
     meta = situation_metadata(report_title(hand_05), hand_05.context["situation"])
     workbook = tmp_path / "couverture.xlsx"

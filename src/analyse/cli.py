@@ -301,35 +301,20 @@ def _add_selections(parser: argparse.ArgumentParser) -> None:
 
 
 def _add_gaps(parser: argparse.ArgumentParser) -> None:
-    fragility = parser.add_mutually_exclusive_group()
-    fragility.add_argument(
-        "--fragilite",
-        action="append",
-        type=Path,
-        metavar="CHEMIN",
-        help="indice de fragilité numérique (IFN) : les fichiers par commune et par EPCI, "
-        "ou leur dossier (défaut : l'IFN 2023 embarqué, data/raw/embarque)",
-    )
-    fragility.add_argument(
-        "--sans-fragilite",
-        action="store_true",
-        help="n'utilise pas l'indice de fragilité numérique (population seule)",
-    )
-    places = parser.add_mutually_exclusive_group()
-    places.add_argument(
-        "--lieux",
-        type=Path,
-        default=None,
-        metavar="FICHIER",
-        help="lieux où travaillent les conseillers (JSON de data.gouv.fr ; défaut : ceux "
-        "de juillet 2022 embarqués, data/raw/embarque)",
-    )
-    places.add_argument(
-        "--sans-lieux",
-        action="store_true",
-        help="n'utilise pas le fichier des lieux : les mairies des communes des structures "
-        "retenues en tiennent lieu",
-    )
+    from analyse.analysis.inputs import OPTIONAL_INPUTS
+
+    # --fragilite / --sans-fragilite, --lieux / --sans-lieux…: from the registry of inputs.
+    for item in OPTIONAL_INPUTS:
+        group = parser.add_mutually_exclusive_group()
+        group.add_argument(
+            f"--{item.name}",
+            action="append" if item.option.many else "store",
+            type=Path,
+            default=None,
+            metavar=item.option.metavar,
+            help=item.option.help,
+        )
+        group.add_argument(f"--sans-{item.name}", action="store_true", help=item.option.off_help)
     parser.add_argument(
         "--programmes",
         default=None,
@@ -453,13 +438,15 @@ def _load_reference(args: argparse.Namespace):
 
 def _extras(args: argparse.Namespace, reference):
     """The gaps inputs: those given, else the embedded ones, unless switched off."""
-    from analyse.analysis.inputs import load_extras
+    from analyse.analysis.inputs import OPTIONAL_INPUTS, load_extras
     from analyse.territory.places import parse_programmes
 
-    fragility = None if args.sans_fragilite else (args.fragilite or list(config.EMBEDDED_IFN))
-    places = None if args.sans_lieux else (args.lieux or config.EMBEDDED_PLACES)
+    chosen = {
+        item.name: item.chosen(getattr(args, item.dest), getattr(args, f"sans_{item.dest}"))
+        for item in OPTIONAL_INPUTS
+    }
     programmes = parse_programmes(args.programmes)
-    extras = load_extras(reference, fragility, places, args.cible, programmes)
+    extras = load_extras(reference, custom_target=args.cible, programmes=programmes, others=chosen)
     extras.scenario = _scenario_settings(args)
     return extras
 

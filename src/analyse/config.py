@@ -32,7 +32,8 @@ MAYOTTE_POPULATIONS_EDITION = (
 NATIONAL_LIST = RAW_DIR / "national" / "structures-validees-coselec.csv"
 
 # Open-data snapshots shipped with the project (gzip), so that every report is complete
-# offline: provenance, licences and checksums in data/raw/SOURCES.md.
+# offline: provenance, licences and checksums in data/raw/SOURCES.md; their editions
+# and readers in the registry of inputs (analysis.inputs.INPUTS).
 EMBEDDED_DIR = RAW_DIR / "embarque"
 EMBEDDED_NATIONAL_LIST = EMBEDDED_DIR / "cnfs-structures-validees-coselec-2023-04-05.csv.gz"
 EMBEDDED_NATIONAL_EDITION = "2023-04-05"  # date of the data.gouv.fr snapshot
@@ -40,9 +41,7 @@ EMBEDDED_IFN = (
     EMBEDDED_DIR / "ifn-communes-2023.csv.gz",
     EMBEDDED_DIR / "ifn-epci-2023.csv.gz",
 )
-EMBEDDED_IFN_EDITION = "indice de fragilité numérique 2023 de La Mednum"
 EMBEDDED_PLACES = EMBEDDED_DIR / "lieux-mediation-numerique-cnfs-2022-07.json.gz"
-EMBEDDED_PLACES_EDITION = "lieux de médiation numérique de juillet 2022, data.gouv.fr"
 PROCESSED_DIR = DATA_DIR / "processed"
 REFERENCE_DIR = PROCESSED_DIR / "reference"
 REPORTS_DIR = PROJECT_ROOT / "reports"

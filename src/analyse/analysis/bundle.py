@@ -11,31 +11,35 @@ The folder (``data_dir_for``: ``data/processed/departements/<dep>/`` by default,
 - one Parquet file per table of ``Prepared`` (``TABLES``), plus ``propositions.parquet``
   when a placement scenario was asked for;
 - ``contexte.json``: ``{"version_bundle": …, "context": …, "counts": …}``; the
-  version is the bundle's format (``BUNDLE_VERSION``, checked by ``load``); the context names the
-  département, its month, the editions and checksums of every input, and the
-  provenance of the bundle (``provenance``: when, which version, which commit).
+  version is the bundle's format (``BUNDLE_VERSION``, checked by ``load``); the context
+  (``Context``, a dataclass whose fields are the JSON's keys) names the département, its
+  month, the editions and checksums of every input, and the provenance of the bundle
+  (``provenance``: when, which version, which commit).
 
 ``save`` writes the folder whole or not at all; ``load`` refuses a folder holding
-another département's data.
+another département's data, a context of other keys, or tables that do not match the
+column registry (``check_tables``: pandera schemas generated from ``analyse.schema``,
+checked at save and at load).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import json
 import shutil
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import Any, ClassVar
 
 import geopandas as gpd
 import pandas as pd
 import shapely
 
-from analyse import __version__, config
-from analyse.analysis.indicators import to_csv_frame
+from analyse import __version__, config, schema
 from analyse.atomic import (
-    atomic_path,
     naming,
     remove_dead_staging,
     remove_empty_parents,
@@ -46,6 +50,110 @@ from analyse.atomic import (
 from analyse.errors import UserError
 from analyse.read.selections import clean_departement
 from analyse.territory.places import REJECTED_COLUMNS
+
+# Format of the bundle (its tables and the fields of its context): a reader refuses a bundle
+# of another format rather than misread it. Raise it when either changes.
+BUNDLE_VERSION = 1
+
+
+@dataclass
+class Context:
+    """What a report says about its data: the ``context`` of ``contexte.json``, typed.
+
+    Filled by ``pipeline.prepare`` (and ``scenario.add_scenario`` for ``scenario``); its
+    fields are the JSON's keys, checked at ``load``. Templates and the notebook read it
+    like the dictionary it is saved as (``context["nom"]``, ``context.get("scenario")``).
+    """
+
+    VERSION: ClassVar[int] = BUNDLE_VERSION
+
+    # The département and the month shown (``pipeline._departement_context``).
+    departement: str  # INSEE code: 05, 2A, 974
+    nom: str
+    nom_avec_charniere: str  # « des Hautes-Alpes »
+    collectivite_departementale: str  # with its article
+    crs: int  # EPSG code of its maps and areas
+    mois: str | None  # YYYY-MM of a monthly report, None for the current situation
+    situation: dict  # the date described (``pipeline.situation``)
+    epci_nouvellement_couverts: list
+    # The data used: editions and files, checksums of the optional inputs.
+    edition_reference: str
+    fichiers_selection: list
+    editions_liste_nationale: list
+    editions: list[str]  # the « Données utilisées » line
+    fichiers_complementaires: list[dict]  # file, sha256, what it is
+    # Provenance of the bundle (``provenance``).
+    genere_le: str
+    version: str
+    commit: str
+    # Funding and the posts counted elsewhere.
+    financement_par_poste_eur: int
+    financement: dict
+    venus_d_ailleurs: Any
+    drapeaux_repris: int
+    # The optional inputs used.
+    ifn_fourni: bool
+    lieux_source: str  # "fichier" or "mairies"
+    lieux_selection: dict
+    lieux_dates: dict | None
+    lieux_rejetes: dict
+    population_au_dela: Any
+    # Targets and the gaps' score.
+    cible_nationale: float | None
+    cible_nationale_calcul: str
+    cible_nationale_mois: str | None
+    cible_departementale: float | None
+    cible_departementale_calcul: str
+    cible_choisie: float | None
+    formule_priorite: str
+    # Priority territories and comparable EPCI (``pipeline.territory_columns``).
+    territoires_prioritaires: dict
+    comparables_definition: Any
+    comparables_disponibles: bool
+    # The placement scenario's summary, when one was asked for.
+    scenario: dict | None = None
+
+    @classmethod
+    def from_dict(cls, values: dict, where: object = "") -> Context:
+        """The context saved as ``values``; a missing or unknown key is a bundle of
+        another format."""
+        names = {f.name for f in dataclasses.fields(cls)}
+        required = {f.name for f in dataclasses.fields(cls) if f.default is dataclasses.MISSING}
+        unknown, missing = set(values) - names, required - set(values)
+        if unknown or missing:
+            raise UserError(
+                f"Les données de {where} n'ont pas le contexte attendu (format "
+                f"{cls.VERSION} ; clés inconnues : {', '.join(sorted(unknown)) or 'aucune'} ; "
+                f"manquantes : {', '.join(sorted(missing)) or 'aucune'}) : préparez-les à nouveau."
+            )
+        return cls(**values)
+
+    def to_dict(self) -> dict:
+        """The JSON of ``contexte.json`` (every value is already JSON)."""
+        return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+
+    # Read (and completed) like the dictionary it is saved as.
+    def __getitem__(self, key: str) -> Any:
+        if key not in self:
+            raise KeyError(key)
+        return getattr(self, key)
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        if key not in self:
+            raise KeyError(key)
+        setattr(self, key, value)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self.keys()
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.keys())
+
+    def keys(self) -> list[str]:
+        return [f.name for f in dataclasses.fields(self)]
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return getattr(self, key) if key in self else default
 
 
 @dataclass
@@ -69,7 +177,7 @@ class Prepared:
     places: gpd.GeoDataFrame  # places of mediation in or near the département
     unmatched_ifn: pd.DataFrame  # IFN codes without a territory, and the reverse
     anomalies: pd.DataFrame  # rows rejected in tolerant mode that may concern it
-    context: dict  # what the report says about its data (see ``pipeline.prepare``)
+    context: Context  # what the report says about its data
     # Places of the --lieux file set aside (impossible coordinates) that may concern it:
     # those whose postal code is in the département, then those of unknown département.
     places_rejected: pd.DataFrame = field(
@@ -84,6 +192,10 @@ class Prepared:
             columns=["siren_epci", "nom_epci", "mois", "postes", "conseillers_pour_10000_hab"]
         )
     )
+
+    def __post_init__(self) -> None:
+        if isinstance(self.context, dict):
+            self.context = Context.from_dict(self.context)
 
     @property
     def departement(self) -> str:
@@ -165,13 +277,91 @@ TABLES = {
 }
 
 
+# Columns every bundle has in these tables; any other column of the registry they hold is
+# checked for its kind all the same (a number is a number).
+_REQUIRED = {
+    "indicators": schema.names(schema.INDICATOR_COLUMNS + schema.EPCI_COLUMNS),
+    "gaps": [
+        *schema.names(schema.INDICATOR_COLUMNS + schema.EPCI_COLUMNS),
+        "score_priorite",
+        "rang_priorite",
+    ],
+    "trajectory": schema.names(schema.TRAJECTORY_COLUMNS),
+}
+# One row per EPCI: its SIREN once, nine digits.
+_ONE_ROW_PER_EPCI = ("indicators", "gaps")
+_NUMBER_FORMATS = {schema.INTEGER, schema.DECIMAL, schema.ONE_DECIMAL, schema.PERCENT, schema.COUNT}
+
+
+def _is_number(column: schema.Column) -> bool:
+    """Whether the registry says the column holds numbers (rounded, formatted as one)."""
+    return (
+        column.shown is not None
+        or column.decimals is not None
+        or column.number_format in _NUMBER_FORMATS
+    )
+
+
+@functools.cache
+def table_schemas() -> dict:
+    """The pandera schema of each table of ``Prepared`` (and of the proposals), generated
+    from the column registry (``analyse.schema``): required columns, numbers stored as
+    numbers, one row per EPCI where there should be."""
+    import pandera.pandas as pa
+
+    numeric = pa.Check(
+        lambda s: pd.api.types.is_numeric_dtype(s) or bool(s.isna().all()),
+        name="nombres",
+        error="des nombres sont attendus",
+    )
+    siren = pa.Check.str_matches(r"^\d{9}$", error="SIREN à 9 chiffres attendu")
+    schemas = {}
+    for attribute in [*TABLES, "propositions"]:
+        required = set(_REQUIRED.get(attribute, []))
+        columns = {}
+        for column in schema.ALL.values():
+            checks = [numeric] if _is_number(column) else []
+            if column.name == "siren_epci" and attribute in _ONE_ROW_PER_EPCI:
+                checks.append(siren)
+            columns[column.name] = pa.Column(
+                checks=checks,
+                nullable=True,
+                required=column.name in required,
+                unique=column.name == "siren_epci" and attribute in _ONE_ROW_PER_EPCI,
+                coerce=False,
+            )
+        schemas[attribute] = pa.DataFrameSchema(columns, strict=False, name=attribute)
+    return schemas
+
+
+class BundleTableError(UserError):
+    """A table of a bundle does not match the column registry (message in French)."""
+
+
+def check_tables(prepared: Prepared, where: object = "") -> None:
+    """Check each table of ``prepared`` against ``table_schemas`` (the first problem
+    found: a missing column, text where numbers belong, an EPCI twice)."""
+    import pandera.errors
+
+    for attribute, table_schema in table_schemas().items():
+        table = getattr(prepared, attribute)
+        if table is None:
+            continue
+        try:
+            table_schema.validate(table, lazy=False)
+        except pandera.errors.SchemaError as error:
+            problem = str(error).splitlines()[0]
+            raise BundleTableError(
+                f"Table « {attribute} » des données préparées {where}non conforme au "
+                f"registre des colonnes : {problem}. Préparez-les à nouveau (« analyse "
+                f"rapport --departement {prepared.departement} »)."
+            ) from error
+
+
 # Written only when a scenario was asked for.
 PROPOSALS_FILE = "propositions.parquet"
 # The context and the reconciliation counts.
 CONTEXT_FILE = "contexte.json"
-# Format of the bundle (its tables and the keys of its context): a reader refuses a bundle
-# of another format rather than misread it. Raise it when either changes.
-BUNDLE_VERSION = 1
 
 
 def save(prepared: Prepared, folder: Path | None = None, keep_previous: bool = False) -> Path:
@@ -182,6 +372,7 @@ def save(prepared: Prepared, folder: Path | None = None, keep_previous: bool = F
     whether the report written from the new one is in place (the bundle and the report
     change together, or not at all)."""
     folder = Path(folder or config.prepared_dir(prepared.departement))
+    check_tables(prepared)
     folder.parent.mkdir(parents=True, exist_ok=True)
     # A run killed while writing leaves its staging folder behind: the next one clears it.
     prefix = f".{folder.name}.en-cours-"
@@ -196,7 +387,7 @@ def save(prepared: Prepared, folder: Path | None = None, keep_previous: bool = F
                 prepared.propositions.to_parquet(build / PROPOSALS_FILE, index=False)
         meta = {
             "version_bundle": BUNDLE_VERSION,
-            "context": prepared.context,
+            "context": prepared.context.to_dict(),
             "counts": prepared.counts,
         }
         with naming(build / CONTEXT_FILE):
@@ -289,8 +480,8 @@ def load(departement: object, folder: Path | None = None) -> Prepared:
             f"(format {meta.get('version_bundle', 'sans numéro')}, attendu {BUNDLE_VERSION}) : "
             f"relancez « analyse rapport --departement {departement} »."
         )
-    context = meta["context"]
-    if context["departement"] != departement:
+    context = Context.from_dict(meta["context"], folder)
+    if context.departement != departement:
         raise UserError(
             f"Les données de {folder} sont celles du département {context['departement']}, "
             f"pas du {departement} demandé : lancez « analyse rapport --departement "
@@ -302,12 +493,14 @@ def load(departement: object, folder: Path | None = None) -> Prepared:
         for attribute, name in TABLES.items()
     }
     proposals = folder / PROPOSALS_FILE
-    return Prepared(
+    prepared = Prepared(
         counts=meta["counts"],
         context=context,
         propositions=gpd.read_parquet(proposals) if proposals.exists() else None,
         **tables,
     )
+    check_tables(prepared, f"de {folder} ")
+    return prepared
 
 
 def scenario_posts(folder: Path) -> int:
@@ -328,14 +521,3 @@ def situation_day(situation: dict | None) -> str:
     if situation.get("date"):
         return str(situation["date"])
     return pd.Period(situation["mois"], freq="M").end_time.strftime("%Y-%m-%d")
-
-
-def write_indicators_csv(
-    indicators: gpd.GeoDataFrame, target: Path, situation: dict | None = None
-) -> None:
-    """``indicateurs_epci.csv``: UTF-8, ``,`` separator, ``.`` decimals; its first column,
-    ``date_situation``, is the date the figures describe (``situation_day``)."""
-    frame = to_csv_frame(indicators)
-    frame.insert(0, "date_situation", situation_day(situation))
-    with atomic_path(target) as tmp:
-        frame.to_csv(tmp, index=False, encoding="utf-8")

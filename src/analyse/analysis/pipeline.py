@@ -18,7 +18,7 @@ import geopandas as gpd
 import pandas as pd
 
 from analyse import config
-from analyse.analysis.bundle import Prepared, provenance
+from analyse.analysis.bundle import Context, Prepared, provenance
 from analyse.analysis.distance import nearest_place, population_beyond
 from analyse.analysis.gaps import SCORE_FORMULA, gaps_table
 from analyse.analysis.indicators import density, epci_indicators, posts_per_epci, reconciliation
@@ -421,81 +421,48 @@ def prepare(
     (``check_departement``: '5' → '05', '2a' → '2A'). The steps, in order: the posts
     counted and their reconciliation, the territories' columns (priority areas,
     trajectory, comparison), the rows of the département and the month's changes, the
-    distances to the places, the targets and the gaps, then the context of the report.
+    places of the month and the distances to them, the targets and the gaps, then the
+    context of the report and, if asked for, the placement scenario.
     """
     given = selections
     national = national_list(given, reference)
-    at = situation(given, month)
     end = month or last_month(given)
-    national_now = national.until(end)
     selections = completed(given, national, departement)
     current = selections.until(end).table
+    extras = extras or Extras()
     communes = _departement_communes(reference, departement)
-    indicators = epci_indicators(reference.epci, reference.communes, current, departement)
-    sirens = list(indicators["siren_epci"])
-    counts = reconciliation(current, departement, sirens, selections.anomalies)
-    indicators, trajectory, territories = territory_columns(
-        indicators, selections, reference, departement, end, national_now.table
+    indicators, counts, trajectory, territories = _posts(
+        departement, selections, reference, end, national.until(end).table
     )
+    sirens = list(indicators["siren_epci"])
     ours = _rows_of_departement(current, departement, sirens)
     changes, newly_covered = _month_changes(ours, indicators, selections, month)
-
-    extras = extras or Extras()
-    dating = None
-    if extras.places is not None:
-        # The places that existed at the end of the month (all of them without month).
-        dated = selections.dated_places(extras.places)
-        places = places_at(dated, month)
-        dating = dating_summary(dated, month)
-    else:
-        places = selections.town_halls(current, reference)
+    places, dating = _places_of_month(selections, current, reference, extras, month)
     coverage = _coverage(departement, places, reference, indicators, communes, extras)
     indicators, communes, places, unmatched, beyond = coverage
     rejected_places, rejected_summary = _rejected_places(departement, extras)
-    target_nat, target_label, target_month = national_target(given, reference, end)
-    target_dep, target_dep_label = departement_target(indicators, counts, departement)
+    targets = _targets(given, reference, end, indicators, counts, departement)
     gaps = gaps_table(
         pd.DataFrame(indicators.drop(columns="geometry")),
-        target_nat,
-        target_dep,
+        targets["cible_nationale"],
+        targets["cible_departementale"],
         extras.custom_target,
     )
-
-    context = {
+    context = Context(
         **_departement_context(departement, reference, month),
-        "situation": at,
-        "epci_nouvellement_couverts": newly_covered,
-        "edition_reference": reference.edition,
-        "fichiers_selection": selections.files,
-        "editions_liste_nationale": national.national_editions,
-        "editions": [*selections.editions, *extras.editions],
+        situation=situation(given, month),
+        epci_nouvellement_couverts=newly_covered,
+        edition_reference=reference.edition,
+        fichiers_selection=selections.files,
+        editions_liste_nationale=national.national_editions,
         **provenance(),
-        "financement_par_poste_eur": config.STATE_FUNDING_PER_POST_EUR,
-        "financement": funding_summary(current, departement),
-        "venus_d_ailleurs": arrivals(current, departement, sirens, reference),
-        "drapeaux_repris": int(
-            current.loc[current["departement"].eq(departement), "drapeaux_source"]
-            .eq(FLAGS_FROM_LIST)
-            .sum()
-        )
-        if "drapeaux_source" in current
-        else 0,
-        "ifn_fourni": extras.ifn is not None,
-        "lieux_source": "fichier" if extras.places is not None else "mairies",
-        "lieux_selection": extras.places_selection,
-        "lieux_dates": dating,
-        "fichiers_complementaires": extras.sources,
-        "cible_nationale": target_nat,
-        "cible_nationale_calcul": target_label,
-        "cible_nationale_mois": target_month,
-        "cible_departementale": target_dep,
-        "cible_departementale_calcul": target_dep_label,
-        "cible_choisie": extras.custom_target,
-        "population_au_dela": beyond,
-        "lieux_rejetes": rejected_summary,
-        "formule_priorite": SCORE_FORMULA,
+        **_inputs_context(selections, extras, dating, rejected_summary, beyond),
+        **_posts_context(current, departement, sirens, reference),
+        **targets,
+        cible_choisie=extras.custom_target,
+        formule_priorite=SCORE_FORMULA,
         **territories,
-    }
+    )
     prepared = Prepared(
         indicators=indicators,
         communes=communes,
@@ -515,6 +482,97 @@ def prepare(
     if extras.scenario is not None:
         add_scenario(prepared, extras.scenario)
     return prepared
+
+
+def _posts(
+    departement: str,
+    selections: MatchedSelections,
+    reference: Reference,
+    end: str | None,
+    national_now: pd.DataFrame,
+) -> tuple[gpd.GeoDataFrame, dict, pd.DataFrame, dict]:
+    """The posts of each EPCI at ``end``, their reconciliation, and the territories'
+    columns (``territory_columns``): indicators, counts, trajectory, context entries."""
+    current = selections.until(end).table
+    indicators = epci_indicators(reference.epci, reference.communes, current, departement)
+    sirens = list(indicators["siren_epci"])
+    counts = reconciliation(current, departement, sirens, selections.anomalies)
+    indicators, trajectory, territories = territory_columns(
+        indicators, selections, reference, departement, end, national_now
+    )
+    return indicators, counts, trajectory, territories
+
+
+def _places_of_month(
+    selections: MatchedSelections,
+    current: pd.DataFrame,
+    reference: Reference,
+    extras: Extras,
+    month: str | None,
+) -> tuple[gpd.GeoDataFrame, dict | None]:
+    """The places of mediation that existed at the end of ``month`` (all of them without
+    a month) and how they were dated; without a places file, the town halls of the
+    communes hosting a selected structure (not dated)."""
+    if extras.places is None:
+        return selections.town_halls(current, reference), None
+    dated = selections.dated_places(extras.places)
+    return places_at(dated, month), dating_summary(dated, month)
+
+
+def _targets(
+    given: MatchedSelections,
+    reference: Reference,
+    end: str | None,
+    indicators: pd.DataFrame,
+    counts: dict,
+    departement: str,
+) -> dict:
+    """The national and departmental target densities, with how each was computed."""
+    national, national_label, national_month = national_target(given, reference, end)
+    departemental, departemental_label = departement_target(indicators, counts, departement)
+    return {
+        "cible_nationale": national,
+        "cible_nationale_calcul": national_label,
+        "cible_nationale_mois": national_month,
+        "cible_departementale": departemental,
+        "cible_departementale_calcul": departemental_label,
+    }
+
+
+def _inputs_context(
+    selections: MatchedSelections,
+    extras: Extras,
+    dating: dict | None,
+    rejected_summary: dict,
+    beyond,
+) -> dict:
+    """The context entries that say which data the report rests on."""
+    return {
+        "editions": [*selections.editions, *extras.editions],
+        "ifn_fourni": extras.ifn is not None,
+        "lieux_source": "fichier" if extras.places is not None else "mairies",
+        "lieux_selection": extras.places_selection,
+        "lieux_dates": dating,
+        "fichiers_complementaires": extras.sources,
+        "population_au_dela": beyond,
+        "lieux_rejetes": rejected_summary,
+    }
+
+
+def _posts_context(
+    current: pd.DataFrame, departement: str, sirens: list[str], reference: Reference
+) -> dict:
+    """The context entries about the posts: funding, arrivals, flags taken from the list."""
+    flags = 0
+    if "drapeaux_source" in current:
+        ours = current.loc[current["departement"].eq(departement), "drapeaux_source"]
+        flags = int(ours.eq(FLAGS_FROM_LIST).sum())
+    return {
+        "financement_par_poste_eur": config.STATE_FUNDING_PER_POST_EUR,
+        "financement": funding_summary(current, departement),
+        "venus_d_ailleurs": arrivals(current, departement, sirens, reference),
+        "drapeaux_repris": flags,
+    }
 
 
 def _departement_communes(reference: Reference, departement: str) -> gpd.GeoDataFrame:

@@ -215,23 +215,6 @@ def describe_selections(paths: Iterable[Path]) -> list[str]:
     return phrases
 
 
-def describe_fragility(paths: Iterable[Path] | None) -> str:
-    paths = [Path(p).resolve() for p in paths or []]
-    if not paths:
-        return "indice de fragilité numérique : non utilisé"
-    if paths == [p.resolve() for p in config.EMBEDDED_IFN]:
-        return f"{config.EMBEDDED_IFN_EDITION} ({EMBEDDED})"
-    return "indice de fragilité numérique : " + ", ".join(relative(p) for p in paths)
-
-
-def describe_places(path: Path | None) -> str:
-    if path is None:
-        return "lieux de médiation : non utilisés (mairies des structures retenues)"
-    if Path(path).resolve() == config.EMBEDDED_PLACES.resolve():
-        return f"{config.EMBEDDED_PLACES_EDITION} ({EMBEDDED})"
-    return f"lieux de médiation numérique : {relative(path)}"
-
-
 def editions_line(editions: list[str]) -> str:
     """The one line every command prints: which data, which editions."""
     return "Données utilisées : " + " ; ".join(editions) + "."

@@ -25,7 +25,7 @@ from analyse import config
 from analyse.analysis import bundle, pipeline
 from analyse.analysis.bundle import Prepared
 from analyse.analysis.inputs import Extras
-from analyse.atomic import naming, remove_dead_staging, staging_dir, write_text
+from analyse.atomic import remove_dead_staging, staging_dir, write_text
 from analyse.errors import FailedError, disk_full
 from analyse.render.fragments import TEMPLATES_DIR
 from analyse.territory.reference import Reference
@@ -41,20 +41,17 @@ class ReportError(FailedError):
 class ReportFiles:
     html: Path
     notebook: Path
-    csv: Path
-    geopackage: Path
-    workbook: Path
-    interactive_map: Path
+    # The analysts' files, by ``render.exports.Export.name`` (``files.csv``…).
+    exports: dict[str, Path]
+
+    def __getattr__(self, name: str) -> Path:
+        try:
+            return self.__dict__["exports"][name]
+        except KeyError:
+            raise AttributeError(name) from None
 
     def all(self) -> list[Path]:
-        return [
-            self.html,
-            self.csv,
-            self.workbook,
-            self.geopackage,
-            self.interactive_map,
-            self.notebook,
-        ]
+        return [self.html, *self.exports.values(), self.notebook]
 
 
 def ensure_kernel() -> str:
@@ -210,15 +207,12 @@ class ReportJob:
 
     @property
     def files(self) -> ReportFiles:
-        from analyse.config import GEOPACKAGE_NAME, MAP_NAME, WORKBOOK_NAME
+        from analyse.render.exports import export_paths
 
         return ReportFiles(
             html=self.out_dir / config.REPORT_HTML_NAME,
             notebook=self.out_dir / config.REPORT_NOTEBOOK_NAME,
-            csv=self.out_dir / config.CSV_NAME,
-            geopackage=self.out_dir / GEOPACKAGE_NAME,
-            workbook=self.out_dir / WORKBOOK_NAME,
-            interactive_map=self.out_dir / MAP_NAME,
+            exports=export_paths(self.out_dir),
         )
 
 
@@ -265,7 +259,7 @@ def run_job(job: ReportJob, kernel_name: str | None = None, warm=None) -> Report
             export_html(staged.notebook, staged.html, job.title)
             if exports_error is not None:
                 raise exports_error
-        for name in ("notebook", "csv", "workbook", "geopackage", "interactive_map", "html"):
+        for name in ("notebook", *files.exports, "html"):
             source = getattr(staged, name)
             os.chmod(source, 0o644)
             os.replace(source, getattr(files, name))
@@ -280,59 +274,13 @@ def run_job(job: ReportJob, kernel_name: str | None = None, warm=None) -> Report
 
 
 def write_analyst_exports(job: ReportJob, files: ReportFiles) -> None:
-    """CSV, GeoPackage, workbook and interactive map, from the prepared bundle."""
-    from analyse.render import exports
+    """The analysts' files (``render.exports.EXPORTS``), from the prepared bundle."""
+    from analyse.render.exports import write_exports
 
-    prepared = bundle.load(job.departement, job.data_dir)
-    situation = prepared.context.get("situation")
-    with naming(files.csv):  # a full disk names the file being written
-        bundle.write_indicators_csv(prepared.indicators, files.csv, situation)
-    with naming(files.geopackage):
-        exports.write_geopackage(
-            files.geopackage,
-            prepared.gaps_geo,
-            prepared.communes,
-            prepared.places,
-            proposals=prepared.propositions,
-            metadata=situation_metadata(job.title, situation),
-        )
-    rejected = (
-        prepared.places_rejected if prepared.context.get("lieux_source") == "fichier" else None
-    )
-    with naming(files.workbook):
-        exports.write_workbook(
-            files.workbook,
-            prepared.indicators,
-            prepared.gaps,
-            prepared.review,
-            rejected,
-            proposals=prepared.propositions,
-            trajectory=prepared.trajectory,
-            metadata=situation_metadata(job.title, situation),
-        )
-    with naming(files.interactive_map):
-        exports.write_interactive_map(
-            files.interactive_map,
-            prepared.gaps_geo,
-            prepared.places,
-            job.title,
-            proposals=prepared.propositions,
-        )
+    write_exports(bundle.load(job.departement, job.data_dir), files.exports, job.title)
 
 
 STAGING_PREFIX = ".en-cours-"
-
-
-def situation_metadata(title: str, situation: dict | None) -> dict[str, str]:
-    """What the GeoPackage and the workbook say about their date: the report's title and
-    the date its figures describe (AAAA-MM-JJ, and in words)."""
-    from analyse.wording import situation_title
-
-    return {
-        "titre": title,
-        "date_situation": bundle.situation_day(situation),
-        "situation": situation_title(situation),
-    }
 
 
 def report_title(prepared: Prepared) -> str:

@@ -1,6 +1,7 @@
 """Analyst exports written next to each département report (``reports/<dep>/``): one
-module per file written.
+module per file written, each declared in ``catalog.EXPORTS`` (name, file, writer).
 
+- ``indicators_csv``: ``indicateurs_epci.csv``;
 - ``geopackage``: ``couverture.gpkg`` for QGIS;
 - ``workbook``: ``couverture.xlsx`` for spreadsheets;
 - ``interactive_map``: ``carte_interactive.html``, readable offline.
@@ -10,12 +11,20 @@ failed run leaves the previous file intact. File names live in ``config``.
 """
 
 from analyse.config import GEOPACKAGE_NAME, MAP_NAME, WORKBOOK_NAME
+from analyse.render.exports.catalog import (
+    EXPORTS,
+    Export,
+    export_paths,
+    situation_metadata,
+    write_exports,
+)
 from analyse.render.exports.geopackage import (
     LAYERS,
     field_names,
     sanitise_field_name,
     write_geopackage,
 )
+from analyse.render.exports.indicators_csv import write_indicators_csv
 from analyse.render.exports.interactive_map import write_interactive_map
 from analyse.render.exports.workbook import (
     EMPTY_MESSAGES,
@@ -32,6 +41,8 @@ from analyse.render.exports.workbook import (
 
 __all__ = [
     "EMPTY_MESSAGES",
+    "EXPORTS",
+    "Export",
     "GEOPACKAGE_NAME",
     "HEADERS",
     "LAYERS",
@@ -44,9 +55,13 @@ __all__ = [
     "SHEET_REVIEW",
     "SHEET_TRAJECTORY",
     "WORKBOOK_NAME",
+    "export_paths",
     "field_names",
     "sanitise_field_name",
+    "situation_metadata",
+    "write_exports",
     "write_geopackage",
+    "write_indicators_csv",
     "write_interactive_map",
     "write_workbook",
 ]
