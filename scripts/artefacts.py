@@ -35,6 +35,7 @@ CHROMIUM_ARGS = [
     "--disable-gpu",
     "--disable-quic",
     "--no-first-run",
+    # Without these, Chromium tries to reach Google hosts and logs errors.
     "--disable-background-networking",
     "--disable-component-update",
     "--disable-sync",
@@ -124,10 +125,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     args.sortie.mkdir(parents=True, exist_ok=True)
-    if args.pages:
-        pages = found_pages(args.pages)
-    else:
-        pages = produce(args.sortie / "pages")
+    pages = found_pages(args.pages) if args.pages else produce(args.sortie / "pages")
     summary = shoot(pages, args.sortie)
     (args.sortie / "pages_imprimees.json").write_text(
         json.dumps(summary, indent=1, ensure_ascii=False) + "\n", encoding="utf-8"
