@@ -59,6 +59,7 @@ def produce(folder: Path) -> dict[str, Path]:
 
 
 def found_pages(folder: Path) -> dict[str, Path]:
+    folder = folder.resolve()
     pages = {f"rapport_{code}": folder / code / config.REPORT_HTML_NAME for code in REPORTS}
     pages[f"index_{MONTH}"] = folder / MONTH / config.INDEX_NAME
     missing = [str(path) for path in pages.values() if not path.is_file()]
