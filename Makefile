@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 DEP    ?= 05
 
 .DEFAULT_GOAL := aide
-.PHONY: aide rapport installer verrou reference test lint format notebooks bench nettoyer
+.PHONY: aide rapport installer verrou reference test lint format notebooks bench artefacts nettoyer
 
 aide: ## affiche cette aide
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-11s %s\n", $$1, $$2}'
@@ -55,6 +55,9 @@ notebooks: installer ## resynchronise les .ipynb depuis les .py appariés et ret
 
 bench: installer ## mesure les temps (plancher, rapports, lot, trois mois d'historique) ; HISTORIQUE=1 : tout l'historique
 	$(BIN)/python bench/bench.py $(if $(HISTORIQUE),--historique)
+
+artefacts: installer ## captures (téléphone, bureau) et PDF A4 de 05, 38, 59, 974 et de l'index de juin 2021 dans reports/artefacts/
+	$(BIN)/python scripts/artefacts.py
 
 nettoyer: ## supprime les données préparées et les rapports générés
 	find data/processed reports -mindepth 1 ! -name .gitkeep ! -name README.md -delete

