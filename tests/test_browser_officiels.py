@@ -181,3 +181,40 @@ def test_no_wcag_violation(browser, pages, which):
             assert axe_violations(page) == []
         finally:
             page.close()
+
+
+# The displayed size of every text in the report's figures: SVG text (its font size times
+# the scale the page draws it at) and the HTML around it (titles, legends, keys).
+_FIGURE_TEXT_SIZES = """() => {
+  const sizes = [];
+  for (const t of document.querySelectorAll('figure svg text')) {
+    if (!t.textContent.trim() || !t.getClientRects().length) continue;
+    const m = t.getScreenCTM();
+    sizes.push([parseFloat(getComputedStyle(t).fontSize) * Math.hypot(m.a, m.b), t.textContent]);
+  }
+  for (const e of document.querySelectorAll('figure :not(svg):not(svg *)')) {
+    const own = [...e.childNodes].some(n => n.nodeType === 3 && n.textContent.trim());
+    if (own && e.getClientRects().length)
+      sizes.push([parseFloat(getComputedStyle(e).fontSize), e.textContent.trim()]);
+  }
+  return sizes;
+}"""
+
+
+@pytest.mark.parametrize("departement", ["05", "38", "59"])
+def test_figure_text_is_9_px_or_more_on_a_phone(browser, pages, departement):
+    """No figure is a raster image (its text would shrink with it); every text drawn in a
+    figure, maps and charts included, is at least 9 CSS px at 390 px."""
+    page = browser.new_page(viewport=PHONE)
+    page.goto(pages[departement].as_uri(), wait_until="load")
+    try:
+        assert page.locator("figure img").count() == 0
+        # The density, distance and proposals maps, the timeline, a panel per EPCI.
+        assert page.locator("figure svg.figure").count() >= 5
+        sizes = page.evaluate(_FIGURE_TEXT_SIZES)
+        assert len(sizes) > 50
+        smallest = min(sizes)
+        print(f"{departement} : plus petit texte {smallest[0]:.1f} px ({smallest[1]!r})")
+        assert smallest[0] >= 9, smallest
+    finally:
+        page.close()

@@ -291,13 +291,39 @@ def place_labels(
     fig = ax.figure
     fig.canvas.draw()
     renderer = fig.canvas.get_renderer()
+    # A number that finds no free spot in its territory numbers the name it would hide
+    # too, and the labels are placed again.
+    forced: set[int] = set()
+    while True:
+        written, key, hidden = _place(ax, renderer, shapes, labels, names, obstacles, forced)
+        if hidden is None:
+            return key
+        for text in written:
+            text.remove()
+        forced.add(hidden)
+
+
+def _disc_box(text: Text, renderer):
+    """The display box of a text in a disc, the disc included."""
+    text.update_bbox_position_size(renderer)
+    return text.get_bbox_patch().get_window_extent(renderer)
+
+
+def _place(ax, renderer, shapes, labels, names, obstacles, forced):
+    """One placement for ``place_labels`` (the territories in ``forced`` numbered): the
+    texts written, the key, and the name a number could not avoid (None when none)."""
     xmin, ymin, xmax, ymax = shapes.total_bounds
     extent = max((xmax - xmin) * (ymax - ymin), 1.0)
-    placed = [t.get_bbox_patch().get_window_extent(renderer) for t in obstacles or []]
+    placed = [_disc_box(t, renderer) for t in obstacles or []]
+    owners: list[int | None] = [None] * len(placed)
+    written: list[Text] = []
     key: list[tuple[int, str]] = []
     order = np.argsort(-shapes.area.to_numpy(), kind="stable")
     numbered: list[int] = []
     for i in order:
+        if i in forced:
+            numbered.append(i)
+            continue
         shape = shapes.iloc[i]
         point = shape.representative_point()
         size = float(np.clip(8.5 + 12 * np.sqrt(shape.area / extent), MIN_FONT_PT, 12.0))
@@ -322,6 +348,8 @@ def place_labels(
             numbered.append(i)
             continue
         placed.append(box)
+        owners.append(i)
+        written.append(text)
     # Numbers follow the reading order (north to south, west to east).
     numbered.sort(
         key=lambda i: (
@@ -330,41 +358,45 @@ def place_labels(
         )
     )
     for number, i in enumerate(numbered, start=1):
-        shape = shapes.iloc[i]
-        text = None
+        text = ax.text(
+            0,
+            0,
+            str(number),
+            ha="center",
+            va="center",
+            fontsize=MIN_FONT_PT,
+            fontweight="bold",
+            color="#111111",
+            bbox={
+                "boxstyle": "circle,pad=0.2",
+                "facecolor": "white",
+                "edgecolor": "#444444",
+                "linewidth": 0.6,
+            },
+            zorder=6,
+        )
+        written.append(text)
         # The first spot inside its territory where the number hides no label and no
         # other number: its representative point, else the nearest of a grid.
-        for point in _spots(shape):
-            if text is not None:
-                text.remove()
-            text = ax.text(
-                point.x,
-                point.y,
-                str(number),
-                ha="center",
-                va="center",
-                fontsize=MIN_FONT_PT,
-                fontweight="bold",
-                color="#111111",
-                bbox={
-                    "boxstyle": "circle,pad=0.2",
-                    "facecolor": "white",
-                    "edgecolor": "#444444",
-                    "linewidth": 0.6,
-                },
-                zorder=6,
-            )
-            box = text.get_window_extent(renderer)
-            if not any(box.overlaps(other) for other in placed):
+        for point in _spots(shapes.iloc[i]):
+            text.set_position((point.x, point.y))
+            box = _disc_box(text, renderer)
+            hit = [k for k, other in enumerate(placed) if box.overlaps(other)]
+            if not hit:
                 break
-        placed.append(text.get_window_extent(renderer))
+        else:
+            named = [owners[k] for k in hit if owners[k] is not None]
+            if named:
+                return written, key, named[0]
+        placed.append(box)
+        owners.append(None)
         key.append((number, names[i]))
-    return key
+    return written, key, None
 
 
-def _spots(shape, steps: int = 7) -> list:
+def _spots(shape, steps: int = 12) -> list:
     """Points inside ``shape``: its representative point first, then a grid over its
-    bounds, nearest first (the representative point again when nothing else fits)."""
+    bounds, nearest first."""
     from shapely.geometry import Point
 
     centre = shape.representative_point()
@@ -375,7 +407,7 @@ def _spots(shape, steps: int = 7) -> list:
         for y in np.linspace(ymin, ymax, steps + 2)[1:-1]
     ]
     inside = sorted((p for p in grid if shape.contains(p)), key=centre.distance)
-    return [centre, *inside, centre]
+    return [centre, *inside]
 
 
 def wrap_label(name: str, width: int = 14) -> str:

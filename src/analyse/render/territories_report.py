@@ -122,8 +122,8 @@ def priority_sentence(prepared) -> str:
 # One panel per EPCI, in SVG units that show as CSS pixels at about the width of a
 # phone's column; the panels flow in as many columns as the page holds (one on a phone),
 # so that their text (``_PANEL_FONT``) never shrinks under 9 px.
-_PANEL_WIDTH, _PANEL_HEIGHT = 320, 118
-_PANEL_LEFT, _PANEL_RIGHT, _PANEL_TOP, _PANEL_BOTTOM = 36, 314, 8, 94
+_PANEL_WIDTH, _PANEL_HEIGHT = 320, 100
+_PANEL_LEFT, _PANEL_RIGHT, _PANEL_TOP, _PANEL_BOTTOM = 36, 314, 6, 78
 _PANEL_FONT = 10.5
 
 
@@ -138,10 +138,11 @@ def trajectory_panels(trajectory: pd.DataFrame) -> dict:
     ticks = [v for v in MaxNLocator(4, steps=[1, 2, 5, 10]).tick_values(0, top) if 0 <= v <= top]
     # As many decimals as the step between ticks needs (0,05 ; 0,1 ; 1).
     decimals = max(0, -math.floor(math.log10(ticks[1] - ticks[0]))) if len(ticks) > 1 else 1
-    steps = max(len(months) - 1, 1)
+    # Each month a slot of equal width, the last one included.
+    slots = max(len(months), 1)
 
     def x_of(i: float) -> float:
-        return round(_PANEL_LEFT + i / steps * (_PANEL_RIGHT - _PANEL_LEFT), 1)
+        return round(_PANEL_LEFT + i / slots * (_PANEL_RIGHT - _PANEL_LEFT), 1)
 
     def y_of(v: float) -> float:
         return round(_PANEL_BOTTOM - v / top * (_PANEL_BOTTOM - _PANEL_TOP), 1)
@@ -165,7 +166,7 @@ def trajectory_panels(trajectory: pd.DataFrame) -> dict:
             if np.isnan(value):
                 continue
             y = y_of(value)
-            steps_xy += [(x_of(i), y), (x_of(min(i + 1, len(months) - 1)), y)]
+            steps_xy += [(x_of(i), y), (x_of(i + 1), y)]
         covered = np.flatnonzero(own["postes"].fillna(0).to_numpy() > 0)
         last = density[-1] if len(density) else np.nan
         if np.isnan(last):
