@@ -26,7 +26,7 @@ from analyse.render.colours import (  # noqa: F401  (the maps' names for them)
     density_classes,
     range_labels,
 )
-from analyse.wording import fmt_number, map_label, month_label
+from analyse.wording import fmt_number, french_spacing, map_label, month_label
 
 MAP_TOLERANCE_M = 50
 # Labels inside a map: their group identifier in the SVG (styled by the page).
@@ -133,7 +133,7 @@ def _map_figure(data: gpd.GeoDataFrame) -> tuple[Figure, plt.Axes]:
 def wrap_title(title: str, lines: int | None = None) -> str:
     """A title drawn in a figure, on lines as wide as the figure (a number's groups of
     digits kept together)."""
-    kept = re.sub(r"(\d) (\d{3})", "\\1\u00a0\\2", title)
+    kept = re.sub(r"(\d) (\d{3})", "\\1\u00a0\\2", french_spacing(title))
     return "\n".join(textwrap.wrap(kept, TITLE_CHARS)[:lines])
 
 
