@@ -216,5 +216,30 @@ def test_figure_text_is_9_px_or_more_on_a_phone(browser, pages, departement):
         smallest = min(sizes)
         print(f"{departement} : plus petit texte {smallest[0]:.1f} px ({smallest[1]!r})")
         assert smallest[0] >= 9, smallest
+        # The maps' names, as the browser draws them: none over another.
+        overlaps = page.evaluate(
+            """() => [...document.querySelectorAll('svg.figure')].flatMap(svg => {
+                 const boxes = [...svg.querySelectorAll('.etiquette')].map(
+                   g => [g.getBoundingClientRect(), g.textContent.trim()]);
+                 return boxes.flatMap(([a, na], i) => boxes.slice(i + 1).filter(([b]) =>
+                   a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom
+                 ).map(([, nb]) => na + ' / ' + nb)); })"""
+        )
+        assert overlaps == []
+        # The small multiples' titles: whole, none over another.
+        titles = page.locator("figure.courbes .panneau-titre")
+        boxes = [titles.nth(i).bounding_box() for i in range(titles.count())]
+        assert len(boxes) >= 9
+        for i, a in enumerate(boxes):
+            for b in boxes[i + 1 :]:
+                apart = (
+                    a["x"] + a["width"] <= b["x"]
+                    or b["x"] + b["width"] <= a["x"]
+                    or a["y"] + a["height"] <= b["y"]
+                    or b["y"] + b["height"] <= a["y"]
+                )
+                assert apart, (a, b)
+        cut = titles.evaluate_all("ts => ts.filter(t => t.scrollWidth > t.clientWidth).length")
+        assert cut == 0
     finally:
         page.close()

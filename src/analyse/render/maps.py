@@ -82,7 +82,7 @@ def figure_svg(fig: Figure, alt: str) -> str:
     plt.close(fig)
     svg = buffer.getvalue()
     svg = svg[svg.index("<svg") :]
-    svg = re.sub(r"<metadata>.*?</metadata>\s*", "", svg, flags=re.DOTALL)
+    svg = re.sub(r"<metadata>.*?</metadata>\s*|<!--.*?-->\s*", "", svg, flags=re.DOTALL)
     prefix = "f" + hashlib.sha1(svg.encode()).hexdigest()[:8] + "-"
     svg = re.sub(r'(id="|url\(#|href="#)', lambda m: m[1] + prefix, svg)
     # Map labels: a white halo drawn by the browser (a matplotlib path effect would turn
