@@ -14,6 +14,7 @@ import pandas as pd
 from matplotlib.colors import to_hex
 from matplotlib.figure import Figure
 from matplotlib.text import Text
+from matplotlib.ticker import FuncFormatter, MaxNLocator
 
 from analyse import config
 from analyse.render.colours import (  # noqa: F401  (the maps' names for them)
@@ -467,6 +468,9 @@ def timeline_chart(selections: pd.DataFrame, title: str) -> Figure:
         rotation_mode="anchor" if many else "default",
         fontsize=MIN_FONT_PT,
     )
+    # Whole posts, written the French way.
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda value, _: fmt_number(value)))
     ax.tick_params(axis="y", labelsize=MIN_FONT_PT)
     ax.set_ylabel("Postes attribués")
     ax.set_ylim(0, bottom.max() * 1.2)
