@@ -340,7 +340,9 @@ def _place(ax, renderer, shapes, labels, names, obstacles, forced):
             gid=LABEL_GID,
             zorder=5,
         )
-        box = text.get_window_extent(renderer).expanded(1.05, 1.1)
+        # With a margin: a browser draws the same text in a taller line box (the
+        # font's ascent and descent) than matplotlib measures.
+        box = text.get_window_extent(renderer).expanded(1.08, 1.3)
         sx0, sy0 = ax.transData.transform((shape.bounds[0], shape.bounds[1]))
         sx1, sy1 = ax.transData.transform((shape.bounds[2], shape.bounds[3]))
         too_big = box.width > 1.6 * abs(sx1 - sx0) or box.height > 1.6 * abs(sy1 - sy0)
