@@ -61,7 +61,8 @@ def test_html_is_for_officials(report_05):
     assert "<script" not in html
     assert "from analyse import" not in body
     # The figures are inline SVG (map, distance map, timeline), their text real text.
-    assert len(re.findall(r'<svg class="figure" role="img" aria-label="[^"]+"', html)) >= 3
+    figures = re.findall(r'<svg [^>]*class="figure"[^>]*>', html)
+    assert len(figures) >= 3 and all('role="img"' in f and "aria-label=" in f for f in figures)
     assert "<img" not in body
     assert '<html lang="fr"' in html
     # The map, the table, the timeline and the reconciliation are there, in French.
