@@ -141,13 +141,15 @@ if postes_supplementaires:
 # %%
 # Sections on territories: each EPCI's trajectory, comparison, priority territories.
 display(Markdown(f"## {territories_report.TRAJECTORY_TITLE}"))
-maps.show(
-    territories_report.trajectory_chart(
-        d.trajectory,
-        f"Conseillers pour 10 000 habitants à la fin de chaque mois, {d.nom}",
-    ),
-    f"Graphiques de la densité de conseillers de chaque intercommunalité à la fin de chaque "
-    f"mois, {d.nom} ; la ligne pointillée marque le premier mois avec un conseiller",
+display(
+    HTML(
+        territories_report.trajectory_figure(
+            d.trajectory,
+            f"Conseillers pour 10 000 habitants à la fin de chaque mois, {d.nom}",
+            f"Graphiques de la densité de conseillers de chaque intercommunalité à la fin de "
+            f"chaque mois, {d.nom}",
+        )
+    )
 )
 tableau_trajectoire = d.trajectory
 display(HTML(territories_report.trajectory_html(d)))

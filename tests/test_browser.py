@@ -162,6 +162,17 @@ def index(browser, pages):
     page.close()
 
 
+def _embedded_size(svg) -> tuple[int, int]:
+    """The natural size of the image embedded in a figure's SVG (its polygons)."""
+    return tuple(
+        svg.locator("image").first.evaluate(
+            """async i => { const img = new Image();
+                 img.src = i.getAttribute('xlink:href') || i.getAttribute('href');
+                 await img.decode(); return [img.naturalWidth, img.naturalHeight]; }"""
+        )
+    )
+
+
 def _colours(png: bytes) -> int:
     from PIL import Image
 
@@ -173,9 +184,10 @@ def test_report_loads_without_console_error_and_shows_the_map(report, artefacts)
     page, errors = report
     assert errors == []
     assert page.get_by_text("Carte : conseillers pour 10").first.is_visible()
-    carte = page.locator("img").first  # the map is the first image of the report
+    # The map is the report's first figure: an inline SVG, its polygons one embedded image.
+    carte = page.locator("svg.figure").first
     assert carte.is_visible()
-    width, height = carte.evaluate("i => [i.naturalWidth, i.naturalHeight]")
+    width, height = _embedded_size(carte)
     assert width > 0 and height > 0
     box = carte.bounding_box()
     assert box and box["width"] > 300 and box["height"] > 150
@@ -271,13 +283,13 @@ def _pdf_images(pdf: bytes) -> list[tuple[int, int, int]]:
 
 def test_report_prints_to_pdf_with_the_map_on_page_one_or_two(report, artefacts):
     page, _ = report
-    map_size = tuple(page.locator("img").first.evaluate("i => [i.naturalWidth, i.naturalHeight]"))
+    map_size = _embedded_size(page.locator("svg.figure").first)
     path = artefacts / "rapport_05.pdf"
     pdf = page.pdf(path=path, format="A4", print_background=True)
     assert pdf.startswith(b"%PDF-")
     assert len(re.findall(rb"/Type\s*/Page\b", pdf)) >= 1
     images = _pdf_images(pdf)
-    # Chromium embeds the PNG at its own size: the map is the image of the map's size.
+    # Chromium embeds the map's PNG at its own size: the image of the map's size.
     map_pages = [number for number, *size in images if tuple(size) == map_size]
     assert map_pages, f"carte {map_size} absente du PDF ; images : {images}"
     assert map_pages[0] <= 2, f"carte à la page {map_pages[0]}"

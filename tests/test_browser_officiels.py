@@ -204,3 +204,65 @@ def test_no_wcag_violation(browser, pages, which):
             assert axe_violations(page) == []
         finally:
             page.close()
+
+
+# The displayed size of every text in the report's figures: SVG text (its font size times
+# the scale the page draws it at) and the HTML around it (titles, legends, keys).
+_FIGURE_TEXT_SIZES = """() => {
+  const sizes = [];
+  for (const t of document.querySelectorAll('figure svg text')) {
+    if (!t.textContent.trim() || !t.getClientRects().length) continue;
+    const m = t.getScreenCTM();
+    sizes.push([parseFloat(getComputedStyle(t).fontSize) * Math.hypot(m.a, m.b), t.textContent]);
+  }
+  for (const e of document.querySelectorAll('figure :not(svg):not(svg *)')) {
+    const own = [...e.childNodes].some(n => n.nodeType === 3 && n.textContent.trim());
+    if (own && e.getClientRects().length)
+      sizes.push([parseFloat(getComputedStyle(e).fontSize), e.textContent.trim()]);
+  }
+  return sizes;
+}"""
+
+
+@pytest.mark.parametrize("departement", ["05", "38", "59"])
+def test_figure_text_is_9_px_or_more_on_a_phone(browser, pages, departement):
+    """No figure is a raster image (its text would shrink with it); every text drawn in a
+    figure, maps and charts included, is at least 9 CSS px at 390 px."""
+    page = browser.new_page(viewport=PHONE)
+    page.goto(pages[departement].as_uri(), wait_until="load")
+    try:
+        assert page.locator("figure img").count() == 0
+        # The density, distance and proposals maps, the timeline, a panel per EPCI.
+        assert page.locator("figure svg.figure").count() >= 5
+        sizes = page.evaluate(_FIGURE_TEXT_SIZES)
+        assert len(sizes) > 50
+        smallest = min(sizes)
+        print(f"{departement} : plus petit texte {smallest[0]:.1f} px ({smallest[1]!r})")
+        assert smallest[0] >= 9, smallest
+        # The maps' names, as the browser draws them: none over another.
+        overlaps = page.evaluate(
+            """() => [...document.querySelectorAll('svg.figure')].flatMap(svg => {
+                 const boxes = [...svg.querySelectorAll('.etiquette')].map(
+                   g => [g.getBoundingClientRect(), g.textContent.trim()]);
+                 return boxes.flatMap(([a, na], i) => boxes.slice(i + 1).filter(([b]) =>
+                   a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom
+                 ).map(([, nb]) => na + ' / ' + nb)); })"""
+        )
+        assert overlaps == []
+        # The small multiples' titles: whole, none over another.
+        titles = page.locator("figure.courbes .panneau-titre")
+        boxes = [titles.nth(i).bounding_box() for i in range(titles.count())]
+        assert len(boxes) >= 9
+        for i, a in enumerate(boxes):
+            for b in boxes[i + 1 :]:
+                apart = (
+                    a["x"] + a["width"] <= b["x"]
+                    or b["x"] + b["width"] <= a["x"]
+                    or a["y"] + a["height"] <= b["y"]
+                    or b["y"] + b["height"] <= a["y"]
+                )
+                assert apart, (a, b)
+        cut = titles.evaluate_all("ts => ts.filter(t => t.scrollWidth > t.clientWidth).length")
+        assert cut == 0
+    finally:
+        page.close()

@@ -60,7 +60,10 @@ def test_html_is_for_officials(report_05):
     assert "jp-InputPrompt" not in body
     assert "<script" not in html
     assert "from analyse import" not in body
-    assert len(re.findall(r'<img[^>]+src="data:image/png;base64,', html)) >= 2  # map, timeline
+    # The figures are inline SVG (map, distance map, timeline), their text real text.
+    figures = re.findall(r'<svg [^>]*class="figure"[^>]*>', html)
+    assert len(figures) >= 3 and all('role="img"' in f and "aria-label=" in f for f in figures)
+    assert "<img" not in body
     assert '<html lang="fr"' in html
     # The map, the table, the timeline and the reconciliation are there, in French.
     for text in [

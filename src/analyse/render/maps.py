@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
-import base64
 import io
+import math
+import re
+import textwrap
 
 import geopandas as gpd
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
-from matplotlib import patheffects
 from matplotlib.colors import to_hex
 from matplotlib.figure import Figure
+from matplotlib.text import Text
+from matplotlib.ticker import FuncFormatter, MaxNLocator
 
 from analyse import config
 from analyse.render.colours import (  # noqa: F401  (the maps' names for them)
@@ -24,9 +27,14 @@ from analyse.render.colours import (  # noqa: F401  (the maps' names for them)
     density_classes,
     range_labels,
 )
-from analyse.wording import fmt_number, map_label, month_label
+from analyse.wording import fmt_number, french_spacing, map_label, month_label
 
 MAP_TOLERANCE_M = 50
+# Labels inside a map: their group identifier in the SVG (styled by the page).
+LABEL_GID = "etiquette"
+# Titles drawn in a figure: this size, wrapped at this many characters, on this many
+# lines at most (each this tall).
+TITLE_PT, TITLE_CHARS, TITLE_LINES, TITLE_LINE_IN = 11, 48, 2, 0.22
 # Type of structure → (label, colour) in the timeline; Okabe-Ito colours.
 TYPE_STYLES = {
     "epci": ("Intercommunalités", "#0072B2"),
@@ -37,8 +45,19 @@ TYPE_STYLES = {
 }
 
 
+# Figures are drawn at the width of a phone's screen (390 px, less the page's margins),
+# in points that an inline SVG shows as CSS pixels: text of ``MIN_FONT_PT`` stays at
+# least 9 px there, and the figure only grows on wider screens and on paper.
+FIGURE_WIDTH_IN = 4.9
+MIN_FONT_PT = 9.5
+# Polygons are embedded as an image at this resolution (sharp on a retina screen at the
+# figure's largest width); points, lines above them and every text stay vector.
+RASTER_DPI = 200
+RASTER_BELOW_ZORDER = 3
+
+
 def use_report_style() -> None:
-    """Figure defaults for the report: crisp PNGs that print well."""
+    """Figure defaults for the report: text no smaller than ``MIN_FONT_PT``."""
     plt.rcParams.update(
         {
             "figure.dpi": 110,
@@ -50,22 +69,42 @@ def use_report_style() -> None:
     )
 
 
-def show(fig: Figure, alt: str, legend: dict | None = None) -> None:
-    """Display a figure in the notebook as an image with a French text alternative.
+def figure_svg(fig: Figure, alt: str) -> str:
+    """``fig`` as an inline SVG whose text is real text (readable and sharp at any width),
+    with ``alt`` as its accessible name; identifiers made unique to this figure so that
+    several figures live in one page. Closes the figure."""
+    import hashlib
 
-    The figure is rendered once (its layout is already tight) and closed; the image is
-    embedded in the page, so the exported report stays a single offline file. The
-    legend, when given, is written in HTML under the image (readable on a phone).
+    from markupsafe import escape
+
+    buffer = io.StringIO()
+    with plt.rc_context({"svg.fonttype": "none", "svg.hashsalt": "analyse"}):
+        fig.savefig(buffer, format="svg", dpi=RASTER_DPI, metadata={"Date": None})
+    plt.close(fig)
+    svg = buffer.getvalue()
+    svg = svg[svg.index("<svg") :]
+    svg = re.sub(r"<metadata>.*?</metadata>\s*|<!--.*?-->\s*", "", svg, flags=re.DOTALL)
+    prefix = "f" + hashlib.sha1(svg.encode()).hexdigest()[:8] + "-"
+    svg = re.sub(r'(id="|url\(#|href="#)', lambda m: m[1] + prefix, svg)
+    # Map labels: a white halo drawn by the browser (a matplotlib path effect would turn
+    # the text into outlines).
+    svg = re.sub(rf'id="{prefix}{LABEL_GID}[^"]*"', 'class="etiquette"', svg)
+    return svg.replace("<svg ", f'<svg class="figure" role="img" aria-label="{escape(alt)}" ', 1)
+
+
+def show(fig: Figure, alt: str, legend: dict | None = None) -> None:
+    """Display a figure in the notebook as an inline SVG with a French text alternative.
+
+    The figure is rendered once and closed; the SVG is in the page, so the exported
+    report stays a single offline file. The legend, when given, is written in HTML
+    under the figure (readable on a phone).
     """
     from IPython.display import HTML, display
 
-    from analyse.render.fragments import render
+    from analyse.render.fragments import Markup, render
 
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png")
-    plt.close(fig)
-    data = base64.b64encode(buffer.getvalue()).decode("ascii")
-    display(HTML(render("figure.html.j2", alt=alt, data=data, legend=legend)))
+    svg = Markup(figure_svg(fig, alt))
+    display(HTML(render("figure.html.j2", svg=svg, legend=legend)))
 
 
 def legend_item(kind: str, colour: str, label: str, hatch: bool = False) -> dict:
@@ -77,15 +116,31 @@ def _map_figure(data: gpd.GeoDataFrame) -> tuple[Figure, plt.Axes]:
     """A figure shaped like the territory, so that no page space is wasted."""
     xmin, ymin, xmax, ymax = data.total_bounds
     # The legend is HTML under the image: the map alone takes the figure's width.
-    height = float(np.clip(8.0 * (ymax - ymin) / max(xmax - xmin, 1.0) + 0.4, 4.0, 10.0))
-    fig, ax = plt.subplots(figsize=(8.0, height))
+    width = FIGURE_WIDTH_IN
+    title = TITLE_LINES * TITLE_LINE_IN + 0.1
+    height = float(np.clip(width * (ymax - ymin) / max(xmax - xmin, 1.0), 2.5, 6.5)) + title
+    fig, ax = plt.subplots(figsize=(width, height))
     # Axes off first: geopandas redraws the figure after each layer, and ticks that
     # nobody will see are the costliest part of those draws.
     ax.set_axis_off()
-    # Fixed margins (the title's line at the top) rather than tight_layout, which draws
+    # Fixed margins (the title's lines at the top) rather than tight_layout, which draws
     # every polygon once more only to measure an axes that has no ticks.
-    fig.subplots_adjust(left=0.01, right=0.99, bottom=0.01, top=1 - 0.45 / height)
+    fig.subplots_adjust(left=0.01, right=0.99, bottom=0.01, top=1 - title / height)
+    # Polygons as one image (a commune map in vector would weigh megabytes).
+    ax.set_rasterization_zorder(RASTER_BELOW_ZORDER)
     return fig, ax
+
+
+def wrap_title(title: str, lines: int | None = None) -> str:
+    """A title drawn in a figure, on lines as wide as the figure (a number's groups of
+    digits kept together)."""
+    kept = re.sub(r"(\d) (\d{3})", "\\1\u00a0\\2", french_spacing(title))
+    return "\n".join(textwrap.wrap(kept, TITLE_CHARS)[:lines])
+
+
+def set_map_title(ax: plt.Axes, title: str) -> None:
+    """The map's title, wrapped to the figure's width."""
+    ax.set_title(wrap_title(title, TITLE_LINES), loc="left", fontsize=TITLE_PT, linespacing=1.1)
 
 
 def _plot_outline(ax: plt.Axes, outline: gpd.GeoSeries, crs: int, width: float) -> None:
@@ -175,7 +230,7 @@ def density_map(
     _plot_outline(ax, outline, crs, 1.6)
     if len(hosts):
         _plot_points(ax, hosts.to_crs(crs), 36, "#d95f02", 0.8)
-    ax.set_title(title, loc="left", fontsize=12)
+    set_map_title(ax, title)
     ax.set_axis_off()
     ax.set_aspect("equal")
     names = [
@@ -220,29 +275,59 @@ def density_map(
 
 
 def place_labels(
-    ax: plt.Axes, shapes: gpd.GeoSeries, labels: list[str], names: list[str]
+    ax: plt.Axes,
+    shapes: gpd.GeoSeries,
+    labels: list[str],
+    names: list[str],
+    obstacles: list[Text] | None = None,
 ) -> list[tuple[int, str]]:
     """Write each label (already wrapped) inside its territory (representative point),
     sized by area.
 
-    Largest territories first; a label that would overlap one already written, or that
-    is far wider than its territory, is replaced by a number, and the numbers with their
-    full names are returned for the legend. Deterministic: the same map every run.
+    Largest territories first; a label that would overlap one already written or one of
+    the ``obstacles`` (texts in a box drawn above the map), or that is far wider
+    than its territory, is replaced by a number, and the numbers with their full names
+    are returned for the legend. Deterministic: the same map every run.
     """
     fig = ax.figure
     fig.canvas.draw()
     renderer = fig.canvas.get_renderer()
+    # A number that finds no free spot in its territory numbers the name it would hide
+    # too, and the labels are placed again.
+    forced: set[int] = set()
+    while True:
+        written, key, hidden = _place(ax, renderer, shapes, labels, names, obstacles, forced)
+        if hidden is None:
+            return key
+        for text in written:
+            text.remove()
+        forced.add(hidden)
+
+
+def _disc_box(text: Text, renderer):
+    """The display box of a text in a disc, the disc included."""
+    text.update_bbox_position_size(renderer)
+    return text.get_bbox_patch().get_window_extent(renderer)
+
+
+def _place(ax, renderer, shapes, labels, names, obstacles, forced):
+    """One placement for ``place_labels`` (the territories in ``forced`` numbered): the
+    texts written, the key, and the name a number could not avoid (None when none)."""
     xmin, ymin, xmax, ymax = shapes.total_bounds
     extent = max((xmax - xmin) * (ymax - ymin), 1.0)
-    placed = []
+    placed = [_disc_box(t, renderer) for t in obstacles or []]
+    owners: list[int | None] = [None] * len(placed)
+    written: list[Text] = []
     key: list[tuple[int, str]] = []
     order = np.argsort(-shapes.area.to_numpy(), kind="stable")
-    stroke = [patheffects.withStroke(linewidth=2.5, foreground="white")]
     numbered: list[int] = []
     for i in order:
+        if i in forced:
+            numbered.append(i)
+            continue
         shape = shapes.iloc[i]
         point = shape.representative_point()
-        size = float(np.clip(7.5 + 16 * np.sqrt(shape.area / extent), 8.0, 12.0))
+        size = float(np.clip(8.5 + 12 * np.sqrt(shape.area / extent), MIN_FONT_PT, 12.0))
         text = ax.text(
             point.x,
             point.y,
@@ -252,10 +337,12 @@ def place_labels(
             fontsize=size,
             linespacing=0.95,
             color="#111111",
-            path_effects=stroke,
+            gid=LABEL_GID,
             zorder=5,
         )
-        box = text.get_window_extent(renderer).expanded(1.05, 1.1)
+        # With a margin: a browser draws the same text in a taller line box (the
+        # font's ascent and descent) than matplotlib measures.
+        box = text.get_window_extent(renderer).expanded(1.08, 1.3)
         sx0, sy0 = ax.transData.transform((shape.bounds[0], shape.bounds[1]))
         sx1, sy1 = ax.transData.transform((shape.bounds[2], shape.bounds[3]))
         too_big = box.width > 1.6 * abs(sx1 - sx0) or box.height > 1.6 * abs(sy1 - sy0)
@@ -264,6 +351,8 @@ def place_labels(
             numbered.append(i)
             continue
         placed.append(box)
+        owners.append(i)
+        written.append(text)
     # Numbers follow the reading order (north to south, west to east).
     numbered.sort(
         key=lambda i: (
@@ -272,41 +361,45 @@ def place_labels(
         )
     )
     for number, i in enumerate(numbered, start=1):
-        shape = shapes.iloc[i]
-        text = None
+        text = ax.text(
+            0,
+            0,
+            str(number),
+            ha="center",
+            va="center",
+            fontsize=MIN_FONT_PT,
+            fontweight="bold",
+            color="#111111",
+            bbox={
+                "boxstyle": "circle,pad=0.2",
+                "facecolor": "white",
+                "edgecolor": "#444444",
+                "linewidth": 0.6,
+            },
+            zorder=6,
+        )
+        written.append(text)
         # The first spot inside its territory where the number hides no label and no
         # other number: its representative point, else the nearest of a grid.
-        for point in _spots(shape):
-            if text is not None:
-                text.remove()
-            text = ax.text(
-                point.x,
-                point.y,
-                str(number),
-                ha="center",
-                va="center",
-                fontsize=8,
-                fontweight="bold",
-                color="#111111",
-                bbox={
-                    "boxstyle": "circle,pad=0.2",
-                    "facecolor": "white",
-                    "edgecolor": "#444444",
-                    "linewidth": 0.6,
-                },
-                zorder=6,
-            )
-            box = text.get_window_extent(renderer)
-            if not any(box.overlaps(other) for other in placed):
+        for point in _spots(shapes.iloc[i]):
+            text.set_position((point.x, point.y))
+            box = _disc_box(text, renderer)
+            hit = [k for k, other in enumerate(placed) if box.overlaps(other)]
+            if not hit:
                 break
-        placed.append(text.get_window_extent(renderer))
+        else:
+            named = [owners[k] for k in hit if owners[k] is not None]
+            if named:
+                return written, key, named[0]
+        placed.append(box)
+        owners.append(None)
         key.append((number, names[i]))
-    return key
+    return written, key, None
 
 
-def _spots(shape, steps: int = 7) -> list:
+def _spots(shape, steps: int = 12) -> list:
     """Points inside ``shape``: its representative point first, then a grid over its
-    bounds, nearest first (the representative point again when nothing else fits)."""
+    bounds, nearest first."""
     from shapely.geometry import Point
 
     centre = shape.representative_point()
@@ -317,7 +410,7 @@ def _spots(shape, steps: int = 7) -> list:
         for y in np.linspace(ymin, ymax, steps + 2)[1:-1]
     ]
     inside = sorted((p for p in grid if shape.contains(p)), key=centre.distance)
-    return [centre, *inside, centre]
+    return [centre, *inside]
 
 
 def wrap_label(name: str, width: int = 14) -> str:
@@ -335,7 +428,7 @@ def wrap_label(name: str, width: int = 14) -> str:
 
 def timeline_chart(selections: pd.DataFrame, title: str) -> Figure:
     """Posts granted per committee month, stacked by type of structure."""
-    fig, ax = plt.subplots(figsize=(8.5, 3.8))
+    fig, ax = plt.subplots(figsize=(FIGURE_WIDTH_IN, 3.6))
     if selections.empty:
         ax.text(0.5, 0.5, "Aucune sélection", ha="center", va="center", transform=ax.transAxes)
         ax.set_axis_off()
@@ -354,7 +447,7 @@ def timeline_chart(selections: pd.DataFrame, title: str) -> Figure:
             values = table[kind].to_numpy()
             ax.bar(positions, values, 0.7, bottom=bottom, color=colour, label=label)
             bottom += values
-    many = len(table) > 6  # a long series: lighter labels, slanted months
+    many = len(table) > 4  # a long series: totals only, slanted months
     running = np.cumsum(bottom)
     for x, (total, cumul) in enumerate(zip(bottom, running, strict=True)):
         text = fmt_number(total) if many else f"{fmt_number(total)} (cumul {fmt_number(cumul)})"
@@ -363,21 +456,29 @@ def timeline_chart(selections: pd.DataFrame, title: str) -> Figure:
             (x, total),
             ha="center",
             va="bottom",
-            fontsize=7 if many else 9,
-            xytext=(0, 3),
+            fontsize=MIN_FONT_PT,
+            xytext=(0, 2),
             textcoords="offset points",
         )
+    # At most one month named every ~0,3 inch: slanted names never touch.
+    every = max(1, math.ceil(len(table) * 0.3 / FIGURE_WIDTH_IN))
     ax.set_xticks(
-        positions,
-        [month_label(m) for m in table.index],
+        positions[::every],
+        [month_label(m) for m in table.index[::every]],
         rotation=45 if many else 0,
         ha="right" if many else "center",
-        fontsize=8 if many else 10,
+        rotation_mode="anchor" if many else "default",
+        fontsize=MIN_FONT_PT,
     )
+    # Whole posts, written the French way.
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda value, _: fmt_number(value)))
+    ax.tick_params(axis="y", labelsize=MIN_FONT_PT)
     ax.set_ylabel("Postes attribués")
     ax.set_ylim(0, bottom.max() * 1.2)
-    ax.legend(frameon=False, fontsize=9)
-    ax.set_title(f"{title} (total : {fmt_number(running[-1])})", loc="left", fontsize=12)
+    ax.legend(frameon=False, fontsize=MIN_FONT_PT)
+    heading = f"{title} (total : {fmt_number(running[-1])})"
+    ax.set_title("\n".join(textwrap.wrap(heading, TITLE_CHARS)), loc="left", fontsize=TITLE_PT)
     fig.tight_layout()
     return fig
 
@@ -395,10 +496,13 @@ def classed_commune_map(
     points: gpd.GeoDataFrame | None = None,
     points_label: str = "",
     epci: gpd.GeoDataFrame | None = None,
+    proposals: gpd.GeoDataFrame | None = None,
 ) -> tuple[Figure, dict]:
     """Communes coloured by explicit classes (upper bounds inclusive), grey when missing,
     and the legend (for ``show``). With ``epci`` (``nom_epci`` and geometry), their
-    borders and names, within the département, so that a reader finds their territory."""
+    borders and names, within the département, so that a reader finds their territory;
+    with ``proposals`` (points and ``rang``), proposed posts numbered by rank, which the
+    names keep clear of."""
     data = communes.to_crs(crs)
     data["geometry"] = data.geometry.simplify(MAP_TOLERANCE_M)
     values = values.astype(float).to_numpy()
@@ -423,17 +527,50 @@ def classed_commune_map(
         _plot_points(ax, points.to_crs(crs).cx[xmin:xmax, ymin:ymax], 14, "#222222", 0.5)
         items.append(legend_item("point", "#222222", points_label))
     items.append(legend_item("line", "#222222", "limite du département"))
-    ax.set_title(title, loc="left", fontsize=12)
+    obstacles = []
+    if proposals is not None and len(proposals):
+        obstacles = _plot_proposals(ax, proposals.to_crs(crs))
+        items.append(legend_item("point", PROPOSAL_COLOUR, "poste proposé (n° : rang)"))
+    set_map_title(ax, title)
     ax.set_aspect("equal")
     if epci is not None and len(epci):
         names = [wrap_label(map_label(name)) for name in inside["nom_epci"]]
-        key = place_labels(ax, inside.geometry, names, list(inside["nom_epci"]))
+        key = place_labels(ax, inside.geometry, names, list(inside["nom_epci"]), obstacles)
     return fig, {
         "title": legend_title,
         "items": items,
         "key": key,
         "key_title": "Intercommunalités numérotées sur la carte",
     }
+
+
+PROPOSAL_COLOUR = "#d7301f"
+
+
+def _plot_proposals(ax: plt.Axes, points: gpd.GeoDataFrame) -> list:
+    """Proposed posts as discs numbered by rank, above everything; the discs (for the
+    labels to avoid)."""
+    discs = []
+    for rank, x, y in zip(points["rang"], points.geometry.x, points.geometry.y, strict=True):
+        text = ax.text(
+            x,
+            y,
+            str(rank),
+            ha="center",
+            va="center",
+            color="white",
+            fontsize=MIN_FONT_PT,
+            fontweight="bold",
+            bbox={
+                "boxstyle": "circle,pad=0.3",
+                "facecolor": PROPOSAL_COLOUR,
+                "edgecolor": "white",
+                "linewidth": 1.2,
+            },
+            zorder=7,
+        )
+        discs.append(text)
+    return discs
 
 
 def _epci_within(epci: gpd.GeoDataFrame, outline: gpd.GeoSeries, crs: int) -> gpd.GeoDataFrame:
@@ -479,6 +616,7 @@ def distance_map(
     title: str,
     places_label: str,
     epci: gpd.GeoDataFrame | None = None,
+    proposals: gpd.GeoDataFrame | None = None,
 ) -> tuple[Figure, dict]:
     """Straight-line distance from each town hall to the nearest place, in km."""
     return classed_commune_map(
@@ -494,6 +632,7 @@ def distance_map(
         places,
         places_label,
         epci,
+        proposals,
     )
 
 
@@ -505,8 +644,11 @@ def distance_map(
 PLACES_LABEL = "lieu où travaille un conseiller"
 
 
-def report_distance_map(prepared, title: str) -> tuple[Figure, dict]:
-    """The distance map of ``prepared`` (its communes, outline and places) and its legend."""
+def report_distance_map(
+    prepared, title: str, proposals: gpd.GeoDataFrame | None = None
+) -> tuple[Figure, dict]:
+    """The distance map of ``prepared`` (its communes, outline and places) and its legend;
+    with ``proposals``, the proposed posts numbered by rank."""
     return distance_map(
         prepared.communes,
         prepared.outline,
@@ -515,6 +657,7 @@ def report_distance_map(prepared, title: str) -> tuple[Figure, dict]:
         title=title,
         places_label=PLACES_LABEL,
         epci=prepared.indicators,
+        proposals=proposals,
     )
 
 

@@ -159,39 +159,11 @@ def section_html(proposals: pd.DataFrame, summary: dict) -> str:
 def proposals_map(prepared, proposals: gpd.GeoDataFrame, summary: dict) -> tuple[Figure, dict]:
     """The distance map of the report, with the proposed posts numbered by rank, and its
     legend (for ``maps.show``)."""
-    from matplotlib import patheffects
-
     from analyse.render import maps
 
-    fig, legend = maps.report_distance_map(
-        prepared, f"{prepared.nom} : lieux existants et postes proposés"
+    return maps.report_distance_map(
+        prepared, f"{prepared.nom} : lieux existants et postes proposés", proposals
     )
-    ax = fig.axes[0]
-    points = proposals.to_crs(prepared.crs)
-    ax.scatter(
-        points.geometry.x,
-        points.geometry.y,
-        s=260,
-        marker="o",
-        color="#d7301f",
-        edgecolor="white",
-        linewidth=1.2,
-        zorder=6,
-    )
-    for rank, x, y in zip(proposals["rang"], points.geometry.x, points.geometry.y, strict=True):
-        ax.annotate(
-            str(rank),
-            (x, y),
-            ha="center",
-            va="center",
-            color="white",
-            fontsize=9,
-            fontweight="bold",
-            zorder=7,
-            path_effects=[patheffects.withStroke(linewidth=1, foreground="#d7301f")],
-        )
-    legend["items"].append(maps.legend_item("point", "#d7301f", "poste proposé (n° : rang)"))
-    return fig, legend
 
 
 def cli_text(prepared, proposals: pd.DataFrame, summary: dict) -> str:

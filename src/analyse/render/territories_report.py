@@ -3,20 +3,16 @@ with similar EPCI, and the sparklines of the monthly index.
 
 Self-contained: each function takes the prepared bundle (``bundle.Prepared``) or plain
 tables and returns escaped HTML (Jinja2 templates with autoescape, in
-``templates/territoires/``), a sentence, or a figure; for the monthly index, the
-numbers its template (``templates/national/``) formats.
+``templates/territoires/``, the small multiples in SVG) or a sentence; for the monthly
+index, the numbers its template (``templates/national/``) formats.
 """
 
 from __future__ import annotations
 
 import math
-import textwrap
 
 import numpy as np
 import pandas as pd
-from matplotlib import pyplot as plt
-from matplotlib.figure import Figure
-from matplotlib.patches import Rectangle
 from matplotlib.ticker import MaxNLocator
 
 from analyse import config
@@ -123,119 +119,96 @@ def priority_sentence(prepared) -> str:
 # --------------------------------------------------------------------- trajectory
 
 
-# Layout of the small multiples, in inches (the chart's one axes is drawn in inches).
-_PAGE_WIDTH = 8.5
-_PANEL_HEIGHT = 1.45
-_GAP_X, _GAP_Y = 0.3, 0.62
-_MARGIN_LEFT, _MARGIN_RIGHT, _MARGIN_TOP, _MARGIN_BOTTOM = 0.75, 0.15, 1.0, 0.45
-# A panel's title: at most this many characters a line (8 pt in a panel 2,3 in wide),
-# and this many lines.
-_TITLE_CHARS, _TITLE_LINES = 38, 3
+# One panel per EPCI, in SVG units that show as CSS pixels at about the width of a
+# phone's column; the panels flow in as many columns as the page holds (one on a phone),
+# so that their text (``_PANEL_FONT``) never shrinks under 9 px.
+_PANEL_WIDTH, _PANEL_HEIGHT = 320, 100
+_PANEL_LEFT, _PANEL_RIGHT, _PANEL_TOP, _PANEL_BOTTOM = 36, 314, 6, 78
+_PANEL_FONT = 10.5
 
 
-def trajectory_chart(trajectory: pd.DataFrame, title: str) -> Figure:
-    """Small multiples: one panel per EPCI, its density at the end of each month, on a
-    shared scale; the month it first got a conseiller marked. Grey and black print well.
-
-    The panels are drawn in one axes whose units are inches, rather than one axes per
-    EPCI: twenty matplotlib axes with their ticks cost a second per report, and the
-    monthly history draws this chart 2 626 times.
-    """
+def trajectory_panels(trajectory: pd.DataFrame) -> dict:
+    """Geometry of the small multiples (``territoires/courbes.html.j2``): each EPCI's
+    density at the end of each month, on a shared scale, and the month it first got a
+    conseiller."""
     names = list(dict.fromkeys(trajectory["nom_epci"]))
-    if not names:
-        fig, ax = plt.subplots(figsize=(_PAGE_WIDTH, 2))
-        ax.text(0.5, 0.5, "Aucun mois à montrer", ha="center", va="center")
-        ax.set_axis_off()
-        return fig
-    columns = 3
-    rows = math.ceil(len(names) / columns)
-    height = _MARGIN_TOP + rows * _PANEL_HEIGHT + (rows - 1) * _GAP_Y + _MARGIN_BOTTOM
-    width = (_PAGE_WIDTH - _MARGIN_LEFT - _MARGIN_RIGHT - (columns - 1) * _GAP_X) / columns
-    fig = plt.figure(figsize=(_PAGE_WIDTH, height))
-    ax = fig.add_axes((0, 0, 1, 1))
-    ax.set_axis_off()
-    ax.set_xlim(0, _PAGE_WIDTH)
-    ax.set_ylim(0, height)
-
     months = sorted(trajectory["mois"].unique())
     top = trajectory["conseillers_pour_10000_hab"].max()
     top = 1.0 if pd.isna(top) or top <= 0 else float(top) * 1.05
     ticks = [v for v in MaxNLocator(4, steps=[1, 2, 5, 10]).tick_values(0, top) if 0 <= v <= top]
     # As many decimals as the step between ticks needs (0,05 ; 0,1 ; 1).
     decimals = max(0, -math.floor(math.log10(ticks[1] - ticks[0]))) if len(ticks) > 1 else 1
-    januaries = [i for i, m in enumerate(months) if m.endswith("-01") or i == 0]
-    steps = max(len(months) - 1, 1)
-    lowest = {}  # column -> row of its lowest panel, which carries the months
-    for index in range(len(names)):
-        lowest[index % columns] = index // columns
+    # Each month a slot of equal width, the last one included.
+    slots = max(len(months), 1)
 
-    for index, name in enumerate(names):
-        row, column = divmod(index, columns)
-        x0 = _MARGIN_LEFT + column * (width + _GAP_X)
-        y0 = height - _MARGIN_TOP - row * (_PANEL_HEIGHT + _GAP_Y) - _PANEL_HEIGHT
+    def x_of(i: float) -> float:
+        return round(_PANEL_LEFT + i / slots * (_PANEL_RIGHT - _PANEL_LEFT), 1)
 
-        def x_of(i, x0=x0):
-            return x0 + 0.04 * width + np.asarray(i) / steps * 0.92 * width
+    def y_of(v: float) -> float:
+        return round(_PANEL_BOTTOM - v / top * (_PANEL_BOTTOM - _PANEL_TOP), 1)
 
-        def y_of(v, y0=y0):
-            return y0 + np.asarray(v, dtype=float) / top * _PANEL_HEIGHT
-
-        for tick in ticks:
-            ax.plot([x0, x0 + width], [y_of(tick)] * 2, color="#ddd", linewidth=0.5)
-            if column == 0:
-                ax.text(
-                    x0 - 0.06,
-                    y_of(tick),
-                    fmt_number(tick, decimals),
-                    fontsize=7,
-                    ha="right",
-                    va="center",
-                )
+    month_ticks = [
+        {"x": x_of(i), "label": month_label(m) if i == 0 else m[:4]}
+        for i, m in enumerate(months)
+        if i == 0 or m.endswith("-01")
+    ]
+    # The first tick names its month: a January too near it would overlap.
+    month_ticks = [
+        t for i, t in enumerate(month_ticks) if i == 0 or t["x"] - month_ticks[0]["x"] > 70
+    ]
+    panels = []
+    for name in names:
         own = trajectory.loc[trajectory["nom_epci"] == name].set_index("mois").reindex(months)
         density = own["conseillers_pour_10000_hab"].astype(float).to_numpy()
-        x = x_of(np.arange(len(months)))
-        ax.step(x, y_of(density), where="post", color="#08519c", linewidth=1.6)
-        ax.fill_between(x, y_of(density), y0, step="post", color="#9ecae1", alpha=0.5)
-        covered = np.flatnonzero(own["postes"].to_numpy() > 0)
-        if len(covered):
-            ax.plot(
-                [x_of(covered[0])] * 2,
-                [y0, y0 + _PANEL_HEIGHT],
-                color="#555",
-                linestyle=":",
-                linewidth=1,
-            )
-        ax.add_patch(Rectangle((x0, y0), width, _PANEL_HEIGHT, fill=False, linewidth=0.8))
-        last = density[-1]
+        # A step line: each month's value holds until the next month.
+        steps_xy = []
+        for i, value in enumerate(density):
+            if np.isnan(value):
+                continue
+            y = y_of(value)
+            steps_xy += [(x_of(i), y), (x_of(i + 1), y)]
+        covered = np.flatnonzero(own["postes"].fillna(0).to_numpy() > 0)
+        last = density[-1] if len(density) else np.nan
         if np.isnan(last):
             label = "population inconnue"
         else:
             label = fmt_number(last, 2) if last > 0 else "aucun conseiller"
-        # Wrapped to the panel's width: a long name never runs into its neighbour.
-        lines = textwrap.wrap(f"{short_epci_name(name)} — {label}", _TITLE_CHARS)
-        if len(lines) > _TITLE_LINES:
-            lines = [*lines[: _TITLE_LINES - 1], textwrap.shorten(label, _TITLE_CHARS)]
-        ax.text(
-            x0,
-            y0 + _PANEL_HEIGHT + 0.06,
-            "\n".join(lines),
-            fontsize=8,
-            ha="left",
-            va="bottom",
-            linespacing=1.1,
+        panels.append(
+            {
+                "title": f"{short_epci_name(name)} — {label}",
+                "points": steps_xy,
+                "area": (
+                    [(steps_xy[0][0], _PANEL_BOTTOM), *steps_xy, (steps_xy[-1][0], _PANEL_BOTTOM)]
+                    if steps_xy
+                    else []
+                ),
+                "first": x_of(covered[0]) if len(covered) else None,
+                "alt": f"Densité de {short_epci_name(name)} à la fin de chaque mois : {label}",
+            }
         )
-        if lowest[column] == row:
-            for i in januaries:
-                ax.text(
-                    x_of(i), y0 - 0.08, month_label(months[i]), fontsize=7, ha="center", va="top"
-                )
-    fig.suptitle(title, x=0.01, y=1 - 0.2 / height, ha="left", va="top", fontsize=11)
-    # The dotted line, said in the figure itself (not only in the text alternative).
-    key_y = height - 0.5
-    ax.plot([0.12, 0.12], [key_y - 0.07, key_y + 0.07], color="#555", linestyle=":", linewidth=1)
-    ax.text(0.2, key_y, "pointillé : premier mois avec un conseiller", fontsize=8, va="center")
-    fig.supylabel(f"conseillers pour {fmt_number(config.DENSITY_BASE)} hab.", fontsize=8)
-    return fig
+    return {
+        "panels": panels,
+        "width": _PANEL_WIDTH,
+        "height": _PANEL_HEIGHT,
+        "left": _PANEL_LEFT,
+        "right": _PANEL_RIGHT,
+        "top_y": _PANEL_TOP,
+        "bottom_y": _PANEL_BOTTOM,
+        "font": _PANEL_FONT,
+        "y_ticks": [{"y": y_of(v), "label": fmt_number(v, decimals)} for v in ticks],
+        "x_ticks": month_ticks,
+    }
+
+
+def trajectory_figure(trajectory: pd.DataFrame, title: str, alt: str) -> str:
+    """The small multiples of each EPCI's density, month after month (HTML and SVG)."""
+    return _render(
+        "courbes.html.j2",
+        titre=title,
+        alt=alt,
+        courbes=trajectory_panels(trajectory) if len(trajectory) else None,
+        base=fmt_number(config.DENSITY_BASE),
+    )
 
 
 def trajectory_html(prepared) -> str:
