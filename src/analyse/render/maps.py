@@ -14,6 +14,7 @@ from matplotlib.colors import to_hex
 from matplotlib.figure import Figure
 
 from analyse import config
+from analyse.render import cache
 from analyse.render.colours import (  # noqa: F401  (the maps' names for them)
     CLASS_COLOURS,
     NO_POST_COLOUR,
@@ -57,15 +58,31 @@ def show(fig: Figure, alt: str, legend: dict | None = None) -> None:
     embedded in the page, so the exported report stays a single offline file. The
     legend, when given, is written in HTML under the image (readable on a phone).
     """
+    show_png(png_bytes(fig), alt, legend)
+
+
+def png_bytes(fig: Figure) -> bytes:
+    """The figure as a PNG, and the figure closed."""
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png")
+    plt.close(fig)
+    return buffer.getvalue()
+
+
+def show_png(png: bytes, alt: str, legend: dict | None = None) -> None:
+    """Display a PNG (``png_bytes``) as ``show`` does."""
     from IPython.display import HTML, display
 
     from analyse.render.fragments import render
 
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png")
-    plt.close(fig)
-    data = base64.b64encode(buffer.getvalue()).decode("ascii")
+    data = base64.b64encode(png).decode("ascii")
     display(HTML(render("figure.html.j2", alt=alt, data=data, legend=legend)))
+
+
+def _drawn(draw) -> tuple[bytes, dict]:
+    """``draw()``'s figure as PNG bytes, with its legend."""
+    fig, legend = draw()
+    return png_bytes(fig), legend
 
 
 def legend_item(kind: str, colour: str, label: str, hatch: bool = False) -> dict:
@@ -521,25 +538,35 @@ def report_distance_map(prepared, title: str) -> tuple[Figure, dict]:
 def show_density_map(prepared) -> None:
     """The report's first map: conseillers per 10 000 inhabitants of each EPCI."""
     name = prepared.nom
-    fig, legend = density_map(
-        prepared.indicators,
-        prepared.outline,
-        prepared.hosts,
-        prepared.crs,
-        title=f"{name} : conseillers numériques pour 10 000 habitants",
+    title = f"{name} : conseillers numériques pour 10 000 habitants"
+    # Drawn again only when what it shows changed (``cache``): not when a month brought
+    # the département no new post.
+    indicators = prepared.indicators[["nom_epci", "conseillers_pour_10000_hab", "geometry"]]
+    png, legend = cache.figure(
+        "carte-densite",
+        (indicators, prepared.communes.geometry, prepared.hosts.geometry, prepared.crs, title),
+        lambda: _drawn(
+            lambda: density_map(
+                prepared.indicators, prepared.outline, prepared.hosts, prepared.crs, title=title
+            )
+        ),
     )
     alt = f"Carte des conseillers numériques pour 10 000 habitants par intercommunalité, {name}"
-    show(fig, alt, legend)
+    show_png(png, alt, legend)
 
 
 def show_distance_map(prepared) -> None:
     """Distance from each commune to the nearest place where a conseiller works."""
     name = prepared.nom
-    fig, legend = report_distance_map(
-        prepared, f"{name} : distance au lieu de médiation le plus proche"
+    title = f"{name} : distance au lieu de médiation le plus proche"
+    communes = prepared.communes[["distance_m", "geometry"]]
+    png, legend = cache.figure(
+        "carte-distance",
+        (communes, prepared.places.geometry, _epci_shapes(prepared), prepared.crs, title),
+        lambda: _drawn(lambda: report_distance_map(prepared, title)),
     )
-    show(
-        fig,
+    show_png(
+        png,
         f"Carte de la distance de chaque commune au lieu de médiation le plus proche, {name}",
         legend,
     )
@@ -550,11 +577,24 @@ def show_fragility_map(prepared) -> None:
     if not prepared.context["ifn_fourni"]:
         return
     name = prepared.nom
-    fig, legend = fragility_map(
-        prepared.communes,
-        prepared.outline,
-        prepared.crs,
-        title=f"{name} : indice de fragilité numérique",
-        epci=prepared.indicators,
+    title = f"{name} : indice de fragilité numérique"
+    communes = prepared.communes[["ifn", "geometry"]]
+    png, legend = cache.figure(
+        "carte-fragilite",
+        (communes, _epci_shapes(prepared), prepared.crs, title),
+        lambda: _drawn(
+            lambda: fragility_map(
+                prepared.communes,
+                prepared.outline,
+                prepared.crs,
+                title=title,
+                epci=prepared.indicators,
+            )
+        ),
     )
-    show(fig, f"Carte de l'indice de fragilité numérique des communes, {name}", legend)
+    show_png(png, f"Carte de l'indice de fragilité numérique des communes, {name}", legend)
+
+
+def _epci_shapes(prepared) -> gpd.GeoDataFrame:
+    """What a map of communes shows of the EPCI: their names and shapes."""
+    return prepared.indicators[["nom_epci", "geometry"]]
