@@ -41,6 +41,25 @@ def root() -> Path | None:
     return Path(os.environ.get("ANALYSE_CACHE_DIR") or config.PROCESSED_DIR / CACHE_SUBDIR)
 
 
+_FOLLOWED: list[str] = []  # the ANALYSE_CACHE_DIR values set by ``follow_output``
+
+
+def follow_output(reports_dir: Path) -> None:
+    """A run writing elsewhere (``--sortie``) keeps its cache there too, beside its
+    prepared data, unless the user set ``ANALYSE_CACHE_DIR``: nothing of it is left in
+    the project, and two runs to two folders share nothing. The workers and their
+    kernels inherit the setting."""
+    current = os.environ.get("ANALYSE_CACHE_DIR")
+    if current is not None and current not in _FOLLOWED:
+        return  # the user's choice
+    if Path(reports_dir).resolve() == config.REPORTS_DIR.resolve():
+        os.environ.pop("ANALYSE_CACHE_DIR", None)
+        return
+    cache_dir = str(Path(reports_dir).resolve() / config.PREPARED_SUBDIR / CACHE_SUBDIR)
+    os.environ["ANALYSE_CACHE_DIR"] = cache_dir
+    _FOLLOWED.append(cache_dir)
+
+
 @functools.cache
 def code_digest() -> str:
     """Digest of the code that makes the outputs: every file of the package (sources,
