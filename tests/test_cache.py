@@ -129,3 +129,25 @@ def test_no_cache_is_written_when_it_is_off(reference, tmp_path, monkeypatch):
     files = report.run_job(job, report.ensure_kernel())
     assert files.html.exists()
     assert not (tmp_path / "cache").exists()
+
+
+def test_next_posts_kept_are_those_computed(reference):
+    """The next posts of an EPCI, kept by the digest of its communes, are those its
+    communes give; asked again (another month, the same communes), none is recomputed."""
+    import geopandas as gpd
+    import pandas as pd
+
+    from analyse.analysis import fiche
+
+    selections = pipeline.match_selections(None, reference)
+    fiche._NEXT_POSTS.clear()
+    rows = fiche.fiche_rows(pipeline.prepare("05", selections, reference))
+    kept = {siren: own.proposals for siren, own in rows.each()}
+    computed = len(fiche._NEXT_POSTS)
+    assert computed >= 9  # the 9 EPCI of 05, and those it reaches
+    for siren, own in rows.each():
+        expected = fiche.next_posts(own.communes, fiche.metric_crs(own))
+        assert isinstance(own.proposals, gpd.GeoDataFrame)
+        pd.testing.assert_frame_equal(own.proposals, expected)
+        pd.testing.assert_frame_equal(kept[siren], expected)
+    assert len(fiche._NEXT_POSTS) == computed
