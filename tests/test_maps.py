@@ -86,14 +86,19 @@ def test_report_maps_are_shown_with_their_title_and_alternative(prepared_05, mon
     its French text alternative and its legend; no fragility map without the IFN."""
     import matplotlib.pyplot as plt
 
-    shown = []
+    drawn, shown = [], []
 
-    def record(fig, alt, legend=None):
+    def draw(fig):
         titles = [t for ax in fig.axes for t in (ax.get_title(loc="left"), ax.get_title())]
-        shown.append(([t for t in titles if t], alt, legend["title"]))
+        drawn.append([t for t in titles if t])
         plt.close(fig)
+        return b"png"
 
-    monkeypatch.setattr(maps, "show", record)
+    def record(png, alt, legend=None):
+        shown.append((drawn[-1], alt, legend["title"]))
+
+    monkeypatch.setattr(maps, "png_bytes", draw)
+    monkeypatch.setattr(maps, "show_png", record)
     maps.show_density_map(prepared_05)
     maps.show_distance_map(prepared_05)
     assert prepared_05.context["ifn_fourni"] is False  # prepared without IFN
