@@ -513,7 +513,6 @@ def _check_output(folder: Path | None) -> None:
     import tempfile
 
     from analyse.errors import UserError, os_error_reason
-
     from analyse.render import cache
 
     cache.follow_output(folder or config.REPORTS_DIR)
