@@ -107,6 +107,7 @@ def test_cached_reports_are_those_of_a_cold_run(reference, tmp_path, monkeypatch
     # A month without a new post drew no new density map: only the first month of each
     # département and the months that changed it did.
     assert _entries(cache, "carte-densite") == len(CODES) + changed
+    assert _entries(cache, "chronologie") == len(CODES) + changed
     # The distance map shows the communes hosting a structure: the same for 05 each month.
     assert len(CODES) <= _entries(cache, "carte-distance") < len(jobs)
     assert _entries(cache, "rapport") == len(jobs)

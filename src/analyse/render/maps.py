@@ -595,6 +595,21 @@ def show_fragility_map(prepared) -> None:
     show_png(png, f"Carte de l'indice de fragilité numérique des communes, {name}", legend)
 
 
+TIMELINE_TITLE = "Postes attribués par mois de comité de sélection"
+
+
+def show_timeline(prepared) -> None:
+    """Posts granted per committee month: the same chart until a committee grants the
+    département a post."""
+    counted = prepared.counted
+    png, legend = cache.figure(
+        "chronologie",
+        (counted[["mois_comite", "type_structure", "postes"]], TIMELINE_TITLE),
+        lambda: (png_bytes(timeline_chart(counted, title=TIMELINE_TITLE)), None),
+    )
+    show_png(png, "Graphique des postes attribués par mois de comité de sélection", legend)
+
+
 def _epci_shapes(prepared) -> gpd.GeoDataFrame:
     """What a map of communes shows of the EPCI: their names and shapes."""
     return prepared.indicators[["nom_epci", "geometry"]]
