@@ -169,8 +169,7 @@ display(HTML(territories_report.priority_html(d)))
 # ## Les postes attribués, comité après comité
 
 # %%
-fig = maps.timeline_chart(d.counted, title="Postes attribués par mois de comité de sélection")
-maps.show(fig, "Graphique des postes attribués par mois de comité de sélection")
+maps.show_timeline(d)
 
 # %%
 display(HTML(tables.selections_table(d.counted)))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pandas as pd
@@ -34,6 +35,11 @@ _ALLOWED_WRITES = ("data/processed/reference", "reports/artefacts")
 # Where a test could write by mistake (outputs, prepared data); code and docs being edited
 # while the tests run are not watched.
 _WATCHED = ("data", "reports", "notebooks")
+
+# Reports are made afresh in the tests, each run as a cold run would (tests/test_cache.py
+# turns the content-addressed cache on, in a folder of its own).
+os.environ["ANALYSE_CACHE"] = "0"
+os.environ.pop("ANALYSE_CACHE_DIR", None)
 
 
 def _project_files() -> set[str]:

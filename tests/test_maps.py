@@ -92,13 +92,19 @@ def test_report_maps_are_shown_with_their_title_and_alternative(prepared_05, mon
 
     shown = []
 
-    def record(fig, alt, legend=None):
+    def draw(fig, alt):
         titles = [t for ax in fig.axes for t in (ax.get_title(loc="left"), ax.get_title())]
         # Titles are wrapped to the figure's width, in French typography.
-        shown.append(([t.replace("\n", " ") for t in titles if t], alt, legend["title"]))
+        drawn = [t.replace("\n", " ") for t in titles if t]
         plt.close(fig)
+        return repr((drawn, alt)).encode()
 
-    monkeypatch.setattr(maps, "show", record)
+    def record(svg, legend=None):
+        drawn, alt = eval(svg.decode())  # what ``draw`` recorded
+        shown.append((drawn, alt, legend["title"]))
+
+    monkeypatch.setattr(maps, "svg_bytes", draw)
+    monkeypatch.setattr(maps, "show_svg", record)
     maps.show_density_map(prepared_05)
     maps.show_distance_map(prepared_05)
     assert prepared_05.context["ifn_fourni"] is False  # prepared without IFN

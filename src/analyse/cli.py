@@ -495,11 +495,14 @@ def _departements(args: argparse.Namespace, reference) -> list[str]:
 def _check_output(folder: Path | None) -> None:
     """Refuse an output folder that cannot be one, before any work: a file, /dev/null, a
     place where nothing can be written. The check writes a probe and removes it (and any
-    folder it had to create): nothing is left behind."""
+    folder it had to create): nothing is left behind. The cache of the run goes with its
+    reports (``cache.follow_output``)."""
     import tempfile
 
     from analyse.errors import UserError, os_error_reason
+    from analyse.render import cache
 
+    cache.follow_output(folder or config.REPORTS_DIR)
     if folder is None:
         return
     folder = Path(folder)

@@ -150,10 +150,31 @@ class FicheRows:
             )
 
 
+# The next posts of an EPCI are a function of its communes (population, town hall,
+# distance to the nearest place) alone: a monthly run computes them once for the months
+# that did not change them, not once a month. Kept by a digest of those communes.
+_NEXT_POSTS: dict[bytes, gpd.GeoDataFrame] = {}
+_NEXT_POSTS_KEPT = 20_000  # ≈ 16 EPCI-months of France; a few kB each
+
+
+def _communes_digest(communes: pd.DataFrame, crs: int) -> bytes:
+    import hashlib
+
+    digest = hashlib.sha256(f"{crs}|{list(communes.columns)}|{list(communes.dtypes)}".encode())
+    digest.update(pd.util.hash_pandas_object(communes, index=False).to_numpy().tobytes())
+    return digest.digest()
+
+
 def with_proposals(rows: FicheRows) -> FicheRows:
     """``rows`` (one EPCI's) with the best places for its next posts."""
     if len(rows.epci):
-        rows.proposals = next_posts(rows.communes, metric_crs(rows))
+        crs = metric_crs(rows)
+        key = _communes_digest(rows.communes, crs)
+        if key not in _NEXT_POSTS:
+            if len(_NEXT_POSTS) >= _NEXT_POSTS_KEPT:
+                _NEXT_POSTS.clear()
+            _NEXT_POSTS[key] = next_posts(rows.communes, crs)
+        rows.proposals = _NEXT_POSTS[key].copy()
     return rows
 
 

@@ -17,6 +17,7 @@ from matplotlib.text import Text
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 
 from analyse import config
+from analyse.render import cache
 from analyse.render.colours import (  # noqa: F401  (the maps' names for them)
     CLASS_COLOURS,
     NO_POST_COLOUR,
@@ -99,12 +100,28 @@ def show(fig: Figure, alt: str, legend: dict | None = None) -> None:
     report stays a single offline file. The legend, when given, is written in HTML
     under the figure (readable on a phone).
     """
+    show_svg(svg_bytes(fig, alt), legend)
+
+
+def svg_bytes(fig: Figure, alt: str) -> bytes:
+    """The figure as inline SVG (``figure_svg``), in bytes the cache can keep."""
+    return figure_svg(fig, alt).encode("utf-8")
+
+
+def show_svg(svg: bytes, legend: dict | None = None) -> None:
+    """Display an SVG (``svg_bytes``) as ``show`` does."""
     from IPython.display import HTML, display
 
     from analyse.render.fragments import Markup, render
 
-    svg = Markup(figure_svg(fig, alt))
-    display(HTML(render("figure.html.j2", svg=svg, legend=legend)))
+    markup = Markup(svg.decode("utf-8"))
+    display(HTML(render("figure.html.j2", svg=markup, legend=legend)))
+
+
+def _drawn(draw, alt: str) -> tuple[bytes, dict]:
+    """``draw()``'s figure as SVG bytes named ``alt``, with its legend."""
+    fig, legend = draw()
+    return svg_bytes(fig, alt), legend
 
 
 def legend_item(kind: str, colour: str, label: str, hatch: bool = False) -> dict:
@@ -664,28 +681,36 @@ def report_distance_map(
 def show_density_map(prepared) -> None:
     """The report's first map: conseillers per 10 000 inhabitants of each EPCI."""
     name = prepared.nom
-    fig, legend = density_map(
-        prepared.indicators,
-        prepared.outline,
-        prepared.hosts,
-        prepared.crs,
-        title=f"{name} : conseillers numériques pour 10 000 habitants",
-    )
+    title = f"{name} : conseillers numériques pour 10 000 habitants"
+    # Drawn again only when what it shows changed (``cache``): not when a month brought
+    # the département no new post.
+    indicators = prepared.indicators[["nom_epci", "conseillers_pour_10000_hab", "geometry"]]
     alt = f"Carte des conseillers numériques pour 10 000 habitants par intercommunalité, {name}"
-    show(fig, alt, legend)
+    svg, legend = cache.figure(
+        "carte-densite",
+        (indicators, prepared.communes.geometry, prepared.hosts.geometry, prepared.crs, title, alt),
+        lambda: _drawn(
+            lambda: density_map(
+                prepared.indicators, prepared.outline, prepared.hosts, prepared.crs, title=title
+            ),
+            alt,
+        ),
+    )
+    show_svg(svg, legend)
 
 
 def show_distance_map(prepared) -> None:
     """Distance from each commune to the nearest place where a conseiller works."""
     name = prepared.nom
-    fig, legend = report_distance_map(
-        prepared, f"{name} : distance au lieu de médiation le plus proche"
+    title = f"{name} : distance au lieu de médiation le plus proche"
+    communes = prepared.communes[["distance_m", "geometry"]]
+    alt = f"Carte de la distance de chaque commune au lieu de médiation le plus proche, {name}"
+    svg, legend = cache.figure(
+        "carte-distance",
+        (communes, prepared.places.geometry, _epci_shapes(prepared), prepared.crs, title, alt),
+        lambda: _drawn(lambda: report_distance_map(prepared, title), alt),
     )
-    show(
-        fig,
-        f"Carte de la distance de chaque commune au lieu de médiation le plus proche, {name}",
-        legend,
-    )
+    show_svg(svg, legend)
 
 
 def show_fragility_map(prepared) -> None:
@@ -693,11 +718,42 @@ def show_fragility_map(prepared) -> None:
     if not prepared.context["ifn_fourni"]:
         return
     name = prepared.nom
-    fig, legend = fragility_map(
-        prepared.communes,
-        prepared.outline,
-        prepared.crs,
-        title=f"{name} : indice de fragilité numérique",
-        epci=prepared.indicators,
+    title = f"{name} : indice de fragilité numérique"
+    communes = prepared.communes[["ifn", "geometry"]]
+    alt = f"Carte de l'indice de fragilité numérique des communes, {name}"
+    svg, legend = cache.figure(
+        "carte-fragilite",
+        (communes, _epci_shapes(prepared), prepared.crs, title, alt),
+        lambda: _drawn(
+            lambda: fragility_map(
+                prepared.communes,
+                prepared.outline,
+                prepared.crs,
+                title=title,
+                epci=prepared.indicators,
+            ),
+            alt,
+        ),
     )
-    show(fig, f"Carte de l'indice de fragilité numérique des communes, {name}", legend)
+    show_svg(svg, legend)
+
+
+TIMELINE_TITLE = "Postes attribués par mois de comité de sélection"
+
+
+def show_timeline(prepared) -> None:
+    """Posts granted per committee month: the same chart until a committee grants the
+    département a post."""
+    counted = prepared.counted
+    alt = "Graphique des postes attribués par mois de comité de sélection"
+    svg, legend = cache.figure(
+        "chronologie",
+        (counted[["mois_comite", "type_structure", "postes"]], TIMELINE_TITLE, alt),
+        lambda: (svg_bytes(timeline_chart(counted, title=TIMELINE_TITLE), alt), None),
+    )
+    show_svg(svg, legend)
+
+
+def _epci_shapes(prepared) -> gpd.GeoDataFrame:
+    """What a map of communes shows of the EPCI: their names and shapes."""
+    return prepared.indicators[["nom_epci", "geometry"]]

@@ -5,8 +5,9 @@ executed notebook), ``reports/<YYYY-MM>/index.html`` and the fiches of the month
 intercommunalités, ``reports/<YYYY-MM>/epci/`` (``run.fiches``). Several months (or one) run as
 one pool of (month, département) jobs (``run_months``). The data of the month is prepared
 under ``data/processed/mensuel/<YYYY-MM>/<dep>/`` (``<sortie>/.donnees/mensuel/…`` with
-``--sortie``, see ``bundle.data_dir_for``). Running the same month again rewrites the
-same files (only the generation date changes).
+``--sortie``, see ``bundle.data_dir_for``). Running the same month again gives the same
+files: a report whose data did not change is taken from the cache (``run.reuse``), with
+the generation date of its first run.
 """
 
 from __future__ import annotations

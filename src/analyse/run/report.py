@@ -28,6 +28,7 @@ from analyse.analysis.inputs import Extras
 from analyse.atomic import remove_dead_staging, staging_dir, write_text
 from analyse.errors import FailedError, disk_full
 from analyse.render.fragments import TEMPLATES_DIR
+from analyse.run import reuse
 from analyse.territory.reference import Reference
 
 KERNEL_NAME = "analyse"
@@ -240,30 +241,16 @@ def run_job(job: ReportJob, kernel_name: str | None = None, warm=None) -> Report
     in_place = False
     try:
         staged = ReportJob(job.departement, job.data_dir, staging, job.title).files
-        # The kernel runs in notebooks/: the data folder must be absolute.
-        parameters = {
-            "departement": job.departement,
-            "dossier_donnees": str(job.data_dir.resolve()),
-            "postes_supplementaires": bundle.scenario_posts(job.data_dir),
-        }
-        with ThreadPoolExecutor(1, thread_name_prefix="exports") as exports:
-            written = exports.submit(write_analyst_exports, job, staged)
-            try:
-                if warm is not None:
-                    execute_warm(warm, parameters, staged.notebook)
-                else:
-                    execute_notebook(parameters, staged.notebook, kernel_name)
-            finally:
-                # Waited for even when the notebook failed: the staging folder goes next.
-                exports_error = written.exception()
-            export_html(staged.notebook, staged.html, job.title)
-            if exports_error is not None:
-                raise exports_error
+        # Nothing it is made from changed since a report was written: that one is reused.
+        key = reuse.report_key(job.departement, job.data_dir, job.title)
+        if not reuse.fetch(key, _by_name(staged)):
+            _render(job, staged, kernel_name, warm)
         for name in ("notebook", *files.exports, "html"):
             source = getattr(staged, name)
             os.chmod(source, 0o644)
             os.replace(source, getattr(files, name))
         in_place = True
+        reuse.store(key, _by_name(files))
     finally:
         shutil.rmtree(staging, ignore_errors=True)
         bundle.settle(job.data_dir, in_place)
@@ -271,6 +258,34 @@ def run_job(job: ReportJob, kernel_name: str | None = None, warm=None) -> Report
             with contextlib.suppress(OSError):
                 job.out_dir.rmdir()  # a first report that failed leaves no empty folder
     return files
+
+
+def _by_name(files: ReportFiles) -> dict[str, Path]:
+    return {path.name: path for path in files.all()}
+
+
+def _render(job: ReportJob, staged: ReportFiles, kernel_name: str | None, warm) -> None:
+    """Execute the notebook into ``staged`` and export it, the analyst exports written
+    meanwhile by a thread."""
+    # The kernel runs in notebooks/: the data folder must be absolute.
+    parameters = {
+        "departement": job.departement,
+        "dossier_donnees": str(job.data_dir.resolve()),
+        "postes_supplementaires": bundle.scenario_posts(job.data_dir),
+    }
+    with ThreadPoolExecutor(1, thread_name_prefix="exports") as exports:
+        written = exports.submit(write_analyst_exports, job, staged)
+        try:
+            if warm is not None:
+                execute_warm(warm, parameters, staged.notebook)
+            else:
+                execute_notebook(parameters, staged.notebook, kernel_name)
+        finally:
+            # Waited for even when the notebook failed: the staging folder goes next.
+            exports_error = written.exception()
+        export_html(staged.notebook, staged.html, job.title)
+        if exports_error is not None:
+            raise exports_error
 
 
 def write_analyst_exports(job: ReportJob, files: ReportFiles) -> None:
