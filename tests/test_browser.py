@@ -317,8 +317,8 @@ def _french_key(name: str) -> tuple[str, str]:
 def test_index_loads_without_console_error(index, artefacts):
     page, errors = index
     assert errors == []
-    carte = page.locator("img").first
-    assert carte.is_visible() and carte.evaluate("i => i.naturalWidth") > 0
+    carte = page.locator("figure svg.figure").first
+    assert carte.is_visible() and carte.bounding_box()["width"] > 300
     assert len(_column(page, 1)) >= 100  # every département
     page.screenshot(path=artefacts / "index_2021-04.png", full_page=True)
 

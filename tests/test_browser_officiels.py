@@ -266,3 +266,21 @@ def test_figure_text_is_9_px_or_more_on_a_phone(browser, pages, departement):
         assert cut == 0
     finally:
         page.close()
+
+
+def test_index_map_text_is_9_px_or_more_on_a_phone(browser, pages):
+    """The index's map of France: an inline SVG whose codes and names (Paris, overseas)
+    stay at least 9 CSS px at 390 px, never a raster image whose text would shrink."""
+    page = browser.new_page(viewport=PHONE)
+    page.goto(pages["index"].as_uri(), wait_until="load")
+    try:
+        assert page.locator("figure img").count() == 0
+        assert page.locator("figure svg.figure").count() == 1
+        sizes = page.evaluate(_FIGURE_TEXT_SIZES)
+        drawn = {text.strip() for _, text in sizes}
+        assert {"75", "92", "93", "94", "Guadeloupe", "Mayotte"} <= drawn, drawn
+        smallest = min(sizes)
+        print(f"index : plus petit texte {smallest[0]:.1f} px ({smallest[1]!r})")
+        assert smallest[0] >= 9, smallest
+    finally:
+        page.close()

@@ -144,3 +144,34 @@ def test_class_colours_are_colorbrewer_ylgnbu_without_importing_matplotlib():
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
     assert loaded.stdout.strip() == "False"
+
+
+def test_every_text_of_a_map_stays_text_in_its_svg(prepared_05, reference):
+    """The polygons become one image in the page's SVG; the titles, names and codes
+    stay text (readable at any width, found by a search): the density map of 05 and
+    the index's map of France."""
+    import re
+
+    from analyse.analysis.national import departement_table
+    from analyse.render import national
+    from analyse.territory.reference import departement_shapes
+
+    def texts(svg: str) -> str:
+        return " ".join(t.strip() for t in re.findall(r"<text[^>]*>([^<]*)", svg))
+
+    fig, _ = maps.density_map(
+        prepared_05.indicators,
+        prepared_05.outline,
+        prepared_05.hosts,
+        prepared_05.crs,
+        "Hautes-Alpes : conseillers numériques pour 10 000 habitants",
+    )
+    drawn = texts(maps.figure_svg(fig, "carte"))
+    assert "Hautes-Alpes" in drawn and "Briançonnais" in drawn, drawn
+    selections = pipeline.match_selections(None, reference)
+    table = departement_table(selections, reference, "2021-06")
+    svg = maps.figure_svg(national.national_map(table, departement_shapes()), "carte")
+    drawn = texts(svg)
+    for name in ("75", "93", "Paris et", "Guadeloupe", "Mayotte"):
+        assert name in drawn, (name, drawn)
+    assert svg.count("<image") >= 1  # the polygons

@@ -47,7 +47,8 @@ from analyse.wording import fmt_number, plural
 
 OBJECTIVES = ("couverture", "distance")
 WEIGHTINGS = (None, "ifn")
-DEFAULT_RADIUS_KM = 20.0
+# A post covers the inhabitants who would no longer be « far » from a place.
+DEFAULT_RADIUS_KM = float(config.FAR_KM)
 # Beyond this, CBC stops and the greedy order is used instead (never hang).
 TIME_LIMIT_S = 20.0
 # Above this many (commune, candidate) pairs in the model, building it alone would take

@@ -54,7 +54,9 @@ MIN_FONT_PT = 9.5
 # Polygons are embedded as an image at this resolution (sharp on a retina screen at the
 # figure's largest width); points, lines above them and every text stay vector.
 RASTER_DPI = 200
-RASTER_BELOW_ZORDER = 3
+# matplotlib rasterizes the artists whose zorder is at most this: polygons and lines
+# (1, 2), never texts (3) nor the markers drawn above them.
+RASTER_BELOW_ZORDER = 2.5
 
 
 def use_report_style() -> None:

@@ -3,8 +3,6 @@ shown from the tables of ``analyse.analysis.national``."""
 
 from __future__ import annotations
 
-import base64
-import io
 from pathlib import Path
 
 import geopandas as gpd
@@ -15,8 +13,9 @@ from analyse import config
 from analyse.analysis.national import CONTROL_COLUMNS
 from analyse.atomic import write_text
 from analyse.render.colours import CLASS_COLOURS, NO_POST_COLOUR, class_colour, density_classes
+from analyse.render.maps import FIGURE_WIDTH_IN, MIN_FONT_PT, RASTER_BELOW_ZORDER, figure_svg
 from analyse.territory.matching import REVIEW, UNLOCATABLE
-from analyse.wording import fmt_number, french_date, month_label, read_back_note
+from analyse.wording import fmt_number, french_date, read_back_note
 
 CONTROL_LABELS = {
     "lus": "lus",
@@ -84,40 +83,48 @@ def control_text(
 PARIS_AREA = ("75", "92", "93", "94")
 
 
-def national_map(table: pd.DataFrame, shapes: gpd.GeoDataFrame, title: str) -> plt.Figure:
+# The index's map at a phone's width: main map, then Paris and the overseas départements.
+NATIONAL_MAP_HEIGHT_IN = 5.6
+MAP_ALT = "Carte de France des conseillers numériques pour {base} habitants, par département"
+
+
+def national_map(table: pd.DataFrame, shapes: gpd.GeoDataFrame) -> plt.Figure:
     """Density by département: metropolitan France in Lambert-93, Paris and its petite
-    couronne enlarged, overseas in insets. The legend is HTML, in the page
-    (``index_legend``)."""
+    couronne enlarged, overseas in insets. Drawn at a phone's width with text of at
+    least ``MIN_FONT_PT`` (an inline SVG: its text stays readable); the title and the
+    legend are HTML, in the page (``index_legend``)."""
     data = shapes.merge(table, on="code")
     classes, _ = density_classes(data["conseillers_pour_10000_hab"])
     data["couleur"] = [class_colour(c) for c in classes]
-    fig = plt.figure(figsize=(9, 8.5))
-    main = fig.add_axes((0.0, 0.14, 0.74, 0.82))
+    fig = plt.figure(figsize=(FIGURE_WIDTH_IN, NATIONAL_MAP_HEIGHT_IN))
+    main = fig.add_axes((0.0, 0.2, 0.72, 0.8))
     metro = data.loc[~data["code"].isin(config.OVERSEAS_CRS)].to_crs(config.METROPOLITAN_CRS)
-    metro.plot(ax=main, color=metro["couleur"], edgecolor="white", linewidth=0.4)
+    metro.plot(ax=main, color=metro["couleur"], edgecolor="white", linewidth=0.3)
     main.set_axis_off()
-    main.set_title(title, loc="left", fontsize=13)
     paris = metro.loc[metro["code"].isin(PARIS_AREA)]
     if len(paris):
-        inset = fig.add_axes((0.75, 0.62, 0.24, 0.3))
+        inset = fig.add_axes((0.73, 0.5, 0.27, 0.34))
         paris.plot(ax=inset, color=paris["couleur"], edgecolor="white", linewidth=0.8)
         for row in paris.itertuples():
             point = row.geometry.representative_point()
-            inset.text(point.x, point.y, row.code, fontsize=11, ha="center", va="center")
+            inset.text(point.x, point.y, row.code, fontsize=MIN_FONT_PT, ha="center", va="center")
         inset.set_axis_off()
-        inset.set_title("Paris et petite couronne", fontsize=11)
+        inset.set_title("Paris et\npetite couronne", fontsize=MIN_FONT_PT, linespacing=1.1)
         # Where the inset is, on the main map.
         xmin, ymin, xmax, ymax = paris.total_bounds
         main.add_patch(
             plt.Rectangle((xmin, ymin), xmax - xmin, ymax - ymin, fill=False, linewidth=0.8)
         )
     for i, (code, crs) in enumerate(config.OVERSEAS_CRS.items()):
-        inset = fig.add_axes((0.01 + i * 0.198, 0.0, 0.18, 0.14))
+        inset = fig.add_axes((0.005 + i * 0.2, 0.0, 0.19, 0.14))
         part = data.loc[data["code"] == code].to_crs(crs)
         part.plot(ax=inset, color=part["couleur"], edgecolor="white", linewidth=0.4)
         inset.set_axis_off()
         name = part["nom"].iloc[0] if len(part) else code
-        inset.set_title(name, fontsize=11)
+        inset.set_title(name, fontsize=MIN_FONT_PT)
+    for ax in fig.axes:
+        # Polygons as one image; codes and names stay text.
+        ax.set_rasterization_zorder(RASTER_BELOW_ZORDER)
     return fig
 
 
@@ -128,13 +135,6 @@ def index_legend() -> list[dict]:
         {"couleur": colour, "libelle": label, "hachure": False}
         for colour, label in zip(CLASS_COLOURS, labels, strict=True)
     ]
-
-
-def _png_data_uri(fig: plt.Figure) -> str:
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=110, bbox_inches="tight")
-    plt.close(fig)
-    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
 def _missing_as_none(value) -> float | None:
@@ -171,7 +171,7 @@ def index_rows(table: pd.DataFrame, links: dict[str, str]) -> list[dict]:
 def index_html(
     table: pd.DataFrame,
     month: str,
-    map_uri: str,
+    map_svg: str,
     links: dict[str, str],
     generated: str,
     editions: list[dict] | None = None,
@@ -193,7 +193,7 @@ def index_html(
         total_variation=int(table["variation"].sum()),
         # read_back_note escapes the file names and origins it quotes.
         note=Markup(read_back_note(editions or [], month)),
-        carte=map_uri,
+        carte=Markup(map_svg),
         colonnes=INDEX_COLUMNS,
         drapeaux=[c for c in INDEX_COLUMNS if c.name.startswith("part_")],
         lignes=index_rows(table, links),
@@ -211,8 +211,6 @@ def write_index(
     generated: str,
     editions: list[dict] | None = None,
 ) -> None:
-    title = f"Conseillers pour {fmt_number(config.DENSITY_BASE)} habitants, fin " + month_label(
-        month
-    )
-    uri = _png_data_uri(national_map(table, shapes, title))
-    write_text(target, index_html(table, month, uri, links, generated, editions))
+    alt = MAP_ALT.format(base=fmt_number(config.DENSITY_BASE))
+    svg = figure_svg(national_map(table, shapes), alt)
+    write_text(target, index_html(table, month, svg, links, generated, editions))
