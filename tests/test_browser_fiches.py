@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 from conftest import EPCI_05
-from test_browser import _open, artefacts, browser  # noqa: F401 (fixtures)
+from test_browser import _open, artefacts, axe_violations, browser  # noqa: F401 (fixtures)
 
 pytestmark = pytest.mark.slow
 
@@ -97,3 +97,16 @@ def test_search_page_browses_by_departement_and_fits_a_phone(browser, fiches):  
     page.get_by_text("05 — Hautes-Alpes").click()
     assert page.get_by_role("link", name="Communauté de communes du Briançonnais").is_visible()
     page.close()
+
+
+def test_no_wcag_violation_in_fiches(browser, fiches):  # noqa: F811
+    """The fiches and their search page meet WCAG 2.1 AA as axe-core checks it, on a
+    desktop and on a phone, like the reports and the index."""
+    for path in [fiches / "index.html", *_sample(fiches)[:2], fiches / f"{MGP}.html"]:
+        for viewport in ({"width": 1280, "height": 900}, {"width": 390, "height": 844}):
+            page = browser.new_page(viewport=viewport)
+            page.goto(path.as_uri(), wait_until="load")
+            try:
+                assert axe_violations(page) == [], path.name
+            finally:
+                page.close()
