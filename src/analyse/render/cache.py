@@ -70,7 +70,9 @@ def code_digest() -> str:
     digest = hashlib.sha256()
     for path in sorted(package.rglob("*")):
         if path.is_file() and "__pycache__" not in path.parts:
-            digest.update(str(path.relative_to(package)).encode())
+            # The file's place in the package (not the project: a copy elsewhere is the
+            # same code).
+            digest.update("/".join(path.parts[len(package.parts) :]).encode())
             digest.update(path.read_bytes())
     for name in ("matplotlib", "geopandas", "pandas", "pyogrio", "openpyxl", "folium", "shapely"):
         try:
