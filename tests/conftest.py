@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -226,3 +227,20 @@ def national_reports(tmp_path_factory) -> Path:
     )
     assert code == 0
     return out
+
+
+def notebook_outputs(path: Path) -> list:
+    """Every output of an executed notebook, without counters: what a report shows."""
+    import nbformat
+
+    notebook = nbformat.read(path, as_version=4)
+    return [
+        [{k: v for k, v in output.items() if k != "execution_count"} for output in cell.outputs]
+        for cell in notebook.cells
+        if cell.cell_type == "code"
+    ]
+
+
+def without_cell_ids(html: str) -> str:
+    """A report's HTML without the random id Papermill gives the cell it injects."""
+    return re.sub(r"cell-id=[0-9a-f-]+", "", html)

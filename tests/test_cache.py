@@ -8,9 +8,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-import nbformat
 import pytest
-from conftest import NATIONAL_FILE
+from conftest import NATIONAL_FILE, notebook_outputs, without_cell_ids
 
 from analyse.analysis import bundle, pipeline
 from analyse.run import report
@@ -22,21 +21,6 @@ CODES = ("05", "59", "974")
 # 05 had no committee in 2022-03 and 2022-04, 59 and 974 had one each month (the
 # national list of 2023-04-05).
 MONTHS = ("2022-02", "2022-03", "2022-04")
-
-
-def _outputs(path: Path) -> list:
-    """Every output of the executed notebook, without counters."""
-    notebook = nbformat.read(path, as_version=4)
-    return [
-        [{k: v for k, v in output.items() if k != "execution_count"} for output in cell.outputs]
-        for cell in notebook.cells
-        if cell.cell_type == "code"
-    ]
-
-
-def _without_cell_ids(html: str) -> str:
-    # Papermill gives the cell it injects a random id, cold or cached.
-    return re.sub(r"cell-id=[0-9a-f-]+", "", html)
 
 
 def _without_element_ids(page: bytes) -> str:
@@ -90,9 +74,9 @@ def test_cached_reports_are_those_of_a_cold_run(reference, tmp_path, monkeypatch
 
     for key, files in cached.items():
         before = cold[key]
-        assert _outputs(files.notebook) == _outputs(before.notebook), key
-        html = _without_cell_ids(files.html.read_text(encoding="utf-8"))
-        assert html == _without_cell_ids(before.html.read_text(encoding="utf-8")), key
+        assert notebook_outputs(files.notebook) == notebook_outputs(before.notebook), key
+        html = without_cell_ids(files.html.read_text(encoding="utf-8"))
+        assert html == without_cell_ids(before.html.read_text(encoding="utf-8")), key
         assert files.csv.read_bytes() == before.csv.read_bytes(), key
         assert _without_element_ids(files.interactive_map.read_bytes()) == _without_element_ids(
             before.interactive_map.read_bytes()

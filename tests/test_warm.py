@@ -4,12 +4,11 @@ kernel (05, 59, 974 on the national list)."""
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import nbformat
 import pytest
-from conftest import NATIONAL_FILE
+from conftest import NATIONAL_FILE, notebook_outputs, without_cell_ids
 
 from analyse.analysis import bundle, pipeline
 from analyse.run import batch, report
@@ -100,20 +99,6 @@ def test_a_hung_or_bloated_kernel_is_replaced(tmp_path):
         warm.stop()
 
 
-def _outputs(path: Path) -> list:
-    """Every output of the executed notebook, without timings or counters."""
-    notebook = nbformat.read(path, as_version=4)
-    return [
-        [{k: v for k, v in output.items() if k != "execution_count"} for output in cell.outputs]
-        for cell in notebook.cells
-        if cell.cell_type == "code"
-    ]
-
-
-def _without_cell_ids(html: str) -> str:
-    return re.sub(r"cell-id=[0-9a-f-]+", "", html)
-
-
 def test_warm_outputs_equal_cold_outputs(reference, tmp_path):
     """05, 59, 974: same notebook outputs (tables, figures), same CSV, same frames."""
     import geopandas as gpd
@@ -130,7 +115,8 @@ def test_warm_outputs_equal_cold_outputs(reference, tmp_path):
             hot = report.ReportJob(code, data_dir, tmp_path / "chaud" / code, "titre")
             cold_files = report.run_job(cold, kernel)
             hot_files = report.run_job(hot, kernel, warm)
-            assert _outputs(hot_files.notebook) == _outputs(cold_files.notebook), code
+            outputs = notebook_outputs(cold_files.notebook)
+            assert notebook_outputs(hot_files.notebook) == outputs, code
             assert hot_files.csv.read_bytes() == cold_files.csv.read_bytes(), code
             for layer in ("epci", "communes", "lieux"):
                 pd.testing.assert_frame_equal(
@@ -141,8 +127,8 @@ def test_warm_outputs_equal_cold_outputs(reference, tmp_path):
                 pd.read_excel(hot_files.workbook), pd.read_excel(cold_files.workbook)
             )
             # Papermill gives the cell it injects a random id, cold or warm.
-            html = _without_cell_ids(hot_files.html.read_text(encoding="utf-8"))
-            assert html == _without_cell_ids(cold_files.html.read_text(encoding="utf-8")), code
+            html = without_cell_ids(hot_files.html.read_text(encoding="utf-8"))
+            assert html == without_cell_ids(cold_files.html.read_text(encoding="utf-8")), code
             assert html.count("data:image/png;base64,") >= 3, code
         assert warm.started == 1
     finally:
