@@ -123,7 +123,9 @@ def key(kind: str, *parts) -> str:
     return digest.hexdigest()
 
 
-def _entry(folder: Path, kind: str, name: str) -> Path:
+def entry_path(folder: Path, kind: str, name: str) -> Path:
+    """Where the entry ``name`` of output ``kind`` lives (by its key's first two digits,
+    so that no folder holds too many)."""
     return folder / kind / name[:2] / name
 
 
@@ -147,7 +149,7 @@ def figure(
     folder = root()
     if folder is None:
         return render()
-    entry = _entry(folder, kind, key(kind, *parts) + ".json")
+    entry = entry_path(folder, kind, key(kind, *parts) + ".json")
     if entry.is_file():
         saved = json.loads(entry.read_text(encoding="utf-8"))
         legend = saved["legend"]

@@ -55,7 +55,7 @@ def fetch(report_key: str | None, files: dict[str, Path]) -> bool:
     folder = cache.root()
     if report_key is None or folder is None:
         return False
-    entry = folder / KIND / report_key[:2] / report_key
+    entry = cache.entry_path(folder, KIND, report_key)
     if not all((entry / name).is_file() for name in files):
         return False
     for name, target in files.items():
@@ -70,7 +70,7 @@ def store(report_key: str | None, files: dict[str, Path]) -> None:
     folder = cache.root()
     if report_key is None or folder is None:
         return
-    entry = folder / KIND / report_key[:2] / report_key
+    entry = cache.entry_path(folder, KIND, report_key)
     if entry.exists():
         return
     try:
