@@ -8,6 +8,7 @@ keys is safe and fuzzy matching only has to deal with real spelling differences.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 
@@ -41,6 +42,9 @@ def normalise_text(text: str) -> str:
     return _NON_ALNUM_RE.sub(" ", text).strip()
 
 
+# Pure, and called on the same few thousand structure names for every département and
+# month of a run (``priority_areas.structure_key``): each name is worked out once.
+@functools.lru_cache(maxsize=1 << 16)
 def normalise_name(name: str) -> str:
     """Matching key of a structure or territory name.
 

@@ -516,6 +516,8 @@ class MapMaker:
         self._backgrounds: dict[tuple, _Background] = {}
         self._places: dict[int, tuple] = {}
         self._transformers: dict[int, object] = {}
+        # An EPCI's communes are the reference's: drawn once, whichever month's fiche.
+        self._communes: dict[tuple, str] = {}
 
     def project(self, geometries, crs: int) -> np.ndarray:
         """Shapely geometries from EPSG:4326 to ``crs`` (one transformer per CRS)."""
@@ -577,14 +579,23 @@ class MapMaker:
             cached = self._places[crs] = (places, xy[np.isfinite(xy).all(axis=1)])
         return cached[1]
 
+    def _communes_path(
+        self, rows: data.FicheRows, siren: str, departements: tuple[str, ...], crs: int
+    ) -> str:
+        key = (siren, departements, crs, tuple(rows.communes["insee"]))
+        if key not in self._communes:
+            back = self.background(departements, crs)
+            communes = rows.communes.to_crs(config.GEOGRAPHIC_CRS).geometry.to_numpy()
+            fine = shapely.simplify(self.project(communes, crs), back.tolerance / 2)
+            self._communes[key] = back.frame.path(fine)
+        return self._communes[key]
+
     def locator(self, rows: data.FicheRows, proposals: pd.DataFrame, crs: int) -> dict:
         """Geometry of the locator map (pixels), for ``fiche/carte.svg.j2``."""
         siren = rows.epci["siren_epci"].iat[0]
         departements = tuple(sorted(str(rows.epci["departements"].iat[0]).split(",")))
         back = self.background(departements, crs)
         frame = back.frame
-        communes = rows.communes.to_crs(config.GEOGRAPHIC_CRS).geometry.to_numpy()
-        fine = shapely.simplify(self.project(communes, crs), back.tolerance / 2)
         xmin, ymin, xmax, ymax = frame.bounds
         xy = self.places_xy(rows.places, crs)
         inside = (xy[:, 0] >= xmin) & (xy[:, 0] <= xmax) & (xy[:, 1] >= ymin) & (xy[:, 1] <= ymax)
@@ -603,7 +614,7 @@ class MapMaker:
             "height": frame.height,
             "outline": back.outline,
             "others": others,
-            "communes": frame.path(fine),
+            "communes": self._communes_path(rows, siren, departements, crs),
             "border": back.others.get(siren, ""),
             "places": [{"x": a, "y": b} for a, b in place_xy],
             "proposals": proposed,

@@ -67,16 +67,18 @@ def write_fiches(
     folder: Path,
     sirens: Iterable[str] | None = None,
     reported: Iterable[str] = (),
+    maps=None,
 ) -> Written:
     """Write the fiche of each EPCI of ``sirens`` (default: all of ``rows``), then the
     search page listing every fiche in ``folder``. A fiche links to the reports of its
-    départements that are on disk, or ``reported`` (being written by the same run)."""
+    départements that are on disk, or ``reported`` (being written by the same run).
+    ``maps``: a ``render.fiche.MapMaker`` of ``reference`` kept from month to month."""
     from analyse.render.fiche import MapMaker, fiche_html
 
     start = time.perf_counter()
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    maps = MapMaker(reference)
+    maps = maps or MapMaker(reference)
     names = dict(zip(reference.departements["code"], reference.departements["nom"], strict=True))
     reported = set(reported)
     reports = {
@@ -167,6 +169,7 @@ class FicheCollector:
         self.extras = extras
         self._parts: dict[str, list[FicheRows]] = {}
         self._codes: dict[str, list[str]] = {}
+        self._maps = None  # one MapMaker for every month: the outlines are drawn once
 
     def add(self, prepared: Prepared) -> None:
         month = prepared.context.get("mois") or ""
@@ -180,4 +183,8 @@ class FicheCollector:
             return None
         rows = complete_rows(parts, self.selections, self.reference, month or None, self.extras)
         folder = config.fiches_dir(self.reports_dir, month or None)
-        return write_fiches(rows, self.reference, folder, sirens_of(rows, codes))
+        if self._maps is None:
+            from analyse.render.fiche import MapMaker
+
+            self._maps = MapMaker(self.reference)
+        return write_fiches(rows, self.reference, folder, sirens_of(rows, codes), maps=self._maps)

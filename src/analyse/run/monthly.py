@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -148,24 +149,40 @@ def run_months(
         write_index(index, table, shapes, month, links, generated, selections.national_editions)
         return MonthResult(month, index, int(table["postes"].sum()), done[month])
 
+    def complete(month: str) -> None:
+        finished[month] = write_month_index(month)
+        if on_month is not None:
+            on_month(finished[month])
+
+    # A month's fiches and index are written by a thread of their own, month after
+    # month, while this one goes on preparing the next reports: the workers never wait
+    # for the fiches of the month before.
+    writer = ThreadPoolExecutor(1, thread_name_prefix="fiches-index")
+    writes: list[Future] = []
+
     def on_result(result: batch.JobResult) -> None:
         done[result.month].append(result)
         if len(done[result.month]) == len(departements):
-            finished[result.month] = write_month_index(result.month)
-            if on_month is not None:
-                on_month(finished[result.month])
+            writes.append(writer.submit(complete, result.month))
 
     keys = [(code, month) for month in months for code in departements]
-    batch.run_jobs(
-        batch.lazy_jobs(keys, make_job),
-        workers,
-        progress,
-        total=len(keys),
-        on_result=on_result,
-    )
+    try:
+        batch.run_jobs(
+            batch.lazy_jobs(keys, make_job),
+            workers,
+            progress,
+            total=len(keys),
+            on_result=on_result,
+        )
+        for future in writes:
+            future.result()  # a month's fiches or index that failed stops the run here
+    except BaseException:
+        # Interrupted or failed: the month being written ends whole, the others are
+        # not started.
+        writer.shutdown(wait=True, cancel_futures=True)
+        raise
+    writer.shutdown(wait=True)
     for month in months:  # no département asked for: the index alone
         if month not in finished:
-            finished[month] = write_month_index(month)
-            if on_month is not None:
-                on_month(finished[month])
+            complete(month)
     return [finished[month] for month in months]
