@@ -15,6 +15,7 @@ import dataclasses
 import functools
 import json
 import os
+import re
 import shutil
 import sys
 from concurrent.futures import ThreadPoolExecutor
@@ -162,16 +163,47 @@ def execute_warm(warm, parameters: dict, output: Path) -> None:
 HIDDEN_CELL_TAG = "remove_cell"
 
 
+# nbconvert's HTMLExporter re-reads every page it wrote with BeautifulSoup, to give each
+# cell's input and output areas a tabindex (and each image without one an alt text): two
+# thirds of the export, ≈ 1 s a report with the inline SVG maps. The report does the same
+# with one pattern on the areas its template writes; every figure has its own text.
+_FOCUSABLE_RE = re.compile(
+    r'(<div\b[^>]*\bclass="[^"]*\b(?:jp-OutputArea-output|jp-Cell-inputWrapper)\b[^"]*"[^>]*)>'
+)
+
+
 @functools.cache
 def _html_exporter():
     """One exporter per process: compiling its templates costs a quarter of a second."""
     from nbconvert import HTMLExporter
+    from nbconvert.exporters.templateexporter import TemplateExporter
+    from nbconvert.filters.highlight import Highlight2HTML
+    from nbconvert.filters.widgetsdatatypefilter import WidgetsDataTypeFilter
     from traitlets.config import Config
+
+    class ReportExporter(HTMLExporter):
+        """HTMLExporter without its BeautifulSoup pass (see ``_FOCUSABLE_RE``)."""
+
+        def from_notebook_node(self, nb, resources=None, **kw):
+            # HTMLExporter.from_notebook_node, up to its BeautifulSoup pass.
+            langinfo = nb.metadata.get("language_info", {})
+            lexer = langinfo.get("pygments_lexer", langinfo.get("name", None))
+            highlight = self.filters.get(
+                "highlight_code", Highlight2HTML(pygments_lexer=lexer, parent=self)
+            )
+            resources = self._init_resources(resources)
+            widgets = WidgetsDataTypeFilter(
+                notebook_metadata=self._nb_metadata, parent=self, resources=resources
+            )
+            self.register_filter("highlight_code", highlight)
+            self.register_filter("filter_data_type", widgets)
+            html, resources = TemplateExporter.from_notebook_node(self, nb, resources, **kw)
+            return _FOCUSABLE_RE.sub(r'\1 tabindex="0">', html), resources
 
     # Cells tagged « remove_cell » show the analyst the frames behind the tables, in
     # rapport.ipynb only.
     hidden = Config({"TagRemovePreprocessor": {"remove_cell_tags": {HIDDEN_CELL_TAG}}})
-    return HTMLExporter(
+    return ReportExporter(
         config=hidden,
         template_name="rapport",
         # nbconvert's template « rapport », beside the report's other templates.
