@@ -64,3 +64,26 @@ def test_the_check_is_fast(prepared_05):
     start = time.perf_counter()
     check_tables(prepared_05)
     assert time.perf_counter() - start < 0.5
+
+
+def test_load_reads_the_tables_as_geopandas_and_checks_only_what_changed(
+    prepared_05, tmp_path, monkeypatch
+):
+    """A bundle read back as saved is not checked twice (its digests match), and its
+    geographic tables are those ``geopandas.read_parquet`` gives, CRS included."""
+    import geopandas as gpd
+
+    folder = bundle.save(prepared_05, tmp_path / "05")
+    checks = []
+    monkeypatch.setattr(bundle, "check_tables", lambda *a, **k: checks.append(a))
+    loaded = bundle.load("05", folder)
+    assert checks == []
+    for attribute in ("indicators", "communes", "hosts", "places"):
+        expected = gpd.read_parquet(folder / bundle.TABLES[attribute])
+        got = getattr(loaded, attribute)
+        assert got.crs == expected.crs and got.geometry.name == expected.geometry.name
+        pd.testing.assert_frame_equal(pd.DataFrame(got), pd.DataFrame(expected))
+    trajectory = pd.read_parquet(folder / bundle.TABLES["trajectory"])
+    trajectory.to_parquet(folder / bundle.TABLES["trajectory"], index=False, compression="gzip")
+    bundle.load("05", folder)
+    assert len(checks) == 1

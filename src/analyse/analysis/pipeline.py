@@ -10,7 +10,7 @@ never reads raw or national files.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -58,6 +58,9 @@ class UnknownDepartementError(UserError):
     """A département code absent from the reference (message in French)."""
 
 
+UNTIL_KEPT = 3
+
+
 @dataclass
 class MatchedSelections:
     """Every selection row, matched, and the files it came from (with checksums).
@@ -75,6 +78,10 @@ class MatchedSelections:
     _town_halls: tuple | None = field(default=None, repr=False, compare=False)
     # The places file dated by this table, computed once per run (see dated_places).
     _dated_places: tuple | None = field(default=None, repr=False, compare=False)
+    # The last months read back (see until): every département of a month reads the
+    # same rows, and the national figures computed from them are kept by their identity
+    # (``_once``). A few months only: a monthly run goes month after month.
+    _until: dict = field(default_factory=dict, repr=False, compare=False)
 
     def dated_places(self, places: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
         """``date_places`` of ``places`` by this whole table (every month), once per run:
@@ -106,8 +113,14 @@ class MatchedSelections:
         """The situation at the end of ``month`` (YYYY-MM): committees up to it."""
         if month is None:
             return self
-        table = self.table.loc[self.table["mois_comite"] <= month]
-        return MatchedSelections(table, self.files, self.anomalies, self.editions, self.skipped)
+        if month not in self._until:
+            if len(self._until) >= UNTIL_KEPT:
+                del self._until[next(iter(self._until))]
+            table = self.table.loc[self.table["mois_comite"] <= month]
+            self._until[month] = MatchedSelections(
+                table, self.files, self.anomalies, self.editions, self.skipped
+            )
+        return self._until[month]
 
     @property
     def has_national_list(self) -> bool:
@@ -631,6 +644,26 @@ def covers_country(selections: MatchedSelections) -> bool:
     return selections.table["departement"].nunique() >= config.NATIONAL_COVERAGE_MIN
 
 
+# National figures (every EPCI's flags, density class and density, the French counts)
+# depend on the month's rows and the reference only: the same for every département of
+# a run. Kept by the identity of the frames they come from, which ``until`` keeps.
+_NATIONAL_FIGURES: dict[tuple, tuple] = {}
+_NATIONAL_FIGURES_KEPT = 16
+
+
+def _once(kind: str, sources: tuple, compute: Callable[[], object]) -> object:
+    """``compute()``, or its value kept from a call on the very same ``sources``."""
+    key = (kind, *(id(source) for source in sources))
+    kept = _NATIONAL_FIGURES.get(key)
+    if kept is not None and all(a is b for a, b in zip(kept[0], sources, strict=True)):
+        return kept[1]
+    if len(_NATIONAL_FIGURES) >= _NATIONAL_FIGURES_KEPT:
+        del _NATIONAL_FIGURES[next(iter(_NATIONAL_FIGURES))]
+    value = compute()
+    _NATIONAL_FIGURES[key] = (sources, value)
+    return value
+
+
 def territory_columns(
     indicators: gpd.GeoDataFrame,
     selections: MatchedSelections,
@@ -654,7 +687,7 @@ def territory_columns(
     if national is None and covers_country(selections):
         national = current
     indicators = indicators.copy()
-    flags = priority_areas.epci_flag_counts(current)
+    flags = _once("flags", (current,), lambda: priority_areas.epci_flag_counts(current))
     for column in flags.columns:
         values = indicators["siren_epci"].map(flags[column]).fillna(0)
         indicators[column] = values.astype("int64")
@@ -664,7 +697,13 @@ def territory_columns(
     # Object first: with no EPCI ever covered, the map gives an all-missing float column.
     indicators["premier_mois_conseiller"] = first.astype(object).where(first.notna(), "")
     available = national is not None and len(national) > 0
-    table = comparison.national_epci_table(reference.epci, national if available else current)
+    source = national if available else current
+    areas = _once("areas", (reference.epci,), lambda: comparison.epci_areas_km2(reference.epci))
+    table = _once(
+        "epci",
+        (reference.epci, source),
+        lambda: comparison.national_epci_table(reference.epci, source, areas),
+    )
     compared = comparison.comparable_medians(indicators, table, available)
     for column in compared.columns:
         indicators[column] = compared[column]
@@ -673,7 +712,11 @@ def territory_columns(
             "departement": priority_areas.summary(
                 current.loc[current["departement"] == departement]
             ),
-            "france": priority_areas.summary(national) if available else None,
+            "france": (
+                dict(_once("france", (national,), lambda: priority_areas.summary(national)))
+                if available
+                else None
+            ),
         },
         "comparables_definition": comparison.definition(),
         "comparables_disponibles": available,

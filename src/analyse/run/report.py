@@ -170,6 +170,17 @@ HIDDEN_CELL_TAG = "remove_cell"
 _FOCUSABLE_RE = re.compile(
     r'(<div\b[^>]*\bclass="[^"]*\b(?:jp-OutputArea-output|jp-Cell-inputWrapper)\b[^"]*"[^>]*)>'
 )
+# That pass also wrote « é » where the Markdown renderer wrote « &#233; »: so does the
+# report (apostrophes and characters past ASCII only, never a character of the markup).
+_CHARACTER_REF_RE = re.compile(r"&#(?:x([0-9a-fA-F]+)|([0-9]+));")
+
+
+def _literal_characters(html: str) -> str:
+    def literal(match: re.Match) -> str:
+        point = int(match[1], 16) if match[1] else int(match[2])
+        return chr(point) if point == 39 or 160 <= point <= 0x10FFFF else match[0]
+
+    return _CHARACTER_REF_RE.sub(literal, html)
 
 
 @functools.cache
@@ -198,7 +209,8 @@ def _html_exporter():
             self.register_filter("highlight_code", highlight)
             self.register_filter("filter_data_type", widgets)
             html, resources = TemplateExporter.from_notebook_node(self, nb, resources, **kw)
-            return _FOCUSABLE_RE.sub(r'\1 tabindex="0">', html), resources
+            html = _FOCUSABLE_RE.sub(r'\1 tabindex="0">', html)
+            return _literal_characters(html), resources
 
     # Cells tagged « remove_cell » show the analyst the frames behind the tables, in
     # rapport.ipynb only.
