@@ -270,5 +270,26 @@ def read_csv_table(path: Path, name: str | None = None) -> pd.DataFrame:
     columns = [h.strip().lstrip("\ufeff") for h in table.header[:width]]
     records = [[*record[:width], *[""] * (width - len(record))] for _, record in table.rows]
     frame = pd.DataFrame(records, columns=columns, dtype=str)
-    frame.attrs["lignes"] = [line for line, _ in table.rows]  # line of each row in the file
+    frame.attrs[LINES_ATTR] = Lines(line for line, _ in table.rows)
     return frame
+
+
+LINES_ATTR = "lignes"
+
+
+class Lines(tuple):
+    """The line of each row in its file (``attrs["lignes"]``). pandas deep-copies
+    ``attrs`` into every frame and column derived from a frame: a list of 35 000 numbers
+    made reading the IFN take seconds. Immutable, this one is shared, not copied."""
+
+    def __deepcopy__(self, memo: dict) -> Lines:
+        return self
+
+
+def file_lines(table: pd.DataFrame) -> list[int]:
+    """The line in its file of each row of ``table`` (``read_csv_strings``); 2, 3… (the
+    header on line 1) for a table that does not say."""
+    lines = table.attrs.get(LINES_ATTR)
+    if lines is None:
+        return list(range(2, len(table) + 2))
+    return [int(line) for line in lines]

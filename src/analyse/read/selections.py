@@ -23,6 +23,7 @@ from analyse.read.files import (
     CsvFileError,
     check_row_shape,
     data_suffix,
+    file_lines,
     read_csv_rows,
     read_csv_table,
 )
@@ -697,7 +698,7 @@ def read_confirmed_duplicates(path: Path | None = None) -> set[tuple]:
     name = _display_name(path)
     table = read_project_csv(path, name, ["departement", "structure", "date_comite", "postes"])
     keys = set()
-    lines = table.attrs.get("lignes") or list(range(2, len(table) + 2))
+    lines = file_lines(table)
     for line, row in zip(lines, table.itertuples(), strict=True):
         month = row.date_comite.strip()[:7]
         if not re.fullmatch(r"\d{4}-\d{2}", month):

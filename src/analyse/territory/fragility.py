@@ -18,7 +18,7 @@ import pandas as pd
 
 from analyse.errors import UserError
 from analyse.read.codes import codes
-from analyse.read.files import read_csv_strings
+from analyse.read.files import file_lines, read_csv_strings
 from analyse.territory.reference import isin_codes
 
 # Source column → our column. ``total`` is the index itself (mean of the sub-scores).
@@ -84,7 +84,7 @@ def _read_one(path: Path, key: str, width: int) -> pd.DataFrame:
             "Téléchargez le fichier depuis fragilite-numerique.fr sans le modifier."
         )
     table = pd.DataFrame({key: codes(raw["code"], width), "nom": raw["name"].str.strip()})
-    lines = raw.attrs.get("lignes") or list(range(2, len(raw) + 2))
+    lines = file_lines(raw)
     texts = {s: raw[s].str.strip().str.replace(",", ".", regex=False) for s in SCORE_COLUMNS}
     # The file writes 0 everywhere for the communes without inhabitants (the villages
     # destroyed at Verdun): no score, kept as written. Any other value is on the scale.

@@ -19,6 +19,7 @@ from rapidfuzz import fuzz, process
 
 from analyse import config
 from analyse.read.codes import DEPARTEMENT_WIDTH, codes
+from analyse.read.files import file_lines
 from analyse.read.names import normalise_name
 from analyse.territory.reference import Reference, current_commune_codes
 
@@ -70,7 +71,7 @@ def read_aliases(path: Path | None = None) -> pd.DataFrame:
     table = read_project_csv(path, name, ["departement", "nom", "code"])
     if table.empty:
         return pd.DataFrame(columns=columns)
-    lines = table.attrs.get("lignes") or list(range(2, len(table) + 2))
+    lines = file_lines(table)
     table["departement"] = codes(table["departement"], DEPARTEMENT_WIDTH)
     table["cle"] = table["nom"].map(normalise_name)
     table["code"] = table["code"].str.strip()
