@@ -400,9 +400,13 @@ def _place(ax, renderer, shapes, labels, names, obstacles, forced):
         written.append(text)
         # The first spot inside its territory where the number hides no label and no
         # other number: its representative point, else the nearest of a grid.
+        first = None
         for point in _spots(shapes.iloc[i]):
             text.set_position((point.x, point.y))
-            box = _disc_box(text, renderer)
+            where = ax.transData.transform((point.x, point.y))
+            if first is None:  # measured once: moved, the disc keeps its size
+                first, origin = _disc_box(text, renderer), where
+            box = first.translated(*(where - origin))
             hit = [k for k, other in enumerate(placed) if box.overlaps(other)]
             if not hit:
                 break
