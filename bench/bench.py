@@ -188,12 +188,19 @@ def _reports(results) -> dict:
     }
 
 
+def default_extras(reference):
+    """The optional inputs a command uses by default: the embedded IFN and places."""
+    return load_extras(reference, list(config.EMBEDDED_IFN), config.EMBEDDED_PLACES)
+
+
 def whole_batch(codes, selections, reference, work: Path, jobs: int) -> dict:
     """``analyse rapports`` in warm kernels, in this process (the national list is
-    already read and matched): wall time, median report inside the batch, memory."""
+    already read and matched; the embedded IFN and places, as the command by default):
+    wall time, median report inside the batch, memory."""
+    extras = default_extras(reference)
 
     def make_job(code: str, _month: str) -> report.ReportJob:
-        return report.make_job(code, selections, reference, work / "lot")[1]
+        return report.make_job(code, selections, reference, work / "lot", None, extras)[1]
 
     start = time.perf_counter()
     keys = [(code, "") for code in codes]
@@ -214,8 +221,17 @@ def monthly(months, codes, selections, reference, work: Path, jobs: int) -> dict
     def on_month(result) -> None:
         ends[result.month] = time.perf_counter() - start
 
+    extras = default_extras(reference)  # as ``analyse mensuel`` by default
     done = run_months(
-        months, selections, reference, codes, work / "mensuel", jobs, False, on_month=on_month
+        months,
+        selections,
+        reference,
+        codes,
+        work / "mensuel",
+        jobs,
+        False,
+        extras=extras,
+        on_month=on_month,
     )
     seconds = time.perf_counter() - start
     results = [r for month in done for r in month.results]
@@ -261,6 +277,14 @@ def history(codes, selections, reference, work: Path, jobs: int) -> dict:
         trois_derniers_mois_s=ends[months[-2]] - ends[months[-4]] + new_month,
         charge_fin=os.getloadavg()[0],
     )
+    # Where the kernels' time went: each cell's time summed over every executed notebook.
+    notebooks = sorted((work / "mensuel").glob(f"*/*/{config.REPORT_NOTEBOOK_NAME}"))
+    totals: dict[int, list] = {}
+    for path in notebooks:
+        for number, seconds, first in cell_times(path):
+            totals.setdefault(number, [0.0, first])[0] += seconds
+    figures["notebooks"] = len(notebooks)
+    figures["cellules"] = [(n, round(t, 1), first) for n, (t, first) in sorted(totals.items())]
     return figures
 
 
@@ -302,7 +326,7 @@ def whole_panel(selections, reference, work: Path) -> float:
     from analyse.run.panel import run_panel
 
     start = time.perf_counter()
-    extras = load_extras(reference, list(config.EMBEDDED_IFN), config.EMBEDDED_PLACES)
+    extras = default_extras(reference)
     run_panel(selections, reference, extras, work / "panel")
     return time.perf_counter() - start
 
@@ -336,7 +360,14 @@ def main() -> int:
         "--panel-seulement", action="store_true", help="only the floor and the analysts' panel"
     )
     parser.add_argument("--sans-fiches", action="store_true", help="skip the fiches of France")
+    parser.add_argument(
+        "--historique-seulement",
+        action="store_true",
+        help="only the floor, the batch and the whole history (implies --historique)",
+    )
     args = parser.parse_args()
+    if args.historique_seulement:
+        args.historique = args.sans_fiches = args.sans_mois = True
     if not NATIONAL.exists():
         raise SystemExit(f"liste nationale absente : {NATIONAL}")
 
@@ -372,24 +403,32 @@ def main() -> int:
         os.environ["ANALYSE_CACHE"] = "0"
         os.environ["ANALYSE_CACHE_DIR"] = str(work / "cache")
         figures["plancher_s"] = floor(work, kernel, args.repeat)
-        figures["panel_s"] = whole_panel(selections, reference, work)
-        if args.panel_seulement:
-            ratio = figures["panel_s"] / figures["plancher_s"]
-            print(
-                f"plancher {figures['plancher_s']:.1f} s ; panel {figures['panel_s']:.1f} s, "
-                f"soit {ratio:.1f} × le plancher (cible ≤ {PANEL_TARGET})"
+        if not args.historique_seulement:
+            figures["panel_s"] = whole_panel(selections, reference, work)
+            if args.panel_seulement:
+                ratio = figures["panel_s"] / figures["plancher_s"]
+                print(
+                    f"plancher {figures['plancher_s']:.1f} s ; panel {figures['panel_s']:.1f} s, "
+                    f"soit {ratio:.1f} × le plancher (cible ≤ {PANEL_TARGET})"
+                )
+                print(json.dumps(figures, ensure_ascii=False, indent=2))
+                return 0
+            figures["rapport_05_s"] = one_report(
+                "05", selections, reference, work, kernel, args.repeat
             )
-            print(json.dumps(figures, ensure_ascii=False, indent=2))
-            return 0
-        figures["rapport_05_s"] = one_report("05", selections, reference, work, kernel, args.repeat)
-        figures["rapport_59_s"] = one_report("59", selections, reference, work, kernel, args.repeat)
-        figures["cellules_05"] = cell_times(work / "rapports" / "05" / config.REPORT_NOTEBOOK_NAME)
-        figures["cli_rapport_05_s"] = cli_report("05", work, args.repeat)
+            figures["rapport_59_s"] = one_report(
+                "59", selections, reference, work, kernel, args.repeat
+            )
+            figures["cellules_05"] = cell_times(
+                work / "rapports" / "05" / config.REPORT_NOTEBOOK_NAME
+            )
+            figures["cli_rapport_05_s"] = cli_report("05", work, args.repeat)
+            os.environ["ANALYSE_CACHE"] = "1"
+            figures["rapport_05_cache"] = cached_report("05", selections, reference, work, kernel)
+            if not args.lot:
+                figures["reference_a_froid_s"] = cold_reference(work)
+                figures.update(scenario_solves(selections, reference, args.repeat))
         os.environ["ANALYSE_CACHE"] = "1"
-        figures["rapport_05_cache"] = cached_report("05", selections, reference, work, kernel)
-        if not args.lot:
-            figures["reference_a_froid_s"] = cold_reference(work)
-            figures.update(scenario_solves(selections, reference, args.repeat))
         if not args.sans_fiches:
             figures["fiches_tous_s"] = all_fiches(work)
         if not args.sans_lot:
@@ -404,35 +443,15 @@ def main() -> int:
     figures["machine"]["charge_1min_fin"] = os.getloadavg()[0]
 
     floor_s = figures["plancher_s"]
-    rows = [
-        ("plancher (papermill 2 cellules + HTML)", floor_s, "", ""),
-        (
-            "rapport 05 seul (noyau lancé d'avance)",
-            figures["rapport_05_s"],
-            _ratio(figures["rapport_05_s"], floor_s),
-            "≤ 1,5",
-        ),
-        (
-            "rapport 59 seul (noyau lancé d'avance)",
-            figures["rapport_59_s"],
-            _ratio(figures["rapport_59_s"], floor_s),
-            "≤ 1,5",
-        ),
-        (
-            "analyse rapport -d 05, de bout en bout",
-            figures["cli_rapport_05_s"],
-            _ratio(figures["cli_rapport_05_s"], floor_s),
-            "≤ 1,5",
-        ),
-    ]
-    rows.append(
-        (
-            "panel : tous les EPCI et départements, tous les mois",
-            figures["panel_s"],
-            _ratio(figures["panel_s"], floor_s),
-            f"≤ {PANEL_TARGET}",
-        )
-    )
+    rows = [("plancher (papermill 2 cellules + HTML)", floor_s, "", "")]
+    for key, label, target in (
+        ("rapport_05_s", "rapport 05 seul (noyau lancé d'avance)", "≤ 1,5"),
+        ("rapport_59_s", "rapport 59 seul (noyau lancé d'avance)", "≤ 1,5"),
+        ("cli_rapport_05_s", "analyse rapport -d 05, de bout en bout", "≤ 1,5"),
+        ("panel_s", "panel : tous les EPCI et départements, tous les mois", f"≤ {PANEL_TARGET}"),
+    ):
+        if key in figures:
+            rows.append((label, figures[key], _ratio(figures[key], floor_s), target))
     if "fiches_tous_s" in figures:
         rows.append(
             (
@@ -530,23 +549,30 @@ def main() -> int:
                 # reports, fiches and index of the last month.
                 rows.append(("  un nouveau mois (le dernier)", ends[-1] - ends[-2], "", "≤ 180 s"))
             longest = run
-    figures["ratio_05"] = figures["rapport_05_s"] / floor_s
-    figures["ratio_59"] = figures["rapport_59_s"] / floor_s
-
-    cached = figures["rapport_05_cache"]
-    rows += [
-        ("rapport 05, cache vide (le remplit)", cached["premier_s"], "", ""),
-        ("rapport 05, tout repris du cache", cached["second_s"], "", ""),
-    ]
+    if "rapport_05_s" in figures:
+        figures["ratio_05"] = figures["rapport_05_s"] / floor_s
+        figures["ratio_59"] = figures["rapport_59_s"] / floor_s
+    if "rapport_05_cache" in figures:
+        cached = figures["rapport_05_cache"]
+        rows += [
+            ("rapport 05, cache vide (le remplit)", cached["premier_s"], "", ""),
+            ("rapport 05, tout repris du cache", cached["second_s"], "", ""),
+        ]
     machine = figures["machine"]
     start_load, end_load = machine["charge_1min"], machine["charge_1min_fin"]
     print(f"charge (1 min) : {start_load:.1f} au début, {end_load:.1f} à la fin")
     print(f"{'mesure':<52}{'secondes':>10}{'ratio':>8}  cible")
     for name, seconds, ratio, target in rows:
         print(f"{name:<52}{seconds:>10.1f}{ratio:>8}  {target}")
-    print("temps par cellule du notebook, rapport 05 (Papermill) :")
-    for number, seconds, first in figures["cellules_05"]:
-        print(f"  cellule {number:>2} {seconds:>6.2f} s  {first}")
+    if "cellules_05" in figures:
+        print("temps par cellule du notebook, rapport 05 (Papermill) :")
+        for number, seconds, first in figures["cellules_05"]:
+            print(f"  cellule {number:>2} {seconds:>6.2f} s  {first}")
+    if "historique" in figures:
+        run = figures["historique"]
+        print(f"temps par cellule, somme sur les {run['notebooks']} notebooks de l'historique :")
+        for number, seconds, first in run["cellules"]:
+            print(f"  cellule {number:>2} {seconds:>8.1f} s  {first}")
     if longest is not None:
         print(
             f"{'mémoire max. worker / noyau (Mio), plus longue exécution':<52}"

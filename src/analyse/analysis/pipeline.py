@@ -16,6 +16,7 @@ from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
+import shapely
 
 from analyse import config
 from analyse.analysis.bundle import Context, Prepared, provenance
@@ -664,6 +665,38 @@ def _once(kind: str, sources: tuple, compute: Callable[[], object]) -> object:
     return value
 
 
+# What a département's report computes the same way every month (the IFN joined to its
+# communes; the distances to the places, while the places do not change): kept for the
+# run, by département, as long as the inputs are the very same objects.
+_KEPT: dict[tuple, tuple] = {}
+_KEPT_MAX = 1024  # two values for each of the 101 départements, a few months of places
+
+
+def _kept(key: tuple, sources: tuple, compute: Callable[[], object]):
+    """``compute()``, or its value kept under ``key`` from a call on the same ``sources``."""
+    kept = _KEPT.get(key)
+    if kept is not None and all(a is b for a, b in zip(kept[0], sources, strict=True)):
+        return kept[1]
+    if len(_KEPT) >= _KEPT_MAX:
+        _KEPT.clear()
+    value = compute()
+    _KEPT[key] = (sources, value)
+    return value
+
+
+def _places_digest(places: gpd.GeoDataFrame) -> str:
+    """Digest of the places (identifier, name, point): equal digests, same distances."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    names = places[["id", "nom"]].astype(str)
+    digest.update(pd.util.hash_pandas_object(names, index=False).to_numpy().tobytes())
+    points = shapely.to_wkb(places.geometry.to_numpy())
+    digest.update(b"|".join(point or b"" for point in points))
+    digest.update(str(places.crs).encode())
+    return digest.hexdigest()
+
+
 def territory_columns(
     indicators: gpd.GeoDataFrame,
     selections: MatchedSelections,
@@ -859,9 +892,15 @@ def _coverage(
     if extras.ifn is not None:
         # Every commune of the départements touched, so that an IFN code of those
         # départements is "unknown" only when the reference really lacks it.
-        touched = all_communes.loc[all_communes["departement"].isin(set(scope["departement"]))]
-        scored, epci_scored, unmatched = join_ifn(
-            touched, reference.epci.loc[reference.epci["siren"].isin(sirens)], extras.ifn
+        def join() -> tuple:
+            touched = all_communes.loc[all_communes["departement"].isin(set(scope["departement"]))]
+            return join_ifn(
+                touched, reference.epci.loc[reference.epci["siren"].isin(sirens)], extras.ifn
+            )
+
+        # The same every month: joined once per département and run.
+        scored, epci_scored, unmatched = _kept(
+            ("ifn", departement, tuple(sorted(sirens))), (reference, extras.ifn), join
         )
         # The report lists the département's own communes and its EPCI.
         ours = unmatched["niveau"].ne("commune") | unmatched["code"].str.startswith(departement)
@@ -874,7 +913,12 @@ def _coverage(
             how="left",
         )
     crs = config.metric_crs(departement)
-    distances = nearest_place(scope, places, crs)
+    # Kept while the places stay the same: from one month to the next, most do.
+    distances = _kept(
+        ("distances", departement, crs, tuple(sorted(sirens)), _places_digest(places)),
+        (reference,),
+        lambda: nearest_place(scope, places, crs),
+    )
     per_epci, _ = population_beyond(distances)
     in_dep = distances.loc[distances["departement"] == departement]
     _, beyond = population_beyond(in_dep)
