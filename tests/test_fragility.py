@@ -227,3 +227,18 @@ def test_real_national_report(reference, real_ifn):
     listed = unmatched["code"].isin(real_ifn.communes["insee"]).sum()
     derived_from = 35_008 - used - listed
     assert derived_from == 45 + 4  # arrondissements, and 4 communes under former codes
+
+
+def test_line_numbers_are_shared_not_copied_by_derived_frames(tmp_path):
+    """The line of each row (``attrs["lignes"]``) is read once: pandas copies ``attrs``
+    into every frame and column derived from a table, and a copied list of 35 000 lines
+    made reading the IFN take seconds."""
+    from analyse.read.files import file_lines, read_csv_table
+
+    path = tmp_path / "t.csv"
+    path.write_text('code;nom\n05061;"Gap\nville"\n05023;Briançon\n', encoding="utf-8")
+    table = read_csv_table(path)
+    derived = table["nom"].str.strip().to_frame().assign(code=table["code"])
+    assert derived.attrs["lignes"] is table.attrs["lignes"]
+    assert file_lines(derived) == [2, 4]
+    assert pd.concat([table, table]).attrs["lignes"] is table.attrs["lignes"]
