@@ -136,3 +136,37 @@ def test_next_posts_kept_are_those_computed(reference):
         pd.testing.assert_frame_equal(own.proposals, expected)
         pd.testing.assert_frame_equal(kept[siren], expected)
     assert len(fiche._NEXT_POSTS) == computed
+
+
+def test_figures_kept_within_a_run_are_those_computed_afresh(reference):
+    """The national figures of a month and each département's IFN join and distances
+    are kept for the run (``pipeline._NATIONAL``, ``pipeline._PER_DEPARTEMENT``): a
+    département prepared after others, months apart, gets the tables it gets alone."""
+    import dataclasses
+
+    import pandas as pd
+
+    from analyse.analysis.inputs import load_extras
+    from analyse.config import EMBEDDED_IFN, EMBEDDED_PLACES
+
+    selections = pipeline.match_selections([NATIONAL_FILE], reference)
+    extras = load_extras(reference, list(EMBEDDED_IFN), EMBEDDED_PLACES)
+
+    def afresh(code: str, month: str):
+        for kept in (pipeline._NATIONAL, pipeline._PER_DEPARTEMENT):
+            kept._values.clear()
+        selections._until.clear()
+        return pipeline.prepare(code, selections, reference, month=month, extras=extras)
+
+    expected = afresh("05", "2022-03")
+    for code, month in (("05", "2022-02"), ("38", "2022-03"), ("04", "2022-03")):
+        pipeline.prepare(code, selections, reference, month=month, extras=extras)
+    again = pipeline.prepare("05", selections, reference, month="2022-03", extras=extras)
+    for field in dataclasses.fields(expected):
+        left, right = getattr(expected, field.name), getattr(again, field.name)
+        if isinstance(left, pd.DataFrame):
+            pd.testing.assert_frame_equal(pd.DataFrame(left), pd.DataFrame(right))
+        elif field.name == "context":
+            assert {**left.to_dict(), "genere_le": ""} == {**right.to_dict(), "genere_le": ""}
+        else:
+            assert left == right, field.name

@@ -81,7 +81,7 @@ class MatchedSelections:
     _dated_places: tuple | None = field(default=None, repr=False, compare=False)
     # The last months read back (see until): every département of a month reads the
     # same rows, and the national figures computed from them are kept by their identity
-    # (``_once``). A few months only: a monthly run goes month after month.
+    # (``_NATIONAL``). A few months only: a monthly run goes month after month.
     _until: dict = field(default_factory=dict, repr=False, compare=False)
 
     def dated_places(self, places: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
@@ -645,43 +645,36 @@ def covers_country(selections: MatchedSelections) -> bool:
     return selections.table["departement"].nunique() >= config.NATIONAL_COVERAGE_MIN
 
 
+class _Kept:
+    """Values computed from inputs that are the very same objects from one call to the
+    next, kept under a key (with those inputs, so that a new object with a recycled
+    ``id`` is never taken for them); the oldest go first beyond ``size``."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._values: dict[tuple, tuple] = {}
+
+    def get(self, key: tuple, sources: tuple, compute: Callable[[], object]):
+        key = (*key, *(id(source) for source in sources))
+        kept = self._values.get(key)
+        if kept is not None and all(a is b for a, b in zip(kept[0], sources, strict=True)):
+            return kept[1]
+        if len(self._values) >= self.size:
+            del self._values[next(iter(self._values))]
+        value = compute()
+        self._values[key] = (sources, value)
+        return value
+
+
 # National figures (every EPCI's flags, density class and density, the French counts)
 # depend on the month's rows and the reference only: the same for every département of
-# a run. Kept by the identity of the frames they come from, which ``until`` keeps.
-_NATIONAL_FIGURES: dict[tuple, tuple] = {}
-_NATIONAL_FIGURES_KEPT = 16
-
-
-def _once(kind: str, sources: tuple, compute: Callable[[], object]) -> object:
-    """``compute()``, or its value kept from a call on the very same ``sources``."""
-    key = (kind, *(id(source) for source in sources))
-    kept = _NATIONAL_FIGURES.get(key)
-    if kept is not None and all(a is b for a, b in zip(kept[0], sources, strict=True)):
-        return kept[1]
-    if len(_NATIONAL_FIGURES) >= _NATIONAL_FIGURES_KEPT:
-        del _NATIONAL_FIGURES[next(iter(_NATIONAL_FIGURES))]
-    value = compute()
-    _NATIONAL_FIGURES[key] = (sources, value)
-    return value
-
-
+# a month. Kept by the identity of the frames they come from, which ``until`` keeps; a
+# few months only (they hold the month's rows).
+_NATIONAL = _Kept(16)
 # What a département's report computes the same way every month (the IFN joined to its
-# communes; the distances to the places, while the places do not change): kept for the
-# run, by département, as long as the inputs are the very same objects.
-_KEPT: dict[tuple, tuple] = {}
-_KEPT_MAX = 1024  # two values for each of the 101 départements, a few months of places
-
-
-def _kept(key: tuple, sources: tuple, compute: Callable[[], object]):
-    """``compute()``, or its value kept under ``key`` from a call on the same ``sources``."""
-    kept = _KEPT.get(key)
-    if kept is not None and all(a is b for a, b in zip(kept[0], sources, strict=True)):
-        return kept[1]
-    if len(_KEPT) >= _KEPT_MAX:
-        _KEPT.clear()
-    value = compute()
-    _KEPT[key] = (sources, value)
-    return value
+# communes; the distances to the places, while the places do not change): two values
+# for each of the 101 départements, a few editions of the places.
+_PER_DEPARTEMENT = _Kept(1024)
 
 
 def _places_digest(places: gpd.GeoDataFrame) -> str:
@@ -720,7 +713,7 @@ def territory_columns(
     if national is None and covers_country(selections):
         national = current
     indicators = indicators.copy()
-    flags = _once("flags", (current,), lambda: priority_areas.epci_flag_counts(current))
+    flags = _NATIONAL.get(("flags",), (current,), lambda: priority_areas.epci_flag_counts(current))
     for column in flags.columns:
         values = indicators["siren_epci"].map(flags[column]).fillna(0)
         indicators[column] = values.astype("int64")
@@ -731,9 +724,11 @@ def territory_columns(
     indicators["premier_mois_conseiller"] = first.astype(object).where(first.notna(), "")
     available = national is not None and len(national) > 0
     source = national if available else current
-    areas = _once("areas", (reference.epci,), lambda: comparison.epci_areas_km2(reference.epci))
-    table = _once(
-        "epci",
+    areas = _NATIONAL.get(
+        ("areas",), (reference.epci,), lambda: comparison.epci_areas_km2(reference.epci)
+    )
+    table = _NATIONAL.get(
+        ("epci",),
         (reference.epci, source),
         lambda: comparison.national_epci_table(reference.epci, source, areas),
     )
@@ -746,7 +741,11 @@ def territory_columns(
                 current.loc[current["departement"] == departement]
             ),
             "france": (
-                dict(_once("france", (national,), lambda: priority_areas.summary(national)))
+                dict(
+                    _NATIONAL.get(
+                        ("france",), (national,), lambda: priority_areas.summary(national)
+                    )
+                )
                 if available
                 else None
             ),
@@ -899,7 +898,7 @@ def _coverage(
             )
 
         # The same every month: joined once per département and run.
-        scored, epci_scored, unmatched = _kept(
+        scored, epci_scored, unmatched = _PER_DEPARTEMENT.get(
             ("ifn", departement, tuple(sorted(sirens))), (reference, extras.ifn), join
         )
         # The report lists the département's own communes and its EPCI.
@@ -914,7 +913,7 @@ def _coverage(
         )
     crs = config.metric_crs(departement)
     # Kept while the places stay the same: from one month to the next, most do.
-    distances = _kept(
+    distances = _PER_DEPARTEMENT.get(
         ("distances", departement, crs, tuple(sorted(sirens)), _places_digest(places)),
         (reference,),
         lambda: nearest_place(scope, places, crs),
