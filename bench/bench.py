@@ -52,6 +52,7 @@ import nbformat
 from analyse import config
 from analyse.analysis import pipeline
 from analyse.analysis.inputs import load_extras
+from analyse.analysis.situation import Sources
 from analyse.run import batch, report
 from analyse.territory.reference import ensure_reference, load_reference
 
@@ -114,7 +115,8 @@ def one_report(code: str, selections, reference, work: Path, kernel: str, repeat
         warm = WarmKernel(kernel)
         warm.launch()
         try:
-            _, job = report.make_job(code, selections, reference, work / "rapports")
+            now = Sources(selections, reference).at()
+            _, job = report.make_job(now, code, work / "rapports")
             report.run_job(job, kernel, warm)
         finally:
             warm.stop()
@@ -146,7 +148,8 @@ def cached_report(code: str, selections, reference, work: Path, kernel: str) -> 
         warm = WarmKernel(kernel)
         start = time.perf_counter()
         try:
-            _, job = report.make_job(code, selections, reference, work / f"cache-{name}")
+            now = Sources(selections, reference).at()
+            _, job = report.make_job(now, code, work / f"cache-{name}")
             report.run_job(job, kernel, warm)
         finally:
             warm.stop()
@@ -197,10 +200,10 @@ def whole_batch(codes, selections, reference, work: Path, jobs: int) -> dict:
     """``analyse rapports`` in warm kernels, in this process (the national list is
     already read and matched; the embedded IFN and places, as the command by default):
     wall time, median report inside the batch, memory."""
-    extras = default_extras(reference)
+    now = Sources(selections, reference, default_extras(reference)).at()
 
     def make_job(code: str, _month: str) -> report.ReportJob:
-        return report.make_job(code, selections, reference, work / "lot", None, extras)[1]
+        return report.make_job(now, code, work / "lot")[1]
 
     start = time.perf_counter()
     keys = [(code, "") for code in codes]
@@ -221,18 +224,9 @@ def monthly(months, codes, selections, reference, work: Path, jobs: int) -> dict
     def on_month(result) -> None:
         ends[result.month] = time.perf_counter() - start
 
-    extras = default_extras(reference)  # as ``analyse mensuel`` by default
-    done = run_months(
-        months,
-        selections,
-        reference,
-        codes,
-        work / "mensuel",
-        jobs,
-        False,
-        extras=extras,
-        on_month=on_month,
-    )
+    # The embedded IFN and places, as ``analyse mensuel`` by default.
+    sources = Sources(selections, reference, default_extras(reference))
+    done = run_months(months, sources, codes, work / "mensuel", jobs, False, on_month=on_month)
     seconds = time.perf_counter() - start
     results = [r for month in done for r in month.results]
     indexes = sum(month.index.exists() for month in done)
@@ -299,7 +293,7 @@ def scenario_solves(selections, reference, repeat: int, posts: int = 5) -> dict[
     extras = load_extras(reference, places_path=PLACES if PLACES.exists() else None)
     figures: dict[str, float] = {}
     for code in ("05", "59"):
-        prepared = pipeline.prepare(code, selections, reference, extras=extras)
+        prepared = Sources.of(selections, reference, extras).at().departement(code)
         # Couverture at 10 km too: in the Nord nobody is 20 km from a place.
         for objective, radius in (("couverture", 20), ("couverture", 10), ("distance", 20)):
             settings = scenario.Settings(posts, radius, objective)
@@ -326,8 +320,7 @@ def whole_panel(selections, reference, work: Path) -> float:
     from analyse.run.panel import run_panel
 
     start = time.perf_counter()
-    extras = default_extras(reference)
-    run_panel(selections, reference, extras, work / "panel")
+    run_panel(Sources(selections, reference, default_extras(reference)), work / "panel")
     return time.perf_counter() - start
 
 

@@ -46,6 +46,7 @@ def produce(folder: Path) -> dict[str, Path]:
     """Write the reports and the index under ``folder``; the page of each case."""
     from analyse import cli
     from analyse.analysis import pipeline
+    from analyse.analysis.situation import Sources
     from analyse.run.monthly import run_months
     from analyse.territory.reference import load_reference
 
@@ -54,7 +55,7 @@ def produce(folder: Path) -> dict[str, Path]:
             raise SystemExit(f"rapport {code} : échec")
     reference = load_reference()
     selections = pipeline.match_selections(None, reference)
-    run_months([MONTH], selections, reference, [], folder, 1, progress=False)
+    run_months([MONTH], Sources(selections, reference), [], folder, 1, progress=False)
     return found_pages(folder)
 
 

@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 from analyse import config
-from analyse.analysis import pipeline
+from analyse.analysis import situation
 from analyse.read.selections import read_selections
 from analyse.territory.matching import Matcher
 from analyse.territory.reference import load_reference
@@ -126,7 +126,7 @@ def matcher(reference):
 
 @pytest.fixture(scope="session")
 def prepared_05(reference):
-    return pipeline.prepare_one("05", reference=reference)
+    return situation.prepare_one("05", reference=reference)
 
 
 # Real national data sets: the compressed copies embedded in data/raw/embarque/

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from analyse import cli, config
-from analyse.analysis import bundle, pipeline
+from analyse.analysis import bundle, pipeline, situation
 
 HEADER = "date_comite,departement,structure,type_structure,postes,commune,code,source"
 GOOD = "2021-04,05,Gap,commune,1,,,note"
@@ -133,7 +133,7 @@ def test_tolerant_mode_keeps_going_and_shows_every_rejected_row(reference, tmp_p
     (folder / "vide.csv").write_bytes(b"")
     selections = pipeline.match_selections([folder], reference, tolerant=True)
     assert len(selections.anomalies) == 4  # bad posts, unknown dep, duplicate, empty file
-    prepared = pipeline.prepare("05", selections, reference)
+    prepared = situation.prepare("05", selections, reference)
     counts = prepared.counts
     # The duplicate's post is read and rejected; "deux" cannot be read as a number.
     assert counts["rejetes"] == 1 and counts["lus"] == 2

@@ -7,7 +7,7 @@ import re
 import pytest
 
 from analyse import cli, config
-from analyse.analysis import bundle, pipeline
+from analyse.analysis import bundle, pipeline, situation
 from analyse.run import batch
 from analyse.run.monthly import MonthError, check_month, months_between, run_months
 from analyse.run.report import ReportJob
@@ -17,7 +17,7 @@ pytestmark = pytest.mark.lot
 
 def test_one_failure_does_not_stop_the_others(reference, tmp_path):
     selections = pipeline.match_selections(None, reference)
-    good = bundle.save(pipeline.prepare("05", selections, reference), tmp_path / "data05")
+    good = bundle.save(situation.prepare("05", selections, reference), tmp_path / "data05")
     previous = tmp_path / "reports" / "38"
     previous.mkdir(parents=True)
     (previous / "rapport.html").write_text("rapport précédent", encoding="utf-8")
@@ -66,7 +66,14 @@ def _without_date(html: str) -> str:
 
 def test_monthly_report_and_index(reference, tmp_path):
     selections = pipeline.match_selections(None, reference)
-    [result] = run_months(["2021-04"], selections, reference, ["05"], tmp_path, 1, progress=False)
+    [result] = run_months(
+        ["2021-04"],
+        situation.Sources.of(selections, reference),
+        ["05"],
+        tmp_path,
+        1,
+        progress=False,
+    )
     assert result.total_posts == 18 and all(r.ok for r in result.results)
     index = (tmp_path / "2021-04" / "index.html").read_text(encoding="utf-8")
     assert '<a href="05/rapport.html">Hautes-Alpes</a>' in index
@@ -77,17 +84,27 @@ def test_monthly_report_and_index(reference, tmp_path):
     assert "Ce qui a changé en avril 2021" in report
     assert "situation fin avril 2021" in report
     # March: only the 11 EPCI posts; the April report lists what April added.
-    march = pipeline.prepare("05", selections, reference, month="2021-03")
+    march = situation.prepare("05", selections, reference, month="2021-03")
     assert march.counts["lus"] == 11 and march.counts["departementaux"] == 0
     # Running the same month again gives the same files (but for the generation date).
     csv = (tmp_path / "2021-04" / "05" / "indicateurs_epci.csv").read_bytes()
-    run_months(["2021-04"], selections, reference, ["05"], tmp_path, 1, progress=False)
+    run_months(
+        ["2021-04"],
+        situation.Sources.of(selections, reference),
+        ["05"],
+        tmp_path,
+        1,
+        progress=False,
+    )
     assert (tmp_path / "2021-04" / "05" / "indicateurs_epci.csv").read_bytes() == csv
     again = (tmp_path / "2021-04" / "index.html").read_text(encoding="utf-8")
     assert _without_date(again) == _without_date(index)
     # The month's folder: its reports, its index and its EPCI's fiches, nothing else.
-    assert sorted(p.name for p in (tmp_path / "2021-04").iterdir()) == ["05", "epci", "index.html"]
-    assert '<a href="../epci/240500439.html">' in report
+    assert sorted(p.name for p in (tmp_path / "2021-04").iterdir()) == ["05", "index.html"]
+    # Its EPCI's fiches in its own folder, cut from the same situation.
+    assert '<a href="epci/240500439.html">' in report
+    fiche = (tmp_path / "2021-04" / "05" / "epci" / "240500439.html").read_text(encoding="utf-8")
+    assert "Situation fin avril 2021" in fiche
     # A run with --sortie keeps the month's prepared data inside its output folder.
     kept = tmp_path / config.PREPARED_SUBDIR / "mensuel" / "2021-04" / "05"
     assert bundle.load("05", kept).context["mois"] == "2021-04"

@@ -29,6 +29,7 @@ from pathlib import Path
 import pytest
 
 from analyse import config
+from analyse.analysis import situation
 
 pytestmark = pytest.mark.navigateur
 
@@ -117,7 +118,7 @@ def pages(tmp_path_factory) -> dict[str, Path]:
     assert cli.main(["rapport", "--departement", "05", "--sortie", str(out)]) == 0
     reference = load_reference()
     selections = pipeline.match_selections(None, reference)
-    run_months(["2021-04"], selections, reference, [], out, 1, progress=False)
+    run_months(["2021-04"], situation.Sources.of(selections, reference), [], out, 1, progress=False)
     return {"rapport": out / "05" / "rapport.html", "index": out / "2021-04" / "index.html"}
 
 

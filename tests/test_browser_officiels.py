@@ -22,6 +22,8 @@ from test_browser import (
     axe_violations,
 )
 
+from analyse.analysis import situation
+
 pytestmark = pytest.mark.navigateur
 
 PHONE = {"width": 390, "height": 844}
@@ -69,7 +71,7 @@ def pages(tmp_path_factory) -> dict[str, Path]:
         assert cli.main(args) == 0
     reference = load_reference()
     selections = pipeline.match_selections(None, reference)
-    run_months(["2021-06"], selections, reference, [], out, 1, progress=False)
+    run_months(["2021-06"], situation.Sources.of(selections, reference), [], out, 1, progress=False)
     found = {dep: out / dep / "rapport.html" for dep in MAX_PAGES}
     found["index"] = out / "2021-06" / "index.html"
     return found

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import time
 
 import pandas as pd
 import pytest
@@ -59,11 +58,16 @@ def test_tables_are_checked_against_the_registry_at_save_and_load(prepared_05, t
         check_tables(dataclasses.replace(prepared_05, indicators=twice))
 
 
-def test_the_check_is_fast(prepared_05):
-    check_tables(prepared_05)  # schemas built once per process
-    start = time.perf_counter()
+def test_the_schemas_are_built_once_per_process(prepared_05):
+    """The check is cheap because its schemas are generated once (its speed is measured
+    in bench/, not asserted here: a timed assert fails on a loaded machine)."""
+    from analyse.analysis.bundle import table_schemas
+
     check_tables(prepared_05)
-    assert time.perf_counter() - start < 0.5
+    built = table_schemas.cache_info().misses
+    check_tables(prepared_05)
+    check_tables(prepared_05)
+    assert table_schemas.cache_info().misses == built == 1
 
 
 def test_load_reads_the_tables_as_geopandas_and_checks_only_what_changed(

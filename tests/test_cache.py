@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from conftest import NATIONAL_FILE, notebook_outputs, without_cell_ids
 
-from analyse.analysis import bundle, pipeline
+from analyse.analysis import bundle, pipeline, situation
 from analyse.run import report
 from analyse.run.warm import WarmKernel
 
@@ -58,7 +58,7 @@ def test_cached_reports_are_those_of_a_cold_run(reference, tmp_path, monkeypatch
     jobs, changed = [], 0
     for month in MONTHS:
         for code in CODES:
-            prepared = pipeline.prepare(code, selections, reference, month=month)
+            prepared = situation.prepare(code, selections, reference, month=month)
             changed += month != MONTHS[0] and not prepared.changes.empty
             data_dir = bundle.save(prepared, tmp_path / "donnees" / month / code)
             jobs.append((code, month, data_dir, report.report_title(prepared)))
@@ -109,7 +109,7 @@ def test_no_cache_is_written_when_it_is_off(reference, tmp_path, monkeypatch):
     monkeypatch.setenv("ANALYSE_CACHE", "0")
     monkeypatch.setenv("ANALYSE_CACHE_DIR", str(tmp_path / "cache"))
     selections = pipeline.match_selections(None, reference)
-    data_dir = bundle.save(pipeline.prepare("05", selections, reference), tmp_path / "d05")
+    data_dir = bundle.save(situation.prepare("05", selections, reference), tmp_path / "d05")
     job = report.ReportJob("05", data_dir, tmp_path / "r", "Hautes-Alpes")
     files = report.run_job(job, report.ensure_kernel())
     assert files.html.exists()
@@ -126,10 +126,11 @@ def test_next_posts_kept_are_those_computed(reference):
 
     selections = pipeline.match_selections(None, reference)
     fiche._NEXT_POSTS.clear()
-    rows = fiche.fiche_rows(pipeline.prepare("05", selections, reference))
+    now = situation.Sources.of(selections, reference).at()
+    rows = now.fiche_rows(now.sirens_of(["05"]))
     kept = {siren: own.proposals for siren, own in rows.each()}
     computed = len(fiche._NEXT_POSTS)
-    assert computed >= 9  # the 9 EPCI of 05, and those it reaches
+    assert computed == 9  # the 9 EPCI of 05
     for siren, own in rows.each():
         expected = fiche.next_posts(own.communes, fiche.metric_crs(own))
         assert isinstance(own.proposals, gpd.GeoDataFrame)
@@ -138,10 +139,10 @@ def test_next_posts_kept_are_those_computed(reference):
     assert len(fiche._NEXT_POSTS) == computed
 
 
-def test_figures_kept_within_a_run_are_those_computed_afresh(reference):
-    """The national figures of a month and each département's IFN join and distances
-    are kept for the run (``pipeline._NATIONAL``, ``pipeline._PER_DEPARTEMENT``): a
-    département prepared after others, months apart, gets the tables it gets alone."""
+def test_a_situation_kept_within_a_run_gives_what_it_gives_afresh(reference):
+    """A run keeps its sources and the situations computed from them
+    (``situation.Sources.of``): a département sliced after others, months apart, gets
+    the tables it gets from sources read afresh."""
     import dataclasses
 
     import pandas as pd
@@ -151,17 +152,10 @@ def test_figures_kept_within_a_run_are_those_computed_afresh(reference):
 
     selections = pipeline.match_selections([NATIONAL_FILE], reference)
     extras = load_extras(reference, list(EMBEDDED_IFN), EMBEDDED_PLACES)
-
-    def afresh(code: str, month: str):
-        for kept in (pipeline._NATIONAL, pipeline._PER_DEPARTEMENT):
-            kept._values.clear()
-        selections._until.clear()
-        return pipeline.prepare(code, selections, reference, month=month, extras=extras)
-
-    expected = afresh("05", "2022-03")
+    expected = situation.Sources(selections, reference, extras).at("2022-03").departement("05")
     for code, month in (("05", "2022-02"), ("38", "2022-03"), ("04", "2022-03")):
-        pipeline.prepare(code, selections, reference, month=month, extras=extras)
-    again = pipeline.prepare("05", selections, reference, month="2022-03", extras=extras)
+        situation.prepare(code, selections, reference, month=month, extras=extras)
+    again = situation.prepare("05", selections, reference, month="2022-03", extras=extras)
     for field in dataclasses.fields(expected):
         left, right = getattr(expected, field.name), getattr(again, field.name)
         if isinstance(left, pd.DataFrame):

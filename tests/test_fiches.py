@@ -3,7 +3,7 @@ linked from them, found by the search page.
 
 The reports and fiches are those of ``national_reports`` (conftest: 05, 59, 75, 974, 2A
 from the national list, with the embedded IFN and places), whose batch writes the
-fiches of their EPCI beside them (``<sortie>/epci/``).
+fiches of each report's EPCI in the report's folder (``<sortie>/<dép>/epci/``).
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ import pytest
 from conftest import EPCI_05
 
 from analyse import schema
+from analyse.analysis import situation
 from analyse.wording import at_commune
 
 SISTERONAIS = EPCI_05["sisteronais"]  # 04, 05 and 26: one fiche, whole
@@ -80,7 +81,7 @@ def _report_rows(report: Path) -> dict[str, dict[str, str]]:
     tables = _tables(report)
     rows: dict[str, dict[str, str]] = {}
     for table in tables:
-        linked = [r for r in table["rows"] if (r["link"] or "").startswith("../epci/")]
+        linked = [r for r in table["rows"] if (r["link"] or "").startswith("epci/")]
         if linked:
             for row in linked:
                 rows[row["cells"][0]] = dict(zip(table["headers"], row["cells"], strict=False))
@@ -119,7 +120,7 @@ def folder(national_reports) -> Path:
 
 def test_report_of_05_links_each_epci_name_to_its_fiche(folder):
     report = folder / "05" / "rapport.html"
-    links = set(re.findall(r'href="(\.\./epci/\d{9}\.html)"', report.read_text("utf-8")))
+    links = set(re.findall(r'href="(epci/\d{9}\.html)"', report.read_text("utf-8")))
     assert {Path(link).stem for link in links} == set(EPCI_05.values())
     for link in links:  # relative to the report: they work in the folder or a zip of it
         assert (report.parent / link).resolve().is_file(), link
@@ -131,8 +132,8 @@ def test_fiche_figures_equal_the_report_row(folder, departement):
     assert rows, "aucune ligne de rapport liée à une fiche"
     report = (folder / departement / "rapport.html").read_text("utf-8")
     for name, cells in rows.items():
-        siren = re.search(rf'href="\.\./epci/(\d{{9}})\.html">{re.escape(name)}<', unescape(report))
-        fiche = folder / "epci" / f"{siren.group(1)}.html"
+        siren = re.search(rf'href="epci/(\d{{9}})\.html">{re.escape(name)}<', unescape(report))
+        fiche = folder / departement / "epci" / f"{siren.group(1)}.html"
         figures = _figures(fiche)
         assert figures["postes"] == _cell(cells, _heading("postes")), name
         density = _heading("conseillers_pour_10000_hab")
@@ -148,13 +149,13 @@ def test_fiche_figures_equal_the_report_row(folder, departement):
         text = unescape(fiche.read_text("utf-8"))
         population = _cell(cells, _heading("population"))
         assert f"{population} habitants" in text, name
-        # The date of the situation: the edition of the list the report names.
+        # The date of the situation: the report's.
         date = re.search(r"Situation au (.+?) ·", text).group(1)
-        assert f"édition du {date}" in unescape(report)
+        assert f"situation au {date}</title>" in unescape(report)
 
 
 def test_inter_departemental_epci_has_one_whole_fiche(folder):
-    fiche = folder / "epci" / f"{SISTERONAIS}.html"
+    fiche = folder / "05" / "epci" / f"{SISTERONAIS}.html"
     text = unescape(fiche.read_text("utf-8"))
     assert "Communauté de communes du Sisteronais-Buëch" in text
     # Its three départements, and all its communes on one page.
@@ -167,30 +168,35 @@ def test_inter_departemental_epci_has_one_whole_fiche(folder):
     figures = _figures(fiche)
     assert figures["postes"] == _cell(cells, _heading("postes"))
     assert figures["densite"] == _cell(cells, _heading("conseillers_pour_10000_hab"))
-    # Written once, although two of the reports' départements reach it.
-    assert len(list((folder / "epci").glob(f"{SISTERONAIS}*"))) == 1
+    # Beside the report of each département it reaches, and there only.
+    assert sorted(p.parent.parent.name for p in folder.glob(f"*/epci/{SISTERONAIS}.html")) == ["05"]
 
 
 def test_fiche_names_structures_and_says_apart_what_is_not_its_own(folder):
-    text = unescape((folder / "epci" / f"{SISTERONAIS}.html").read_text("utf-8"))
-    posts = _figures(folder / "epci" / f"{SISTERONAIS}.html")["postes"]
+    fiche = folder / "05" / "epci" / f"{SISTERONAIS}.html"
+    text = unescape(fiche.read_text("utf-8"))
+    posts = _figures(fiche)["postes"]
     assert f"{posts} postes de conseiller numérique sont situés dans l'intercommunalité" in text
     # Each structure named, with its committees' dates.
     assert re.search(r"COMMUNE D ORPIERRE</strong> \(Orpierre\) : 1 poste, comité du \d", text)
     assert "le Conseil départemental des Hautes-Alpes a 5 postes pour tout son département" in text
-    mel = unescape((folder / "epci" / f"{MEL}.html").read_text("utf-8"))
+    mel = unescape((folder / "59" / "epci" / f"{MEL}.html").read_text("utf-8"))
     # A métropole's many structures: five named, the others counted in one line.
     assert re.search(r"et \d+ autres structures \(\d+ postes\)", mel)
     assert "Où placer le prochain poste ?" in mel
 
 
 def test_search_page_lists_communes_with_their_fiche(folder):
-    page = (folder / "epci" / "index.html").read_text("utf-8")
+    page = (folder / "05" / "epci" / "index.html").read_text("utf-8")
     communes = json.loads(re.search(r"var COMMUNES = (\[.*?\]);\n", page).group(1))
     assert ["Briançon", "05", EPCI_05["briancon"]] in communes
-    fiches = {p.stem for p in (folder / "epci").glob("*.html")} - {"index"}
-    assert {siren for _, _, siren in communes} == fiches
+    fiches = {p.stem for p in (folder / "05" / "epci").glob("*.html")} - {"index"}
+    assert {siren for _, _, siren in communes} == fiches == set(EPCI_05.values())
     assert '<a href="200068765.html">Communauté de communes du Sisteronais-Buëch</a>' in page
+    # The date of its folder's situation: the report's (the extract's last committee).
+    report = unescape((folder / "05" / "rapport.html").read_text("utf-8"))
+    date = re.search(r"situation au (.+?)</title>", report).group(1)
+    assert f"situation au {date}" in unescape(page)
 
 
 def test_commune_as_a_place_takes_its_article():
@@ -200,13 +206,22 @@ def test_commune_as_a_place_takes_its_article():
     assert at_commune("Gap") == "à Gap"
 
 
-def test_fiche_rows_are_the_report_tables(prepared_05):
-    from analyse.analysis.fiche import fiche_rows, next_posts
+def _hand_typed(reference):
+    """The situation of the default 05 report: the rounds typed by hand, completed by the
+    national list where they say nothing, at the end of April 2021."""
+    from analyse.analysis import pipeline
 
-    rows = fiche_rows(prepared_05)
+    return situation.Sources.of(pipeline.match_selections(None, reference), reference).at()
+
+
+def test_fiche_rows_are_the_report_tables(prepared_05, reference):
+    from analyse.analysis.fiche import next_posts
+
+    now = _hand_typed(reference)
+    rows = now.fiche_rows(now.sirens_of(["05"]))
     assert set(rows.epci["siren_epci"]) == set(EPCI_05.values())
     report = prepared_05.indicators.set_index("siren_epci")
-    mine = rows.epci.set_index("siren_epci")
+    mine = rows.epci.loc[rows.epci["departement"] == "05"].set_index("siren_epci")
     assert mine["postes"].to_dict() == report["postes"].to_dict()
     assert (mine["densite_departement"] == prepared_05.context["cible_departementale"]).all()
     assert (mine["postes_departementaux"] == prepared_05.counts["departementaux"]).all()
@@ -219,41 +234,44 @@ def test_fiche_rows_are_the_report_tables(prepared_05):
     assert len(proposals) and set(proposals["insee"]) <= set(gap.communes["insee"])
 
 
-def test_fiche_of_an_epci_whose_other_departement_is_not_prepared(prepared_05, reference):
-    """The seed files of 05 say nothing of 04 and 26: the Sisteronais-Buëch fiche still
-    names all its départements and communes, and compares it with 05 alone."""
-    from analyse.analysis.fiche import fiche_rows
+def test_fiche_of_the_hand_typed_rounds_is_their_situation(reference):
+    """The default 05 report is the rounds typed by hand at the end of April 2021: the
+    Sisteronais-Buëch fiche says that date and compares it with each of its
+    départements at that date (the national list read back to April 2021 for 04 and 26,
+    its own posts counted in the numerator)."""
     from analyse.render.fiche import MapMaker, fiche_html
 
-    rows = fiche_rows(prepared_05).of(SISTERONAIS)
+    rows = _hand_typed(reference).fiche_rows([SISTERONAIS]).of(SISTERONAIS)
     names = dict(zip(reference.departements["code"], reference.departements["nom"], strict=True))
     text = unescape(fiche_html(rows, MapMaker(reference), names))
+    assert "Situation fin avril 2021 ·" in text
+    assert "situation fin avril 2021</title>" in text
     assert "Alpes-de-Haute-Provence (04), Hautes-Alpes (05), Drôme (26)" in text
     assert "· 60 communes" in text
-    assert "du département des Hautes-Alpes (" in text
+    densities = rows.epci.set_index("departement")["densite_departement"]
+    assert round(densities["04"], 2) == 0.64 and round(densities["26"], 2) == 0.26
+    assert "des Alpes-de-Haute-Provence (0,64)" in text and "de la Drôme (0,26)" in text
     assert "<svg" in text and "Où placer le prochain poste ?" in text
 
 
-def test_monthly_run_writes_the_fiches_of_its_month(reference, tmp_path):
-    """A monthly run gathers its départements' rows and writes the month's fiches beside
-    its reports (``<sortie>/<AAAA-MM>/epci/``), dated by the month."""
+def test_monthly_fiches_are_dated_by_their_month(reference, tmp_path):
+    """The fiches of a monthly report are those of its month's situation, in its folder."""
     from analyse.analysis import pipeline
-    from analyse.run.fiches import FicheCollector
+    from analyse.run.fiches import FicheWriter
 
     selections = pipeline.match_selections(None, reference)
-    collector = FicheCollector(selections, reference, tmp_path)
-    collector.add(pipeline.prepare("05", selections, reference, month="2021-04"))
-    written = collector.write("2021-04")
-    assert written.folder == tmp_path / "2021-04" / "epci"
+    month = situation.Sources.of(selections, reference).at("2021-04")
+    written = FicheWriter(month).write_beside(tmp_path / "2021-04" / "05", "05")
+    assert written.folder == tmp_path / "2021-04" / "05" / "epci"
     assert written.fiches == 9
     text = unescape((written.folder / f"{EPCI_05['gap']}.html").read_text("utf-8"))
     assert "Situation fin avril 2021" in text
+    assert '<a href="../rapport.html">' in text
     assert written.index.is_file()
 
 
 def test_fiche_escapes_names_from_the_files(reference, tmp_path):
     from analyse.analysis import pipeline
-    from analyse.analysis.fiche import fiche_rows
     from analyse.render.fiche import MapMaker, fiche_html
 
     script = "<script>alert(1)</script>"
@@ -263,7 +281,8 @@ def test_fiche_escapes_names_from_the_files(reference, tmp_path):
         encoding="utf-8",
     )
     selections = pipeline.match_selections([tmp_path], reference)
-    rows = fiche_rows(pipeline.prepare("05", selections, reference))
-    siren = rows.structures["siren_epci"].iloc[0]
+    now = situation.Sources.of(selections, reference).at()
+    rows = now.fiche_rows(now.sirens_of(["05"]))
+    siren = rows.structures.loc[rows.structures["structure"] == script, "siren_epci"].iloc[0]
     html = fiche_html(rows.of(siren), MapMaker(reference), {"05": "Hautes-Alpes"})
     assert script not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html

@@ -48,6 +48,21 @@ def test_priority_with_every_term():
     assert scores["score_priorite"].tolist() == pytest.approx(expected, abs=0.05)
 
 
+def test_a_missing_fragility_index_shares_its_weight_among_the_other_terms():
+    """The printed rule: « Un terme absent (indice non fourni) voit son poids réparti
+    entre les autres ». An EPCI the IFN file lacks is scored on its deficit and its
+    remoteness alone, not as if it were the least fragile (a fragility term of 0)."""
+    table = _epci(ifn=[10.0, None, 5.5], population_au_dela_20km=[0, 0, 5_000])
+    scores = priority(table, national_target=1.0)
+    # EPCI 2 is above the target (deficit 0) and nobody is far: 0 whatever the weights.
+    # With a deficit of 1 and no IFN: 0,5 ÷ (0,5 + 0,25) × 1 = 66,7.
+    lacking = _epci(ifn=[None, 10.0, 1.0], population_au_dela_20km=[0, 0, 0])
+    lacking["conseillers_pour_10000_hab"] = [0.0, 2.0, 2.0]
+    assert priority(lacking, national_target=1.0)["score_priorite"][0] == pytest.approx(66.7)
+    expected_3 = 100 * (0.5 * 1.0 + 0.25 * 0.5 + 0.25 * 0.25)
+    assert scores["score_priorite"][2] == pytest.approx(expected_3, abs=0.05)
+
+
 def test_gaps_table_orders_by_priority():
     table = gaps_table(_epci(), national_target=1.0, departement_target=0.5, custom_target=2.0)
     assert table["siren_epci"].tolist() == ["3", "1", "2"]

@@ -16,8 +16,7 @@ import pytest
 from conftest import NATIONAL_FILE, make_tiny_reference
 
 from analyse import cli
-from analyse.analysis import inputs, pipeline
-from analyse.analysis.national import departement_table
+from analyse.analysis import inputs, pipeline, situation
 from analyse.read.files import read_bytes
 from analyse.read.selections import read_selections
 from analyse.render import tables
@@ -142,7 +141,7 @@ def test_unknown_population_is_left_out_of_densities_ranks_and_target():
 
     table = Matcher(ref, pd.DataFrame(columns=["departement", "cle", "code"])).match(rows)
     selections = pipeline.MatchedSelections(table, [])
-    prepared = pipeline.prepare("05", selections, ref)
+    prepared = situation.prepare("05", selections, ref)
     indicators = prepared.indicators.set_index("siren_epci")
     unknown = indicators.loc["222222222"]
     assert pd.isna(unknown["population"])
@@ -171,7 +170,7 @@ def test_unknown_population_is_left_out_of_densities_ranks_and_target():
 
 
 def test_index_shows_mayotte_with_its_population(national, reference):
-    table = departement_table(national, reference, "2023-04").set_index("code")
+    table = situation.Sources.of(national, reference).at("2023-04").index_table().set_index("code")
     mayotte = table.loc["976"]
     assert mayotte["population"] == 256_518
     assert 0 < mayotte["conseillers_pour_10000_hab"] < 10
@@ -206,15 +205,15 @@ def test_mayotte_report_has_no_infinite_density(tmp_path):
 
 def test_a_month_is_judged_by_its_own_national_target(national, reference):
     population = reference.communes.loc[reference.communes["type"] == "COM", "population"].sum()
-    target, label, month = pipeline.national_target(national, reference, "2021-03")
+    target, label, month = situation.Sources.of(national, reference).at("2021-03").target
     assert month == "2021-03"
     assert target == pytest.approx(381 / population * 10_000)  # ≈ 0,06, not 0,59
     assert "381 postes" in label and "fin mars 2021" in label
-    full, label_full, _ = pipeline.national_target(national, reference)
+    full, label_full, _ = situation.Sources.of(national, reference).at().target
     assert full == pytest.approx(3_925 / population * 10_000)
     assert "fin avril 2023" in label_full
     # Posts missing, scores and sentences follow the month's target.
-    prepared = pipeline.prepare("05", national, reference, month="2021-03")
+    prepared = situation.prepare("05", national, reference, month="2021-03")
     assert prepared.context["cible_nationale"] == pytest.approx(target)
     expected = (
         (target * prepared.gaps["population"].astype(float) / 10_000 - prepared.gaps["postes"])
@@ -234,7 +233,7 @@ def test_a_target_next_to_typed_rounds_is_the_national_list_at_their_date(refere
 
     table = Matcher(reference, pd.DataFrame(columns=["departement", "cle", "code"])).match(rows)
     selections = pipeline.MatchedSelections(table, [])
-    target, label, month = pipeline.national_target(selections, reference)
+    target, label, month = situation.Sources.of(selections, reference).at().target
     # Not the 3 925 posts of April 2023: the list read back to the end of April 2021.
     assert month == "2021-04"
     assert target == pytest.approx(0.18, abs=0.005)
@@ -263,16 +262,16 @@ def test_national_edition_comes_from_the_data(reference, tmp_path):
 
 
 def test_a_past_month_says_it_is_the_later_list_read_back(national, reference):
-    prepared = pipeline.prepare("05", national, reference, month="2021-03")
+    prepared = situation.prepare("05", national, reference, month="2021-03")
     text = tables.changes_html(prepared)
     assert "liste nationale du 5 avril 2023" in text
     assert "relue à rebours" in text and "fin mars 2021" in text
     assert "retirées" in text
-    table = departement_table(national, reference, "2021-03")
+    table = situation.Sources.of(national, reference).at("2021-03").index_table()
     index = index_html(table, "2021-03", "data:,", {}, "maintenant", national.national_editions)
     assert "liste nationale du 5 avril 2023" in index and "relue à rebours" in index
     # The month of the edition itself is the list, not a reconstruction.
-    current = tables.changes_html(pipeline.prepare("05", national, reference, month="2023-04"))
+    current = tables.changes_html(situation.prepare("05", national, reference, month="2023-04"))
     assert "Chiffres tirés de la liste nationale du 5 avril 2023" in current
 
 
@@ -336,7 +335,7 @@ def seed_05(reference):
 def test_a_lone_impossible_place_is_shown_not_dropped(reference, seed_05, tmp_path, latitude):
     path = _places_file(tmp_path / "lieux.json", latitude)
     extras = inputs.load_extras(reference, places_path=path)
-    prepared = pipeline.prepare("05", seed_05, reference, extras=extras)
+    prepared = situation.prepare("05", seed_05, reference, extras=extras)
     summary = prepared.context["lieux_rejetes"]
     assert (summary["nombre"], summary["fichier"], summary["utilises"]) == (1, 1, 0)
     assert summary["incomplet"]
@@ -354,7 +353,7 @@ def test_a_few_rejected_places_are_listed_without_alarm(reference, seed_05, tmp_
     # 1 rejected for 20 used: 4,8 %, under the threshold of 5 %.
     path = _places_file(tmp_path / "lieux.json", "999", good=20)
     extras = inputs.load_extras(reference, places_path=path)
-    prepared = pipeline.prepare("05", seed_05, reference, extras=extras)
+    prepared = situation.prepare("05", seed_05, reference, extras=extras)
     summary = prepared.context["lieux_rejetes"]
     assert (summary["nombre"], summary["utilises"], summary["incomplet"]) == (1, 20, False)
     assert "Distances incomplètes" not in summary_html(prepared)
@@ -368,7 +367,7 @@ def test_rejected_places_have_their_sheet_in_the_workbook(reference, seed_05, tm
 
     path = _places_file(tmp_path / "lieux.json", "999")
     extras = inputs.load_extras(reference, places_path=path)
-    prepared = pipeline.prepare("05", seed_05, reference, extras=extras)
+    prepared = situation.prepare("05", seed_05, reference, extras=extras)
     target = tmp_path / "couverture.xlsx"
     exports.write_workbook(
         target, prepared.indicators, prepared.gaps, prepared.review, prepared.places_rejected

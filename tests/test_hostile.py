@@ -13,6 +13,7 @@ import pytest
 from conftest import NATIONAL_FILE
 
 from analyse import cli, config
+from analyse.analysis import situation
 from analyse.errors import UserError
 from analyse.read.files import CsvFileError, read_csv_rows, read_csv_table
 from analyse.read.selections import SelectionError, read_selection_file, read_selections
@@ -388,7 +389,7 @@ def test_places_outside_france_are_listed_not_dropped(reference, tmp_path):
     assert rejected.loc["inverse", "motif"].endswith("latitude et longitude inversées ?")
     assert "hors de France" in rejected.loc["ailleurs", "motif"]
     assert set(rejected["departement"]) == {"05"}
-    prepared = pipeline.prepare(
+    prepared = situation.prepare(
         "05", pipeline.match_selections(None, reference), reference, extras=extras
     )
     summary = prepared.context["lieux_rejetes"]
@@ -447,6 +448,7 @@ def test_french_messages_of_unknown_parser_errors_are_kept_whole():
 # ---------------------------------------------------------------------- 10. Ctrl-C
 
 
+@pytest.mark.panne
 def test_ctrl_c_says_interrompu_and_leaves_nothing_half_written(tmp_path):
     """SIGINT while the report is being prepared: « Interrompu », exit 130, no traceback,
     and no half-written file (nothing at all here: no report was complete)."""
@@ -480,6 +482,7 @@ def test_ctrl_c_says_interrompu_and_leaves_nothing_half_written(tmp_path):
     assert files == [], files
 
 
+@pytest.mark.panne
 def test_disk_full_keeps_the_earlier_report_and_its_prepared_data_together(tmp_path):
     """On a volume holding an earlier report, a full disk while the new one is written
     leaves both the report and the prepared data of the earlier run (never new data

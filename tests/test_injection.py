@@ -5,8 +5,7 @@ from __future__ import annotations
 import pytest
 
 from analyse import cli
-from analyse.analysis import pipeline
-from analyse.analysis.national import departement_table
+from analyse.analysis import pipeline, situation
 from analyse.render import tables
 from analyse.render.national import index_html
 from analyse.render.summary import summary_html
@@ -35,7 +34,7 @@ def _assert_escaped(html: str) -> None:
 
 def test_report_tables_escape_input(reference, hostile):
     selections = pipeline.match_selections([hostile], reference)
-    prepared = pipeline.prepare("05", selections, reference)
+    prepared = situation.prepare("05", selections, reference)
     assert len(prepared.review) == 1  # the hostile EPCI name is not guessed
     html = "".join(
         [
@@ -48,7 +47,7 @@ def test_report_tables_escape_input(reference, hostile):
     )
     _assert_escaped(html)
     index = index_html(
-        departement_table(selections, reference, "2021-04").assign(nom=SCRIPT),
+        situation.Sources.of(selections, reference).at("2021-04").index_table().assign(nom=SCRIPT),
         "2021-04",
         "data:image/png;base64,",
         {"05": IMG},

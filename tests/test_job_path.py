@@ -50,6 +50,7 @@ def jobs(monkeypatch) -> list[report.ReportJob]:
     return seen
 
 
+@pytest.mark.lent
 def test_the_three_commands_build_the_same_job(jobs, tmp_path):
     """The same département gets the same data folder (inside --sortie, so that two
     runs never feed each other's notebooks) and report folder whichever command asks;

@@ -7,7 +7,7 @@ from __future__ import annotations
 import matplotlib
 import pytest
 
-from analyse.analysis import pipeline, scenario
+from analyse.analysis import scenario, situation
 from analyse.render import maps
 
 matplotlib.use("Agg")
@@ -16,7 +16,7 @@ matplotlib.use("Agg")
 @pytest.fixture(scope="module", params=["05", "38", "59"])
 def drawn(request, reference):
     """The density map, the distance map and the proposals map of a département."""
-    prepared = pipeline.prepare_one(request.param, reference=reference)
+    prepared = situation.prepare_one(request.param, reference=reference)
     proposals, _ = scenario.for_postes(prepared, 3)
     figures = [
         maps.density_map(

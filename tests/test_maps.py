@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from matplotlib.colors import to_hex
 
-from analyse.analysis import pipeline
+from analyse.analysis import pipeline, situation
 from analyse.render import maps
 from analyse.wording import map_label, short_epci_name
 
@@ -22,7 +22,7 @@ def _labels(fig):
 
 @pytest.fixture(scope="module")
 def nord(reference):
-    return pipeline.prepare_one("59", reference=reference)
+    return situation.prepare_one("59", reference=reference)
 
 
 def test_nord_labels_sit_inside_their_territory_and_are_readable(nord):
@@ -53,7 +53,7 @@ def test_nord_labels_sit_inside_their_territory_and_are_readable(nord):
 
 
 def test_one_national_class_gets_finer_classes_and_values(reference):
-    reunion = pipeline.prepare_one("974", reference=reference)
+    reunion = situation.prepare_one("974", reference=reference)
     indicators = reunion.indicators.copy()
     indicators["conseillers_pour_10000_hab"] = [0.55, 0.66, 0.83, 0.93, 0.97]
     fig, legend = maps.density_map(indicators, reunion.outline, reunion.hosts, reunion.crs, "974")
@@ -152,7 +152,6 @@ def test_every_text_of_a_map_stays_text_in_its_svg(prepared_05, reference):
     the index's map of France."""
     import re
 
-    from analyse.analysis.national import departement_table
     from analyse.render import national
     from analyse.territory.reference import departement_shapes
 
@@ -169,7 +168,7 @@ def test_every_text_of_a_map_stays_text_in_its_svg(prepared_05, reference):
     drawn = texts(maps.figure_svg(fig, "carte"))
     assert "Hautes-Alpes" in drawn and "Briançonnais" in drawn, drawn
     selections = pipeline.match_selections(None, reference)
-    table = departement_table(selections, reference, "2021-06")
+    table = situation.Sources.of(selections, reference).at("2021-06").index_table()
     svg = maps.figure_svg(national.national_map(table, departement_shapes()), "carte")
     drawn = texts(svg)
     for name in ("75", "93", "Paris et", "Guadeloupe", "Mayotte"):

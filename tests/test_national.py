@@ -14,8 +14,8 @@ import pandas as pd
 import pytest
 from conftest import EPCI_05, IFN_COMMUNES, NATIONAL_FILE, PLACES_FILE
 
-from analyse.analysis import bundle, pipeline
-from analyse.analysis.national import control_table, departement_table
+from analyse.analysis import bundle, pipeline, situation
+from analyse.analysis.national import control_table
 from analyse.read.files import read_bytes
 from analyse.read.selections import read_selection_file, structure_type_from_coselec
 from analyse.territory.matching import DEPARTEMENT_LEVEL, LOCATED, REVIEW, UNLOCATABLE
@@ -78,7 +78,7 @@ def test_structure_types():
 
 def test_hautes_alpes_with_the_national_list(reference, alpes_extract):
     selections = pipeline.match_selections([alpes_extract], reference)
-    prepared = pipeline.prepare("05", selections, reference)
+    prepared = situation.prepare("05", selections, reference)
     posts = prepared.indicators.set_index("siren_epci")["postes"]
     # The CC's 4 posts counted under 05, its 2 under 04, and the commune of Orpierre.
     assert posts[EPCI_05["sisteronais"]] == 7
@@ -147,7 +147,10 @@ def test_national_reconciliation(national, reference):
 
 def test_monthly_totals_rise_to_the_national_total(national, reference):
     months = [str(p) for p in pd.period_range("2021-03", "2023-04", freq="M")]
-    totals = [int(departement_table(national, reference, m)["postes"].sum()) for m in months]
+    totals = [
+        int(situation.Sources.of(national, reference).at(m).index_table()["postes"].sum())
+        for m in months
+    ]
     assert all(b >= a for a, b in zip(totals, totals[1:], strict=False))
     assert 0 < totals[0] < totals[-1] == 3_925
 

@@ -13,8 +13,7 @@ from html.parser import HTMLParser
 import pytest
 from conftest import NATIONAL_FILE
 
-from analyse.analysis import pipeline
-from analyse.analysis.national import departement_table
+from analyse.analysis import pipeline, situation
 from analyse.render.national import index_html
 
 LINKS = {"05": "05/rapport.html", "59": "59/rapport.html"}
@@ -138,7 +137,7 @@ def national(reference):
 def pages(national, reference) -> dict[str, dict]:
     pages = {}
     for month in ("2021-06", "2023-04"):
-        table = departement_table(national, reference, month)
+        table = situation.Sources.of(national, reference).at(month).index_table()
         html = index_html(table, month, MAP, LINKS, "maintenant", national.national_editions)
         pages[month] = _read(html)
     return pages
@@ -242,7 +241,7 @@ def test_every_cell_has_the_sort_key_of_its_value(pages):
 
 def test_names_and_links_from_data_are_shown_never_run(national, reference):
     script = "<script>alert(1)</script>"
-    table = departement_table(national, reference, "2021-06")
+    table = situation.Sources.of(national, reference).at("2021-06").index_table()
     table.loc[table["code"] == "05", "nom"] = f"Hautes-Alpes {script}"
     link = '05/"><script>alert(2)</script>'
     html = index_html(table, "2021-06", MAP, {"05": link}, "<b>maintenant</b>")

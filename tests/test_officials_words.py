@@ -20,6 +20,8 @@ from html.parser import HTMLParser
 import pytest
 from test_officials import officials_text
 
+from analyse.analysis import situation
+
 pytestmark = pytest.mark.lot
 
 # What an elected official must not read, as regular expressions on the visible text.
@@ -177,7 +179,7 @@ def run(tmp_path_factory):
     assert cli.main(["rapport", "-d", "59", "--postes", "3", "--sortie", str(out)]) == 0
     reference = load_reference()
     selections = pipeline.match_selections(None, reference)
-    run_months(["2021-06"], selections, reference, [], out, 1, progress=False)
+    run_months(["2021-06"], situation.Sources.of(selections, reference), [], out, 1, progress=False)
     pages = {dep: (out / dep / "rapport.html").read_text(encoding="utf-8") for dep in ("05", "59")}
     index = (out / "2021-06" / "index.html").read_text(encoding="utf-8")
     return {"pages": pages, "index": index, "printed": printed.getvalue(), "elapsed": elapsed}

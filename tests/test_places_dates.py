@@ -12,7 +12,7 @@ import pytest
 import shapely
 from conftest import EPCI_05, IFN_COMMUNES, IFN_EPCI, NATIONAL_FILE, PLACES_FILE
 
-from analyse.analysis import pipeline
+from analyse.analysis import pipeline, situation
 from analyse.analysis.inputs import load_extras
 from analyse.render import tables, territories_report
 from analyse.territory.places import (
@@ -100,9 +100,9 @@ def test_undated_places_count_at_every_date(reference, extras):
 
 
 def test_june_2021_distances_use_the_places_of_june_2021(reference, national, extras):
-    june = pipeline.prepare("05", national, reference, month="2021-06", extras=extras)
-    april = pipeline.prepare("05", national, reference, month="2023-04", extras=extras)
-    default = pipeline.prepare("05", national, reference, extras=extras)
+    june = situation.prepare("05", national, reference, month="2021-06", extras=extras)
+    april = situation.prepare("05", national, reference, month="2023-04", extras=extras)
+    default = situation.prepare("05", national, reference, extras=extras)
     # The newest month and the report without month are today's figures.
     assert april.context["population_au_dela"]["population_au_dela_20km"] == 3_621
     assert default.context["population_au_dela"] == april.context["population_au_dela"]
@@ -119,7 +119,7 @@ def test_june_2021_distances_use_the_places_of_june_2021(reference, national, ex
 
 
 def test_report_states_the_dating_rule_and_counts(reference, national, extras):
-    june = pipeline.prepare("05", national, reference, month="2021-06", extras=extras)
+    june = situation.prepare("05", national, reference, month="2021-06", extras=extras)
     text = tables.dated_places_html(june)
     assert "premier comité de sa structure" in text
     assert "Sur les 2\u202f733 lieux du fichier, 1\u202f232 sont datés par le SIRET" in text
@@ -151,7 +151,7 @@ def _remoteness_by_hand(reference, places: gpd.GeoDataFrame, siren: str) -> floa
 def test_remoteness_of_sisteronais_buech_on_its_whole_population(
     reference, national, extras, month
 ):
-    prepared = pipeline.prepare("05", national, reference, month=month, extras=extras)
+    prepared = situation.prepare("05", national, reference, month=month, extras=extras)
     row = prepared.gaps.set_index("siren_epci").loc[EPCI_05["sisteronais"]]
     # The EPCI spans 04, 05 and 26: its remoteness is over all its communes and all
     # places, those of the neighbouring départements included.
@@ -170,18 +170,18 @@ def test_remoteness_of_sisteronais_buech_on_its_whole_population(
 
 
 def test_distance_section_names_the_places_of_the_month(reference, national, extras):
-    june = pipeline.prepare("05", national, reference, month="2021-06", extras=extras)
+    june = situation.prepare("05", national, reference, month="2021-06", extras=extras)
     assert "ceux qui existaient fin juin 2021 (1\u202f928 sur 2\u202f733" in tables.distance_html(
         june
     )
-    today = pipeline.prepare("05", national, reference, extras=extras)
+    today = situation.prepare("05", national, reference, extras=extras)
     assert "existaient" not in tables.distance_html(today)
 
 
 def test_places_note_says_how_many_existed_at_the_month(reference, national, extras):
-    june = pipeline.prepare("05", national, reference, month="2021-06", extras=extras)
+    june = situation.prepare("05", national, reference, month="2021-06", extras=extras)
     note = re.sub(r"[ \n]+", " ", territories_report.places_programmes_html(june))
     assert "les 2\u202f733 lieux du fichier" in note
     assert "Fin juin 2021, 1\u202f928 d'entre eux existaient déjà" in note
-    today = pipeline.prepare("05", national, reference, extras=extras)
+    today = situation.prepare("05", national, reference, extras=extras)
     assert "existaient" not in territories_report.places_programmes_html(today)

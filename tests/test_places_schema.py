@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 from conftest import PLACES_FILE
 
-from analyse.analysis import inputs, pipeline
+from analyse.analysis import inputs, pipeline, situation
 from analyse.read.files import read_bytes
 from analyse.territory import places
 
@@ -68,7 +68,7 @@ def _write_json(rows, path):
 
 def _distances(reference, selections, path, programmes=places.DEFAULT_PROGRAMMES):
     extras = inputs.load_extras(reference, places_path=path, programmes=programmes)
-    prepared = pipeline.prepare("05", selections, reference, extras=extras)
+    prepared = situation.prepare("05", selections, reference, extras=extras)
     return prepared, prepared.communes.set_index("insee")["distance_m"].sort_index()
 
 

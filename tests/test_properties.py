@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 
 import pandas as pd
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -42,6 +43,7 @@ ROWS = st.lists(
 )
 
 
+@pytest.mark.lent
 @settings(max_examples=100, deadline=None)
 @given(ROWS)
 def test_every_post_read_is_accounted_for(rows):

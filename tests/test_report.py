@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+from html import unescape
+from pathlib import Path
 
 import nbformat
 import pandas as pd
@@ -10,7 +12,7 @@ import pyogrio
 import pytest
 
 from analyse import cli
-from analyse.analysis import bundle
+from analyse.analysis import bundle, situation
 
 pytestmark = []  # the end-to-end report of the fast tier
 
@@ -30,7 +32,42 @@ def test_report_files_are_written(report_05):
         "couverture.gpkg",
         "couverture.xlsx",
         "carte_interactive.html",
+        "epci",  # the fiches of its intercommunalités
     }
+
+
+def _linked_fiches(report: Path) -> dict[str, str]:
+    """The fiches the report links to (followed as a reader does), by EPCI name."""
+    html = report.read_text(encoding="utf-8")
+    links = re.findall(r'<a href="([^"]+\.html)">([^<]+)</a>', html)
+    return {
+        unescape(name): (report.parent / href).read_text(encoding="utf-8")
+        for href, name in links
+        if "epci/" in href
+    }
+
+
+def test_the_fiches_the_report_links_to_are_its_own_situation(report_05):
+    """Every fiche the default 05 report links to says « fin avril 2021 » and shows the
+    report's figures; ``analyse fiches --departement 05`` run next (the national list of
+    5 April 2023) writes its own fiches elsewhere and leaves those unchanged."""
+    table = pd.read_csv(report_05 / "indicateurs_epci.csv", dtype={"siren_epci": str})
+    before = _linked_fiches(report_05 / "rapport.html")
+    assert set(before) == set(table["nom_epci"])
+    for name, page in before.items():
+        text = unescape(page)
+        assert "Situation fin avril 2021 ·" in text, name
+        row = table.loc[table["nom_epci"] == name].iloc[0]
+        posts = re.search(r'data-cle="postes"><span class="valeur">([^<]*)<', page).group(1)
+        assert int(posts) == row["postes"], name
+    sisteronais = unescape(before["Communauté de communes du Sisteronais-Buëch"])
+    # Its départements at the same date: the list read back to April 2021 for 04 and 26.
+    assert "des Alpes-de-Haute-Provence (0,64)" in sisteronais
+    assert "de la Drôme (0,26)" in sisteronais
+    assert cli.main(["fiches", "--departement", "05", "--sortie", str(report_05.parent)]) == 0
+    assert _linked_fiches(report_05 / "rapport.html") == before
+    others = (report_05.parent / "epci" / "200068765.html").read_text(encoding="utf-8")
+    assert "Situation au 5 avril 2023 ·" in unescape(others)
 
 
 def test_csv_lists_the_nine_epci(report_05):
@@ -89,6 +126,7 @@ def test_html_is_for_officials(report_05):
         assert _spaces(text) in _spaces(html), text
 
 
+@pytest.mark.lot
 def test_isere_gets_a_complete_report_from_the_embedded_data(tmp_path, capsys):
     """`make rapport DEP=38` with no --selections: the embedded national list (not the
     Hautes-Alpes rounds, which would say that none of its EPCI has a conseiller), the
@@ -117,11 +155,12 @@ def test_isere_gets_a_complete_report_from_the_embedded_data(tmp_path, capsys):
 
 
 def test_corsica_prepares_in_lambert93(reference):
-    from analyse.analysis import pipeline
 
-    prepared = pipeline.prepare_one("2a", reference=reference)
+    prepared = situation.prepare_one("2a", reference=reference)
     assert prepared.departement == "2A" and prepared.crs == 2154
-    assert len(prepared.indicators) > 0 and prepared.counts["lus"] == 0
+    # The hand-typed rounds say nothing of Corsica: its posts at their date (end of April
+    # 2021) come from the national list read back to then.
+    assert len(prepared.indicators) > 0 and prepared.counts["lus"] == 4
 
 
 def test_unknown_departement_fails_clearly(capsys, tmp_path):

@@ -14,7 +14,7 @@ import pytest
 from conftest import EPCI_05, IFN_COMMUNES, IFN_EPCI, NATIONAL_FILE, PLACES_FILE
 
 from analyse import cli
-from analyse.analysis import inputs, pipeline
+from analyse.analysis import inputs, pipeline, situation
 from analyse.analysis.bundle import situation_day
 from analyse.analysis.indicators import density
 from analyse.analysis.scenario import Settings, scenario_for
@@ -41,7 +41,7 @@ def extras(reference):
 @pytest.fixture(scope="module")
 def hand_05(reference, extras):
     """The default report of 05: the rounds typed by hand (March and April 2021)."""
-    return pipeline.prepare(
+    return situation.prepare(
         "05", pipeline.match_selections(None, reference), reference, None, extras
     )
 
@@ -71,14 +71,14 @@ def test_the_default_report_states_the_end_of_april_2021(hand_05):
 
 
 def test_a_national_list_report_is_dated_by_its_edition(national, reference):
-    prepared = pipeline.prepare("38", national, reference)
+    prepared = situation.prepare("38", national, reference)
     assert prepared.context["situation"] == {"mois": "2023-04", "date": "2023-04-05"}
     assert report_title(prepared).endswith("(38), situation au 5 avril 2023")
     items = _items(summary.summary_html(prepared))
     assert items[0].startswith("Situation au 5 avril 2023")
     assert items[1].startswith("Au 5 avril 2023, ")
     # A month asked for is the end of that month.
-    monthly = pipeline.prepare("38", national, reference, month="2021-06")
+    monthly = situation.prepare("38", national, reference, month="2021-06")
     assert report_title(monthly).endswith("situation fin juin 2021")
 
 
@@ -144,11 +144,11 @@ def test_a_flag_nobody_documents_reads_non_renseigne_never_zero():
 def test_funding_comes_from_the_lists_amounts(national, reference):
     assert national.table["financement_etat_eur"].sum() == 191_973_121  # 191,97 M€
     for code, euros in (("05", 1_241_723), ("976", 3_145_585)):
-        prepared = pipeline.prepare(code, national, reference)
+        prepared = situation.prepare(code, national, reference)
         assert prepared.context["financement"]["total"] == euros
         assert prepared.context["financement"]["postes_forfait"] == 0
     assert "soit 1 241 723 € de financement de l'État :" in _text(
-        summary.summary_html(pipeline.prepare("05", national, reference))
+        summary.summary_html(situation.prepare("05", national, reference))
     )
 
 
@@ -158,7 +158,7 @@ def test_hand_rows_without_an_amount_say_the_flat_rate(hand_05):
 
 
 def test_the_departement_target_counts_the_posts_the_epci_are_scored_on(national, reference):
-    prepared = pipeline.prepare("05", national, reference)
+    prepared = situation.prepare("05", national, reference)
     indicators = prepared.indicators
     # The Conseil départemental's 5 posts are not in any EPCI: not in the target either.
     expected = density(indicators["postes"].sum(), indicators["population"].sum())

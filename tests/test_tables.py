@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from conftest import IFN_COMMUNES, IFN_EPCI, NATIONAL_FILE, PLACES_FILE
 
-from analyse.analysis import inputs, pipeline
+from analyse.analysis import inputs, pipeline, situation
 from analyse.render import tables, territories_report
 
 PINNED = Path(__file__).parent / "donnees" / "tableaux_05_59.json"
@@ -66,7 +66,7 @@ def _prepared(reference) -> dict:
     selections = pipeline.match_selections([NATIONAL_FILE], reference)
     extras = inputs.load_extras(reference, [IFN_COMMUNES, IFN_EPCI], PLACES_FILE)
     return {
-        dep: pipeline.prepare(dep, selections, reference, extras=extras) for dep in DEPARTEMENTS
+        dep: situation.prepare(dep, selections, reference, extras=extras) for dep in DEPARTEMENTS
     }
 
 

@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from analyse import config
-from analyse.analysis import pipeline, trajectory
+from analyse.analysis import pipeline, situation, trajectory
 from analyse.analysis.comparison import density_class
 
 # The embedded copy (data/raw/SOURCES.md); pandas reads the .gz itself.
@@ -22,7 +22,7 @@ def national(reference):
 
 @pytest.fixture(scope="module")
 def prepared(national, reference):
-    return pipeline.prepare("05", national, reference, month="2023-04")
+    return situation.prepare("05", national, reference, month="2023-04")
 
 
 def _raw_counts(raw: pd.DataFrame) -> dict:

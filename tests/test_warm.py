@@ -10,7 +10,7 @@ import nbformat
 import pytest
 from conftest import NATIONAL_FILE, notebook_outputs, without_cell_ids
 
-from analyse.analysis import bundle, pipeline
+from analyse.analysis import bundle, pipeline, situation
 from analyse.run import batch, report
 from analyse.run.warm import WarmKernel
 
@@ -109,7 +109,7 @@ def test_warm_outputs_equal_cold_outputs(reference, tmp_path):
     warm = WarmKernel(kernel)
     try:
         for code in ("05", "59", "974"):
-            prepared = pipeline.prepare(code, selections, reference)
+            prepared = situation.prepare(code, selections, reference)
             data_dir = bundle.save(prepared, tmp_path / "donnees" / code)
             cold = report.ReportJob(code, data_dir, tmp_path / "froid" / code, "titre")
             hot = report.ReportJob(code, data_dir, tmp_path / "chaud" / code, "titre")
@@ -138,7 +138,7 @@ def test_warm_outputs_equal_cold_outputs(reference, tmp_path):
 def test_batch_runs_in_warm_kernels(reference, tmp_path):
     """A worker runs its reports in one kernel; a job without data fails alone."""
     selections = pipeline.match_selections(None, reference)
-    data = bundle.save(pipeline.prepare("05", selections, reference), tmp_path / "d05")
+    data = bundle.save(situation.prepare("05", selections, reference), tmp_path / "d05")
     jobs = [
         report.ReportJob("05", data, tmp_path / "r" / "a", "Hautes-Alpes"),
         report.ReportJob("38", tmp_path / "absent", tmp_path / "r" / "b", "Isère"),

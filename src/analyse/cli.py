@@ -585,10 +585,9 @@ def population_notes_text(notes) -> str:
 
 
 def _cmd_rapport(args: argparse.Namespace) -> int:
-    from concurrent.futures import ThreadPoolExecutor
-
     from analyse.analysis.pipeline import check_departement
-    from analyse.run.fiches import prepare_fiches
+    from analyse.analysis.situation import Sources
+    from analyse.run.fiches import FicheWriter
     from analyse.run.report import ensure_kernel, make_job, reconciliation_text, run_job
     from analyse.run.warm import WarmKernel
     from analyse.wording import plural
@@ -604,25 +603,14 @@ def _cmd_rapport(args: argparse.Namespace) -> int:
         selections = _selections(args, reference, [code])
         extras = _extras(args, reference)
         _print_editions(selections, extras)
-        prepared, job = make_job(code, selections, reference, args.sortie, extras=extras)
-        # The fiches (and the neighbouring départements their EPCI reach) are prepared
-        # and written while the kernel runs the notebook.
-        with ThreadPoolExecutor(1, thread_name_prefix="fiches") as pool:
-            fiches = pool.submit(
-                prepare_fiches,
-                [code],
-                selections,
-                reference,
-                args.sortie.resolve() if args.sortie else None,
-                extras=extras,
-                prepared={code: prepared},
-                reported=[code],
-            )
-            files = run_job(job, warm=kernel)
-            # Written once the report is in place: a failed report leaves no fiche.
-            written = fiches.result()()
+        situation = Sources(selections, reference, extras).at()
+        prepared, job = make_job(situation, code, args.sortie)
+        files = run_job(job, warm=kernel)
     finally:
         kernel.stop()
+    # The fiches its EPCI names link to, in its folder, once the report is in place: a
+    # failed report leaves no fiche.
+    written = FicheWriter(situation).write_beside(job.out_dir, code)
     print(reconciliation_text(prepared))
     rejected = prepared.context.get("lieux_rejetes") or {}
     if rejected.get("nombre"):
@@ -659,8 +647,21 @@ def _fiches_line(written) -> str:
     )
 
 
+def _fiches_total_line(written: list) -> str:
+    """The fiches of a batch, one folder beside each report."""
+    from analyse.wording import capitalise, fmt_number, plural
+
+    count = sum(w.fiches for w in written)
+    seconds = sum(w.seconds for w in written)
+    return (
+        f"{capitalise(plural(count, 'fiche'))} d'intercommunalité, dans le dossier "
+        f"{config.FICHES_SUBDIR}/ de chaque rapport, en {fmt_number(seconds, 1)} s."
+    )
+
+
 def _cmd_scenario(args: argparse.Namespace) -> int:
     from analyse.analysis import pipeline
+    from analyse.analysis.situation import Sources
     from analyse.render.scenario_report import cli_text
 
     settings = _scenario_settings(args)  # bad settings refused before any work
@@ -670,14 +671,15 @@ def _cmd_scenario(args: argparse.Namespace) -> int:
     extras = _extras(args, reference)
     extras.scenario = settings
     _print_editions(selections, extras)
-    prepared = pipeline.prepare(departement, selections, reference, extras=extras)
+    prepared = Sources(selections, reference, extras).at().departement(departement)
     print(cli_text(prepared, prepared.propositions, prepared.context["scenario"]))
     return 0
 
 
 def _cmd_rapports(args: argparse.Namespace) -> int:
+    from analyse.analysis.situation import Sources
     from analyse.run import batch, report
-    from analyse.run.fiches import FicheCollector
+    from analyse.run.fiches import FicheWriter
 
     start = getattr(args, "debut", None) or time.perf_counter()
     _check_output(args.sortie)
@@ -686,26 +688,30 @@ def _cmd_rapports(args: argparse.Namespace) -> int:
     selections = _selections(args, reference, codes)
     extras = _extras(args, reference)
     _print_editions(selections, extras)
-
-    collector = FicheCollector(selections, reference, args.sortie, extras)
+    situation = Sources(selections, reference, extras).at()
 
     def make_job(code: str, _month: str) -> report.ReportJob:
-        prepared, job = report.make_job(code, selections, reference, args.sortie, extras=extras)
-        collector.add(prepared)
-        return job
+        return report.make_job(situation, code, args.sortie)[1]
 
     # Prepared as the workers go, not all before the first report starts.
     keys = [(code, "") for code in codes]
     results = batch.run_jobs(batch.lazy_jobs(keys, make_job), args.jobs, total=len(keys))
     print(batch.summary(results))
-    written = collector.write()
-    if written is not None:
-        print(_fiches_line(written))
+    # Each report's fiches in its folder, for the reports in place.
+    writer = FicheWriter(situation)
+    written = [
+        writer.write_beside(config.report_dir(r.departement, args.sortie), r.departement)
+        for r in results
+        if r.ok
+    ]
+    if written:
+        print(_fiches_total_line(written))
     print(f"Durée : {_seconds(start, 0)}.")
     return EXIT_FAILED if any(not r.ok for r in results) else 0
 
 
 def _cmd_mensuel(args: argparse.Namespace) -> int:
+    from analyse.analysis.situation import Sources
     from analyse.run import batch
     from analyse.run.monthly import check_month, check_months_in_span, months_between, run_months
     from analyse.wording import fmt_number
@@ -738,15 +744,15 @@ def _cmd_mensuel(args: argparse.Namespace) -> int:
         failed = failed or any(not r.ok for r in result.results)
 
     start = getattr(args, "debut", None) or time.perf_counter()
-    run_months(
-        months, selections, reference, codes, args.sortie, args.jobs, extras=extras, on_month=report
-    )
+    sources = Sources(selections, reference, extras)
+    run_months(months, sources, codes, args.sortie, args.jobs, on_month=report)
     if len(months) > 1:
         print(f"{fmt_number(len(months))} mois en {_seconds(start, 0)}.")
     return EXIT_FAILED if failed else 0
 
 
 def _cmd_panel(args: argparse.Namespace) -> int:
+    from analyse.analysis.situation import Sources
     from analyse.run.panel import run_panel
     from analyse.wording import fmt_number
 
@@ -754,7 +760,7 @@ def _cmd_panel(args: argparse.Namespace) -> int:
     selections = _selections(args, reference)
     extras = _extras(args, reference)
     _print_editions(selections, extras)
-    folder, panel, seconds = run_panel(selections, reference, extras, args.sortie)
+    folder, panel, seconds = run_panel(Sources(selections, reference, extras), args.sortie)
     months = panel.months
     span = f"{months[0]} à {months[-1]}" if months else "aucun mois"
     print(
@@ -768,8 +774,9 @@ def _cmd_panel(args: argparse.Namespace) -> int:
 
 def _cmd_fiches(args: argparse.Namespace) -> int:
     from analyse.analysis.pipeline import check_departement
+    from analyse.analysis.situation import Sources
     from analyse.errors import UserError
-    from analyse.run.fiches import fiches_for
+    from analyse.run.fiches import FicheWriter
     from analyse.wording import fmt_number
 
     start = time.perf_counter()
@@ -788,7 +795,9 @@ def _cmd_fiches(args: argparse.Namespace) -> int:
     selections = _selections(args, reference, codes)
     extras = _extras(args, reference)
     _print_editions(selections, extras)
-    written = fiches_for(codes, selections, reference, args.sortie, extras=extras)
+    situation = Sources(selections, reference, extras).at()
+    folder = config.fiches_dir(args.sortie)
+    written = FicheWriter(situation).write(folder, situation.sirens_of(codes))
     print(_fiches_line(written))
     print(f"Durée totale : {fmt_number(time.perf_counter() - start, 1)} s.")
     return 0

@@ -147,21 +147,21 @@ def report_dir(departement: str, reports_dir: Path | None = None, month: str | N
     return root / month / departement if month else root / departement
 
 
-# The fiches of the intercommunalités, beside the départements' folders of a run:
-# ``<sortie>/epci/<SIREN>.html`` (``<sortie>/<YYYY-MM>/epci/`` in a monthly run), so that
-# a report links to them as ``../epci/<SIREN>.html`` in either layout.
+# The fiches of the intercommunalités belong to the situation they were cut from. Those a
+# report links to are written with it, in its own folder (``<rapport>/epci/<SIREN>.html``):
+# no later command for another date or other sources can replace them. ``analyse
+# fiches`` writes its own in ``<sortie>/epci/``.
 FICHES_SUBDIR = "epci"
 
 
-def fiches_dir(reports_dir: Path | None = None, month: str | None = None) -> Path:
-    """Folder of the fiches of one run (of the situation at the end of ``month``)."""
-    root = reports_dir or REPORTS_DIR
-    return (root / month if month else root) / FICHES_SUBDIR
+def fiches_dir(reports_dir: Path | None = None) -> Path:
+    """Folder of the fiches written by ``analyse fiches`` (not beside a report)."""
+    return (reports_dir or REPORTS_DIR) / FICHES_SUBDIR
 
 
 def fiche_link(siren: str) -> str:
     """Relative link from a département's report to the fiche of one of its EPCI."""
-    return f"../{FICHES_SUBDIR}/{siren}.html"
+    return f"{FICHES_SUBDIR}/{siren}.html"
 
 
 def prepared_dir(departement: str, processed_dir: Path | None = None) -> Path:

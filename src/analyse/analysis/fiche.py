@@ -1,14 +1,8 @@
-"""What the fiche of an intercommunalité shows, one record per EPCI.
+"""What the fiche of an intercommunalité shows, one record per EPCI and département.
 
-``fiche_rows`` takes a département's prepared tables (``bundle.Prepared``: the very
-tables its report shows) and keeps, for each of its EPCI, the figures of its fiche:
-its indicators and gaps, the département's and the nation's density, the structures
-located in it, its trajectory and its communes. Nothing is computed twice: every
-figure is a column the report's functions already computed. An EPCI spanning two
-départements has one record in each département's rows; ``combine`` puts them
-together, whole (its own figures are the same in both, its départements' figures are
-listed side by side).
-
+``FicheRows`` holds the fiches' figures of some EPCI, cut from a situation of the
+country (``analysis.situation.Situation.fiche_rows``): the very tables its reports show,
+at the same date. Nothing is computed here but where an EPCI's next posts should go:
 ``next_posts`` is the placement model of ``analysis.scenario`` restricted to the
 communes of one EPCI.
 """
@@ -22,9 +16,7 @@ import geopandas as gpd
 import pandas as pd
 
 from analyse import config
-from analyse.analysis.bundle import Prepared
 from analyse.analysis.scenario import Settings, build_instance, greedy_order, proposals_table
-from analyse.territory.matching import LOCATED
 
 # Columns of the indicators and gaps tables the fiche shows (as the report names them).
 EPCI_COLUMNS = [
@@ -78,7 +70,9 @@ class FicheRows:
     ``context``: the situation (``mois``, date, national target, sources) shared by all;
     ``structures``: the located selection rows; ``trajectory``: posts and density at the
     end of each month; ``communes``: its communes with their distance to the nearest
-    place (EPSG:4326); ``places``: the places of mediation near them.
+    place (EPSG:4326); ``places``: the places of mediation its map shows (one row per
+    EPCI and place: those of the départements it reaches and those nearest to their
+    communes).
     """
 
     epci: pd.DataFrame
@@ -114,7 +108,7 @@ class FicheRows:
                 mine(self.structures),
                 mine(self.trajectory),
                 mine(self.communes),
-                self.places,
+                mine(self.places),
                 self.context,
             )
         )
@@ -123,7 +117,7 @@ class FicheRows:
         """The rows of each EPCI in turn (split once: faster than ``of`` for many)."""
         groups = {
             name: dict(iter(getattr(self, name).groupby("siren_epci", sort=False)))
-            for name in ("epci", "structures", "trajectory", "communes")
+            for name in ("epci", "structures", "trajectory", "communes", "places")
         }
         records: dict[str, list[dict]] = {}
         for record in self.records():
@@ -142,7 +136,7 @@ class FicheRows:
                         mine("structures"),
                         mine("trajectory"),
                         mine("communes"),
-                        self.places,
+                        mine("places"),
                         self.context,
                         records[siren],
                     )
@@ -176,104 +170,6 @@ def with_proposals(rows: FicheRows) -> FicheRows:
             _NEXT_POSTS[key] = next_posts(rows.communes, crs)
         rows.proposals = _NEXT_POSTS[key].copy()
     return rows
-
-
-def fiche_rows(prepared: Prepared) -> FicheRows:
-    """The fiche's figures of every EPCI of the département of ``prepared``."""
-    ctx = prepared.context
-    gaps = prepared.gaps.set_index("siren_epci")
-    indicators = prepared.indicators.set_index("siren_epci", drop=False)
-    columns = [c for c in EPCI_COLUMNS if c in indicators.columns]
-    epci = pd.DataFrame(indicators[columns]).reset_index(drop=True)
-    sirens = epci["siren_epci"]
-    epci["postes_manquants_cible_nationale"] = sirens.map(gaps["postes_manquants_cible_nationale"])
-    if "ifn" in indicators.columns:
-        epci["ifn"] = indicators["ifn"].to_numpy()
-    epci["departement"] = prepared.departement
-    epci["nom_departement"] = prepared.nom
-    epci["nom_avec_charniere"] = ctx.get("nom_avec_charniere", prepared.nom)
-    epci["densite_departement"] = ctx["cible_departementale"]
-    epci["postes_departementaux"] = prepared.counts["departementaux"]
-    epci["collectivite_departementale"] = ctx["collectivite_departementale"]
-
-    located = prepared.selections.loc[
-        prepared.selections["statut"].eq(LOCATED) & prepared.selections["siren_epci"].isin(sirens)
-    ]
-    structures = pd.DataFrame(located[STRUCTURE_COLUMNS]).reset_index(drop=True)
-    # Posts counted by the ANCT for a département the EPCI does not reach.
-    reaches = structures["siren_epci"].map(epci.set_index("siren_epci")["departements"])
-    elsewhere = [
-        dep not in str(deps).split(",")
-        for dep, deps in zip(structures["departement"], reaches, strict=True)
-    ]
-    away = structures.loc[elsewhere].groupby("siren_epci")["postes"].sum()
-    epci["postes_comptes_ailleurs"] = sirens.map(away).fillna(0).astype("int64")
-
-    communes = prepared.communes
-    kept = [c for c in [*COMMUNE_COLUMNS, "mairie_lon", "mairie_lat"] if c in communes.columns]
-    context = {
-        key: ctx.get(key)
-        for key in (
-            "mois",
-            "cible_nationale",
-            "cible_nationale_mois",
-            "comparables_disponibles",
-            "editions_liste_nationale",
-            "edition_reference",
-            "fichiers_selection",
-            "fichiers_complementaires",
-            "lieux_source",
-            "ifn_fourni",
-            "genere_le",
-        )
-    }
-    context["dernier_comite"] = _last_committee(prepared.selections)
-    return FicheRows(
-        epci=epci,
-        structures=structures,
-        trajectory=prepared.trajectory.loc[prepared.trajectory["siren_epci"].isin(sirens)],
-        communes=communes.loc[communes["siren_epci"].isin(sirens), [*kept, "geometry"]],
-        places=prepared.places,
-        context=context,
-    )
-
-
-def _last_committee(selections: pd.DataFrame) -> str | None:
-    if not len(selections):
-        return None
-    return str(pd.to_datetime(selections["date_comite"]).max().date())
-
-
-def combine(parts: list[FicheRows]) -> FicheRows:
-    """The rows of several départements as one: an EPCI that spans two keeps one row per
-    département in ``epci``, and its structures, months and communes once."""
-    if not parts:
-        raise ValueError("aucune fiche à combiner")
-
-    def union(frames, key):
-        table = pd.concat(frames, ignore_index=True)
-        return table.drop_duplicates(subset=key).reset_index(drop=True)
-
-    communes = union([p.communes for p in parts], ["insee"])
-    places = union([p.places for p in parts], ["id"]) if len(parts) > 1 else parts[0].places
-    # The same selection row is in both départements' tables when its EPCI spans them.
-    structures = union([p.structures for p in parts], ["fichier", "ligne"])
-    return FicheRows(
-        epci=union([p.epci for p in parts], ["siren_epci", "departement"]),
-        structures=structures,
-        trajectory=union([p.trajectory for p in parts], ["siren_epci", "mois"]),
-        communes=gpd.GeoDataFrame(communes, geometry="geometry", crs=parts[0].communes.crs),
-        places=gpd.GeoDataFrame(places, geometry="geometry", crs=parts[0].places.crs),
-        context=parts[0].context,
-    )
-
-
-def missing_departements(rows: FicheRows) -> list[str]:
-    """Départements some EPCI of ``rows`` reach but whose rows are not there: their
-    fiches would not be whole without them."""
-    have = set(rows.epci["departement"])
-    reached = {d for deps in rows.epci["departements"] for d in str(deps).split(",") if d}
-    return sorted(reached - have)
 
 
 def next_posts(communes: gpd.GeoDataFrame, crs: int, posts: int = NEXT_POSTS) -> gpd.GeoDataFrame:

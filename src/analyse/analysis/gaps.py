@@ -51,31 +51,67 @@ def posts_missing(indicators: pd.DataFrame, target: float) -> pd.Series:
     return pd.Series(missing, index=indicators.index).round().astype("Int64")
 
 
-def priority(indicators: pd.DataFrame, national_target: float) -> pd.DataFrame:
-    """Score (0 to 100) and rank of each EPCI; 1 is the most urgent.
+def priority_score(indicators: pd.DataFrame, national_target: float) -> pd.Series:
+    """Score (0 to 100) of each EPCI; the higher, the more urgent.
 
     Uses ``conseillers_pour_10000_hab``, ``population`` and, when present, ``ifn`` and
     ``config.FAR_COLUMN`` (a missing distance counts as no remoteness). An EPCI of
-    unknown population has no density: it gets neither score nor rank.
+    unknown population has no density: it gets no score.
     """
     deficit = (national_target - indicators["conseillers_pour_10000_hab"]) / national_target
-    terms = {"deficit": deficit.clip(lower=0, upper=1)}
-    if "ifn" in indicators and indicators["ifn"].notna().any():
-        terms["fragilite"] = ((indicators["ifn"] - 1) / 9).clip(0, 1).fillna(0)
+    terms = pd.DataFrame({"deficit": deficit.clip(lower=0, upper=1)}, index=indicators.index)
+    if "ifn" in indicators:
+        terms["fragilite"] = ((indicators["ifn"].astype(float) - 1) / 9).clip(0, 1)
     if config.FAR_COLUMN in indicators:
         remote = indicators[config.FAR_COLUMN].astype(float) / _population(indicators)
         terms["eloignement"] = remote.fillna(0).clip(0, 1)
-    total_weight = sum(WEIGHTS[name] for name in terms)
-    score = sum(WEIGHTS[name] / total_weight * values for name, values in terms.items())
-    known = _population(indicators).gt(0) & indicators["conseillers_pour_10000_hab"].notna()
-    score = score.where(known)
-    out = pd.DataFrame({"score_priorite": (100 * score).round(1)}, index=indicators.index)
-    # Ties broken by population: the larger population first.
-    order = pd.DataFrame({"s": out["score_priorite"], "p": _population(indicators)})
+    # Each EPCI's own weights: an index the file does not give for it (its IFN) is an
+    # absent term, whose weight the others share, as the printed formula says.
+    weights = pd.DataFrame({name: float(WEIGHTS[name]) for name in terms}, index=terms.index)
+    weights = weights.where(terms.notna() | (terms.columns == "deficit"), 0.0)
+    score = (terms.fillna(0) * weights).sum(axis=1) / weights.sum(axis=1)
+    score = score.where(_scored(indicators))
+    return (100 * score).round(1).rename("score_priorite")
+
+
+def _scored(indicators: pd.DataFrame) -> pd.Series:
+    """EPCI with a density (known, non-zero population): those scored and ranked."""
+    return _population(indicators).gt(0) & indicators["conseillers_pour_10000_hab"].notna()
+
+
+def priority_rank(indicators: pd.DataFrame) -> pd.Series:
+    """Rank of each EPCI of ``indicators`` by ``score_priorite``; 1 is the most urgent.
+    Ties broken by population: the larger population first. No score, no rank."""
+    known = _scored(indicators) & indicators["score_priorite"].notna()
+    order = pd.DataFrame({"s": indicators["score_priorite"], "p": _population(indicators)})
     ranked = order.loc[known].sort_values(["s", "p"], ascending=[False, False])
     rank = pd.Series(np.arange(1, len(ranked) + 1), index=ranked.index)
-    out["rang_priorite"] = rank.reindex(indicators.index).astype("Int64")
+    return rank.reindex(indicators.index).astype("Int64").rename("rang_priorite")
+
+
+def priority(indicators: pd.DataFrame, national_target: float) -> pd.DataFrame:
+    """Score (0 to 100) and rank of each EPCI of ``indicators``; 1 is the most urgent."""
+    out = pd.DataFrame({"score_priorite": priority_score(indicators, national_target)})
+    out["rang_priorite"] = priority_rank(indicators.assign(score_priorite=out["score_priorite"]))
     return out
+
+
+def departement_gaps(
+    rows: pd.DataFrame, departement_target: float, custom_target: float | None = None
+) -> pd.DataFrame:
+    """The gaps table of a département: its EPCI with their figures of the country
+    (``postes_manquants_cible_nationale``, ``score_priorite``), the posts each lacks to
+    reach the département's own density (and the chosen one), and their rank within the
+    département, most urgent first."""
+    table = rows.drop(columns=["postes_manquants_cible_nationale", "score_priorite"])
+    table["postes_manquants_cible_nationale"] = rows["postes_manquants_cible_nationale"]
+    table["postes_manquants_cible_departementale"] = posts_missing(table, departement_target)
+    if custom_target is not None:
+        table["postes_manquants_cible_choisie"] = posts_missing(table, custom_target)
+    table["score_priorite"] = rows["score_priorite"]
+    table["rang_priorite"] = priority_rank(table)
+    # EPCI without a rank (unknown population) come last.
+    return table.sort_values("rang_priorite", na_position="last").reset_index(drop=True)
 
 
 def gaps_table(
@@ -84,12 +120,8 @@ def gaps_table(
     departement_target: float,
     custom_target: float | None = None,
 ) -> pd.DataFrame:
-    """The gaps table of a département: one row per EPCI, most urgent first."""
+    """``departement_gaps`` of EPCI not yet measured against the national target."""
     table = indicators.copy()
     table["postes_manquants_cible_nationale"] = posts_missing(table, national_target)
-    table["postes_manquants_cible_departementale"] = posts_missing(table, departement_target)
-    if custom_target is not None:
-        table["postes_manquants_cible_choisie"] = posts_missing(table, custom_target)
-    table = table.join(priority(table, national_target))
-    # EPCI without a rank (unknown population) come last.
-    return table.sort_values("rang_priorite", na_position="last").reset_index(drop=True)
+    table["score_priorite"] = priority_score(table, national_target)
+    return departement_gaps(table, departement_target, custom_target)

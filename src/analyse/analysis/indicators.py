@@ -97,25 +97,38 @@ def epci_indicators(
     matched: pd.DataFrame,
     departement: str,
 ) -> gpd.GeoDataFrame:
-    """One row per EPCI with at least one commune in ``departement``.
+    """One row per EPCI with at least one commune in ``departement`` (``epci_measures``
+    and ``departement_shares``), the columns of ``CSV_COLUMNS`` and the geometry.
 
     An EPCI reaching into other départements is kept whole (population, area,
-    geometry): that is the territory its conseillers serve. Département-level posts
-    are not in ``postes``; the ``*_avec_departementaux_repartis`` columns give the
-    labelled variant in which they are spread pro rata to the population each EPCI
-    has inside the département.
+    geometry): that is the territory its conseillers serve. The situation of the
+    country (``analysis.situation``) measures every EPCI once and takes a département's
+    rows from there; this function does the same for one département, in tests.
     """
+    table = epci.rename(columns={"siren": "siren_epci", "nom": "nom_epci", "type": "type_epci"})
+    current = communes.loc[(communes["type"] == "COM") & (communes["departement"] == departement)]
+    table = table.loc[table["siren_epci"].isin(set(current["siren_epci"].dropna()))].copy()
+    table["population"] = table["population"].astype("Int64")
+    table = epci_measures(table, matched, config.metric_crs(departement))
+    table = departement_shares(table, communes, matched, departement)
+    table = table.sort_values("nom_epci").reset_index(drop=True)
+    return table[CSV_COLUMNS + ["geometry"]]
+
+
+def departement_shares(
+    table: pd.DataFrame, communes: pd.DataFrame, matched: pd.DataFrame, departement: str
+) -> pd.DataFrame:
+    """What the EPCI of ``table`` (measured by ``epci_measures``) are for one of their
+    départements: ``population_dans_departement``, and the posts of its Conseil
+    départemental, which are not in ``postes``, spread pro rata to that population
+    (the labelled variant ``*_avec_departementaux_repartis``)."""
     in_dep = communes.loc[(communes["type"] == "COM") & (communes["departement"] == departement)]
     in_dep = in_dep.loc[in_dep["siren_epci"].notna()]
     pop_in_dep = sum_or_missing(in_dep["population"], in_dep["siren_epci"])
-    table = epci.loc[epci["siren"].isin(pop_in_dep.index)].copy()
-    table = table.rename(columns={"siren": "siren_epci", "nom": "nom_epci", "type": "type_epci"})
-    table["population"] = table["population"].astype("Int64")
+    table = table.copy()
     table["population_dans_departement"] = table["siren_epci"].map(pop_in_dep).astype("Int64")
-    table = epci_measures(table, matched, config.metric_crs(departement))
     population = _known_population(table)
     posts = table["postes"].astype(float)
-
     dep_posts = departement_level_posts(matched, departement)
     share = table["population_dans_departement"] / table["population_dans_departement"].sum()
     table["postes_departementaux_repartis"] = dep_posts * share
@@ -123,8 +136,7 @@ def epci_indicators(
     table["conseillers_pour_10000_hab_avec_departementaux_repartis"] = density(
         table["postes_avec_departementaux_repartis"], population
     )
-    table = table.sort_values("nom_epci").reset_index(drop=True)
-    return table[CSV_COLUMNS + ["geometry"]]
+    return table
 
 
 def departement_level_posts(matched: pd.DataFrame, departement: str) -> int:

@@ -3,8 +3,6 @@ index's table of départements (posts, change, density, priority areas, trajecto
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import pandas as pd
 
 from analyse import config
@@ -12,9 +10,6 @@ from analyse.analysis import priority_areas, trajectory
 from analyse.analysis.indicators import ACCOUNTED, density, reconciliation
 from analyse.errors import ReconciliationError
 from analyse.territory.reference import Reference, sum_or_missing
-
-if TYPE_CHECKING:  # the monthly index's caller holds them; no need to import the pipeline
-    from analyse.analysis.pipeline import MatchedSelections
 
 CONTROL_COLUMNS = ["lus", *ACCOUNTED]
 
@@ -60,12 +55,11 @@ def control_table(
 
 
 def departement_table(
-    selections: MatchedSelections, reference: Reference, month: str
+    current: pd.DataFrame, previous: pd.DataFrame, reference: Reference, month: str | None
 ) -> pd.DataFrame:
-    """Posts counted per département at the end of ``month`` and the change since the
-    month before, with the density per 10 000 inhabitants."""
-    current = selections.until(month).table
-    previous = selections.until(str(pd.Period(month, freq="M") - 1)).table
+    """Posts counted per département at the end of ``month`` (the rows ``current``) and
+    the change since the month before (``previous``), with the density per 10 000
+    inhabitants: the rows of the monthly index."""
     communes = reference.communes.loc[reference.communes["type"] == "COM"]
     # A département with a commune of unknown population has no population (never a
     # partial sum): its density is left empty, and the index says so.

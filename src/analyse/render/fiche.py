@@ -35,6 +35,7 @@ from analyse.wording import (
     plural,
     short_epci_name,
 )
+from analyse.wording import situation_label as situation_words
 
 if TYPE_CHECKING:  # a type only: the fiche's figures are computed in analysis.fiche
     from analyse.analysis import fiche as data
@@ -81,16 +82,12 @@ def _compare(value: float, other: float) -> str:
 
 
 def situation_label(context: dict) -> str:
-    """« fin juin 2021 » for a monthly fiche, else the national list's edition date
-    (« au 5 avril 2023 »), else the last committee's date."""
-    if context.get("mois"):
-        return f"fin {month_label(context['mois'])}"
-    editions = context.get("editions_liste_nationale") or []
-    if editions:
-        return f"au {fmt_date(max(e['edition'] for e in editions))}"
-    if context.get("dernier_comite"):
-        return f"au comité du {fmt_date(context['dernier_comite'])}"
-    return ""
+    """The date of the situation the fiche was cut from, as its title says it: « fin
+    avril 2021 » (the end of a month), « au 5 avril 2023 » (a national list's edition)."""
+    label = situation_words(context.get("situation"))
+    if not label or label.startswith("fin "):
+        return label
+    return f"au {label}"
 
 
 def _records(rows: data.FicheRows) -> list[dict]:

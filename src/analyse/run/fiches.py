@@ -1,30 +1,32 @@
 """Write the fiches of the intercommunalités and their search page.
 
-``<sortie>/epci/<SIREN>.html`` (``<sortie>/<YYYY-MM>/epci/`` in a monthly run, see
-``config.fiches_dir``) and ``<sortie>/epci/index.html``. The figures are the
-départements' prepared tables (``analysis.fiche.fiche_rows``); an EPCI that reaches a
-département not asked for gets that département prepared too, so that its fiche is
-whole. ``FicheCollector`` gathers the rows of a batch or monthly run as its
-départements are prepared, and writes each situation's fiches once all are in.
+A fiche is a slice of a situation (``Situation.fiche_rows``): the figures of the report
+beside it, at the same date. The fiches a report links to are written into the report's
+own folder (``<rapport>/epci/<SIREN>.html``, search page ``<rapport>/epci/index.html``),
+once the report is in place: no later command for another date or other sources writes
+there, so a report never links to a fiche of another situation. ``analyse fiches``
+writes its own folder (``config.fiches_dir``). A folder of fiches is built aside and
+swapped in whole: it always holds the fiches of one situation, and its search page says
+which.
 """
 
 from __future__ import annotations
 
-import sys
+import shutil
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 from analyse import config
-from analyse.analysis import pipeline
-from analyse.analysis.bundle import Prepared
-from analyse.analysis.fiche import FicheRows, combine, fiche_rows, missing_departements
-from analyse.analysis.inputs import Extras
-from analyse.atomic import write_text
-from analyse.territory.reference import Reference
+from analyse.analysis.fiche import FicheRows
+from analyse.analysis.situation import Situation
+from analyse.atomic import remove_dead_staging, replace_dir, staging_dir
 
 INDEX_NAME = "index.html"
+# The report a fiche in a report's folder links back to.
+OWN_REPORT = f"../{config.REPORT_HTML_NAME}"
+_STAGING = ".epci.en-cours-"
 
 
 @dataclass
@@ -38,153 +40,59 @@ class Written:
         return self.folder / INDEX_NAME
 
 
-def complete_rows(
-    parts: list[FicheRows],
-    selections: pipeline.MatchedSelections,
-    reference: Reference,
-    month: str | None = None,
-    extras: Extras | None = None,
-) -> FicheRows:
-    """The rows of ``parts``, with every département their EPCI reach prepared too.
+class FicheWriter:
+    """Writes folders of fiches of one situation; each EPCI's figures (and where its next
+    posts should go) are cut from the situation once, however many folders get its fiche.
+    ``maps`` (a ``render.fiche.MapMaker``) may be kept from one situation to the next:
+    the outlines it draws do not change."""
 
-    A département the selections do not cover (files of one département only) is left
-    out: its figures would say « no post » where the files say nothing.
-    """
-    rows = combine(parts)
-    for code in missing_departements(rows):
+    def __init__(self, situation: Situation, maps=None) -> None:
+        from analyse.render.fiche import MapMaker
+
+        reference = situation.sources.reference
+        self.situation = situation
+        self.maps = maps or MapMaker(reference)
+        self.names = dict(
+            zip(reference.departements["code"], reference.departements["nom"], strict=True)
+        )
+        self._rows: dict[str, FicheRows] = {}
+
+    def rows(self, sirens: Iterable[str]) -> dict[str, FicheRows]:
+        """The rows of each EPCI of ``sirens``, cut from the situation once."""
+        missing = [s for s in dict.fromkeys(sirens) if s not in self._rows]
+        if missing:
+            self._rows.update(self.situation.fiche_rows(missing).each())
+        return {s: self._rows[s] for s in sirens}
+
+    def write(
+        self, folder: Path, sirens: Iterable[str], reports: dict[str, str] | None = None
+    ) -> Written:
+        """The fiches of ``sirens`` and their search page, as the whole content of
+        ``folder``. ``reports``: département → relative link to its report, for the
+        départements whose report sits beside the folder."""
+        from analyse.render.fiche import fiche_html, search_page
+
+        start = time.perf_counter()
+        folder = Path(folder)
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        remove_dead_staging(folder.parent, _STAGING)
+        build = staging_dir(folder.parent, _STAGING)
         try:
-            pipeline.check_covered(selections, [code], reference)
-        except pipeline.UncoveredDepartementError:
-            continue
-        prepared = pipeline.prepare(code, selections, reference, month=month, extras=extras)
-        rows = combine([rows, fiche_rows(prepared)])
-    return rows
+            rows = self.rows(list(sirens))
+            for siren, own in rows.items():
+                page = fiche_html(own, self.maps, self.names, reports)
+                (build / f"{siren}.html").write_text(page, encoding="utf-8")
+            context = self.situation.fiche_context()
+            page = search_page(self.situation.sources.reference, set(rows), context)
+            (build / INDEX_NAME).write_text(page, encoding="utf-8")
+            replace_dir(folder, build)
+        finally:
+            shutil.rmtree(build, ignore_errors=True)
+        return Written(folder, len(rows), time.perf_counter() - start)
 
-
-def write_fiches(
-    rows: FicheRows,
-    reference: Reference,
-    folder: Path,
-    sirens: Iterable[str] | None = None,
-    reported: Iterable[str] = (),
-    maps=None,
-) -> Written:
-    """Write the fiche of each EPCI of ``sirens`` (default: all of ``rows``), then the
-    search page listing every fiche in ``folder``. A fiche links to the reports of its
-    départements that are on disk, or ``reported`` (being written by the same run).
-    ``maps``: a ``render.fiche.MapMaker`` of ``reference`` kept from month to month."""
-    from analyse.render.fiche import MapMaker, fiche_html
-
-    start = time.perf_counter()
-    folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    maps = maps or MapMaker(reference)
-    names = dict(zip(reference.departements["code"], reference.departements["nom"], strict=True))
-    reported = set(reported)
-    reports = {
-        code: f"../{code}/rapport.html"
-        for code in set(rows.epci["departement"])
-        if code in reported or (folder.parent / code / "rapport.html").exists()
-    }
-    wanted = set(sirens if sirens is not None else rows.sirens())
-    count = 0
-    for siren, own in rows.each():
-        if siren in wanted:
-            write_text(folder / f"{siren}.html", fiche_html(own, maps, names, reports))
-            count += 1
-    write_search_page(folder, reference, rows.context)
-    return Written(folder, count, time.perf_counter() - start)
-
-
-def write_search_page(folder: Path, reference: Reference, context: dict) -> Path:
-    """``index.html`` of ``folder``: every fiche there, from this run or an earlier one."""
-    from analyse.render.fiche import search_page
-
-    sirens = {p.stem for p in folder.glob("*.html") if p.name != INDEX_NAME}
-    path = folder / INDEX_NAME
-    write_text(path, search_page(reference, sirens, context))
-    return path
-
-
-def sirens_of(rows: FicheRows, departements: Iterable[str]) -> list[str]:
-    """The EPCI of ``departements`` among ``rows`` (those prepared only to make an EPCI
-    whole are not written)."""
-    wanted = set(departements)
-    return list(dict.fromkeys(rows.epci.loc[rows.epci["departement"].isin(wanted), "siren_epci"]))
-
-
-def fiches_for(*args, **kwargs) -> Written:
-    """Prepare ``departements`` and write their EPCI's fiches (``prepare_fiches``)."""
-    return prepare_fiches(*args, **kwargs)()
-
-
-def prepare_fiches(
-    departements: list[str],
-    selections: pipeline.MatchedSelections,
-    reference: Reference,
-    reports_dir: Path | None = None,
-    month: str | None = None,
-    extras: Extras | None = None,
-    prepared: dict[str, Prepared] | None = None,
-    reported: Iterable[str] = (),
-) -> Callable[[], Written]:
-    """Prepare ``departements`` (those not in ``prepared``) and the figures of their EPCI's
-    fiches; the function returned writes them (``reported``: départements whose report the
-    same run is writing). Apart, so that a report that fails leaves no fiche behind."""
-    from tqdm import tqdm
-
-    prepared = dict(prepared or {})
-    parts = [
-        fiche_rows(
-            prepared.get(code)
-            or pipeline.prepare(code, selections, reference, month=month, extras=extras)
-        )
-        # A bar on a terminal only: all of France takes minutes.
-        for code in tqdm(
-            departements,
-            desc="départements préparés",
-            unit="dép.",
-            disable=len(departements) < 2 or not sys.stderr.isatty(),
-        )
-    ]
-    rows = complete_rows(parts, selections, reference, month, extras)
-    folder = config.fiches_dir(reports_dir, month)
-    return lambda: write_fiches(rows, reference, folder, sirens_of(rows, departements), reported)
-
-
-class FicheCollector:
-    """The fiche rows of a batch or monthly run, gathered per month as its départements
-    are prepared (``add``), written once a month is complete (``write``)."""
-
-    def __init__(
-        self,
-        selections: pipeline.MatchedSelections,
-        reference: Reference,
-        reports_dir: Path | None,
-        extras: Extras | None = None,
-    ) -> None:
-        self.selections = selections
-        self.reference = reference
-        self.reports_dir = reports_dir
-        self.extras = extras
-        self._parts: dict[str, list[FicheRows]] = {}
-        self._codes: dict[str, list[str]] = {}
-        self._maps = None  # one MapMaker for every month: the outlines are drawn once
-
-    def add(self, prepared: Prepared) -> None:
-        month = prepared.context.get("mois") or ""
-        self._parts.setdefault(month, []).append(fiche_rows(prepared))
-        self._codes.setdefault(month, []).append(prepared.departement)
-
-    def write(self, month: str = "") -> Written | None:
-        parts = self._parts.pop(month, [])
-        codes = self._codes.pop(month, [])
-        if not parts:
-            return None
-        rows = complete_rows(parts, self.selections, self.reference, month or None, self.extras)
-        folder = config.fiches_dir(self.reports_dir, month or None)
-        if self._maps is None:
-            from analyse.render.fiche import MapMaker
-
-            self._maps = MapMaker(self.reference)
-        return write_fiches(rows, self.reference, folder, sirens_of(rows, codes), maps=self._maps)
+    def write_beside(self, report_dir: Path, departement: str) -> Written:
+        """The fiches of the EPCI of ``departement`` in its report's folder, linked back
+        to the report."""
+        folder = Path(report_dir) / config.FICHES_SUBDIR
+        sirens = self.situation.sirens_of([departement])
+        return self.write(folder, sirens, {departement: OWN_REPORT})

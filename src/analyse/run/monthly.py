@@ -1,9 +1,10 @@
 """The monthly run: every département's report as of the end of a month, and the index.
 
 ``reports/<YYYY-MM>/<dep>/rapport.html`` (+ CSV, workbook, GeoPackage, interactive map,
-executed notebook), ``reports/<YYYY-MM>/index.html`` and the fiches of the month's
-intercommunalités, ``reports/<YYYY-MM>/epci/`` (``run.fiches``). Several months (or one) run as
-one pool of (month, département) jobs (``run_months``). The data of the month is prepared
+executed notebook, and the fiches of its intercommunalités in ``epci/``, ``run.fiches``)
+and ``reports/<YYYY-MM>/index.html``, all slices of the month's situation
+(``analysis.situation``). Several months (or one) run as one pool of (month,
+département) jobs (``run_months``). The data of the month is prepared
 under ``data/processed/mensuel/<YYYY-MM>/<dep>/`` (``<sortie>/.donnees/mensuel/…`` with
 ``--sortie``, see ``bundle.data_dir_for``). Running the same month again gives the same
 files: a report whose data did not change is taken from the cache (``run.reuse``), with
@@ -20,14 +21,13 @@ from datetime import datetime
 from pathlib import Path
 
 from analyse import config
-from analyse.analysis.inputs import Extras
-from analyse.analysis.national import departement_table
 from analyse.analysis.pipeline import MatchedSelections
+from analyse.analysis.situation import Situation, Sources
 from analyse.errors import UserError
 from analyse.render.national import write_index
 from analyse.run import batch, report
-from analyse.run.fiches import FicheCollector
-from analyse.territory.reference import Reference, departement_shapes
+from analyse.run.fiches import FicheWriter
+from analyse.territory.reference import departement_shapes
 
 _MONTH_RE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 
@@ -105,37 +105,51 @@ class MonthResult:
 
 def run_months(
     months: list[str],
-    selections: MatchedSelections,
-    reference: Reference,
+    sources: Sources,
     departements: list[str],
     reports_dir: Path | None = None,
     workers: int | None = None,
     progress: bool | None = None,
-    extras: Extras | None = None,
     on_month: Callable[[MonthResult], None] | None = None,
 ) -> list[MonthResult]:
     """Reports of ``departements`` at the end of each of ``months``, and each month's index.
 
-    Every (month, département) job goes to one pool of workers, month after month but
-    with no wait at the end of a month; a month's index is written as soon as its last
+    Each month is one situation of the country (``sources.at(month)``), computed once;
+    every report, the index and the fiches of the month are slices of it. Every (month,
+    département) job goes to one pool of workers, month after month but with no wait at
+    the end of a month; a month's fiches and index are written as soon as its last
     report is done (``on_month`` is then called with it).
     """
+    from analyse.render.fiche import MapMaker
+
     months = [check_month(month) for month in months]
     root = reports_dir or config.REPORTS_DIR
     shapes = departement_shapes()
     done: dict[str, list[batch.JobResult]] = {month: [] for month in months}
     finished: dict[str, MonthResult] = {}
+    # The situation of each month being run, until its fiches and index are written.
+    situations: dict[str, Situation] = {}
+    maps = MapMaker(sources.reference)  # one for every month: the outlines are drawn once
 
-    fiches = FicheCollector(selections, reference, reports_dir, extras)
+    def situation_of(month: str) -> Situation:
+        if month not in situations:
+            situations[month] = sources.at(month)
+        return situations[month]
 
     def make_job(code: str, month: str) -> report.ReportJob:
-        prepared, job = report.make_job(code, selections, reference, reports_dir, month, extras)
-        fiches.add(prepared)
-        return job
+        return report.make_job(situation_of(month), code, reports_dir)[1]
 
-    def write_month_index(month: str) -> MonthResult:
+    def write_month(month: str) -> MonthResult:
+        situation = situation_of(month)
         out_root = root / month
-        table = departement_table(selections, reference, month)
+        table = situation.index_table()
+        # Each report's fiches in its folder, once the report is in place.
+        writer = FicheWriter(situation, maps)
+        for result in done[month]:
+            if result.ok:
+                writer.write_beside(
+                    config.report_dir(result.departement, root, month), result.departement
+                )
         # Link every département whose report exists, from this run or an earlier one.
         links = {
             code: f"{code}/rapport.html"
@@ -144,13 +158,14 @@ def run_months(
         }
         index = out_root / config.INDEX_NAME
         out_root.mkdir(parents=True, exist_ok=True)
-        fiches.write(month)  # the reports of the month link to them
         generated = datetime.now().astimezone().isoformat(timespec="seconds")
-        write_index(index, table, shapes, month, links, generated, selections.national_editions)
+        editions = sources.given.national_editions
+        write_index(index, table, shapes, month, links, generated, editions)
+        situations.pop(month, None)
         return MonthResult(month, index, int(table["postes"].sum()), done[month])
 
     def complete(month: str) -> None:
-        finished[month] = write_month_index(month)
+        finished[month] = write_month(month)
         if on_month is not None:
             on_month(finished[month])
 
@@ -163,6 +178,7 @@ def run_months(
     def on_result(result: batch.JobResult) -> None:
         done[result.month].append(result)
         if len(done[result.month]) == len(departements):
+            situation_of(result.month)  # computed here, not in the writer's thread
             writes.append(writer.submit(complete, result.month))
 
     keys = [(code, month) for month in months for code in departements]

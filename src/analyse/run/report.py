@@ -1,7 +1,8 @@
 """Reports: run the report notebook with Papermill and export it to HTML without code.
 
-The one job path of ``rapport``, ``rapports`` and ``mensuel``: ``make_job`` prepares a
-département (``pipeline.prepare``) and saves its bundle (``bundle.save``); ``run_job``
+The one job path of ``rapport``, ``rapports`` and ``mensuel``: ``make_job`` cuts a
+département's slice of a situation (``Situation.departement``) and saves it as its
+bundle (``bundle.save``); ``run_job``
 executes ``notebooks/rapport_departement.ipynb`` on that bundle, then writes
 ``reports/<dep>/rapport.html`` (no code, no prompts, images embedded), the executed
 notebook and the analyst exports. Every file is written to a temporary name and
@@ -23,14 +24,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from analyse import config
-from analyse.analysis import bundle, pipeline
+from analyse.analysis import bundle
 from analyse.analysis.bundle import Prepared
-from analyse.analysis.inputs import Extras
+from analyse.analysis.situation import Situation
 from analyse.atomic import remove_dead_staging, staging_dir, write_text
 from analyse.errors import FailedError, disk_full
 from analyse.render.fragments import TEMPLATES_DIR
 from analyse.run import reuse
-from analyse.territory.reference import Reference
 
 KERNEL_NAME = "analyse"
 
@@ -354,15 +354,10 @@ def report_title(prepared: Prepared) -> str:
 
 
 def make_job(
-    departement: str,
-    selections: pipeline.MatchedSelections,
-    reference: Reference,
-    reports_dir: Path | None = None,
-    month: str | None = None,
-    extras: Extras | None = None,
+    situation: Situation, departement: str, reports_dir: Path | None = None
 ) -> tuple[Prepared, ReportJob]:
-    """Prepare ``departement`` at the end of ``month`` (if given), save its bundle, and
-    say which report to write from it: the one job path of ``rapport``, ``rapports`` and
+    """Cut the slice of ``departement`` from ``situation``, save it as its bundle, and say
+    which report to write from it: the one job path of ``rapport``, ``rapports`` and
     ``mensuel``.
 
     ``departement`` is a code already checked (``pipeline.check_departement``). The
@@ -370,7 +365,8 @@ def make_job(
     ``--sortie``, so that two runs never feed each other's notebooks); the report to
     ``config.report_dir``. Returns the prepared data too: ``rapport`` prints from them.
     """
-    prepared = pipeline.prepare(departement, selections, reference, month=month, extras=extras)
+    month = situation.month
+    prepared = situation.departement(departement)
     # The previous bundle is kept until the report is written (``run_job``): the
     # prepared data and the report beside them change together, or not at all.
     data_dir = bundle.save(
