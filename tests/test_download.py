@@ -447,3 +447,66 @@ def test_leftovers_of_a_killed_download_are_removed(served, shared_csv, tmp_path
 
     assert not any(p.exists() for p in killed)
     assert running.exists()
+
+
+# ------------------------------------------- issue 31, item 5: smaller defects, one by one
+
+
+def test_deeply_nested_api_answer_is_said_in_french(tmp_path, capsys) -> None:
+    """``json.loads`` raises RecursionError, not ValueError, on an answer nested 100 000
+    deep: a traceback instead of « la réponse n'est pas la description attendue »."""
+    from analyse import cli
+
+    api = tmp_path / "api.json"
+    api.write_text("[" * 100_000 + "]" * 100_000, encoding="utf-8")
+    target = tmp_path / "sortie" / "coselec.csv"
+    code = cli.main(["telecharger", "--api", api.as_uri(), "--sortie", str(target)])
+    err = capsys.readouterr().err
+    assert code == 2, err
+    assert "api.json" in err and "imbriqu" in err and "Traceback" not in err, err
+    assert not target.exists()
+
+
+def test_a_malformed_sha256_is_refused_before_downloading(tmp_path, capsys) -> None:
+    """``--sha256 xyz`` can match no file: said at once, naming the option, before any
+    connection (the port here is closed: a download would say « réseau »)."""
+    from analyse import cli
+
+    url = f"http://127.0.0.1:{_free_port()}/coselec.csv"
+    target = tmp_path / "coselec.csv"
+    code = cli.main(["telecharger", "--url", url, "--sha256", "xyz", "--sortie", str(target)])
+    err = capsys.readouterr().err
+    assert code == 2, err
+    assert "--sha256" in err and "« xyz »" in err and "64" in err, err
+    assert "réseau" not in err, err
+    _assert_only(tmp_path)
+
+
+@pytest.mark.parametrize("url", ["", "pas-une-adresse/coselec.csv", "gopher://exemple.fr/x"])
+def test_a_bad_address_is_said_in_french(tmp_path, capsys, url) -> None:
+    """« (unknown url type: '') » was urllib's English inside the French message."""
+    from analyse import cli
+
+    code = cli.main(["telecharger", "--url", url, "--sortie", str(tmp_path / "coselec.csv")])
+    err = capsys.readouterr().err
+    assert code == 2, err
+    assert "unknown" not in err and "url type" not in err, err
+    assert "adresse" in err and "http" in err, err
+    _assert_only(tmp_path)
+
+
+def test_a_resource_without_date_is_not_the_newest(served, tmp_path) -> None:
+    """A resource whose ``last_modified`` is null compared as the text « None », after
+    every date: it was taken as the newest edition."""
+    import json
+
+    base, root = served
+    dataset = {
+        "resources": [
+            {"format": "csv", "url": f"{base}/small.csv", "last_modified": None},
+            {"format": "csv", "url": f"{base}/{CSV_NAME}", "last_modified": "2023-04-05"},
+            {"format": "csv", "url": f"{base}/page.html"},
+        ]
+    }
+    (root / "sans-date.json").write_text(json.dumps(dataset), encoding="utf-8")
+    assert resolve_resource(f"{base}/sans-date.json").url == f"{base}/{CSV_NAME}"

@@ -445,6 +445,13 @@ def _extras(args: argparse.Namespace, reference):
         item.name: item.chosen(getattr(args, item.dest), getattr(args, f"sans_{item.dest}"))
         for item in OPTIONAL_INPUTS
     }
+    if args.programmes is not None and getattr(args, "sans_lieux", False):
+        from analyse.errors import UserError
+
+        raise UserError(
+            f"--programmes « {args.programmes} » et --sans-lieux ne vont pas ensemble : sans "
+            "fichier des lieux, aucun programme n'est lu. Retirez l'une des deux options."
+        )
     programmes = parse_programmes(args.programmes)
     extras = load_extras(reference, custom_target=args.cible, programmes=programmes, others=chosen)
     extras.scenario = _scenario_settings(args)
@@ -811,6 +818,13 @@ def _cmd_telecharger(args: argparse.Namespace) -> int:
     from analyse.read.selections import read_selection_file
     from analyse.wording import fmt_number
 
+    # What can be checked without the network is checked first: the options' form, the
+    # target paths.
+    sha256 = download.check_sha256(args.sha256)
+    if args.url is not None:
+        download.check_url(args.url)
+    if args.api is not None:
+        download.check_url(args.api, "--api")
     url, checksum = args.url, None
     if url is None:
         resource = download.resolve_resource(args.api or download.COSELEC_API_URL)
@@ -841,7 +855,7 @@ def _cmd_telecharger(args: argparse.Namespace) -> int:
         return table
 
     result = download.download(
-        url, args.sortie, sha256=args.sha256, checksum=checksum, validate=validate
+        url, args.sortie, sha256=sha256, checksum=checksum, validate=validate
     )
     table = result.content
     print(

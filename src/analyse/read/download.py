@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import http.client
+import re
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -137,6 +138,12 @@ def resolve_resource(api_url: str = COSELEC_API_URL, timeout: float = 30) -> Res
         _stream(api_url, tmp, timeout)
         try:
             dataset = json.loads(tmp.read_text(encoding="utf-8"))
+        except RecursionError:  # arrays within arrays, thousands deep
+            raise DownloadError(
+                f"La réponse de {api_url} n'est pas la description JSON attendue du jeu de "
+                "données (tableaux ou objets imbriqués trop profondément). "
+                f"{_manual_hint()}"
+            ) from None
         except ValueError as exc:
             where = (
                 f"ligne {exc.lineno}, colonne {exc.colno}"
@@ -169,7 +176,9 @@ def _latest_csv(dataset: dict, api_url: str) -> Resource:
             f"Le jeu de données décrit par {api_url} ne contient aucune ressource CSV. "
             f"{_manual_hint()}"
         )
-    latest = max(resources, key=lambda r: str(r.get("last_modified", "")))
+    # A resource without a date (null, absent) is older than any dated one: « None »
+    # compared as text would come after every date.
+    latest = max(resources, key=lambda r: str(r.get("last_modified") or ""))
     checksum = latest.get("checksum") or {}
     algorithm = str(checksum.get("type", "")).lower()
     return Resource(
@@ -182,11 +191,42 @@ def _latest_csv(dataset: dict, api_url: str) -> Resource:
     )
 
 
+# Addresses a download may take: the web, and local files (a copy on a shared drive).
+URL_SCHEMES = ("https", "http", "file")
+
+
+def check_url(url: str, option: str | None = "--url") -> None:
+    """Refuse, before any connection, an address that urllib cannot fetch (its own
+    message, « unknown url type », is English)."""
+    scheme = urllib.parse.urlsplit(url).scheme.lower() if url else ""
+    if scheme not in URL_SCHEMES:
+        what = f"{option} : adresse invalide" if option else "Adresse de téléchargement invalide"
+        raise DownloadError(
+            f"{what} « {url} » : une adresse commence par https://, http:// ou file:// (par "
+            "exemple https://www.data.gouv.fr/…/fichier.csv). Rien n'a été téléchargé."
+        )
+
+
+def check_sha256(value: str | None) -> str | None:
+    """``--sha256``: 64 hexadecimal digits (lower-cased), checked before downloading."""
+    if value is None:
+        return None
+    cleaned = value.strip().lower()
+    if not re.fullmatch(r"[0-9a-f]{64}", cleaned):
+        raise DownloadError(
+            f"--sha256 : « {value} » n'est pas une somme SHA-256 : 64 chiffres "
+            "hexadécimaux (0 à 9, a à f) sont attendus, tels que « sha256sum » les écrit. "
+            "Rien n'a été téléchargé."
+        )
+    return cleaned
+
+
 def _stream(
     url: str, tmp: Path, timeout: float, also: str | None = None
 ) -> tuple[str, int, str | None]:
     """Write the body at ``url`` into ``tmp``; return its SHA-256 (hex), its size and,
     when ``also`` names another hash algorithm, that digest too."""
+    check_url(url, None)
     digest = hashlib.sha256()
     other = hashlib.new(also) if also else None
     size = 0
@@ -214,8 +254,11 @@ def _stream(
             f"du fichier ({type(exc).__name__}). Rien n'a été enregistré ; réessayez. "
             f"{_manual_hint()}"
         ) from exc
-    except ValueError as exc:
-        raise DownloadError(f"Adresse de téléchargement invalide : {url} ({exc}).") from exc
+    except ValueError:  # what urlsplit accepts and urlopen does not
+        raise DownloadError(
+            f"Adresse de téléchargement invalide : « {url} » (une adresse commence par "
+            "https://, http:// ou file://)."
+        ) from None
     except OSError as exc:
         raise DownloadError(
             f"Échec du téléchargement de {url} vers {tmp.parent} : {exc}. Rien n'a été enregistré."

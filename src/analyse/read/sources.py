@@ -27,7 +27,7 @@ from pathlib import Path
 
 from analyse import config
 from analyse.errors import UserError
-from analyse.read.files import CsvFileError, read_csv_rows
+from analyse.read.files import CsvFileError, data_suffix, read_csv_rows
 from analyse.read.names import normalise_text
 from analyse.read.selections import (
     COSELEC_COLUMNS,
@@ -203,7 +203,7 @@ def describe_selections(paths: Iterable[Path]) -> list[str]:
             continue
         files = list_selection_files([path]) if path.is_dir() else [path]
         for file in files:
-            last = last_committee(file) if file.suffix.lower() != ".xlsx" else None
+            last = last_committee(file) if data_suffix(file) != ".xlsx" else None
             if last is None:
                 phrases.append(f"sélections : {relative(file)}")
             elif file.resolve() == config.EMBEDDED_NATIONAL_LIST.resolve():

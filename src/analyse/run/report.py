@@ -388,7 +388,7 @@ RECONCILIATION_LINES = [
     ("regionaux", "  régionaux (catégorie à part)"),
     ("non_localisables", "  non localisables"),
     ("en_revue", "  en revue (non comptés ailleurs)"),
-    ("rejetes", "  lignes rejetées (mode tolérant)"),
+    ("rejetes", "  sur des lignes rejetées (mode tolérant)"),
     ("venus_d_ailleurs", "comptés ailleurs mais localisés dans ses EPCI"),
     ("localises_dans_ses_epci", "postes localisés dans ses EPCI"),
 ]
@@ -401,4 +401,19 @@ def reconciliation_text(prepared: Prepared) -> str:
     counts = prepared.counts
     lines = [f"Rapprochement des postes — {prepared.nom} ({prepared.departement})"]
     lines += [f"  {label:<52}{fmt_number(counts[key]):>7}" for key, label in RECONCILIATION_LINES]
+    # The table counts posts; the rows set aside are counted as rows, apart (a row whose
+    # count of posts could not be read adds no post).
+    rejected = prepared.anomalies
+    ours = rejected.loc[rejected["departement"].eq(prepared.departement)]
+    if len(rejected):
+        unread = int((ours["postes"].fillna(0) == 0).sum())
+        elsewhere = len(rejected) - len(ours)
+        line = f"Lignes rejetées (mode tolérant) : {fmt_number(len(ours))}"
+        if unread:
+            line += f", dont {fmt_number(unread)} sans nombre de postes lisible"
+        if elsewhere:
+            line += (
+                f" ; {fmt_number(elsewhere)} d'autres départements (ou sans département lisible)"
+            )
+        lines.append(line + " (listées dans le rapport, partie « Pour les analystes »).")
     return "\n".join(lines)
