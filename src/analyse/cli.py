@@ -8,7 +8,6 @@ input (unknown département, unreadable selection file, bad month, failed downlo
 from __future__ import annotations
 
 import argparse
-import contextlib
 import functools
 import logging
 import sys
@@ -500,39 +499,14 @@ def _departements(args: argparse.Namespace, reference) -> list[str]:
 
 
 def _check_output(folder: Path | None) -> None:
-    """Refuse an output folder that cannot be one, before any work: a file, /dev/null, a
-    place where nothing can be written. The check writes a probe and removes it (and any
-    folder it had to create): nothing is left behind. The cache of the run goes with its
-    reports (``cache.follow_output``)."""
-    import tempfile
-
-    from analyse.errors import UserError, os_error_reason
+    """Refuse, before any work, an output folder that cannot be one, or holding what the
+    command would write through (a device, a FIFO, a link out of it): see
+    ``run.outputs``. The cache of the run goes with its reports (``cache.follow_output``)."""
     from analyse.render import cache
+    from analyse.run import outputs
 
+    outputs.check_folder(folder or config.REPORTS_DIR)
     cache.follow_output(folder or config.REPORTS_DIR)
-    if folder is None:
-        return
-    folder = Path(folder)
-    if folder.exists() and not folder.is_dir():
-        raise UserError(
-            f"--sortie {folder} : ce n'est pas un dossier (c'est un fichier ou un "
-            "périphérique). Donnez le dossier où écrire les rapports (il sera créé s'il "
-            "n'existe pas)."
-        )
-    missing = [p for p in [folder, *folder.absolute().parents] if not p.exists()]
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryFile(dir=folder):
-            pass
-    except OSError as error:
-        raise UserError(
-            f"--sortie {folder} : écriture impossible ({os_error_reason(error)}). Choisissez un "
-            "dossier où vous pouvez écrire."
-        ) from None
-    finally:
-        for created in missing:  # deepest first
-            with contextlib.suppress(OSError):
-                created.rmdir()
 
 
 # ------------------------------------------------------------------------- commands
@@ -754,9 +728,11 @@ def _cmd_mensuel(args: argparse.Namespace) -> int:
 
 
 def _cmd_panel(args: argparse.Namespace) -> int:
-    from analyse.run.panel import run_panel
+    from analyse.run import outputs
+    from analyse.run.panel import DEFAULT_DIR, run_panel
     from analyse.wording import fmt_number
 
+    outputs.check_folder(args.sortie or DEFAULT_DIR)  # before 5 minutes of work
     reference = _load_reference(args)
     selections = _selections(args, reference)
     extras = _extras(args, reference)
@@ -816,6 +792,7 @@ def _cmd_controle(args: argparse.Namespace) -> int:
 def _cmd_telecharger(args: argparse.Namespace) -> int:
     from analyse.read import download, sources
     from analyse.read.selections import read_selection_file
+    from analyse.run import outputs
     from analyse.wording import fmt_number
 
     # What can be checked without the network is checked first: the options' form, the
@@ -825,6 +802,7 @@ def _cmd_telecharger(args: argparse.Namespace) -> int:
         download.check_url(args.url)
     if args.api is not None:
         download.check_url(args.api, "--api")
+    outputs.check_file(args.sortie, companions=(".sha256",))
     url, checksum = args.url, None
     if url is None:
         resource = download.resolve_resource(args.api or download.COSELEC_API_URL)
