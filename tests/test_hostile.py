@@ -343,7 +343,12 @@ def test_plausibility_rules():
     assert implausible_edition(good, good) == []
     assert implausible_edition(good, None) == []
     cut = good.iloc[:200]
-    assert len(implausible_edition(cut, good)) == 2  # structures, posts
+    # Structures, posts, and the attributions missing, unless the publisher vouches.
+    assert len(implausible_edition(cut, good)) == 3
+    assert len(implausible_edition(cut, good, confirmed="somme de contrôle SHA-1")) == 2
+    shorter = good.iloc[:2686]  # 93 %: only the attributions missing say it
+    assert "203 attributions" in implausible_edition(shorter, good)[0]
+    assert implausible_edition(shorter, good, confirmed="longueur annoncée") == []
     late = good.assign(date_comite=pd.Timestamp("2099-01-01"))
     assert "dans le futur" in implausible_edition(late, good)[0]
 

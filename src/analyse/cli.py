@@ -811,11 +811,11 @@ def _cmd_telecharger(args: argparse.Namespace) -> int:
     previous, previous_path = _previous_copy(args.sortie)
     forced: list[str] = []
 
-    def validate(tmp: Path):
+    def validate(tmp: Path, confirmed: str | None = None):
         # Every row read as the reports will read it, before the good copy is replaced;
         # then the whole compared with the copy it replaces.
         table = read_selection_file(tmp, display_name=url)
-        problems = sources.implausible_edition(table, previous)
+        problems = sources.implausible_edition(table, previous, confirmed=confirmed)
         if problems and not args.forcer:
             kept = (
                 f"La copie actuelle ({sources.relative(previous_path)}) est conservée."

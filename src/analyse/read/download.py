@@ -221,20 +221,36 @@ def check_sha256(value: str | None) -> str | None:
     return cleaned
 
 
-def _stream(
-    url: str, tmp: Path, timeout: float, also: str | None = None
-) -> tuple[str, int, str | None]:
-    """Write the body at ``url`` into ``tmp``; return its SHA-256 (hex), its size and,
-    when ``also`` names another hash algorithm, that digest too."""
+@dataclass(frozen=True)
+class _Received:
+    """A body received: its SHA-256 (hex), its size, the other digest asked for, and the
+    length the server announced (None: it announced none)."""
+
+    sha256: str
+    size: int
+    other: str | None
+    announced: int | None
+
+
+def _announced_length(response) -> int | None:
+    value = response.headers.get("Content-Length")
+    return int(value) if value is not None and value.strip().isdigit() else None
+
+
+def _stream(url: str, tmp: Path, timeout: float, also: str | None = None) -> _Received:
+    """Write the body at ``url`` into ``tmp``; return its SHA-256 (hex), its size,
+    when ``also`` names another hash algorithm that digest too, and its announced
+    length."""
     check_url(url, None)
     digest = hashlib.sha256()
     other = hashlib.new(also) if also else None
-    size = 0
+    size, announced = 0, None
     try:
         # An address with accents (« …/liste-validée.csv ») is sent percent-encoded.
         address = urllib.parse.quote(url, safe=":/?#[]@!$&'()*+,;=%~")
         request = urllib.request.Request(address, headers={"User-Agent": _USER_AGENT})
         with urllib.request.urlopen(request, timeout=timeout) as response, tmp.open("wb") as out:
+            announced = _announced_length(response)
             while chunk := response.read(_CHUNK_SIZE):
                 digest.update(chunk)
                 if other is not None:
@@ -263,7 +279,8 @@ def _stream(
         raise DownloadError(
             f"Échec du téléchargement de {url} vers {tmp.parent} : {exc}. Rien n'a été enregistré."
         ) from exc
-    return digest.hexdigest(), size, (other.hexdigest() if other is not None else None)
+    other_hex = other.hexdigest() if other is not None else None
+    return _Received(digest.hexdigest(), size, other_hex, announced)
 
 
 def download(
@@ -272,7 +289,7 @@ def download(
     sha256: str | None = None,
     timeout: float = 30,
     checksum: tuple[str, str] | None = None,
-    validate: Callable[[Path], object] | None = None,
+    validate: Callable[[Path, str | None], object] | None = None,
 ) -> DownloadResult:
     """Download ``url`` to ``target`` atomically and write ``target``'s ``.sha256`` sidecar.
 
@@ -280,7 +297,9 @@ def download(
     (algorithm, hex digest) pair such as the ``sha1`` that data.gouv.fr publishes. The
     content must look like the COSELEC list (checked on its first line); ``validate``,
     when given, then reads the whole temporary file (every row, with the reader the
-    reports use) and raises ``UserError`` on a bad row. Its result is kept in
+    reports use) and raises ``UserError`` on a bad row; it is also told how the publisher
+    vouched for the file being whole (the checksum verified, the length the server
+    announced, in French; None when nothing did). Its result is kept in
     ``DownloadResult.content``; it may also raise ``DownloadError`` (a list that is not
     plausible), passed on as it is. Temporary files of a killed earlier download are
     removed first. On any failure ``DownloadError`` is raised, no temporary
@@ -299,9 +318,10 @@ def download(
             if checksum:
                 expected.append((checksum[0].lower(), checksum[1].strip().lower()))
             also = checksum[0].lower() if checksum and checksum[0].lower() != "sha256" else None
-            digest, size, other = _stream(url, tmp, timeout, also)
+            received = _stream(url, tmp, timeout, also)
+            digest, size = received.sha256, received.size
             for algorithm, value in expected:
-                got = digest if algorithm == "sha256" else other
+                got = digest if algorithm == "sha256" else received.other
                 if got != value:
                     raise DownloadError(
                         f"La somme de contrôle {algorithm.upper().replace('SHA', 'SHA-')} du "
@@ -310,9 +330,18 @@ def download(
                         f"Le fichier n'a pas été enregistré ; {target} est inchangé."
                     )
             _check_header(tmp, url)
+            # How the publisher vouched for the file being whole, if it did.
+            if expected:
+                confirmed = "somme de contrôle " + ", ".join(
+                    a.upper().replace("SHA", "SHA-") for a, _ in expected
+                )
+            elif received.announced == size:
+                confirmed = f"longueur annoncée par le serveur ({size} octets)"
+            else:
+                confirmed = None
             if validate is not None:
                 try:
-                    content = validate(tmp)
+                    content = validate(tmp, confirmed)
                 except DownloadError:
                     raise
                 except UserError as exc:
