@@ -935,6 +935,17 @@ def _main(argv: list[str] | None) -> int:
     except OSError as error:  # the disk, not the code: say which file, never a traceback
         print(f"Erreur : {os_error_text(error)}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    finally:
+        _print_cache_notes()
+
+
+def _print_cache_notes() -> None:
+    """The cache entries discarded during the run, one line each (``render.store``):
+    left by this process, its workers and their kernels."""
+    from analyse.render import cache, store
+
+    for line in store.take_notes(cache.root()):
+        print(f"Remarque : {line}", file=sys.stderr)
 
 
 if __name__ == "__main__":

@@ -287,14 +287,17 @@ def run_job(job: ReportJob, kernel_name: str | None = None, warm=None) -> Report
         staged = ReportJob(job.departement, job.data_dir, staging, job.title).files
         # Nothing it is made from changed since a report was written: that one is reused.
         key = reuse.report_key(job.departement, job.data_dir, job.title)
-        if not reuse.fetch(key, _by_name(staged)):
+        # Copies, checked file by file: a damaged entry is discarded and the report made.
+        reused = reuse.fetch(key, _by_name(staged))
+        if not reused:
             _render(job, staged, kernel_name, warm)
+            # Kept as copies of the staged files: the published ones are never the cache's.
+            reuse.store(key, _by_name(staged))
         for name in ("notebook", *files.exports, "html"):
             source = getattr(staged, name)
-            os.chmod(source, 0o644)
+            os.chmod(source, 0o644)  # this run's own copy, in its own staging folder
             os.replace(source, getattr(files, name))
         in_place = True
-        reuse.store(key, _by_name(files))
     finally:
         shutil.rmtree(staging, ignore_errors=True)
         bundle.settle(job.data_dir, in_place)
