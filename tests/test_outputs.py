@@ -205,3 +205,125 @@ def test_report_commands_refuse_links_and_specials_inside_their_folder(
     assert code == 2, err
     assert "rapport.html" in err and "tube nommé" in err, err
     assert list(elsewhere.iterdir()) == []
+
+
+# ------------------------------------------------ item 3: a set of files replaced whole
+
+
+@pytest.fixture(scope="module")
+def small_panels(reference):
+    """Two panels of the national list (one month, two months: other contents, the same
+    files), computed once; ``analyse panel`` is given them instead of its 26 months."""
+    from analyse.analysis import pipeline
+    from analyse.run import panel
+
+    selections = pipeline.match_selections([NATIONAL_FILE], reference)
+    return [
+        panel.build_panel(selections, reference, None, months=months)
+        for months in (["2021-03"], ["2021-03", "2021-04"])
+    ]
+
+
+@pytest.fixture
+def small_disk(tmp_path):
+    """A tmpfs of 14 MiB: room for one panel of one month (10,5 Mo), not for two."""
+    import subprocess
+
+    mount = tmp_path / "disque"
+    mount.mkdir()
+    done = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=14m", "tmpfs", str(mount)],
+        capture_output=True,
+        text=True,
+    )
+    if done.returncode != 0:
+        pytest.skip(f"montage d'un tmpfs refusé ({done.stderr.strip()}) : disque plein non essayé")
+    try:
+        yield mount
+    finally:
+        subprocess.run(["umount", "-l", str(mount)], check=False)
+
+
+def _files(folder: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(folder.iterdir()) if p.is_file()}
+
+
+def _panel(monkeypatch, capsys, panel, folder: Path) -> tuple[int, str]:
+    from analyse.run import panel as run_panel
+
+    monkeypatch.setattr(run_panel, "build_panel", lambda *args, **kwargs: panel)
+    capsys.readouterr()
+    code = cli.main(["panel", "--sortie", str(folder), "--sans-fragilite", "--sans-lieux"])
+    return code, capsys.readouterr().err
+
+
+@pytest.mark.panne
+def test_a_full_disk_leaves_the_previous_panel_whole(small_disk, small_panels, monkeypatch, capsys):
+    """On a full disk, « analyse panel » left a new panel_epci.parquet beside the old
+    CSV and datapackage.json (its 8 files renamed one by one), and said « Aucun fichier
+    existant n'a été remplacé ». The new set is now written beside the old one and swapped
+    in whole: the old set stays whole when it does not fit, and the message says so."""
+    import subprocess
+
+    folder = small_disk / "panel"
+    one, two = small_panels
+    code, err = _panel(monkeypatch, capsys, one, folder)
+    assert code == 0, err
+    before = _files(folder)
+    assert {"panel_epci.csv", "epci.gpkg", "datapackage.json"} <= set(before)
+
+    code, err = _panel(monkeypatch, capsys, two, folder)
+    assert code == 2, err
+    assert "disque plein" in err and "Traceback" not in err, err
+    assert f"le panel précédent ({folder}) est intact" in err, err
+    assert _files(folder) == before  # not one file of the new set
+    assert [p.name for p in small_disk.iterdir()] == ["panel"]  # nothing left beside it
+
+    subprocess.run(["mount", "-o", "remount,size=64m", str(small_disk)], check=True)
+    code, err = _panel(monkeypatch, capsys, two, folder)
+    assert code == 0, err
+    after = _files(folder)
+    assert set(after) == set(before)
+    assert after["panel_epci.csv"].count(b"\n2021-04,") > 0
+    assert after["panel_epci.csv"] != before["panel_epci.csv"]
+    assert [p.name for p in small_disk.iterdir()] == ["panel"]
+
+
+def test_the_panel_is_one_set_whatever_its_writer_puts_in_it(
+    tmp_path, small_panels, monkeypatch, capsys
+):
+    """The swap takes whatever the writer wrote (a new layer, a style: their file lands
+    with the others), drops the files of the previous set, and keeps the user's own."""
+    from analyse.render.exports import panel as panel_files
+
+    folder = tmp_path / "panel"
+    one, two = small_panels
+    real = panel_files.write_panel
+
+    def with_style(target, *args, **kwargs):
+        written = real(target, *args, **kwargs)
+        (Path(target) / "epci.qml").write_text("<qgis/>", encoding="utf-8")
+        return written
+
+    monkeypatch.setattr(panel_files, "write_panel", with_style)
+    assert _panel(monkeypatch, capsys, one, folder)[0] == 0
+    assert (folder / "epci.qml").exists()
+    (folder / "mes_notes.txt").write_text("à garder", encoding="utf-8")
+    monkeypatch.setattr(panel_files, "write_panel", real)
+    assert _panel(monkeypatch, capsys, two, folder)[0] == 0
+    assert not (folder / "epci.qml").exists()  # of the previous set only
+    assert (folder / "mes_notes.txt").read_text(encoding="utf-8") == "à garder"
+    assert (folder / "panel_epci.csv").read_bytes().count(b"\n2021-04,") > 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["panel"]
+
+
+def test_a_folder_holding_folders_is_not_replaced_by_the_panel(tmp_path, capsys, no_work):
+    """The panel replaces its folder whole: « --sortie . » in a project (or a home
+    folder) would have it take the project's place. Refused before any work."""
+    project = tmp_path / "projet"
+    (project / "src").mkdir(parents=True)
+    (project / "README.md").write_text("à garder", encoding="utf-8")
+    code = cli.main(["panel", "--sortie", str(project)])
+    err = capsys.readouterr().err
+    assert code == 2 and "contient le dossier src" in err, err
+    assert sorted(p.name for p in project.iterdir()) == ["README.md", "src"]

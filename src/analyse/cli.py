@@ -732,7 +732,7 @@ def _cmd_panel(args: argparse.Namespace) -> int:
     from analyse.run.panel import DEFAULT_DIR, run_panel
     from analyse.wording import fmt_number
 
-    outputs.check_folder(args.sortie or DEFAULT_DIR)  # before 5 minutes of work
+    outputs.check_set_folder(args.sortie or DEFAULT_DIR)  # before 5 minutes of work
     reference = _load_reference(args)
     selections = _selections(args, reference)
     extras = _extras(args, reference)

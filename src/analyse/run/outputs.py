@@ -149,6 +149,23 @@ def _scan(folder: Path, option: str, shown: Path) -> None:
                 )
 
 
+def check_set_folder(folder: Path, option: str = "--sortie") -> None:
+    """``check_folder``, for a folder replaced whole by a set of files (the panel,
+    ``atomic.replaced_whole``): it may hold files only. A folder inside it (a project, a
+    home folder given by mistake) is refused: the set would take its place."""
+    check_folder(folder, option)
+    folder = Path(folder)
+    if not folder.is_dir():
+        return
+    for entry in os.scandir(folder):
+        if entry.is_dir(follow_symlinks=False):
+            raise UserError(
+                f"{option} {folder} : ce dossier contient le dossier {entry.name} ; ses "
+                "fichiers sont remplacés en bloc, d'une seule fois : donnez un dossier "
+                f"réservé à eux (par exemple {folder / 'panel'})."
+            )
+
+
 def check_file(path: Path, option: str = "--sortie", companions: tuple[str, ...] = ()) -> None:
     """Refuse an output file path that cannot be one (see the module's note): not a
     regular file, a symbolic link, under a file, in a folder where nothing can be

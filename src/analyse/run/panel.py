@@ -19,6 +19,8 @@ from analyse.analysis.indicators import reconciliations
 from analyse.analysis.inputs import Extras
 from analyse.analysis.national import departement_table, epci_by_departement
 from analyse.analysis.pipeline import MatchedSelections
+from analyse.atomic import replaced_whole
+from analyse.errors import UserError, os_error_reason
 from analyse.territory.reference import Reference
 
 DEFAULT_DIR = config.REPORTS_DIR / "panel"
@@ -82,11 +84,24 @@ def run_panel(
     folder: Path | None = None,
 ) -> tuple[Path, epci_panel.Panel, float]:
     """Compute the panel and write its files into ``folder`` (default ``reports/panel``).
-    Returns the folder, the panel and the seconds it took."""
-    from analyse.render.exports.panel import write_panel
+    Returns the folder, the panel and the seconds it took.
+
+    The files must agree (the CSV, the Parquet and ``datapackage.json`` of one run):
+    they are written into a staging folder beside ``folder``, which replaces it whole
+    (``atomic.replaced_whole``), whatever files ``write_panel`` writes."""
+    from analyse.render.exports import panel as panel_files
 
     start = time.perf_counter()
     panel = build_panel(selections, reference, extras)
     folder = Path(folder or DEFAULT_DIR)
-    write_panel(folder, panel, selections, reference, extras)
+    try:
+        with replaced_whole(folder) as staging:
+            panel_files.write_panel(staging, panel, selections, reference, extras)
+    except OSError as error:  # a full disk: said with the state of the previous panel
+        state = (
+            f"le panel précédent ({folder}) est intact : aucun de ses fichiers n'a été remplacé"
+            if folder.exists()
+            else "aucun fichier n'a été écrit"
+        )
+        raise UserError(f"panel non écrit, {os_error_reason(error)} ; {state}.") from error
     return folder, panel, time.perf_counter() - start
