@@ -200,10 +200,11 @@ def check_url(url: str, option: str | None = "--url") -> None:
     message, « unknown url type », is English)."""
     scheme = urllib.parse.urlsplit(url).scheme.lower() if url else ""
     if scheme not in URL_SCHEMES:
-        what = f"{option} : adresse invalide" if option else "Adresse de téléchargement invalide"
+        what = f"{option} : adresse" if option else "Adresse de téléchargement"
+        what += f" invalide « {url} »" if url else " vide"
         raise DownloadError(
-            f"{what} « {url} » : une adresse commence par https://, http:// ou file:// (par "
-            "exemple https://www.data.gouv.fr/…/fichier.csv). Rien n'a été téléchargé."
+            f"{what} : une adresse commence par https://, http:// ou file:// (par exemple "
+            "https://www.data.gouv.fr/…/fichier.csv). Rien n'a été téléchargé."
         )
 
 

@@ -48,6 +48,12 @@ def kind_of(mode: int) -> str:
     return "un fichier"
 
 
+def _shown(path: Path) -> str:
+    """A path as the user would write it: relative to the current folder when inside it."""
+    relative = os.path.relpath(path)
+    return str(path) if relative.startswith("..") else relative
+
+
 def _lstat(path: Path) -> os.stat_result | None:
     try:
         return path.lstat()
@@ -67,8 +73,9 @@ def _check_parents(path: Path, option: str, shown: Path) -> None:
             raise UserError(f"{option} {shown} : {os_error_reason(error)}.") from None
         if not stat.S_ISDIR(mode):
             raise UserError(
-                f"{option} {shown} : {parent} n'est pas un dossier (c'est {kind_of(mode)}) : "
-                "rien ne peut être écrit sous lui. Choisissez un autre chemin."
+                f"{option} {shown} : {_shown(parent)} n'est pas un dossier (c'est "
+                f"{kind_of(mode)}) : rien ne peut être écrit sous lui. Choisissez un autre "
+                "chemin."
             )
 
 
@@ -134,7 +141,7 @@ def _scan(folder: Path, option: str, shown: Path) -> None:
                 target = path.resolve()
                 if not target.is_relative_to(top):
                     raise UserError(
-                        f"{option} {shown} : {path} est un lien symbolique vers {target}, "
+                        f"{option} {shown} : {_shown(path)} est un lien symbolique vers {target}, "
                         "hors du dossier de sortie : la commande y écrirait. Retirez le "
                         "lien, ou choisissez un autre dossier."
                     )
@@ -143,7 +150,7 @@ def _scan(folder: Path, option: str, shown: Path) -> None:
                     pending.append((path, depth + 1))
             elif not stat.S_ISREG(mode):
                 raise UserError(
-                    f"{option} {shown} : {path} est {kind_of(mode)}, pas un fichier "
+                    f"{option} {shown} : {_shown(path)} est {kind_of(mode)}, pas un fichier "
                     "ordinaire : la commande le remplacerait. Retirez-le, ou choisissez un "
                     "autre dossier."
                 )
@@ -179,7 +186,7 @@ def check_file(path: Path, option: str = "--sortie", companions: tuple[str, ...]
         if status is None:
             continue
         # The path itself, or the file the command writes beside it.
-        what = f"{option} {shown} : c'est" if each == path else f"{option} {shown} : {each} est"
+        what = f"{option} {shown} : " + ("c'est" if each == path else f"{_shown(each)} est")
         if stat.S_ISLNK(status.st_mode):
             raise UserError(
                 f"{what} un lien symbolique (vers {os.readlink(each)}) : la commande "

@@ -217,7 +217,8 @@ def read_places(
         # The 2022 file holds the conseillers' places only: any other choice would be
         # read as the conseillers' places under another name.
         raise PlacesFileError(
-            f"--programmes : {path} ne dit pas à quels programmes appartiennent ses lieux "
+            f"--programmes : {config.relative_to_project(path)} ne dit pas à quels "
+            "programmes appartiennent ses lieux "
             f"(pas de colonne {PROGRAMMES_FIELD}) ; il ne contient que les lieux des "
             "conseillers numériques (fichier de juillet 2022). Retirez --programmes, ou "
             "donnez avec --lieux le fichier national actuel des lieux de médiation "
