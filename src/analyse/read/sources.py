@@ -203,7 +203,7 @@ def implausible_edition(
             f"{'manquent' if count > 1 else 'manque'} dans la liste reçue, soit "
             f"{plural(int(missing['postes'].sum()), 'poste')} (par exemple {examples}{more}), "
             "et rien ne confirme qu'elle est entière (ni somme de contrôle ni longueur "
-            "annoncée par le serveur) : une liste coupée en route ?"
+            "annoncée par le serveur : une liste coupée en route ?)"
         )
     before = previous["date_comite"].max().date()
     if latest is not None and latest < before:
