@@ -16,7 +16,7 @@ from analyse.analysis import bundle, pipeline
 from analyse.run import report
 from analyse.run.warm import WarmKernel
 
-pytestmark = pytest.mark.slow
+pytestmark = pytest.mark.lot
 
 CODES = ("05", "59", "974")
 # 05 had no committee in 2022-03 and 2022-04, 59 and 974 had one each month (the
@@ -180,7 +180,6 @@ def _kept_report(cache: Path) -> Path:
     return found[0]
 
 
-@pytest.mark.lot
 def test_a_damaged_entry_never_reaches_the_published_report(tmp_path, monkeypatch, capsys):
     """What the attacks of issue 31 did, through « analyse rapport » run again with the
     same inputs: an entry truncated truncated the published report at once, and the next
