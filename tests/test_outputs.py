@@ -289,6 +289,7 @@ def test_a_full_disk_leaves_the_previous_panel_whole(small_disk, small_panels, m
     assert [p.name for p in small_disk.iterdir()] == ["panel"]
 
 
+@pytest.mark.lent
 def test_the_panel_is_one_set_whatever_its_writer_puts_in_it(
     tmp_path, small_panels, monkeypatch, capsys
 ):
