@@ -175,6 +175,19 @@ def _raw(tmp: Path, name: str, text: str) -> dict[str, str]:
     return {"ANALYSE_DONNEES_BRUTES": str(raw)}
 
 
+def _null_device(tmp: Path) -> str:
+    """A device like /dev/null, made in the test's folder (never the real one)."""
+    import stat
+
+    path = tmp / "dev" / "null"
+    path.parent.mkdir()
+    try:
+        os.mknod(path, stat.S_IFCHR | 0o666, os.makedev(1, 3))
+    except PermissionError:
+        pytest.skip("création d'un périphérique refusée (il faut être root) : cas non essayé")
+    return str(path)
+
+
 def _seed(tmp: Path) -> list[str]:
     return _report(config.SELECTIONS_DIR)
 
@@ -277,7 +290,8 @@ CASES: dict[str, Case] = {
         ["sortie.txt : ce n'est pas un dossier"],
     ),
     "--sortie /dev/null": Case(
-        lambda tmp: [*_seed(tmp), "--sortie", "/dev/null"], ["/dev/null : ce n'est pas un dossier"]
+        lambda tmp: [*_seed(tmp), "--sortie", _null_device(tmp)],
+        ["dev/null : ce n'est pas un dossier, c'est un périphérique"],
     ),
     "--sortie en lecture seule": Case(
         lambda tmp: [*_seed(tmp), "--sortie", _read_only(tmp)], ["écriture impossible"]

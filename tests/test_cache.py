@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from conftest import NATIONAL_FILE, notebook_outputs, without_cell_ids
 
+from analyse import cli
 from analyse.analysis import bundle, pipeline, situation
 from analyse.run import report
 from analyse.run.warm import WarmKernel
@@ -164,3 +165,68 @@ def test_a_situation_kept_within_a_run_gives_what_it_gives_afresh(reference):
             assert {**left.to_dict(), "genere_le": ""} == {**right.to_dict(), "genere_le": ""}
         else:
             assert left == right, field.name
+
+
+def _kept_report(cache: Path) -> Path:
+    """The cache's copy of rapport.html (the only report in ``cache``)."""
+    found = [p for p in (cache / "rapport").rglob("rapport.html")]
+    assert len(found) == 1, found
+    return found[0]
+
+
+def test_a_damaged_entry_never_reaches_the_published_report(tmp_path, monkeypatch, capsys):
+    """What the attacks of issue 31 did, through « analyse rapport » run again with the
+    same inputs: an entry truncated truncated the published report at once, and the next
+    run (exit 0) left it without </html>; an entry replaced by a symbolic link published
+    the file it leads to and made it 0644; an edit of the published report reached the
+    cache. The published report is now whole and right after each run, one French line
+    names the cache folder, and nothing outside the output folder is read or changed."""
+    monkeypatch.setenv("ANALYSE_CACHE", "1")
+    monkeypatch.delenv("ANALYSE_CACHE_DIR", raising=False)  # the cache follows --sortie
+    out = tmp_path / "sortie"
+    argv = ["rapport", "-d", "05", "--sortie", str(out)]
+    cache = out / ".donnees" / "cache"
+    html = out / "05" / "rapport.html"
+
+    def run() -> list[str]:
+        capsys.readouterr()
+        assert cli.main(argv) == 0
+        return [line for line in capsys.readouterr().err.splitlines() if "cache" in line]
+
+    def whole(page: str) -> str:
+        """The report, whole, less what differs between two runs: the cells' ids and
+        the moment the data were prepared."""
+        assert page.endswith("</html>\n") and "Hautes-Alpes" in page
+        return re.sub(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[^ <\"]*", "", without_cell_ids(page))
+
+    assert run() == []
+    first = whole(html.read_text(encoding="utf-8"))
+
+    # 1. Truncated in the cache: the published report is untouched, the next run makes it.
+    kept = _kept_report(cache)
+    kept.write_bytes(kept.read_bytes()[: kept.stat().st_size // 2])
+    assert whole(html.read_text(encoding="utf-8")) == first
+    notes = run()
+    assert len(notes) == 1 and f"cache {cache} : entrée « rapport »" in notes[0], notes
+    assert "rapport.html tronqué" in notes[0] and "le rapport est refait" in notes[0]
+    assert whole(html.read_text(encoding="utf-8")) == first
+
+    # 2. Replaced by a symbolic link to a private file outside the output folder.
+    secret = tmp_path / "secret.txt"
+    secret.write_text("root:x:0:0:root:/root:/bin/bash\n", encoding="utf-8")
+    secret.chmod(0o600)
+    kept = _kept_report(cache)
+    kept.unlink()
+    kept.symlink_to(secret)
+    notes = run()
+    assert len(notes) == 1 and "rapport.html est un lien symbolique" in notes[0], notes
+    assert whole(html.read_text(encoding="utf-8")) == first
+    assert secret.stat().st_mode & 0o777 == 0o600
+    assert secret.read_text(encoding="utf-8").startswith("root:")
+
+    # 3. Edited where it is published: the next run publishes the report, not the edit.
+    served = html.read_bytes()
+    with html.open("r+", encoding="utf-8") as page:
+        page.write("<!DOCTYPE html><html><body>Basses-Alpes")
+    assert run() == []
+    assert html.read_bytes() == served

@@ -38,8 +38,23 @@ HTML_PAGE = b"<!DOCTYPE html>\n<html><head><title>data.gouv.fr</title></head><bo
 
 
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    # Under this prefix, a file is sent without its length (no Content-Length: the end
+    # of the connection ends it), as a server streaming an export does: a transfer cut
+    # there looks complete.
+    UNANNOUNCED = "/sans-longueur/"
+
     def log_message(self, format: str, *args: object) -> None:
         pass
+
+    def do_GET(self) -> None:
+        if not self.path.startswith(self.UNANNOUNCED):
+            return super().do_GET()
+        path = Path(self.translate_path("/" + self.path[len(self.UNANNOUNCED) :]))
+        self.send_response(200)
+        self.send_header("Content-Type", "text/csv")
+        self.end_headers()
+        self.wfile.write(path.read_bytes())
+        self.close_connection = True
 
 
 @pytest.fixture(scope="module")
@@ -447,3 +462,130 @@ def test_leftovers_of_a_killed_download_are_removed(served, shared_csv, tmp_path
 
     assert not any(p.exists() for p in killed)
     assert running.exists()
+
+
+# ------------------------------------------- issue 31, item 5: smaller defects, one by one
+
+
+def test_deeply_nested_api_answer_is_said_in_french(tmp_path, capsys) -> None:
+    """``json.loads`` raises RecursionError, not ValueError, on an answer nested 100 000
+    deep: a traceback instead of « la réponse n'est pas la description attendue »."""
+    from analyse import cli
+
+    api = tmp_path / "api.json"
+    api.write_text("[" * 100_000 + "]" * 100_000, encoding="utf-8")
+    target = tmp_path / "sortie" / "coselec.csv"
+    code = cli.main(["telecharger", "--api", api.as_uri(), "--sortie", str(target)])
+    err = capsys.readouterr().err
+    assert code == 2, err
+    assert "api.json" in err and "imbriqu" in err and "Traceback" not in err, err
+    assert not target.exists()
+
+
+def test_a_malformed_sha256_is_refused_before_downloading(tmp_path, capsys) -> None:
+    """``--sha256 xyz`` can match no file: said at once, naming the option, before any
+    connection (the port here is closed: a download would say « réseau »)."""
+    from analyse import cli
+
+    url = f"http://127.0.0.1:{_free_port()}/coselec.csv"
+    target = tmp_path / "coselec.csv"
+    code = cli.main(["telecharger", "--url", url, "--sha256", "xyz", "--sortie", str(target)])
+    err = capsys.readouterr().err
+    assert code == 2, err
+    assert "--sha256" in err and "« xyz »" in err and "64" in err, err
+    assert "réseau" not in err, err
+    _assert_only(tmp_path)
+
+
+@pytest.mark.parametrize("url", ["", "pas-une-adresse/coselec.csv", "gopher://exemple.fr/x"])
+def test_a_bad_address_is_said_in_french(tmp_path, capsys, url) -> None:
+    """« (unknown url type: '') » was urllib's English inside the French message."""
+    from analyse import cli
+
+    code = cli.main(["telecharger", "--url", url, "--sortie", str(tmp_path / "coselec.csv")])
+    err = capsys.readouterr().err
+    assert code == 2, err
+    assert "unknown" not in err and "url type" not in err, err
+    assert "adresse" in err and "http" in err, err
+    _assert_only(tmp_path)
+
+
+def test_a_resource_without_date_is_not_the_newest(served, tmp_path) -> None:
+    """A resource whose ``last_modified`` is null compared as the text « None », after
+    every date: it was taken as the newest edition."""
+    import json
+
+    base, root = served
+    dataset = {
+        "resources": [
+            {"format": "csv", "url": f"{base}/small.csv", "last_modified": None},
+            {"format": "csv", "url": f"{base}/{CSV_NAME}", "last_modified": "2023-04-05"},
+            {"format": "csv", "url": f"{base}/page.html"},
+        ]
+    }
+    (root / "sans-date.json").write_text(json.dumps(dataset), encoding="utf-8")
+    assert resolve_resource(f"{base}/sans-date.json").url == f"{base}/{CSV_NAME}"
+
+
+# ------------------------------------------------ issue 31, item 4: no silent shrinking
+
+
+def _cut(root: Path, shared_csv: Path, rows: int) -> str:
+    """The national list cut at a row boundary after ``rows`` rows."""
+    lines = shared_csv.read_text(encoding="utf-8").splitlines()
+    name = f"coupee-{rows}.csv"
+    (root / name).write_text("\n".join(lines[: rows + 1]) + "\n", encoding="utf-8")
+    return name
+
+
+def test_a_list_cut_without_checksum_or_length_never_replaces_the_copy(
+    served, shared_csv, tmp_path, capsys
+) -> None:
+    """A list cut after 2 686 of its 2 889 rows (93 %), sent without length or checksum,
+    replaced the good copy with exit 0: 203 structures and 216 posts lost, unsaid."""
+    from analyse import cli
+
+    base, root = served
+    name = _cut(root, shared_csv, 2686)
+    target = _good_copy(shared_csv, tmp_path)
+    before = target.read_bytes(), sidecar_path(target).read_text(encoding="utf-8")
+    url = f"{base}{_QuietHandler.UNANNOUNCED}{name}"
+
+    code = cli.main(["telecharger", "--url", url, "--sortie", str(target)])
+    err = capsys.readouterr().err.replace("\u202f", " ")
+    assert code == 2, err
+    assert "203 attributions (structure et comité) de la copie actuelle manquent" in err, err
+    lost = shared_csv.read_text(encoding="utf-8").splitlines()[2687].split(";")[0]
+    assert f"« {lost} »" in err, err  # the first example
+    assert "ni somme de contrôle ni longueur" in err and "--forcer" in err, err
+    assert "est conservée" in err, err
+    assert (target.read_bytes(), sidecar_path(target).read_text(encoding="utf-8")) == before
+
+    # Forced, it is saved, and the command says what was lost.
+    assert cli.main(["telecharger", "--url", url, "--sortie", str(target), "--forcer"]) == 0
+    out = capsys.readouterr().out.replace("\u202f", " ")
+    assert "203 attributions (structure et comité) de la copie actuelle manquent" in out, out
+    assert target.read_bytes() == (root / name).read_bytes()
+
+
+def test_a_shorter_list_confirmed_by_its_publisher_replaces_the_copy(
+    served, shared_csv, tmp_path, capsys
+) -> None:
+    """Editions drop the structures that left the programme: a shorter list whose length
+    the server announced, or whose checksum was given, is the publisher's."""
+    from analyse import cli
+
+    base, root = served
+    name = _cut(root, shared_csv, 2686)
+    target = _good_copy(shared_csv, tmp_path)
+    # The length announced (Content-Length) and received.
+    assert cli.main(["telecharger", "--url", f"{base}/{name}", "--sortie", str(target)]) == 0
+    assert target.read_bytes() == (root / name).read_bytes()
+    capsys.readouterr()
+    # No length, but the checksum given.
+    target = _good_copy(shared_csv, tmp_path)
+    url = f"{base}{_QuietHandler.UNANNOUNCED}{name}"
+    checksum = _sha256(root / name)
+    code = cli.main(["telecharger", "--url", url, "--sha256", checksum, "--sortie", str(target)])
+    assert code == 0, capsys.readouterr().err
+    assert target.read_bytes() == (root / name).read_bytes()

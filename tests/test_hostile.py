@@ -344,7 +344,12 @@ def test_plausibility_rules():
     assert implausible_edition(good, good) == []
     assert implausible_edition(good, None) == []
     cut = good.iloc[:200]
-    assert len(implausible_edition(cut, good)) == 2  # structures, posts
+    # Structures, posts, and the attributions missing, unless the publisher vouches.
+    assert len(implausible_edition(cut, good)) == 3
+    assert len(implausible_edition(cut, good, confirmed="somme de contrôle SHA-1")) == 2
+    shorter = good.iloc[:2686]  # 93 %: only the attributions missing say it
+    assert "203 attributions" in implausible_edition(shorter, good)[0]
+    assert implausible_edition(shorter, good, confirmed="longueur annoncée") == []
     late = good.assign(date_comite=pd.Timestamp("2099-01-01"))
     assert "dans le futur" in implausible_edition(late, good)[0]
 
@@ -515,3 +520,66 @@ def test_disk_full_keeps_the_earlier_report_and_its_prepared_data_together(tmp_p
     assert failed.returncode == 2 and "disque plein" in failed.stderr, failed.stderr
     assert state() == before
     assert [p.name for p in data.parent.iterdir()] == ["05"]  # nothing kept aside
+
+
+# ------------------------------------------- issue 31, item 5: smaller defects, one by one
+
+
+def test_deeply_nested_places_json_is_said_in_french(tmp_path):
+    """A JSON nested 100 000 deep made ``json.loads`` raise RecursionError (not a
+    ValueError): a traceback instead of a message naming the file."""
+    from analyse.territory import places
+
+    path = _write(tmp_path / "lieux.json", "[" * 100_000 + "]" * 100_000)
+    with pytest.raises(places.PlacesFileError, match=r"lieux\.json : .*imbriqu"):
+        places.read_places(path)
+
+
+def test_a_compressed_workbook_is_read(tmp_path):
+    """The README says « .csv et .xlsx (compressés ou non) » are read: a ``.xlsx.gz`` was
+    refused as « ni UTF-8 ni Windows-1252 »."""
+    import gzip
+
+    book = _workbook(tmp_path / "c.xlsx", [("Avril", TABLE, "visible")])
+    packed = _write(tmp_path / "sel" / "c.xlsx.gz", gzip.compress(book.read_bytes()))
+    assert read_selection_file(packed)["structure"].tolist() == ["Gap"]
+    assert read_selections([packed.parent])["structure"].tolist() == ["Gap"]
+
+
+@pytest.mark.parametrize("encoding", ["utf-16-le", "utf-16-be"])
+@pytest.mark.parametrize("note", ["é", "e"])
+def test_utf16_without_bom_is_read(tmp_path, encoding, note):
+    """UTF-16 without its BOM (some exports write none) was called « pas du texte »
+    (ASCII only, it even decodes as UTF-8, with a NUL every other character)."""
+    text = "\r\n".join([HEADER, f"2021-04,05,Gap,commune,1,,,{note}", ""])
+    path = _write(tmp_path / "comite.csv", text.encode(encoding))
+    table = read_selection_file(path)
+    assert table["postes"].tolist() == [1]
+    assert table["source"].iloc[0] == note
+
+
+def test_the_summary_counts_rejected_lines_as_lines(reference, tmp_path):
+    """With --tolerant, a rejected line whose posts could not be read was summed as 0
+    posts under the label « lignes rejetées » (« lignes rejetées 0 »)."""
+    from analyse.analysis import pipeline
+    from analyse.run.report import reconciliation_text
+
+    path = _write(
+        tmp_path / "comite.csv",
+        f"{HEADER}\n2021-04,05,Gap,commune,²,,,\n2021-04,05,Embrun,commune,1,,,\n",
+    )
+    selections = pipeline.match_selections([path], reference, tolerant=True)
+    text = reconciliation_text(situation.prepare("05", selections, reference))
+    assert "Lignes rejetées (mode tolérant) : 1" in text, text
+    # The posts of those lines are posts (0 here), never a count labelled « lignes ».
+    assert not any(line.strip().startswith("lignes rejetées") for line in text.splitlines()), text
+
+
+def test_programmes_with_the_2022_places_file_are_refused(capsys):
+    """The 2022 file holds no programmes: « --programmes France Services » counted the
+    conseillers' places as if they were France Services, silently."""
+    code = cli.main(["scenario", "-d", "05", "--postes", "1", "--programmes", "France Services"])
+    err = capsys.readouterr().err
+    assert code == 2, err
+    assert "--programmes" in err and "cnfs-2022-07" in err and "Traceback" not in err, err
+    assert "dispositif_programmes_nationaux" in err, err

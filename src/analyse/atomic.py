@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import contextlib
+import errno
+import json
 import os
 import shutil
 import tempfile
@@ -138,6 +140,124 @@ def remove_dead_staging(parent: Path, prefix: str) -> None:
         pid = path.name[len(prefix) :].split("-", 1)[0]
         if path.is_dir() and pid.isdigit() and not _alive(int(pid)):
             shutil.rmtree(path, ignore_errors=True)
+
+
+# ------------------------------------------------------------- a set of files, whole
+
+SET_MANIFEST = ".ensemble.json"  # the names a set's writer wrote, for the next swap
+_STAGING_SUFFIX = ".en-cours-"
+_PREVIOUS_SUFFIX = ".ancien-"
+
+
+@contextlib.contextmanager
+def replaced_whole(target: Path) -> Iterator[Path]:
+    """Yield a staging folder beside the folder ``target``; when the block ends without
+    error, what it holds replaces ``target`` in one exchange of names, so that a reader
+    sees the previous set of files or the new one, never a mix. On error the staging
+    folder goes and ``target`` is as it was.
+
+    The set is whatever the block writes into the folder. Files of ``target`` that the
+    previous set did not write (``SET_MANIFEST`` lists those it did; without it, all but
+    the new set's names) are the user's: they are carried into the new set (linked, or
+    copied), never dropped. A swap killed half-way is undone by the next call
+    (``recover_folder``).
+    """
+    target = Path(target)
+    if target.is_symlink():  # the user's link to a folder: the folder is replaced
+        target = target.resolve()
+    target.parent.mkdir(parents=True, exist_ok=True)
+    recover_folder(target)
+    staging = staging_dir(target.parent, f".{target.name}{_STAGING_SUFFIX}")
+    try:
+        yield staging
+        written = sorted(p.name for p in staging.iterdir())
+        _carry_over(target, staging, set(written))
+        (staging / SET_MANIFEST).write_text(
+            json.dumps({"fichiers": written}, ensure_ascii=False, indent=1) + "\n",
+            encoding="utf-8",
+        )
+        os.chmod(staging, _usual_mode(0o777))
+        _swap(staging, target)
+    finally:
+        # After an exchange, the staging folder holds the previous set.
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def _carry_over(target: Path, staging: Path, written: set[str]) -> None:
+    """Put into ``staging`` the user's own files of ``target`` (see ``replaced_whole``)."""
+    if not target.is_dir():
+        return
+    try:
+        previous = set(json.loads((target / SET_MANIFEST).read_text(encoding="utf-8"))["fichiers"])
+    except (OSError, ValueError, KeyError, TypeError):
+        previous = set()
+    for entry in os.scandir(target):
+        if entry.name in written or entry.name in previous or entry.name == SET_MANIFEST:
+            continue
+        source, copy = Path(entry.path), staging / entry.name
+        if entry.is_symlink():
+            os.symlink(os.readlink(source), copy)
+        elif entry.is_dir(follow_symlinks=False):
+            # A folder replaced whole holds files only (``run.outputs`` refuses others
+            # before any work): a folder in it is no set of files.
+            raise IsADirectoryError(errno.EISDIR, "dossier dans un ensemble de fichiers", source)
+        else:
+            try:
+                os.link(source, copy)  # the same file, in the new set
+            except OSError:
+                shutil.copy2(source, copy)
+
+
+def _swap(staging: Path, target: Path) -> None:
+    """``staging`` in place of ``target``: one atomic exchange where the system offers
+    it (Linux's renameat2), else two renames with the previous folder kept aside until
+    the new one is in place (``recover_folder`` finishes a swap killed in between)."""
+    if not os.path.lexists(target):
+        os.rename(staging, target)
+        return
+    if _exchange(staging, target):
+        return
+    previous = target.with_name(f".{target.name}{_PREVIOUS_SUFFIX}{os.getpid()}")
+    shutil.rmtree(previous, ignore_errors=True)
+    os.rename(target, previous)
+    try:
+        os.rename(staging, target)
+    except OSError:
+        os.rename(previous, target)
+        raise
+    shutil.rmtree(previous, ignore_errors=True)
+
+
+def _exchange(first: Path, second: Path) -> bool:
+    """Exchange the names of two folders atomically (renameat2 RENAME_EXCHANGE); False
+    where the system or the file system cannot."""
+    import ctypes
+
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        renameat2 = libc.renameat2
+    except (OSError, AttributeError):
+        return False
+    at_fdcwd, rename_exchange = -100, 2
+    done = renameat2(at_fdcwd, os.fsencode(first), at_fdcwd, os.fsencode(second), rename_exchange)
+    return done == 0
+
+
+def recover_folder(target: Path) -> None:
+    """Finish what a swap of ``target`` killed half-way left (``replaced_whole``): the
+    previous folder put back when the new one never came, else removed; the staging
+    folders of dead runs removed."""
+    target = Path(target)
+    prefix = f".{target.name}{_PREVIOUS_SUFFIX}"
+    for kept in target.parent.glob(f"{glob_escape(prefix)}*"):
+        pid = kept.name[len(prefix) :]
+        if not pid.isdigit() or _alive(int(pid)):
+            continue
+        if os.path.lexists(target):
+            shutil.rmtree(kept, ignore_errors=True)
+        else:
+            os.rename(kept, target)
+    remove_dead_staging(target.parent, f".{target.name}{_STAGING_SUFFIX}")
 
 
 def _alive(pid: int) -> bool:

@@ -8,7 +8,6 @@ input (unknown département, unreadable selection file, bad month, failed downlo
 from __future__ import annotations
 
 import argparse
-import contextlib
 import functools
 import logging
 import sys
@@ -445,6 +444,13 @@ def _extras(args: argparse.Namespace, reference):
         item.name: item.chosen(getattr(args, item.dest), getattr(args, f"sans_{item.dest}"))
         for item in OPTIONAL_INPUTS
     }
+    if args.programmes is not None and getattr(args, "sans_lieux", False):
+        from analyse.errors import UserError
+
+        raise UserError(
+            f"--programmes « {args.programmes} » et --sans-lieux ne vont pas ensemble : sans "
+            "fichier des lieux, aucun programme n'est lu. Retirez l'une des deux options."
+        )
     programmes = parse_programmes(args.programmes)
     extras = load_extras(reference, custom_target=args.cible, programmes=programmes, others=chosen)
     extras.scenario = _scenario_settings(args)
@@ -493,39 +499,14 @@ def _departements(args: argparse.Namespace, reference) -> list[str]:
 
 
 def _check_output(folder: Path | None) -> None:
-    """Refuse an output folder that cannot be one, before any work: a file, /dev/null, a
-    place where nothing can be written. The check writes a probe and removes it (and any
-    folder it had to create): nothing is left behind. The cache of the run goes with its
-    reports (``cache.follow_output``)."""
-    import tempfile
-
-    from analyse.errors import UserError, os_error_reason
+    """Refuse, before any work, an output folder that cannot be one, or holding what the
+    command would write through (a device, a FIFO, a link out of it): see
+    ``run.outputs``. The cache of the run goes with its reports (``cache.follow_output``)."""
     from analyse.render import cache
+    from analyse.run import outputs
 
+    outputs.check_folder(folder or config.REPORTS_DIR)
     cache.follow_output(folder or config.REPORTS_DIR)
-    if folder is None:
-        return
-    folder = Path(folder)
-    if folder.exists() and not folder.is_dir():
-        raise UserError(
-            f"--sortie {folder} : ce n'est pas un dossier (c'est un fichier ou un "
-            "périphérique). Donnez le dossier où écrire les rapports (il sera créé s'il "
-            "n'existe pas)."
-        )
-    missing = [p for p in [folder, *folder.absolute().parents] if not p.exists()]
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryFile(dir=folder):
-            pass
-    except OSError as error:
-        raise UserError(
-            f"--sortie {folder} : écriture impossible ({os_error_reason(error)}). Choisissez un "
-            "dossier où vous pouvez écrire."
-        ) from None
-    finally:
-        for created in missing:  # deepest first
-            with contextlib.suppress(OSError):
-                created.rmdir()
 
 
 # ------------------------------------------------------------------------- commands
@@ -753,9 +734,11 @@ def _cmd_mensuel(args: argparse.Namespace) -> int:
 
 def _cmd_panel(args: argparse.Namespace) -> int:
     from analyse.analysis.situation import Sources
-    from analyse.run.panel import run_panel
+    from analyse.run import outputs
+    from analyse.run.panel import DEFAULT_DIR, run_panel
     from analyse.wording import fmt_number
 
+    outputs.check_set_folder(args.sortie or DEFAULT_DIR)  # before 5 minutes of work
     reference = _load_reference(args)
     selections = _selections(args, reference)
     extras = _extras(args, reference)
@@ -818,8 +801,17 @@ def _cmd_controle(args: argparse.Namespace) -> int:
 def _cmd_telecharger(args: argparse.Namespace) -> int:
     from analyse.read import download, sources
     from analyse.read.selections import read_selection_file
+    from analyse.run import outputs
     from analyse.wording import fmt_number
 
+    # What can be checked without the network is checked first: the options' form, the
+    # target paths.
+    sha256 = download.check_sha256(args.sha256)
+    if args.url is not None:
+        download.check_url(args.url)
+    if args.api is not None:
+        download.check_url(args.api, "--api")
+    outputs.check_file(args.sortie, companions=(".sha256",))
     url, checksum = args.url, None
     if url is None:
         resource = download.resolve_resource(args.api or download.COSELEC_API_URL)
@@ -828,11 +820,11 @@ def _cmd_telecharger(args: argparse.Namespace) -> int:
     previous, previous_path = _previous_copy(args.sortie)
     forced: list[str] = []
 
-    def validate(tmp: Path):
+    def validate(tmp: Path, confirmed: str | None = None):
         # Every row read as the reports will read it, before the good copy is replaced;
         # then the whole compared with the copy it replaces.
         table = read_selection_file(tmp, display_name=url)
-        problems = sources.implausible_edition(table, previous)
+        problems = sources.implausible_edition(table, previous, confirmed=confirmed)
         if problems and not args.forcer:
             kept = (
                 f"La copie actuelle ({sources.relative(previous_path)}) est conservée."
@@ -850,7 +842,7 @@ def _cmd_telecharger(args: argparse.Namespace) -> int:
         return table
 
     result = download.download(
-        url, args.sortie, sha256=args.sha256, checksum=checksum, validate=validate
+        url, args.sortie, sha256=sha256, checksum=checksum, validate=validate
     )
     table = result.content
     print(
@@ -952,6 +944,17 @@ def _main(argv: list[str] | None) -> int:
     except OSError as error:  # the disk, not the code: say which file, never a traceback
         print(f"Erreur : {os_error_text(error)}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    finally:
+        _print_cache_notes()
+
+
+def _print_cache_notes() -> None:
+    """The cache entries discarded during the run, one line each (``render.store``):
+    left by this process, its workers and their kernels."""
+    from analyse.render import cache, store
+
+    for line in store.take_notes(cache.root()):
+        print(f"Remarque : {line}", file=sys.stderr)
 
 
 if __name__ == "__main__":

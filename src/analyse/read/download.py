@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import http.client
+import re
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -137,6 +138,12 @@ def resolve_resource(api_url: str = COSELEC_API_URL, timeout: float = 30) -> Res
         _stream(api_url, tmp, timeout)
         try:
             dataset = json.loads(tmp.read_text(encoding="utf-8"))
+        except RecursionError:  # arrays within arrays, thousands deep
+            raise DownloadError(
+                f"La réponse de {api_url} n'est pas la description JSON attendue du jeu de "
+                "données (tableaux ou objets imbriqués trop profondément). "
+                f"{_manual_hint()}"
+            ) from None
         except ValueError as exc:
             where = (
                 f"ligne {exc.lineno}, colonne {exc.colno}"
@@ -169,7 +176,9 @@ def _latest_csv(dataset: dict, api_url: str) -> Resource:
             f"Le jeu de données décrit par {api_url} ne contient aucune ressource CSV. "
             f"{_manual_hint()}"
         )
-    latest = max(resources, key=lambda r: str(r.get("last_modified", "")))
+    # A resource without a date (null, absent) is older than any dated one: « None »
+    # compared as text would come after every date.
+    latest = max(resources, key=lambda r: str(r.get("last_modified") or ""))
     checksum = latest.get("checksum") or {}
     algorithm = str(checksum.get("type", "")).lower()
     return Resource(
@@ -182,19 +191,67 @@ def _latest_csv(dataset: dict, api_url: str) -> Resource:
     )
 
 
-def _stream(
-    url: str, tmp: Path, timeout: float, also: str | None = None
-) -> tuple[str, int, str | None]:
-    """Write the body at ``url`` into ``tmp``; return its SHA-256 (hex), its size and,
-    when ``also`` names another hash algorithm, that digest too."""
+# Addresses a download may take: the web, and local files (a copy on a shared drive).
+URL_SCHEMES = ("https", "http", "file")
+
+
+def check_url(url: str, option: str | None = "--url") -> None:
+    """Refuse, before any connection, an address that urllib cannot fetch (its own
+    message, « unknown url type », is English)."""
+    scheme = urllib.parse.urlsplit(url).scheme.lower() if url else ""
+    if scheme not in URL_SCHEMES:
+        what = f"{option} : adresse" if option else "Adresse de téléchargement"
+        what += f" invalide « {url} »" if url else " vide"
+        raise DownloadError(
+            f"{what} : une adresse commence par https://, http:// ou file:// (par exemple "
+            "https://www.data.gouv.fr/…/fichier.csv). Rien n'a été téléchargé."
+        )
+
+
+def check_sha256(value: str | None) -> str | None:
+    """``--sha256``: 64 hexadecimal digits (lower-cased), checked before downloading."""
+    if value is None:
+        return None
+    cleaned = value.strip().lower()
+    if not re.fullmatch(r"[0-9a-f]{64}", cleaned):
+        raise DownloadError(
+            f"--sha256 : « {value} » n'est pas une somme SHA-256 : 64 chiffres "
+            "hexadécimaux (0 à 9, a à f) sont attendus, tels que « sha256sum » les écrit. "
+            "Rien n'a été téléchargé."
+        )
+    return cleaned
+
+
+@dataclass(frozen=True)
+class _Received:
+    """A body received: its SHA-256 (hex), its size, the other digest asked for, and the
+    length the server announced (None: it announced none)."""
+
+    sha256: str
+    size: int
+    other: str | None
+    announced: int | None
+
+
+def _announced_length(response) -> int | None:
+    value = response.headers.get("Content-Length")
+    return int(value) if value is not None and value.strip().isdigit() else None
+
+
+def _stream(url: str, tmp: Path, timeout: float, also: str | None = None) -> _Received:
+    """Write the body at ``url`` into ``tmp``; return its SHA-256 (hex), its size,
+    when ``also`` names another hash algorithm that digest too, and its announced
+    length."""
+    check_url(url, None)
     digest = hashlib.sha256()
     other = hashlib.new(also) if also else None
-    size = 0
+    size, announced = 0, None
     try:
         # An address with accents (« …/liste-validée.csv ») is sent percent-encoded.
         address = urllib.parse.quote(url, safe=":/?#[]@!$&'()*+,;=%~")
         request = urllib.request.Request(address, headers={"User-Agent": _USER_AGENT})
         with urllib.request.urlopen(request, timeout=timeout) as response, tmp.open("wb") as out:
+            announced = _announced_length(response)
             while chunk := response.read(_CHUNK_SIZE):
                 digest.update(chunk)
                 if other is not None:
@@ -214,13 +271,17 @@ def _stream(
             f"du fichier ({type(exc).__name__}). Rien n'a été enregistré ; réessayez. "
             f"{_manual_hint()}"
         ) from exc
-    except ValueError as exc:
-        raise DownloadError(f"Adresse de téléchargement invalide : {url} ({exc}).") from exc
+    except ValueError:  # what urlsplit accepts and urlopen does not
+        raise DownloadError(
+            f"Adresse de téléchargement invalide : « {url} » (une adresse commence par "
+            "https://, http:// ou file://)."
+        ) from None
     except OSError as exc:
         raise DownloadError(
             f"Échec du téléchargement de {url} vers {tmp.parent} : {exc}. Rien n'a été enregistré."
         ) from exc
-    return digest.hexdigest(), size, (other.hexdigest() if other is not None else None)
+    other_hex = other.hexdigest() if other is not None else None
+    return _Received(digest.hexdigest(), size, other_hex, announced)
 
 
 def download(
@@ -229,7 +290,7 @@ def download(
     sha256: str | None = None,
     timeout: float = 30,
     checksum: tuple[str, str] | None = None,
-    validate: Callable[[Path], object] | None = None,
+    validate: Callable[[Path, str | None], object] | None = None,
 ) -> DownloadResult:
     """Download ``url`` to ``target`` atomically and write ``target``'s ``.sha256`` sidecar.
 
@@ -237,7 +298,9 @@ def download(
     (algorithm, hex digest) pair such as the ``sha1`` that data.gouv.fr publishes. The
     content must look like the COSELEC list (checked on its first line); ``validate``,
     when given, then reads the whole temporary file (every row, with the reader the
-    reports use) and raises ``UserError`` on a bad row. Its result is kept in
+    reports use) and raises ``UserError`` on a bad row; it is also told how the publisher
+    vouched for the file being whole (the checksum verified, the length the server
+    announced, in French; None when nothing did). Its result is kept in
     ``DownloadResult.content``; it may also raise ``DownloadError`` (a list that is not
     plausible), passed on as it is. Temporary files of a killed earlier download are
     removed first. On any failure ``DownloadError`` is raised, no temporary
@@ -256,9 +319,10 @@ def download(
             if checksum:
                 expected.append((checksum[0].lower(), checksum[1].strip().lower()))
             also = checksum[0].lower() if checksum and checksum[0].lower() != "sha256" else None
-            digest, size, other = _stream(url, tmp, timeout, also)
+            received = _stream(url, tmp, timeout, also)
+            digest, size = received.sha256, received.size
             for algorithm, value in expected:
-                got = digest if algorithm == "sha256" else other
+                got = digest if algorithm == "sha256" else received.other
                 if got != value:
                     raise DownloadError(
                         f"La somme de contrôle {algorithm.upper().replace('SHA', 'SHA-')} du "
@@ -267,9 +331,18 @@ def download(
                         f"Le fichier n'a pas été enregistré ; {target} est inchangé."
                     )
             _check_header(tmp, url)
+            # How the publisher vouched for the file being whole, if it did.
+            if expected:
+                confirmed = "somme de contrôle " + ", ".join(
+                    a.upper().replace("SHA", "SHA-") for a, _ in expected
+                )
+            elif received.announced == size:
+                confirmed = f"longueur annoncée par le serveur ({size} octets)"
+            else:
+                confirmed = None
             if validate is not None:
                 try:
-                    content = validate(tmp)
+                    content = validate(tmp, confirmed)
                 except DownloadError:
                     raise
                 except UserError as exc:

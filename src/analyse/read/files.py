@@ -92,8 +92,13 @@ _UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 
 def decode_text(raw: bytes, name: str) -> str:
     """The text of a CSV export: UTF-8 (the BOM of Excel's « CSV UTF-8 » dropped), UTF-16
-    with its BOM (Excel's « texte Unicode »), or Windows-1252 (Excel's plain « CSV » on a
+    with its BOM (Excel's « texte Unicode ») or without, or Windows-1252 (Excel's plain « CSV » on a
     French Windows). Anything else, a binary file above all, raises ``CsvFileError``."""
+    # Before UTF-8: text of ASCII letters in UTF-16 without BOM is valid UTF-8 too,
+    # every other character a NUL.
+    text = _utf16_without_bom(raw)
+    if text is not None:
+        return text
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -121,6 +126,26 @@ def decode_text(raw: bytes, name: str) -> str:
             f"en position {control.start()}). Est-ce bien un export CSV ?",
         )
     return text
+
+
+def _utf16_without_bom(raw: bytes) -> str | None:
+    """UTF-16 written without its BOM, little- or big-endian: text of the Latin alphabet
+    has a NUL byte in every other position (the high byte of each character), which no
+    UTF-8 or Windows-1252 export has. None when ``raw`` does not look so, or does not
+    decode to text without control characters."""
+    if len(raw) < 4 or len(raw) % 2:
+        return None
+    sample = raw[:4096]
+    even, odd = sample[0::2].count(0), sample[1::2].count(0)
+    pairs = len(sample) // 2
+    for encoding, high, low in (("utf-16-le", odd, even), ("utf-16-be", even, odd)):
+        if high >= 0.6 * pairs and low == 0:
+            try:
+                text = raw.decode(encoding)
+            except UnicodeDecodeError:
+                return None
+            return None if CONTROL_RE.search(text) else text
+    return None
 
 
 def _separator(header_line: str) -> str:

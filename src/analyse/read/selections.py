@@ -8,6 +8,7 @@ and line it came from, so that any later message can point back to it.
 from __future__ import annotations
 
 import hashlib
+import io
 import re
 from collections.abc import Iterable
 from datetime import datetime
@@ -24,6 +25,8 @@ from analyse.read.files import (
     check_row_shape,
     data_suffix,
     file_lines,
+    is_gzip,
+    read_bytes,
     read_csv_rows,
     read_csv_table,
 )
@@ -195,8 +198,10 @@ def _read_xlsx_rows(path: Path, name: str) -> tuple[list[str], list[tuple[int, l
 
     import openpyxl
 
+    # A compressed workbook (.xlsx.gz) is opened from its decompressed bytes.
+    source = io.BytesIO(read_bytes(path)) if is_gzip(path) else path
     try:
-        book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+        book = openpyxl.load_workbook(source, read_only=True, data_only=True)
     except zipfile.BadZipFile:
         # An .xlsx is a zip archive of XML parts: a CSV or an old .xls renamed is not.
         raise SelectionError(
@@ -269,7 +274,7 @@ def read_selection_file(
     """
     path = Path(path)
     name = display_name or str(path)
-    if path.suffix.lower() == ".xlsx":  # a compressed CSV (.csv.gz) is read as CSV
+    if data_suffix(path) == ".xlsx":  # compressed or not; a .csv.gz is read as CSV
         header, rows = _read_xlsx_rows(path, name)
     else:
         header, rows = _read_csv_rows(path, name)

@@ -27,7 +27,7 @@ from pathlib import Path
 
 from analyse import config
 from analyse.errors import UserError
-from analyse.read.files import CsvFileError, read_csv_rows
+from analyse.read.files import CsvFileError, data_suffix, read_csv_rows
 from analyse.read.names import normalise_text
 from analyse.read.selections import (
     COSELEC_COLUMNS,
@@ -137,14 +137,35 @@ def national_list() -> NationalList:
     return max(copies, key=lambda c: (c.last_committee or date.min, not c.embedded))
 
 
-def implausible_edition(new, previous, today: date | None = None) -> list[str]:
+def _attributions(table) -> list[tuple[str, str]]:
+    """Each row of a national list as the attribution it records: its structure (SIRET,
+    else name and commune) and its committee's day."""
+    ident = table["code"].where(table["code"] != "", table["structure"] + "|" + table["commune"])
+    return list(zip(ident, table["date_comite"].dt.strftime("%Y-%m-%d"), strict=True))
+
+
+def vanished_attributions(new, previous):
+    """The rows of ``previous`` whose attribution (``_attributions``) ``new`` lacks."""
+    kept = set(_attributions(new))
+    return previous.loc[[pair not in kept for pair in _attributions(previous)]]
+
+
+EXAMPLES_SHOWN = 3
+
+
+def implausible_edition(
+    new, previous, today: date | None = None, confirmed: str | None = None
+) -> list[str]:
     """What makes ``new`` (a national list read by ``read_selection_file``) look like
     something other than a newer edition of ``previous`` (the copy it would replace,
     same reading; None: nothing to compare with), in French; empty when plausible.
 
     Refused: fewer structures or posts than ``config.DOWNLOAD_MIN_SHARE`` of the
     previous edition, a committee after ``today``, a last committee earlier than the
-    previous edition's.
+    previous edition's, and, unless ``confirmed`` (how the publisher vouched for the
+    file received: its checksum, its announced length), any attribution of
+    ``previous`` missing from ``new``: editions add committees, so a list cut at a row
+    boundary (complete rows, fewer of them) is otherwise unseen.
     """
     from analyse.wording import fmt_number, plural
 
@@ -169,6 +190,21 @@ def implausible_edition(new, previous, today: date | None = None) -> list[str]:
                 f"actuelle ({fmt_number(100 * count / before)} % ; au moins "
                 f"{fmt_number(100 * share)} % attendus : une liste coupée en route ?)"
             )
+    missing = vanished_attributions(new, previous)
+    if len(missing) and confirmed is None:
+        examples = " ; ".join(
+            f"« {row.structure} », comité du {fr_date(row.date_comite)}"
+            for row in missing.head(EXAMPLES_SHOWN).itertuples()
+        )
+        more = " ; …" if len(missing) > EXAMPLES_SHOWN else ""
+        count = len(missing)
+        problems.append(
+            f"{plural(count, 'attribution')} (structure et comité) de la copie actuelle "
+            f"{'manquent' if count > 1 else 'manque'} dans la liste reçue, soit "
+            f"{plural(int(missing['postes'].sum()), 'poste')} (par exemple {examples}{more}), "
+            "et rien ne confirme qu'elle est entière (ni somme de contrôle ni longueur "
+            "annoncée par le serveur : une liste coupée en route ?)"
+        )
     before = previous["date_comite"].max().date()
     if latest is not None and latest < before:
         problems.append(
@@ -203,7 +239,7 @@ def describe_selections(paths: Iterable[Path]) -> list[str]:
             continue
         files = list_selection_files([path]) if path.is_dir() else [path]
         for file in files:
-            last = last_committee(file) if file.suffix.lower() != ".xlsx" else None
+            last = last_committee(file) if data_suffix(file) != ".xlsx" else None
             if last is None:
                 phrases.append(f"sélections : {relative(file)}")
             elif file.resolve() == config.EMBEDDED_NATIONAL_LIST.resolve():

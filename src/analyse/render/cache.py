@@ -5,8 +5,8 @@ the digest of exactly what it is computed from: the frames and values passed to 
 function that makes it, the name of that output, and ``code_digest`` (the package's own
 source and templates, and the versions of the libraries that draw and write). Whatever
 changes in those inputs (the reference, the lists read, their checksums, a month's new
-posts) gives another key; nothing is ever invalidated by hand, and a key either is whole
-on disk or absent (written to a temporary name, then renamed).
+posts) gives another key; nothing is ever invalidated by hand. How entries are kept
+and checked (copies, digests, never a symbolic link followed) is ``render.store``'s.
 
 So a month where a département did not change reuses every output whose inputs are the
 same as the month before, and re-renders the others (the title, « ce qui a changé », the
@@ -25,11 +25,11 @@ import functools
 import hashlib
 import json
 import os
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
 from analyse import config
+from analyse.render import store
 
 CACHE_SUBDIR = "cache"
 
@@ -123,41 +123,32 @@ def key(kind: str, *parts) -> str:
     return digest.hexdigest()
 
 
-def entry_path(folder: Path, kind: str, name: str) -> Path:
-    """Where the entry ``name`` of output ``kind`` lives (by its key's first two digits,
-    so that no folder holds too many)."""
-    return folder / kind / name[:2] / name
-
-
-def _store(entry: Path, write: Callable[[Path], None]) -> None:
-    """Write an entry whole or not at all (another worker may write the same key)."""
-    entry.parent.mkdir(parents=True, exist_ok=True)
-    handle, tmp = tempfile.mkstemp(dir=entry.parent, prefix=".en-cours-")
-    os.close(handle)
-    try:
-        write(Path(tmp))
-        os.replace(tmp, entry)
-    finally:
-        Path(tmp).unlink(missing_ok=True)
+FIGURE_FILE = "figure.json"
+_FIGURE_AGAIN = "la figure est redessinée"
 
 
 def figure(
     kind: str, parts: tuple, render: Callable[[], tuple[bytes, dict | None]]
 ) -> tuple[bytes, dict | None]:
     """A figure's bytes (its inline SVG) and legend, ``render()``-ed only when no figure
-    of ``kind`` was made from the same ``parts``."""
+    of ``kind`` was made from the same ``parts`` (an entry of ``render.store``, checked
+    when read: a damaged one is discarded, said, and the figure drawn again)."""
     folder = root()
     if folder is None:
         return render()
-    entry = entry_path(folder, kind, key(kind, *parts) + ".json")
-    if entry.is_file():
-        saved = json.loads(entry.read_text(encoding="utf-8"))
-        legend = saved["legend"]
-        if legend and "key" in legend:  # JSON has no tuples: the key is a list of pairs
-            legend["key"] = [tuple(item) for item in legend["key"]]
-        return base64.b64decode(saved["figure"]), legend
+    name = key(kind, *parts)
+    kept = store.read(folder, kind, name, FIGURE_FILE, _FIGURE_AGAIN)
+    if kept is not None:
+        try:
+            saved = json.loads(kept.decode("utf-8"))
+            legend = saved["legend"]
+            if legend and "key" in legend:  # JSON has no tuples: the key is a list of pairs
+                legend["key"] = [tuple(item) for item in legend["key"]]
+            return base64.b64decode(saved["figure"], validate=True), legend
+        except (ValueError, KeyError, TypeError, AttributeError):  # binascii.Error too
+            store.discard(folder, kind, name, f"{FIGURE_FILE} illisible", _FIGURE_AGAIN)
     drawn, legend = render()
     text = json.dumps({"figure": base64.b64encode(drawn).decode("ascii"), "legend": legend})
     with contextlib.suppress(OSError):  # a full or read-only cache costs the reuse only
-        _store(entry, lambda tmp: tmp.write_text(text, encoding="utf-8"))
+        store.put(folder, kind, name, {FIGURE_FILE: text.encode("utf-8")})
     return drawn, legend

@@ -287,14 +287,17 @@ def run_job(job: ReportJob, kernel_name: str | None = None, warm=None) -> Report
         staged = ReportJob(job.departement, job.data_dir, staging, job.title).files
         # Nothing it is made from changed since a report was written: that one is reused.
         key = reuse.report_key(job.departement, job.data_dir, job.title)
-        if not reuse.fetch(key, _by_name(staged)):
+        # Copies, checked file by file: a damaged entry is discarded and the report made.
+        reused = reuse.fetch(key, _by_name(staged))
+        if not reused:
             _render(job, staged, kernel_name, warm)
+            # Kept as copies of the staged files: the published ones are never the cache's.
+            reuse.store(key, _by_name(staged))
         for name in ("notebook", *files.exports, "html"):
             source = getattr(staged, name)
-            os.chmod(source, 0o644)
+            os.chmod(source, 0o644)  # this run's own copy, in its own staging folder
             os.replace(source, getattr(files, name))
         in_place = True
-        reuse.store(key, _by_name(files))
     finally:
         shutil.rmtree(staging, ignore_errors=True)
         bundle.settle(job.data_dir, in_place)
@@ -384,7 +387,7 @@ RECONCILIATION_LINES = [
     ("regionaux", "  régionaux (catégorie à part)"),
     ("non_localisables", "  non localisables"),
     ("en_revue", "  en revue (non comptés ailleurs)"),
-    ("rejetes", "  lignes rejetées (mode tolérant)"),
+    ("rejetes", "  sur des lignes rejetées (mode tolérant)"),
     ("venus_d_ailleurs", "comptés ailleurs mais localisés dans ses EPCI"),
     ("localises_dans_ses_epci", "postes localisés dans ses EPCI"),
 ]
@@ -397,4 +400,19 @@ def reconciliation_text(prepared: Prepared) -> str:
     counts = prepared.counts
     lines = [f"Rapprochement des postes — {prepared.nom} ({prepared.departement})"]
     lines += [f"  {label:<52}{fmt_number(counts[key]):>7}" for key, label in RECONCILIATION_LINES]
+    # The table counts posts; the rows set aside are counted as rows, apart (a row whose
+    # count of posts could not be read adds no post).
+    rejected = prepared.anomalies
+    ours = rejected.loc[rejected["departement"].eq(prepared.departement)]
+    if len(rejected):
+        unread = int((ours["postes"].fillna(0) == 0).sum())
+        elsewhere = len(rejected) - len(ours)
+        line = f"Lignes rejetées (mode tolérant) : {fmt_number(len(ours))}"
+        if unread:
+            line += f", dont {fmt_number(unread)} sans nombre de postes lisible"
+        if elsewhere:
+            line += (
+                f" ; {fmt_number(elsewhere)} d'autres départements (ou sans département lisible)"
+            )
+        lines.append(line + " (listées dans le rapport, partie « Pour les analystes »).")
     return "\n".join(lines)

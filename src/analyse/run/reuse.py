@@ -7,23 +7,22 @@ kept in the content-addressed cache (``analyse.render.cache``) under the digest 
 inputs; a later run with the same inputs (the history run again, a new month added to
 it, a report asked twice) takes them from there instead of running the notebook.
 
-The entries are hard links to the files written (a copy where links are impossible):
-every output of the project is written to a temporary name and renamed, never changed in
-place, so a report replaced later leaves its cache entry intact. A reused report keeps the
-generation date of the run that wrote it.
+An entry holds copies of the files (``render.store``), never the published files: a
+report edited or damaged where it is published leaves its entry intact, and an entry
+damaged in the cache never reaches a published report (it is checked, discarded and the
+report made again). A reused report keeps the generation date of the run that wrote it.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
-import os
-import shutil
-import tempfile
 from pathlib import Path
 
 from analyse import config
 from analyse.analysis import bundle
 from analyse.render import cache
+from analyse.render import store as entries
 
 KIND = "rapport"
 
@@ -43,44 +42,21 @@ def report_key(departement: str, data_dir: Path, title: str) -> str | None:
     return cache.key(KIND, departement, title, meta, tables, notebook)
 
 
-def _place(source: Path, target: Path) -> None:
-    try:
-        os.link(source, target)
-    except OSError:  # another file system, or links refused
-        shutil.copyfile(source, target)
-
-
 def fetch(report_key: str | None, files: dict[str, Path]) -> bool:
-    """Put the cached files of ``report_key`` at ``files`` (by name); True when found."""
+    """Put copies of the cached files of ``report_key`` at ``files`` (by name), each
+    checked against its recorded digest; True when found whole. A damaged entry is
+    discarded and said (``render.store``): the report is then made again."""
     folder = cache.root()
     if report_key is None or folder is None:
         return False
-    entry = cache.entry_path(folder, KIND, report_key)
-    if not all((entry / name).is_file() for name in files):
-        return False
-    for name, target in files.items():
-        target.unlink(missing_ok=True)
-        _place(entry / name, target)
-    return True
+    return entries.fetch(folder, KIND, report_key, files, "le rapport est refait")
 
 
 def store(report_key: str | None, files: dict[str, Path]) -> None:
-    """Keep the report ``files`` (by name) under ``report_key``; a cache that cannot be
-    written costs the reuse, never the report."""
+    """Keep copies of the report ``files`` (by name) under ``report_key``; a cache that
+    cannot be written costs the reuse, never the report."""
     folder = cache.root()
     if report_key is None or folder is None:
         return
-    entry = cache.entry_path(folder, KIND, report_key)
-    if entry.exists():
-        return
-    try:
-        entry.parent.mkdir(parents=True, exist_ok=True)
-        build = Path(tempfile.mkdtemp(dir=entry.parent, prefix=".en-cours-"))
-        try:
-            for name, source in files.items():
-                _place(source, build / name)
-            os.replace(build, entry)
-        finally:
-            shutil.rmtree(build, ignore_errors=True)
-    except OSError:  # another worker stored the same report first, or a full disk
-        pass
+    with contextlib.suppress(OSError):  # a full disk, a read-only cache
+        entries.put(folder, KIND, report_key, files)

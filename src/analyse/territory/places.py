@@ -112,6 +112,12 @@ def programme_mask(listed: pd.Series, programmes: tuple[str, ...] | None) -> pd.
     )
 
 
+def _conseillers_only(programmes: tuple[str, ...] | None) -> bool:
+    """Whether ``programmes`` asks for the conseillers' places only (the default)."""
+    wanted = {programme_key(p) for p in DEFAULT_PROGRAMMES}
+    return programmes is not None and {programme_key(p) for p in programmes} == wanted
+
+
 class PlacesFileError(UserError):
     """The places file is missing or malformed (message in French)."""
 
@@ -133,6 +139,11 @@ def _read_records(path: Path) -> pd.DataFrame:
         return read_csv_strings(path, PlacesFileError)
     try:
         data = json.loads(read_bytes(path).decode("utf-8"))
+    except RecursionError:  # arrays within arrays, thousands deep: no list of places
+        raise PlacesFileError(
+            f"{path} : fichier illisible comme JSON (tableaux ou objets imbriqués trop "
+            "profondément) ; une liste de lieux était attendue."
+        ) from None
     except (ValueError, UnicodeDecodeError) as error:
         raise PlacesFileError(f"{path} : fichier illisible comme JSON ({error}).") from error
     if not isinstance(data, list) or not all(isinstance(item, dict) for item in data):
@@ -202,6 +213,17 @@ def read_places(
             f"(attendu au moins : {', '.join(_REQUIRED_FIELDS)})."
         )
     current = PROGRAMMES_FIELD in raw.columns
+    if not current and not _conseillers_only(programmes):
+        # The 2022 file holds the conseillers' places only: any other choice would be
+        # read as the conseillers' places under another name.
+        raise PlacesFileError(
+            f"--programmes : {config.relative_to_project(path)} ne dit pas à quels "
+            "programmes appartiennent ses lieux "
+            f"(pas de colonne {PROGRAMMES_FIELD}) ; il ne contient que les lieux des "
+            "conseillers numériques (fichier de juillet 2022). Retirez --programmes, ou "
+            "donnez avec --lieux le fichier national actuel des lieux de médiation "
+            "numérique."
+        )
     read = len(raw)
     if current:
         listed = _text(raw[PROGRAMMES_FIELD])
