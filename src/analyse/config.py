@@ -140,6 +140,11 @@ def metric_crs(departement: str) -> int:
     return OVERSEAS_CRS.get(departement, METROPOLITAN_CRS)
 
 
+def epci_metric_crs(departements: str) -> int:
+    """The metric CRS of an EPCI (``departements``: « 04,05 »): its first département's."""
+    return metric_crs(str(departements).split(",")[0].strip())
+
+
 def report_dir(departement: str, reports_dir: Path | None = None, month: str | None = None) -> Path:
     """Folder holding the report and exports of a département (of its situation at the
     end of ``month``, YYYY-MM, in a monthly run)."""

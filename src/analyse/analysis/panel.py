@@ -41,6 +41,8 @@ class Panel:
     geometry: gpd.GeoDataFrame
     months: list[str]
     departements: pd.DataFrame = field(default_factory=pd.DataFrame)
+    # One row per département: ``code`` and its outline (communes dissolved).
+    departement_geometry: gpd.GeoDataFrame | None = None
     # Month → national target and its French description.
     targets: dict[str, tuple[float, str]] = field(default_factory=dict)
 
@@ -70,8 +72,7 @@ def epci_base(reference: Reference, extras: Extras) -> gpd.GeoDataFrame:
     epci = reference.epci.rename(columns={"siren": "siren_epci", "nom": "nom_epci"})
     table = epci.rename(columns={"type": "type_epci"}).copy()
     table["population"] = table["population"].astype("Int64")
-    first = table["departements"].astype(str).str.split(",").str[0].str.strip()
-    crs = first.map(config.metric_crs)
+    crs = table["departements"].map(config.epci_metric_crs)
     area = pd.Series(np.nan, index=table.index)
     for code, rows in crs.groupby(crs).groups.items():
         area.loc[rows] = table.geometry.loc[rows].to_crs(code).area / 1e6

@@ -19,7 +19,7 @@ from analyse.analysis.indicators import reconciliations
 from analyse.analysis.inputs import Extras
 from analyse.analysis.national import departement_table, epci_by_departement
 from analyse.analysis.pipeline import MatchedSelections
-from analyse.territory.reference import Reference
+from analyse.territory.reference import Reference, departement_outlines
 
 DEFAULT_DIR = config.REPORTS_DIR / "panel"
 
@@ -72,6 +72,7 @@ def build_panel(
     ]
     if rows:
         panel.departements = pd.concat(rows, ignore_index=True)
+    panel.departement_geometry = departement_outlines(reference.communes)
     return panel
 
 
