@@ -53,6 +53,8 @@ CSV_NAME = "indicateurs_epci.csv"
 INDEX_NAME = "index.html"
 WORKBOOK_NAME = "couverture.xlsx"
 MAP_NAME = "carte_interactive.html"
+# The Frictionless data package describing the CSV files of a folder (report, panel).
+DATAPACKAGE_NAME = "datapackage.json"
 # Inside an output folder given with --sortie: the data prepared for its notebooks.
 PREPARED_SUBDIR = ".donnees"
 NOTEBOOKS_DIR = PROJECT_ROOT / "notebooks"

@@ -29,6 +29,7 @@ import pandas as pd
 from analyse import config, schema
 from analyse.analysis.indicators import round_for_csv
 from analyse.atomic import atomic_path, write_text
+from analyse.render.exports import datapackage as datapackages
 from analyse.render.exports.geopackage import (
     EVERY_MONTH,
     LATEST_MONTH,
@@ -49,7 +50,7 @@ if TYPE_CHECKING:  # types only: rendering neither prepares nor reads inputs
 EPCI_ROWS = "panel_epci"
 DEPARTEMENT_ROWS = "panel_departements"
 EPCI_IDENTITY = "epci"
-DATAPACKAGE = "datapackage.json"
+DATAPACKAGE = config.DATAPACKAGE_NAME
 
 # The map for QGIS: its layers, their date field (the month's last day) and how much the
 # outlines are simplified for display (metres).
@@ -59,12 +60,6 @@ SIMPLIFY_TOLERANCE_M = 100
 EPCI_MONTHS, EPCI_LATEST = EVERY_MONTH.format("epci"), LATEST_MONTH.format("epci")
 DEPARTEMENT_MONTHS = EVERY_MONTH.format("departements")
 DEPARTEMENT_LATEST = LATEST_MONTH.format("departements")
-
-LICENCE = {
-    "name": "etalab-2.0",
-    "path": "https://www.etalab.gouv.fr/licence-ouverte-open-licence/",
-    "title": "Licence Ouverte / Open Licence version 2.0",
-}
 
 # Resource → (columns, primary key, foreign keys, title, description).
 _RESOURCES = {
@@ -105,50 +100,18 @@ def csv_frame(frame: pd.DataFrame) -> pd.DataFrame:
     return round_for_csv(frame)
 
 
-def _field_type(values: pd.Series) -> str:
-    if pd.api.types.is_bool_dtype(values):
-        return "boolean"
-    if pd.api.types.is_integer_dtype(values):
-        return "integer"
-    if pd.api.types.is_float_dtype(values):
-        return "number"
-    return "string"
-
-
 def table_schema(frame: pd.DataFrame, resource: str) -> dict:
     """The Table Schema of one of the panel's CSV files, from ``analyse.schema``."""
     columns, primary, foreign, _, _ = _RESOURCES[resource]
-    fields = []
-    for column in columns:
-        described = {
-            "name": column.name,
-            "type": _field_type(frame[column.name]),
-            "title": column.label,
-        }
-        if column.description:
-            described["description"] = column.description
-        if column.unit:
-            described["unit"] = column.unit
-        if column.name in primary:
-            described["constraints"] = {"required": True}
-        if column.name == "mois":
-            described["format"] = "default"
-            described.setdefault("constraints", {})["pattern"] = r"\d{4}-\d{2}"
-        fields.append(described)
-    out = {"fields": fields, "primaryKey": primary, "missingValues": [""]}
-    if foreign:
-        out["foreignKeys"] = foreign
-    return out
+    return datapackages.table_schema(frame, columns, primary, foreign)
 
 
 def _sources(selections: MatchedSelections, reference: Reference, extras: Extras | None) -> list:
-    sources = [{"title": phrase} for phrase in selections.editions]
-    sources.append({"title": f"Référentiel territorial : {reference.edition}"})
+    editions = [*selections.editions, f"Référentiel territorial : {reference.edition}"]
     if extras is not None:
-        sources += [{"title": phrase} for phrase in extras.editions if phrase]
-    for file in [*selections.files, *(extras.sources if extras else [])]:
-        sources.append({"title": f"{file['fichier']} (sha256 {file['sha256']})"})
-    return sources
+        editions += extras.editions
+    files = [*selections.files, *(extras.sources if extras else [])]
+    return datapackages.sources(editions, files)
 
 
 def datapackage(
@@ -165,18 +128,7 @@ def datapackage(
     for name, frame in tables.items():
         _, _, _, title, description = _RESOURCES[name]
         resources.append(
-            {
-                "name": name,
-                "path": f"{name}.csv",
-                "profile": "tabular-data-resource",
-                "title": title,
-                "description": description,
-                "format": "csv",
-                "mediatype": "text/csv",
-                "encoding": "utf-8",
-                "dialect": {"delimiter": ",", "header": True},
-                "schema": table_schema(frame, name),
-            }
+            datapackages.csv_resource(name, title, description, table_schema(frame, name))
         )
     first, last = (panel.months[0], panel.months[-1]) if panel.months else ("", "")
     made = provenance()
@@ -193,9 +145,9 @@ def datapackage(
         "version": str(made.get("version", "")),
         "created": made["genere_le"],
         "temporal": {"start": first, "end": last},
-        "licenses": [LICENCE],
+        "licenses": [datapackages.LICENCE],
         "sources": _sources(selections, reference, extras),
-        "keywords": ["conseillers numériques", "France Services", "EPCI", "inclusion numérique"],
+        "keywords": datapackages.KEYWORDS,
         "resources": resources,
     }
 
