@@ -147,8 +147,10 @@ def build_epci_panel(
     extras: Extras | None = None,
     months: list[str] | None = None,
     places_for_month: Callable[..., gpd.GeoDataFrame] = _places_for_month,
+    on_month: Callable[[int, str], None] | None = None,
 ) -> Panel:
-    """The EPCI rows of the panel, for ``months`` (default: ``panel_months``)."""
+    """The EPCI rows of the panel, for ``months`` (default: ``panel_months``);
+    ``on_month(position, month)`` is told when each month begins (progress)."""
     extras = extras or Extras()
     months = months if months is not None else panel_months(selections)
     base = epci_base(reference, extras)
@@ -156,7 +158,9 @@ def build_epci_panel(
     structures = priority_areas.structure_key(selections.table)
     rows, targets = [], {}
     cached: tuple[tuple, pd.DataFrame] | None = None
-    for month in months:
+    for position, month in enumerate(months, start=1):
+        if on_month is not None:
+            on_month(position, month)
         places = places_for_month(selections, reference, extras, month)
         key = _places_key(places)
         # Months with the same places have the same distances: measured once.

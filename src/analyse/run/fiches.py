@@ -10,7 +10,6 @@ départements are prepared, and writes each situation's fiches once all are in.
 
 from __future__ import annotations
 
-import sys
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -22,9 +21,15 @@ from analyse.analysis.bundle import Prepared
 from analyse.analysis.fiche import FicheRows, combine, fiche_rows, missing_departements
 from analyse.analysis.inputs import Extras
 from analyse.atomic import write_text
+from analyse.run.progress import Steps
 from analyse.territory.reference import Reference
 
 INDEX_NAME = "index.html"
+
+# The steps of the fiches on a terminal, and their seconds on a quiet machine.
+PREPARING, _PREPARING_SECONDS = "préparation des départements", 1.5
+WRITING, _WRITING_SECONDS = "écriture des fiches", 0.15  # a fiche
+_EPCI_PER_DEPARTEMENT = 12  # 1 253 EPCI, 101 départements
 
 
 @dataclass
@@ -68,11 +73,13 @@ def write_fiches(
     sirens: Iterable[str] | None = None,
     reported: Iterable[str] = (),
     maps=None,
+    on_fiche: Callable[[int, int], None] | None = None,
 ) -> Written:
     """Write the fiche of each EPCI of ``sirens`` (default: all of ``rows``), then the
     search page listing every fiche in ``folder``. A fiche links to the reports of its
     départements that are on disk, or ``reported`` (being written by the same run).
-    ``maps``: a ``render.fiche.MapMaker`` of ``reference`` kept from month to month."""
+    ``maps``: a ``render.fiche.MapMaker`` of ``reference`` kept from month to month;
+    ``on_fiche(position, total)`` is told when each fiche begins (progress)."""
     from analyse.render.fiche import MapMaker, fiche_html
 
     start = time.perf_counter()
@@ -90,6 +97,8 @@ def write_fiches(
     count = 0
     for siren, own in rows.each():
         if siren in wanted:
+            if on_fiche is not None:
+                on_fiche(count + 1, len(wanted))
             write_text(folder / f"{siren}.html", fiche_html(own, maps, names, reports))
             count += 1
     write_search_page(folder, reference, rows.context)
@@ -127,29 +136,45 @@ def prepare_fiches(
     extras: Extras | None = None,
     prepared: dict[str, Prepared] | None = None,
     reported: Iterable[str] = (),
+    steps: Steps | None = None,
 ) -> Callable[[], Written]:
     """Prepare ``departements`` (those not in ``prepared``) and the figures of their EPCI's
     fiches; the function returned writes them (``reported``: départements whose report the
-    same run is writing). Apart, so that a report that fails leaves no fiche behind."""
-    from tqdm import tqdm
-
+    same run is writing). Apart, so that a report that fails leaves no fiche behind.
+    ``steps``: the progress shown (a step to prepare, a step to write; all of France
+    takes minutes)."""
+    steps = steps or Steps(progress=False)
+    count = len(departements)
+    steps.extend(
+        [
+            (PREPARING, _PREPARING_SECONDS * count),
+            (WRITING, _WRITING_SECONDS * _EPCI_PER_DEPARTEMENT * count),
+        ]
+    )
     prepared = dict(prepared or {})
-    parts = [
-        fiche_rows(
-            prepared.get(code)
-            or pipeline.prepare(code, selections, reference, month=month, extras=extras)
-        )
-        # A bar on a terminal only: all of France takes minutes.
-        for code in tqdm(
-            departements,
-            desc="départements préparés",
-            unit="dép.",
-            disable=len(departements) < 2 or not sys.stderr.isatty(),
-        )
-    ]
-    rows = complete_rows(parts, selections, reference, month, extras)
+    parts = []
+    with steps.step(PREPARING):
+        for position, code in enumerate(departements, start=1):
+            steps.within(position, count, f"préparation de {code}")
+            done = prepared.get(code) or pipeline.prepare(
+                code, selections, reference, month=month, extras=extras
+            )
+            parts.append(fiche_rows(done))
+        rows = complete_rows(parts, selections, reference, month, extras)
     folder = config.fiches_dir(reports_dir, month)
-    return lambda: write_fiches(rows, reference, folder, sirens_of(rows, departements), reported)
+
+    def write() -> Written:
+        with steps.step(WRITING):
+            return write_fiches(
+                rows,
+                reference,
+                folder,
+                sirens_of(rows, departements),
+                reported,
+                on_fiche=lambda position, total: steps.within(position, total, "fiche"),
+            )
+
+    return write
 
 
 class FicheCollector:
