@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 DEP    ?= 05
 
 .DEFAULT_GOAL := aide
-.PHONY: aide rapport installer verrou reference test lint format notebooks bench artefacts nettoyer
+.PHONY: aide rapport installer verrou reference test test-complet lint format notebooks bench artefacts nettoyer
 
 aide: ## affiche cette aide
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-11s %s\n", $$1, $$2}'
@@ -46,9 +46,18 @@ reference: installer ## (re)construit le référentiel territorial en cache
 
 # In CI (CI=true) the tests also measure the package's coverage (pytest-cov).
 COUVERTURE ?= $(if $(CI),--cov=analyse --cov-report=term-missing:skip-covered)
+# The tests run on every core (two here), those of one module on the same worker
+# (--dist loadscope) so that a module's fixtures are built once; what several modules
+# share is built once per session for all workers (tests/conftest.py, built_once).
+PARALLELE ?= --numprocesses auto --maxprocesses 4 --dist loadscope
+# The fast tier: every test without a marker of the complete tier (pyproject.toml).
+RAPIDE := not (navigateur or lot or panne or lent)
 
-test: installer ## lance les tests (les 20 plus lents sont affichés ; couverture en CI)
-	$(BIN)/python -m pytest --durations=20 $(COUVERTURE)
+test: installer ## tests rapides (≤ 10 min ; sans navigateur, lots, pannes) ; les 20 plus lents affichés
+	$(BIN)/python -m pytest $(PARALLELE) -m "$(RAPIDE)" --durations=20 $(COUVERTURE)
+
+test-complet: installer ## tous les tests (≤ 30 min ; navigateur, lots Papermill, pannes) ; ce que lance la CI
+	$(BIN)/python -m pytest $(PARALLELE) --durations=20 $(COUVERTURE)
 
 lint: installer ## vérifie le style (ruff), les couches (import-linter), les notebooks sans sorties et appariés
 	$(BIN)/ruff check src tests notebooks bench scripts

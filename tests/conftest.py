@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import fcntl
 import os
 import re
+import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
@@ -71,6 +74,37 @@ def pytest_sessionfinish(session, exitstatus):
             red=True,
         )
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+@pytest.fixture(autouse=True)
+def _environment_restored():
+    """Each test starts from the session's environment variables: a command run in-process
+    (``cli.main``) may set some (``ANALYSE_CACHE_DIR`` beside its ``--sortie``), as its
+    own process would, and must not hand them to the next test."""
+    before = dict(os.environ)
+    yield
+    if os.environ != before:
+        os.environ.clear()
+        os.environ.update(before)
+
+
+def built_once(tmp_path_factory, name: str, build: Callable[[Path], None]) -> Path:
+    """A folder ``build`` fills once per test session, shared by every pytest-xdist worker:
+    the first worker that needs it builds it (the others wait for it), and every test
+    that only reads it reuses it. A build that failed is tried again by the next one."""
+    base = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        base = base.parent  # the session's folder, above each worker's own
+    folder = base / name
+    done = folder / ".construit"
+    with open(base / f"{name}.verrou", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not done.exists():
+            shutil.rmtree(folder, ignore_errors=True)
+            folder.mkdir(parents=True)
+            build(folder)
+            done.touch()
+    return folder
 
 
 @pytest.fixture(scope="session")
@@ -249,9 +283,11 @@ def without_cell_ids(html: str) -> str:
 @pytest.fixture(scope="session")
 def whole_panel(tmp_path_factory) -> Path:
     """``analyse panel`` as an analyst runs it (embedded national list, IFN and places):
-    every EPCI and département at every month, written once per session; the folder."""
+    every EPCI and département at every month, written once per session for every worker
+    (``built_once``); the folder, which tests only read."""
     from analyse import cli
 
-    folder = tmp_path_factory.mktemp("panel")
-    assert cli.main(["panel", "--sortie", str(folder)]) == 0
-    return folder
+    def build(folder: Path) -> None:
+        assert cli.main(["panel", "--sortie", str(folder / "panel")]) == 0
+
+    return built_once(tmp_path_factory, "panel_entier", build) / "panel"

@@ -150,7 +150,7 @@ def test_tolerant_mode_keeps_going_and_shows_every_rejected_row(reference, tmp_p
         assert reason in html, reason
 
 
-@pytest.mark.slow
+@pytest.mark.lot
 def test_tolerant_report(tmp_path):
     folder = tmp_path / "sel"
     _write(folder, "a.csv", HEADER, GOOD, "2021-04,05,Espinasses,commune,zéro,,,")

@@ -1,8 +1,12 @@
 """Every bad input, through the command line as a user types it: exit code 2, a French
 message naming the file (or the option), no Python traceback, nothing written.
 
-Each case runs ``analyse`` in a fresh process (``python -c`` calling ``analyse.cli.main``,
-after an optional line that simulates a full disk). Most stop before any notebook runs.
+Each case calls ``analyse.cli.main`` in the test's process, as the console script does,
+and reads what it printed on stderr. The cases that need a process of their own run
+``analyse`` in a fresh one (``python -c`` calling ``analyse.cli.main``): those that
+simulate a full disk before the command starts, and those that point the project at
+other raw files (read once, when the package is imported). Most stop before any
+notebook runs.
 """
 
 from __future__ import annotations
@@ -474,41 +478,75 @@ CASES: dict[str, Case] = {
 }
 
 
-@pytest.mark.parametrize("name", list(CASES))
-def test_bad_input_through_the_cli(name, tmp_path):
-    case = CASES[name]
-    out = tmp_path / "sortie"
+def _in_a_process(case: Case) -> bool:
+    """Whether the case needs its own process: a prelude that patches libraries, or
+    environment variables read when the package is imported."""
+    return bool(case.prelude) or case.env(Path("/nulle-part")) != {}
+
+
+def _check_refused(case: Case, code: int, err: str, out: Path, prepared: Path) -> None:
+    """Exit 2, a French message naming what is wrong, no traceback, nothing written."""
+    assert code == 2, err
+    assert "Traceback" not in err, err
+    assert err.startswith("Erreur : "), err
+    for fragment in case.expected:
+        assert fragment in err, (fragment, err)
+    # Prepared data live in the output folder (.donnees/); reports beside them.
+    files = [p for p in out.rglob("*") if p.is_file()] if out.exists() else []
+    written = [p for p in files if not p.is_relative_to(prepared)]
+    assert written == [], written
+    if not case.prepared_may_remain:
+        assert not prepared.exists()
+        # Nothing left behind on an empty volume, not even an empty .donnees/.
+        assert not (out / config.PREPARED_SUBDIR).exists()
+
+
+def _argv(case: Case, tmp_path: Path, out: Path) -> list[str]:
     argv = case.build(tmp_path)
     if argv[0] in ("rapport", "rapports", "mensuel") and "--sortie" not in argv:
         argv += ["--sortie", str(out)]
-    env = {**os.environ, **case.env(tmp_path)}
-    prepared = bundle.data_dir_for("05", out)
+    return argv
+
+
+@pytest.mark.parametrize("name", [n for n, c in CASES.items() if not _in_a_process(c)])
+def test_bad_input_through_the_cli(name, tmp_path, monkeypatch, capsys):
+    from analyse import cli
+    from analyse.run import warm
+
+    case = CASES[name]
+    out = tmp_path / "sortie"
+    argv = _argv(case, tmp_path, out)
+    monkeypatch.chdir(tmp_path)
+    # A refused input stops the command before any notebook runs: the Jupyter kernel that
+    # « rapport » starts at once, to import its libraries meanwhile, is not needed here.
+    monkeypatch.setattr(warm.WarmKernel, "launch", lambda self: None)
     try:
-        run = subprocess.run(
-            [sys.executable, "-c", RUNNER, case.prelude, *argv],
-            capture_output=True,
-            text=True,
-            cwd=tmp_path,
-            env=env,
-            timeout=300,
-        )
-        err = run.stderr
-        assert run.returncode == 2, err
-        assert "Traceback" not in err, err
-        assert err.startswith("Erreur : "), err
-        for fragment in case.expected:
-            assert fragment in err, (fragment, err)
-        # Prepared data live in the output folder (.donnees/); reports beside them.
-        files = [p for p in out.rglob("*") if p.is_file()] if out.exists() else []
-        written = [p for p in files if not p.is_relative_to(prepared)]
-        assert written == [], written
-        if not case.prepared_may_remain:
-            assert not prepared.exists()
-            # Nothing left behind on an empty volume, not even an empty .donnees/.
-            assert not (out / config.PREPARED_SUBDIR).exists()
+        try:
+            code = cli.main(argv)
+        except SystemExit as stop:  # the option parser stops the process, as the CLI does
+            code = stop.code
+        _check_refused(case, code, capsys.readouterr().err, out, bundle.data_dir_for("05", out))
     finally:
         if (tmp_path / "lecture-seule").exists():
             (tmp_path / "lecture-seule").chmod(0o755)
+
+
+@pytest.mark.panne
+@pytest.mark.parametrize("name", [n for n, c in CASES.items() if _in_a_process(c)])
+def test_bad_input_in_a_process_of_its_own(name, tmp_path):
+    case = CASES[name]
+    out = tmp_path / "sortie"
+    argv = _argv(case, tmp_path, out)
+    env = {**os.environ, **case.env(tmp_path)}
+    run = subprocess.run(
+        [sys.executable, "-c", RUNNER, case.prelude, *argv],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env=env,
+        timeout=300,
+    )
+    _check_refused(case, run.returncode, run.stderr, out, bundle.data_dir_for("05", out))
 
 
 def test_departements_are_taken_once():

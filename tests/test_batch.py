@@ -12,7 +12,7 @@ from analyse.run import batch
 from analyse.run.monthly import MonthError, check_month, months_between, run_months
 from analyse.run.report import ReportJob
 
-pytestmark = pytest.mark.slow
+pytestmark = pytest.mark.lot
 
 
 def test_one_failure_does_not_stop_the_others(reference, tmp_path):

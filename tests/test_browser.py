@@ -30,7 +30,7 @@ import pytest
 
 from analyse import config
 
-pytestmark = pytest.mark.slow
+pytestmark = pytest.mark.navigateur
 
 
 def artefacts_script():

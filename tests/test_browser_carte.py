@@ -13,7 +13,7 @@ from test_browser import CHROMIUM_ARGS, _chromium, _missing_browser, axe_violati
 
 from analyse.render import exports
 
-pytestmark = pytest.mark.slow
+pytestmark = pytest.mark.navigateur
 
 
 @pytest.fixture(scope="module")

@@ -11,7 +11,7 @@ from test_browser import CHROMIUM_ARGS, _chromium, _missing_browser
 
 from analyse import config
 
-pytestmark = [pytest.mark.navigateur, pytest.mark.slow]
+pytestmark = pytest.mark.navigateur
 
 # The kernel imports this first (PYTHONPATH): any connection or name lookup outside the
 # machine fails, and is written down; loopback stays open for Jupyter's own sockets.

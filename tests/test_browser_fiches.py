@@ -16,7 +16,7 @@ import pytest
 from conftest import EPCI_05
 from test_browser import _open, artefacts, axe_violations, browser  # noqa: F401 (fixtures)
 
-pytestmark = pytest.mark.slow
+pytestmark = pytest.mark.navigateur
 
 MEL = "200093201"  # Métropole Européenne de Lille: many structures
 MGP = "200054781"  # Métropole du Grand Paris: six départements, 169 structures

@@ -22,7 +22,7 @@ from test_browser import (
     axe_violations,
 )
 
-pytestmark = pytest.mark.slow
+pytestmark = pytest.mark.navigateur
 
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 900}

@@ -15,7 +15,7 @@ from analyse.analysis import bundle, pipeline
 from analyse.run import report
 from analyse.run.warm import WarmKernel
 
-pytestmark = pytest.mark.slow
+pytestmark = pytest.mark.lot
 
 CODES = ("05", "59", "974")
 # 05 had no committee in 2022-03 and 2022-04, 59 and 974 had one each month (the

@@ -185,7 +185,7 @@ def test_index_shows_mayotte_with_its_population(national, reference):
     assert "population inconnue" in index_html(unknown, "2023-04", "data:,", {}, "maintenant")
 
 
-@pytest.mark.slow
+@pytest.mark.lot
 def test_mayotte_report_has_no_infinite_density(tmp_path):
     extract = _extract(tmp_path / "coselec-976.csv", {"976"})
     out = tmp_path / "rapports"
@@ -276,7 +276,7 @@ def test_a_past_month_says_it_is_the_later_list_read_back(national, reference):
     assert "Chiffres tirés de la liste nationale du 5 avril 2023" in current
 
 
-@pytest.mark.slow
+@pytest.mark.lot
 def test_monthly_command_of_march_2021(tmp_path):
     """`mensuel --mois 2021-03`: the month's own national target, the edition named."""
     out = tmp_path / "rapports"

@@ -57,7 +57,7 @@ def test_report_tables_escape_input(reference, hostile):
     _assert_escaped(index.split("<script>", 1)[0])  # before the page's own sorting script
 
 
-@pytest.mark.slow
+@pytest.mark.lot
 def test_hostile_names_never_run_in_the_report(hostile, tmp_path):
     assert (
         cli.main(["rapport", "-d", "05", "--selections", str(hostile), "--sortie", str(tmp_path)])

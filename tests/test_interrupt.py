@@ -27,7 +27,7 @@ import pytest
 
 from analyse import config
 
-pytestmark = pytest.mark.slow
+pytestmark = pytest.mark.panne
 
 DEPARTEMENTS = ("05", "2A", "38")
 FILES = (

@@ -152,7 +152,7 @@ def test_monthly_totals_rise_to_the_national_total(national, reference):
     assert 0 < totals[0] < totals[-1] == 3_925
 
 
-@pytest.mark.slow
+@pytest.mark.lot
 def test_gaps_report_with_fragility_and_places(reference, alpes_extract, tmp_path):
     """For 05 with the national list, the IFN and the places: the gaps table, the
     département's population beyond 20 km, and the exports for QGIS and Excel."""

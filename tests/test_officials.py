@@ -14,7 +14,7 @@ import re
 import pytest
 from conftest import OFFICIALS_DEPARTEMENTS
 
-pytestmark = pytest.mark.slow
+pytestmark = pytest.mark.lot
 
 ANALYSTS_START = '<details class="analystes"'
 

@@ -20,7 +20,7 @@ from html.parser import HTMLParser
 import pytest
 from test_officials import officials_text
 
-pytestmark = pytest.mark.slow
+pytestmark = pytest.mark.lot
 
 # What an elected official must not read, as regular expressions on the visible text.
 FORBIDDEN = {

@@ -146,7 +146,7 @@ def test_written_files_and_data_package_validate(national, month_panel, referenc
     assert outlines.crs.to_epsg() == config.GEOGRAPHIC_CRS
 
 
-@pytest.mark.slow
+@pytest.mark.lot
 def test_exploration_notebook_runs_on_the_panel(national, month_panel, reference, tmp_path):
     import nbformat
     import papermill
@@ -220,7 +220,7 @@ def test_readme_data_dictionary_is_the_registry():
         assert f"| `{column.name}` | {column.label} |" in readme
 
 
-@pytest.mark.slow
+@pytest.mark.lot
 def test_report_notebook_keeps_its_frames_for_analysts_out_of_the_html(tmp_path):
     import nbformat
 

@@ -18,7 +18,7 @@ import pytest
 
 from analyse import config
 
-pytestmark = pytest.mark.slow
+pytestmark = pytest.mark.lot
 
 BIN = Path(sys.executable).parent
 

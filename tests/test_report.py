@@ -12,7 +12,7 @@ import pytest
 from analyse import cli
 from analyse.analysis import bundle
 
-pytestmark = pytest.mark.slow
+pytestmark = []  # the end-to-end report of the fast tier
 
 
 @pytest.fixture(scope="module")

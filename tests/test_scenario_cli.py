@@ -53,7 +53,7 @@ def test_bad_scenario_settings_exit_2_in_french(capsys, tmp_path, arguments, mes
     assert not any(tmp_path.iterdir())
 
 
-@pytest.mark.slow
+@pytest.mark.lot
 def test_report_with_posts_has_the_section_the_sheet_and_the_layer(tmp_path):
     assert cli.main(["rapport", "-d", "05", "--postes", "2", "--sortie", str(tmp_path)]) == 0
     folder = tmp_path / "05"

@@ -109,7 +109,7 @@ def _text(path) -> str:
     return html.unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", page)))
 
 
-@pytest.mark.slow
+@pytest.mark.lot
 def test_monthly_report_shows_each_epci_trajectory(monthly_05):
     page = (monthly_05 / "05" / "rapport.html").read_text(encoding="utf-8")
     text = _text(monthly_05 / "05" / "rapport.html")
@@ -124,7 +124,7 @@ def test_monthly_report_shows_each_epci_trajectory(monthly_05):
     assert "Sont comparables les intercommunalités de même nature" in text
 
 
-@pytest.mark.slow
+@pytest.mark.lot
 def test_workbook_has_the_monthly_table(monthly_05):
     from openpyxl import load_workbook
 
@@ -138,7 +138,7 @@ def test_workbook_has_the_monthly_table(monthly_05):
     assert "postes_zrr_non_documente" in csv.splitlines()[0]
 
 
-@pytest.mark.slow
+@pytest.mark.lot
 def test_index_shows_each_departement_trajectory(monthly_05):
     page = (monthly_05 / "index.html").read_text(encoding="utf-8")
     assert page.count('<svg class="sparkline"') >= 100

@@ -14,7 +14,7 @@ from analyse.analysis import bundle, pipeline
 from analyse.run import batch, report
 from analyse.run.warm import WarmKernel
 
-pytestmark = pytest.mark.slow
+pytestmark = pytest.mark.lot
 
 NATIONAL = NATIONAL_FILE
 
