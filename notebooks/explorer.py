@@ -144,8 +144,10 @@ axes.set_xlabel("fin du mois")
 # ## Carte de France au dernier mois
 
 # %%
-carte = contours.merge(epci.loc[epci["mois"] == dernier], on="siren_epci")
-metropole = carte.loc[~carte["departements_x"].str.startswith("97")].to_crs(2154)
+carte = contours[["siren_epci", "geometry"]].merge(
+    epci.loc[epci["mois"] == dernier], on="siren_epci"
+)
+metropole = carte.loc[~carte["departements"].str.startswith("97")].to_crs(2154)
 axes = metropole.plot(
     column="conseillers_pour_10000_hab",
     cmap="viridis",
@@ -158,9 +160,14 @@ axes.set_axis_off()
 
 # %% [markdown]
 # ## Carte interactive d'un département
+#
+# La carte interactive des rapports (mêmes classes, mêmes couleurs, infobulles) : Leaflet
+# est dans la page, elle s'affiche sans connexion, dans JupyterLab comme dans le notebook
+# exporté en HTML.
 
 # %%
-du_departement = carte.loc[carte["departements_x"].str.split(",").map(lambda d: departement in d)]
-du_departement[
-    ["siren_epci", "nom_epci_x", "postes", "conseillers_pour_10000_hab", "ifn", "geometry"]
-].explore(column="conseillers_pour_10000_hab", tooltip=True, legend=True)
+from analyse.render.exports.interactive_map import interactive_map
+from analyse.wording import month_label
+
+du_departement = carte.loc[carte["departements"].str.split(",").map(lambda d: departement in d)]
+interactive_map(du_departement, title=f"Département {departement}, fin {month_label(dernier)}")

@@ -278,3 +278,16 @@ def notebook_outputs(path: Path) -> list:
 def without_cell_ids(html: str) -> str:
     """A report's HTML without the random id Papermill gives the cell it injects."""
     return re.sub(r"cell-id=[0-9a-f-]+", "", html)
+
+
+@pytest.fixture(scope="session")
+def whole_panel(tmp_path_factory) -> Path:
+    """``analyse panel`` as an analyst runs it (embedded national list, IFN and places):
+    every EPCI and département at every month, written once per session for every worker
+    (``built_once``); the folder, which tests only read."""
+    from analyse import cli
+
+    def build(folder: Path) -> None:
+        assert cli.main(["panel", "--sortie", str(folder / "panel")]) == 0
+
+    return built_once(tmp_path_factory, "panel_entier", build) / "panel"

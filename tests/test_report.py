@@ -29,6 +29,7 @@ def test_report_files_are_written(report_05):
         "rapport.html",
         "rapport.ipynb",
         "indicateurs_epci.csv",
+        "datapackage.json",
         "couverture.gpkg",
         "couverture.xlsx",
         "carte_interactive.html",

@@ -512,6 +512,18 @@ def _check_output(folder: Path | None) -> None:
 # ------------------------------------------------------------------------- commands
 
 
+# Seconds the reference, the selections and the optional inputs take to read on a quiet
+# machine (the first step shown on a terminal).
+_READING_SECONDS = 6
+# The steps of « analyse rapport » after it, and their seconds on a quiet machine.
+_PREPARING, _RUNNING, _FICHES = (
+    "préparation des tableaux",
+    "exécution du rapport",
+    "fiches des intercommunalités",
+)
+_REPORT_STEPS = [(_PREPARING, 6), (_RUNNING, 15), (_FICHES, 2)]
+
+
 def _seconds(start: float, decimals: int = 1) -> str:
     """Time since ``start`` (``time.perf_counter``), the French way: « 8,9 s »."""
     from analyse.wording import fmt_number
@@ -569,6 +581,7 @@ def _cmd_rapport(args: argparse.Namespace) -> int:
     from analyse.analysis.pipeline import check_departement
     from analyse.analysis.situation import Sources
     from analyse.run.fiches import FicheWriter
+    from analyse.run.progress import READING, Steps
     from analyse.run.report import ensure_kernel, make_job, reconciliation_text, run_job
     from analyse.run.warm import WarmKernel
     from analyse.wording import plural
@@ -578,20 +591,27 @@ def _cmd_rapport(args: argparse.Namespace) -> int:
     # The kernel starts and imports its libraries while this process reads the data.
     kernel = WarmKernel(ensure_kernel())
     kernel.launch()
+    steps = Steps([(READING, _READING_SECONDS), *_REPORT_STEPS])
     try:
-        reference = _load_reference(args)
-        code = check_departement(reference, args.departement)
-        selections = _selections(args, reference, [code])
-        extras = _extras(args, reference)
-        _print_editions(selections, extras)
-        situation = Sources(selections, reference, extras).at()
-        prepared, job = make_job(situation, code, args.sortie)
-        files = run_job(job, warm=kernel)
+        with steps.step(READING):
+            reference = _load_reference(args)
+            code = check_departement(reference, args.departement)
+            selections = _selections(args, reference, [code])
+            extras = _extras(args, reference)
+        with steps.paused():
+            _print_editions(selections, extras)
+        with steps.step(_PREPARING):
+            situation = Sources(selections, reference, extras).at()
+            prepared, job = make_job(situation, code, args.sortie)
+        with steps.step(_RUNNING):
+            files = run_job(job, warm=kernel)
+        # The fiches its EPCI names link to, in its folder, once the report is in place:
+        # a failed report leaves no fiche.
+        with steps.step(_FICHES):
+            written = FicheWriter(situation).write_beside(job.out_dir, code)
     finally:
+        steps.close()
         kernel.stop()
-    # The fiches its EPCI names link to, in its folder, once the report is in place: a
-    # failed report leaves no fiche.
-    written = FicheWriter(situation).write_beside(job.out_dir, code)
     print(reconciliation_text(prepared))
     rejected = prepared.context.get("lieux_rejetes") or {}
     if rejected.get("nombre"):
@@ -661,13 +681,15 @@ def _cmd_rapports(args: argparse.Namespace) -> int:
     from analyse.analysis.situation import Sources
     from analyse.run import batch, report
     from analyse.run.fiches import FicheWriter
+    from analyse.run.progress import READING, Steps
 
     start = getattr(args, "debut", None) or time.perf_counter()
     _check_output(args.sortie)
-    reference = _load_reference(args)
-    codes = _departements(args, reference)
-    selections = _selections(args, reference, codes)
-    extras = _extras(args, reference)
+    with Steps([(READING, _READING_SECONDS)]) as steps, steps.step(READING):
+        reference = _load_reference(args)
+        codes = _departements(args, reference)
+        selections = _selections(args, reference, codes)
+        extras = _extras(args, reference)
     _print_editions(selections, extras)
     situation = Sources(selections, reference, extras).at()
 
@@ -695,6 +717,7 @@ def _cmd_mensuel(args: argparse.Namespace) -> int:
     from analyse.analysis.situation import Sources
     from analyse.run import batch
     from analyse.run.monthly import check_month, check_months_in_span, months_between, run_months
+    from analyse.run.progress import READING, Steps
     from analyse.wording import fmt_number
 
     first = check_month(args.mois, "--mois")
@@ -702,15 +725,17 @@ def _cmd_mensuel(args: argparse.Namespace) -> int:
     if last < first:
         months_between(first, last)  # raises: the end precedes the start, before any work
     _check_output(args.sortie)
-    reference = _load_reference(args)
-    codes = _departements(args, reference)
-    selections = _selections(args, reference)
-    # Before any work: a month outside the data is refused (« un mois postérieur à la
-    # liste est refusé »), so that the same figures never come out under a later date.
-    options = ("--mois", "--jusqu-a" if args.jusqu_a else "--mois")
-    check_months_in_span(first, last, selections, options)
-    months = months_between(first, last)
-    extras = _extras(args, reference)
+    with Steps([(READING, _READING_SECONDS)]) as steps, steps.step(READING):
+        reference = _load_reference(args)
+        codes = _departements(args, reference)
+        selections = _selections(args, reference)
+        # Before any work: a month outside the data is refused (« un mois postérieur à
+        # la liste est refusé »), so that the same figures never come out under a later
+        # date.
+        options = ("--mois", "--jusqu-a" if args.jusqu_a else "--mois")
+        check_months_in_span(first, last, selections, options)
+        months = months_between(first, last)
+        extras = _extras(args, reference)
     _print_editions(selections, extras)
     failed = False
 
@@ -735,15 +760,21 @@ def _cmd_mensuel(args: argparse.Namespace) -> int:
 def _cmd_panel(args: argparse.Namespace) -> int:
     from analyse.analysis.situation import Sources
     from analyse.run import outputs
-    from analyse.run.panel import DEFAULT_DIR, run_panel
+    from analyse.run.panel import DEFAULT_DIR, plan_steps, run_panel
+    from analyse.run.progress import READING, Steps
     from analyse.wording import fmt_number
 
     outputs.check_set_folder(args.sortie or DEFAULT_DIR)  # before 5 minutes of work
-    reference = _load_reference(args)
-    selections = _selections(args, reference)
-    extras = _extras(args, reference)
-    _print_editions(selections, extras)
-    folder, panel, seconds = run_panel(Sources(selections, reference, extras), args.sortie)
+    with Steps([(READING, _READING_SECONDS)]) as steps:
+        plan_steps(steps)
+        with steps.step(READING):
+            reference = _load_reference(args)
+            selections = _selections(args, reference)
+            extras = _extras(args, reference)
+        with steps.paused():
+            _print_editions(selections, extras)
+        sources = Sources(selections, reference, extras)
+        folder, panel, seconds = run_panel(sources, args.sortie, steps)
     months = panel.months
     span = f"{months[0]} à {months[-1]}" if months else "aucun mois"
     print(
@@ -756,34 +787,49 @@ def _cmd_panel(args: argparse.Namespace) -> int:
 
 
 def _cmd_fiches(args: argparse.Namespace) -> int:
-    from analyse.analysis.pipeline import check_departement
-    from analyse.analysis.situation import Sources
-    from analyse.errors import UserError
-    from analyse.run.fiches import FicheWriter
+    from analyse.run.fiches import PREPARING, WRITING
+    from analyse.run.progress import READING, Steps
     from analyse.wording import fmt_number
 
     start = time.perf_counter()
     _check_output(args.sortie)
-    reference = _load_reference(args)
-    if args.tous:
-        codes = list(reference.departements["code"])
-    else:
-        codes = [check_departement(reference, c) for c in args.departement.split(",") if c.strip()]
-        if not codes:
-            raise UserError(
-                f"--departement « {args.departement} » ne désigne aucun département. Donnez "
-                "un code (05), plusieurs séparés par des virgules (04,05), ou --tous."
-            )
-        codes = list(dict.fromkeys(codes))
-    selections = _selections(args, reference, codes)
-    extras = _extras(args, reference)
-    _print_editions(selections, extras)
-    situation = Sources(selections, reference, extras).at()
-    folder = config.fiches_dir(args.sortie)
-    written = FicheWriter(situation).write(folder, situation.sirens_of(codes))
+    # Its steps planned at once (their durations once the départements are known).
+    with Steps([(READING, _READING_SECONDS), (PREPARING, 0), (WRITING, 0)]) as steps:
+        written = _fiches(args, steps)
     print(_fiches_line(written))
     print(f"Durée totale : {fmt_number(time.perf_counter() - start, 1)} s.")
     return 0
+
+
+def _fiches(args: argparse.Namespace, steps):
+    """``analyse fiches``: read, cut the situation and write, each step shown by ``steps``."""
+    from analyse.analysis.pipeline import check_departement
+    from analyse.analysis.situation import Sources
+    from analyse.errors import UserError
+    from analyse.run.fiches import FicheWriter
+    from analyse.run.progress import READING
+
+    with steps.step(READING):
+        reference = _load_reference(args)
+        if args.tous:
+            codes = list(reference.departements["code"])
+        else:
+            codes = [
+                check_departement(reference, c) for c in args.departement.split(",") if c.strip()
+            ]
+            if not codes:
+                raise UserError(
+                    f"--departement « {args.departement} » ne désigne aucun département. "
+                    "Donnez un code (05), plusieurs séparés par des virgules (04,05), ou --tous."
+                )
+            codes = list(dict.fromkeys(codes))
+        selections = _selections(args, reference, codes)
+        extras = _extras(args, reference)
+    with steps.paused():
+        _print_editions(selections, extras)
+    situation = Sources(selections, reference, extras).at()
+    writer = FicheWriter(situation, steps=steps)
+    return writer.write(config.fiches_dir(args.sortie), situation.sirens_of(codes))
 
 
 def _cmd_controle(args: argparse.Namespace) -> int:

@@ -53,6 +53,8 @@ CSV_NAME = "indicateurs_epci.csv"
 INDEX_NAME = "index.html"
 WORKBOOK_NAME = "couverture.xlsx"
 MAP_NAME = "carte_interactive.html"
+# The Frictionless data package describing the CSV files of a folder (report, panel).
+DATAPACKAGE_NAME = "datapackage.json"
 # Inside an output folder given with --sortie: the data prepared for its notebooks.
 PREPARED_SUBDIR = ".donnees"
 NOTEBOOKS_DIR = PROJECT_ROOT / "notebooks"
@@ -138,6 +140,11 @@ OVERSEAS_COLLECTIVITIES = {
 def metric_crs(departement: str) -> int:
     """EPSG code of the metric CRS used for maps and areas of a département."""
     return OVERSEAS_CRS.get(departement, METROPOLITAN_CRS)
+
+
+def epci_metric_crs(departements: str) -> int:
+    """The metric CRS of an EPCI (``departements``: « 04,05 »): its first département's."""
+    return metric_crs(str(departements).split(",")[0].strip())
 
 
 def report_dir(departement: str, reports_dir: Path | None = None, month: str | None = None) -> Path:

@@ -24,6 +24,7 @@ PERCENT = "0.0 %"
 COUNT = "0"  # a rank or a line number: no thousands separator
 
 _BASE = fmt_number(config.DENSITY_BASE)
+MONTH_PATTERN = r"\d{4}-\d{2}"  # AAAA-MM
 DENSITY_LABEL = f"Conseillers pour {_BASE} hab."
 
 
@@ -39,7 +40,9 @@ class Column:
     description: str = ""
     report_label: str = ""  # heading in the report's tables, when not ``label``
     shown: int | None = None  # decimals shown to a reader (report, map); None: text
-    unit: str = ""  # unit of a quantity (panel's data package), in French
+    unit: str = ""  # unit of a quantity (data packages), in French
+    table_type: str = ""  # Table Schema type when the values do not say it ("date")
+    pattern: str = ""  # what its text values look like (data packages), a regex
 
     def __post_init__(self) -> None:
         if not self.field:
@@ -295,6 +298,7 @@ EPCI_COLUMNS: list[Column] = [
         "Premier mois avec un conseiller",
         "premier_mois",
         description="AAAA-MM ; vide si aucun poste à la date",
+        pattern=MONTH_PATTERN,
     ),
     Column(
         "classe_densite",
@@ -463,7 +467,23 @@ SELECTION_COLUMNS: list[Column] = [
     Column("methode", "Méthode", description="code, nom exact ou nom approché (score)"),
     Column("niveau", "Niveau", description="commune ou intercommunalité"),
     Column("code", "Code"),
-    Column("mois", "Mois (fin de)", description="AAAA-MM : situation à la fin de ce mois"),
+    Column(
+        "mois",
+        "Mois (fin de)",
+        description="AAAA-MM : situation à la fin de ce mois",
+        pattern=MONTH_PATTERN,
+    ),
+]
+
+# The date every analyst's file of a report describes (first column of its CSV).
+SITUATION_COLUMNS: list[Column] = [
+    Column(
+        "date_situation",
+        "Date de la situation",
+        description="AAAA-MM-JJ : date que décrivent les chiffres (édition de la liste "
+        "nationale, ou dernier jour du mois)",
+        table_type="date",
+    ),
 ]
 
 # ------------------------------------------------------------------ the analysts' panel
@@ -556,6 +576,7 @@ for _column in (
     + PLACE_COLUMNS
     + PROPOSAL_COLUMNS
     + SELECTION_COLUMNS
+    + SITUATION_COLUMNS
     + PANEL_ONLY_COLUMNS
 ):
     if _column.name in ALL:

@@ -12,6 +12,7 @@ Columns are declared in ``analyse.schema`` (``PANEL_EPCI_COLUMNS``,
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import geopandas as gpd
@@ -42,6 +43,8 @@ class Panel:
     departements: pd.DataFrame = field(default_factory=pd.DataFrame)
     # Month → national target and its French description.
     targets: dict[str, tuple[float, str]] = field(default_factory=dict)
+    # One row per département: ``code`` and its outline (communes dissolved).
+    departement_geometry: gpd.GeoDataFrame | None = None
 
 
 def departement_rows(situation: Situation) -> pd.DataFrame:
@@ -53,11 +56,18 @@ def departement_rows(situation: Situation) -> pd.DataFrame:
     return table[schema.names(schema.PANEL_DEPARTEMENT_COLUMNS)].reset_index(drop=True)
 
 
-def build_panel(sources: Sources, months: list[str] | None = None) -> Panel:
-    """The panel of ``months`` (default: every month of the sources)."""
+def build_panel(
+    sources: Sources,
+    months: list[str] | None = None,
+    on_month: Callable[[int, str], None] | None = None,
+) -> Panel:
+    """The panel of ``months`` (default: every month of the sources); ``on_month(position,
+    month)`` is told when each month begins (progress)."""
     months = months if months is not None else sources.months
     epci, departements, targets = [], [], {}
-    for month in months:
+    for position, month in enumerate(months, start=1):
+        if on_month is not None:
+            on_month(position, month)
         situation = sources.at(month)
         epci.append(situation.panel_rows())
         departements.append(departement_rows(situation))

@@ -13,6 +13,7 @@ from analyse import config
 from analyse.wording import fmt_number
 
 NO_POST_COLOUR = "#d9d9d9"
+NO_POST_LABEL = "aucun conseiller"
 # A territory of unknown population has no density: neither "no post" nor a class.
 UNKNOWN_CLASS = -2
 UNKNOWN_COLOUR = "#ffffff"

@@ -10,7 +10,6 @@ while the workers run, so a long run (the whole monthly history) starts at once.
 from __future__ import annotations
 
 import os
-import sys
 import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
@@ -19,6 +18,7 @@ from dataclasses import dataclass
 from multiprocessing import get_context
 
 from analyse.errors import os_error_text
+from analyse.run.progress import count_bar
 from analyse.run.report import ReportJob, ensure_kernel, run_job
 
 
@@ -154,17 +154,14 @@ def run_jobs(
     (what is running, reports done, time left) is shown on a terminal only. ``runner``
     (a module-level function, for tests) replaces the report job itself.
     """
-    from tqdm import tqdm
-
     if total is None and hasattr(jobs, "__len__"):
         total = len(jobs)
     workers = max(1, min(workers or default_jobs(), total or workers or 1))
     kernel = ensure_kernel()  # once, before the workers race to install it
-    show = sys.stderr.isatty() if progress is None else progress
     run = runner or _run
     results: dict[int, JobResult] = {}
 
-    with tqdm(total=total, disable=not show, unit="rapport", dynamic_ncols=True) as bar:
+    with count_bar(total, "rapports", progress, desc="rapports") as bar:
 
         def record(index: int, result: JobResult) -> None:
             results[index] = result
@@ -234,7 +231,7 @@ def _run_pool(
                 pending[pool.submit(run, job)] = (index, job)
             top_up()  # prepared while the workers run
             running = [_label(job) for _, job in pending.values()]
-            bar.set_description(f"en cours : {', '.join(running)}")
+            bar.set_description_str(f"en cours : {', '.join(running)}")
             done, _ = wait(pending, return_when=FIRST_COMPLETED)
             broken = False
             for future in sorted(done, key=lambda f: pending[f][0]):

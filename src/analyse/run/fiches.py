@@ -22,8 +22,12 @@ from analyse import config
 from analyse.analysis.fiche import FicheRows
 from analyse.analysis.situation import Situation
 from analyse.atomic import remove_dead_staging, replace_dir, staging_dir
+from analyse.run.progress import Steps
 
 INDEX_NAME = "index.html"
+# The steps of ``analyse fiches`` on a terminal, and their seconds on a quiet machine.
+PREPARING, _PREPARING_SECONDS = "situation du pays", 8
+WRITING, _WRITING_SECONDS = "écriture des fiches", 0.05  # a fiche
 # The report a fiche in a report's folder links back to.
 OWN_REPORT = f"../{config.REPORT_HTML_NAME}"
 _STAGING = ".epci.en-cours-"
@@ -46,7 +50,7 @@ class FicheWriter:
     ``maps`` (a ``render.fiche.MapMaker``) may be kept from one situation to the next:
     the outlines it draws do not change."""
 
-    def __init__(self, situation: Situation, maps=None) -> None:
+    def __init__(self, situation: Situation, maps=None, steps: Steps | None = None) -> None:
         from analyse.render.fiche import MapMaker
 
         reference = situation.sources.reference
@@ -56,6 +60,7 @@ class FicheWriter:
             zip(reference.departements["code"], reference.departements["nom"], strict=True)
         )
         self._rows: dict[str, FicheRows] = {}
+        self.steps = steps  # the progress of ``analyse fiches`` (None: not shown)
 
     def rows(self, sirens: Iterable[str]) -> dict[str, FicheRows]:
         """The rows of each EPCI of ``sirens``, cut from the situation once."""
@@ -77,11 +82,17 @@ class FicheWriter:
         folder.parent.mkdir(parents=True, exist_ok=True)
         remove_dead_staging(folder.parent, _STAGING)
         build = staging_dir(folder.parent, _STAGING)
+        sirens = list(dict.fromkeys(sirens))
+        steps = self.steps or Steps(progress=False)
+        steps.extend([(PREPARING, _PREPARING_SECONDS), (WRITING, _WRITING_SECONDS * len(sirens))])
         try:
-            rows = self.rows(list(sirens))
-            for siren, own in rows.items():
-                page = fiche_html(own, self.maps, self.names, reports)
-                (build / f"{siren}.html").write_text(page, encoding="utf-8")
+            with steps.step(PREPARING):
+                rows = self.rows(sirens)
+            with steps.step(WRITING):
+                for position, (siren, own) in enumerate(rows.items(), start=1):
+                    steps.within(position, len(rows), "fiche")
+                    page = fiche_html(own, self.maps, self.names, reports)
+                    (build / f"{siren}.html").write_text(page, encoding="utf-8")
             context = self.situation.fiche_context()
             page = search_page(self.situation.sources.reference, set(rows), context)
             (build / INDEX_NAME).write_text(page, encoding="utf-8")

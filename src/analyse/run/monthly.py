@@ -27,9 +27,11 @@ from analyse.errors import UserError
 from analyse.render.national import write_index
 from analyse.run import batch, report
 from analyse.run.fiches import FicheWriter
+from analyse.run.progress import Steps
 from analyse.territory.reference import departement_shapes
 
 _MONTH_RE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+_LAST_WRITES = "fiches et index du mois"  # the step after the reports, on a terminal
 
 
 class MonthError(UserError):
@@ -190,8 +192,10 @@ def run_months(
             total=len(keys),
             on_result=on_result,
         )
-        for future in writes:
-            future.result()  # a month's fiches or index that failed stops the run here
+        # The last month's fiches and index, written once its last report is done.
+        with Steps([(_LAST_WRITES, 5)], progress) as steps, steps.step(_LAST_WRITES):
+            for future in writes:
+                future.result()  # a month's fiches or index that failed stops the run here
     except BaseException:
         # Interrupted or failed: the month being written ends whole, the others are
         # not started.

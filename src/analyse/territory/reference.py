@@ -561,6 +561,17 @@ def load_reference(
     return Reference(communes, epci, departements, manifest.get("edition", ""), postal_codes, notes)
 
 
+def departement_outlines(communes: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Outline of every département of ``communes`` (``code``, geometry): its current
+    communes dissolved, not simplified."""
+    communes = communes.loc[communes["type"] == "COM"]
+    groups = communes.groupby("departement")["geometry"]
+    shapes = groups.agg(lambda g: shapely.union_all(g.to_numpy()))
+    return gpd.GeoDataFrame(
+        {"code": shapes.index.to_numpy()}, geometry=shapes.to_numpy(), crs=communes.crs
+    )
+
+
 def departement_shapes(cache_dir: Path | None = None, tolerance: float = 0.002) -> gpd.GeoDataFrame:
     """Outline of every département (dissolved communes, simplified for national maps).
 
@@ -575,13 +586,11 @@ def departement_shapes(cache_dir: Path | None = None, tolerance: float = 0.002) 
     communes = gpd.read_parquet(
         cache_dir / "communes.parquet", columns=["type", "departement", "geometry"]
     )
-    communes = communes.loc[communes["type"] == "COM"]
-    groups = communes.groupby("departement")["geometry"]
-    shapes = groups.agg(lambda g: shapely.union_all(g.to_numpy()))
+    shapes = departement_outlines(communes)
     table = gpd.GeoDataFrame(
-        {"code": shapes.index},
-        geometry=shapely.simplify(shapes.to_numpy(), tolerance),
-        crs=communes.crs,
+        {"code": shapes["code"]},
+        geometry=shapely.simplify(shapes.geometry.to_numpy(), tolerance),
+        crs=shapes.crs,
     )
     from analyse.atomic import atomic_path
 

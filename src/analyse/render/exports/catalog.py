@@ -16,7 +16,10 @@ from analyse import config
 from analyse.analysis.bundle import Prepared, situation_day
 from analyse.atomic import naming
 from analyse.render.exports.geopackage import write_geopackage
-from analyse.render.exports.indicators_csv import write_indicators_csv
+from analyse.render.exports.indicators_csv import (
+    write_indicators_csv,
+    write_indicators_datapackage,
+)
 from analyse.render.exports.interactive_map import write_interactive_map
 from analyse.render.exports.workbook import write_workbook
 
@@ -45,6 +48,10 @@ def situation_metadata(title: str, situation: dict | None) -> dict[str, str]:
 
 def _csv(prepared: Prepared, target: Path, title: str) -> None:
     write_indicators_csv(prepared.indicators, target, prepared.context.get("situation"))
+
+
+def _datapackage(prepared: Prepared, target: Path, title: str) -> None:
+    write_indicators_datapackage(prepared.indicators, target, prepared.context, title)
 
 
 def _workbook(prepared: Prepared, target: Path, title: str) -> None:
@@ -80,6 +87,12 @@ def _interactive_map(prepared: Prepared, target: Path, title: str) -> None:
 
 EXPORTS: tuple[Export, ...] = (
     Export("csv", config.CSV_NAME, _csv, "indicateurs de chaque EPCI (CSV)"),
+    Export(
+        "datapackage",
+        config.DATAPACKAGE_NAME,
+        _datapackage,
+        "description du CSV : types, intitulés, unités, clé (Frictionless)",
+    ),
     Export("workbook", config.WORKBOOK_NAME, _workbook, "classeur des tableaux"),
     Export("geopackage", config.GEOPACKAGE_NAME, _geopackage, "couches pour QGIS"),
     Export("interactive_map", config.MAP_NAME, _interactive_map, "carte interactive"),

@@ -212,22 +212,23 @@ _PAGE_FIXES = (
 )
 
 
-def write_interactive_map(
-    target: Path,
+def interactive_map(
     epci: gpd.GeoDataFrame,
-    places: gpd.GeoDataFrame,
-    title: str,
+    places: gpd.GeoDataFrame | None = None,
+    title: str = "",
     proposals: gpd.GeoDataFrame | None = None,
-) -> None:
-    """``carte_interactive.html``: EPCI coloured by density, places as markers, the
-    proposed posts (``proposals``) numbered, tooltips."""
-    # folium directly rather than GeoDataFrame.explore(): explore() imports mapclassify
-    # (and through it scikit-learn), which the project does without. Imported here:
-    # only this export needs folium.
+) -> folium.Map:
+    """The interactive map: EPCI coloured by density, places as markers, the proposed
+    posts (``proposals``) numbered, tooltips; Leaflet inside the page, so that it draws
+    with no network, in its file as in a notebook (the explorer shows it as is)."""
+    # folium directly rather than GeoDataFrame.explore(): explore() links Leaflet from
+    # CDNs, blank offline. Imported here: only this export needs folium.
     import folium
 
     from analyse.render.colours import CLASS_COLOURS, NO_POST_COLOUR, density_classes
 
+    if places is None:
+        places = gpd.GeoDataFrame(geometry=[], crs=epci.crs)
     density = epci.get("conseillers_pour_10000_hab", pd.Series(np.nan, index=epci.index))
     classes, class_labels = density_classes(density)
     epci = epci.assign(couleur=[NO_POST_COLOUR if c < 0 else CLASS_COLOURS[c] for c in classes])
@@ -279,14 +280,15 @@ def write_interactive_map(
 
     root = fmap.get_root()
     root.title = _html_text(title)
-    root.html.add_child(
-        folium.Element(
-            '<h1 style="position:fixed;top:10px;left:60px;right:64px;z-index:1000;margin:0;'
-            "background:rgba(255,255,255,.9);padding:6px 12px;border-radius:4px;"
-            'box-shadow:0 0 6px rgba(0,0,0,.3);font:bold 16px/1.3 sans-serif">'
-            f"{_html_text(title)}</h1>"
+    if title:
+        root.html.add_child(
+            folium.Element(
+                '<h1 style="position:fixed;top:10px;left:60px;right:64px;z-index:1000;'
+                "margin:0;background:rgba(255,255,255,.9);padding:6px 12px;border-radius:4px;"
+                'box-shadow:0 0 6px rgba(0,0,0,.3);font:bold 16px/1.3 sans-serif">'
+                f"{_html_text(title)}</h1>"
+            )
         )
-    )
     root.html.add_child(
         folium.Element(
             _legend_html(
@@ -296,6 +298,18 @@ def write_interactive_map(
             )
         )
     )
+    return fmap
+
+
+def write_interactive_map(
+    target: Path,
+    epci: gpd.GeoDataFrame,
+    places: gpd.GeoDataFrame,
+    title: str,
+    proposals: gpd.GeoDataFrame | None = None,
+) -> None:
+    """``carte_interactive.html``: the ``interactive_map``, a page of its own."""
+    fmap = interactive_map(epci, places, title, proposals)
     with atomic_path(Path(target)) as tmp:
         fmap.save(str(tmp))
         page = tmp.read_text(encoding="utf-8")

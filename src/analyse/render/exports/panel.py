@@ -6,7 +6,11 @@
   ``epci.gpkg`` (GeoPackage 1.2) its outline, once, not repeated per month;
 - ``datapackage.json``: a Frictionless data package describing them, with a Table
   Schema per table (types, French titles and descriptions from ``analyse.schema``,
-  units, primary and foreign keys, licence and sources).
+  units, primary and foreign keys, licence and sources);
+- ``panel_carte.gpkg``: the map QGIS plays month after month: one feature per (EPCI,
+  month) and per (département, month), with the month's last day as a date, the latest
+  month apart, outlines simplified for display and each layer styled with the report's
+  density classes and colours (``geopackage.write_time_layers``).
 
 CSV files are UTF-8 with ``,`` between fields and ``.`` for decimals, rounded as the
 reports' CSV (``schema.csv_decimals``). Every file is written beside its target, then
@@ -22,10 +26,20 @@ from typing import TYPE_CHECKING
 import geopandas as gpd
 import pandas as pd
 
-from analyse import schema
+from analyse import config, schema
 from analyse.analysis.indicators import round_for_csv
 from analyse.atomic import atomic_path, write_text
-from analyse.render.exports.geopackage import write_layers
+from analyse.render.exports import datapackage as datapackages
+from analyse.render.exports.geopackage import (
+    EVERY_MONTH,
+    LATEST_MONTH,
+    TimeLayer,
+    density_style,
+    field_names,
+    simplified_outlines,
+    write_layers,
+    write_time_layers,
+)
 from analyse.territory.reference import Reference
 
 if TYPE_CHECKING:  # types only: rendering neither prepares nor reads inputs
@@ -36,13 +50,16 @@ if TYPE_CHECKING:  # types only: rendering neither prepares nor reads inputs
 EPCI_ROWS = "panel_epci"
 DEPARTEMENT_ROWS = "panel_departements"
 EPCI_IDENTITY = "epci"
-DATAPACKAGE = "datapackage.json"
+DATAPACKAGE = config.DATAPACKAGE_NAME
 
-LICENCE = {
-    "name": "etalab-2.0",
-    "path": "https://www.etalab.gouv.fr/licence-ouverte-open-licence/",
-    "title": "Licence Ouverte / Open Licence version 2.0",
-}
+# The map for QGIS: its layers, their date field (the month's last day) and how much the
+# outlines are simplified for display (metres).
+MAP_FILE = "panel_carte.gpkg"
+DATE_FIELD = "date_fin_mois"
+SIMPLIFY_TOLERANCE_M = 100
+EPCI_MONTHS, EPCI_LATEST = EVERY_MONTH.format("epci"), LATEST_MONTH.format("epci")
+DEPARTEMENT_MONTHS = EVERY_MONTH.format("departements")
+DEPARTEMENT_LATEST = LATEST_MONTH.format("departements")
 
 # Resource → (columns, primary key, foreign keys, title, description).
 _RESOURCES = {
@@ -83,50 +100,18 @@ def csv_frame(frame: pd.DataFrame) -> pd.DataFrame:
     return round_for_csv(frame)
 
 
-def _field_type(values: pd.Series) -> str:
-    if pd.api.types.is_bool_dtype(values):
-        return "boolean"
-    if pd.api.types.is_integer_dtype(values):
-        return "integer"
-    if pd.api.types.is_float_dtype(values):
-        return "number"
-    return "string"
-
-
 def table_schema(frame: pd.DataFrame, resource: str) -> dict:
     """The Table Schema of one of the panel's CSV files, from ``analyse.schema``."""
     columns, primary, foreign, _, _ = _RESOURCES[resource]
-    fields = []
-    for column in columns:
-        described = {
-            "name": column.name,
-            "type": _field_type(frame[column.name]),
-            "title": column.label,
-        }
-        if column.description:
-            described["description"] = column.description
-        if column.unit:
-            described["unit"] = column.unit
-        if column.name in primary:
-            described["constraints"] = {"required": True}
-        if column.name == "mois":
-            described["format"] = "default"
-            described.setdefault("constraints", {})["pattern"] = r"\d{4}-\d{2}"
-        fields.append(described)
-    out = {"fields": fields, "primaryKey": primary, "missingValues": [""]}
-    if foreign:
-        out["foreignKeys"] = foreign
-    return out
+    return datapackages.table_schema(frame, columns, primary, foreign)
 
 
 def _sources(selections: MatchedSelections, reference: Reference, extras: Extras | None) -> list:
-    sources = [{"title": phrase} for phrase in selections.editions]
-    sources.append({"title": f"Référentiel territorial : {reference.edition}"})
+    editions = [*selections.editions, f"Référentiel territorial : {reference.edition}"]
     if extras is not None:
-        sources += [{"title": phrase} for phrase in extras.editions if phrase]
-    for file in [*selections.files, *(extras.sources if extras else [])]:
-        sources.append({"title": f"{file['fichier']} (sha256 {file['sha256']})"})
-    return sources
+        editions += extras.editions
+    files = [*selections.files, *(extras.sources if extras else [])]
+    return datapackages.sources(editions, files)
 
 
 def datapackage(
@@ -143,18 +128,7 @@ def datapackage(
     for name, frame in tables.items():
         _, _, _, title, description = _RESOURCES[name]
         resources.append(
-            {
-                "name": name,
-                "path": f"{name}.csv",
-                "profile": "tabular-data-resource",
-                "title": title,
-                "description": description,
-                "format": "csv",
-                "mediatype": "text/csv",
-                "encoding": "utf-8",
-                "dialect": {"delimiter": ",", "header": True},
-                "schema": table_schema(frame, name),
-            }
+            datapackages.csv_resource(name, title, description, table_schema(frame, name))
         )
     first, last = (panel.months[0], panel.months[-1]) if panel.months else ("", "")
     made = provenance()
@@ -171,11 +145,69 @@ def datapackage(
         "version": str(made.get("version", "")),
         "created": made["genere_le"],
         "temporal": {"start": first, "end": last},
-        "licenses": [LICENCE],
+        "licenses": [datapackages.LICENCE],
         "sources": _sources(selections, reference, extras),
-        "keywords": ["conseillers numériques", "France Services", "EPCI", "inclusion numérique"],
+        "keywords": datapackages.KEYWORDS,
         "resources": resources,
     }
+
+
+def _month_rows(frame: pd.DataFrame, columns: list[schema.Column]) -> pd.DataFrame:
+    """The rows of a map layer: GeoPackage field names (``analyse.schema``) and, after
+    the month, its last day as a date."""
+    import pyarrow as pa
+
+    names = schema.names(columns)
+    rows = frame[names].rename(columns=field_names(names, {c.name: c.field for c in columns}))
+    ends = pd.PeriodIndex(frame["mois"], freq="M").end_time.date
+    rows.insert(1, DATE_FIELD, pd.array(ends, dtype=pd.ArrowDtype(pa.date32())))
+    return rows.reset_index(drop=True)
+
+
+def write_panel_map(target: Path, panel: Panel) -> None:
+    """``panel_carte.gpkg``: EPCI and départements at every month-end, for QGIS."""
+    epci = panel.geometry[["siren_epci", "nom_epci", "geometry"]].copy()
+    epci["geometry"] = simplified_outlines(
+        epci.geometry,
+        panel.geometry["departements"].map(config.epci_metric_crs),
+        SIMPLIFY_TOLERANCE_M,
+    )
+    layers = [
+        TimeLayer(
+            "epci",
+            "siren_epci",
+            epci,
+            _month_rows(panel.epci, schema.PANEL_EPCI_COLUMNS),
+            description="Intercommunalités à la fin de chaque mois",
+        )
+    ]
+    if panel.departement_geometry is not None and len(panel.departements):
+        shapes = panel.departement_geometry.rename(columns={"code": "departement"})
+        shapes = shapes.to_crs(config.GEOGRAPHIC_CRS)
+        shapes["geometry"] = simplified_outlines(
+            shapes.geometry, shapes["departement"].map(config.metric_crs), SIMPLIFY_TOLERANCE_M
+        )
+        layers.append(
+            TimeLayer(
+                "departements",
+                "departement",
+                shapes,
+                _month_rows(panel.departements, schema.PANEL_DEPARTEMENT_COLUMNS),
+                description="Départements à la fin de chaque mois",
+            )
+        )
+    density = schema.ALL["conseillers_pour_10000_hab"].field
+    styles = {}
+    for layer in layers:
+        styles[layer.every_month] = (
+            density_style(density, DATE_FIELD),
+            f"Conseillers pour 10 000 habitants, classes du rapport ; temporel : {DATE_FIELD}",
+        )
+        styles[layer.latest] = (
+            density_style(density),
+            "Conseillers pour 10 000 habitants, classes du rapport",
+        )
+    write_time_layers(target, layers, styles)
 
 
 def write_panel(
@@ -213,6 +245,9 @@ def write_panel(
     written[target.name] = target
     target = folder / f"{EPCI_IDENTITY}.gpkg"
     write_layers(target, {EPCI_IDENTITY: outlines})
+    written[target.name] = target
+    target = folder / MAP_FILE
+    write_panel_map(target, panel)
     written[target.name] = target
     package = datapackage(tables, panel, selections, reference, extras)
     target = folder / DATAPACKAGE
