@@ -129,3 +129,95 @@ def test_a_new_export_is_one_entry_in_the_registry(monkeypatch, prepared_05, tmp
     exports.write_exports(prepared_05, paths, "Hautes-Alpes")
     lines = (tmp_path / "noms.txt").read_text(encoding="utf-8").splitlines()
     assert lines[0] == "Hautes-Alpes" and len(lines) == 1 + 9
+
+
+# « Ajouter un indicateur » of docs/architecture.md, as its two edits.
+NEW_COLUMN = """    Column(
+        "part_population_au_dela_20km",
+        "Part de la population à plus de 20 km d'un lieu",
+        "part_au_dela_20km",
+        PERCENT,
+        4,
+        description="population à plus de 20 km ÷ population",
+        shown=1,
+    ),
+"""
+NEW_FUNCTION = '''
+
+@epci_indicator("part_population_au_dela_20km")
+def far_share(table: pd.DataFrame) -> pd.Series:
+    """Share of an EPCI's population beyond 20 km of a place."""
+    return table["population_au_dela_20km"] / _known_population(table)
+'''
+SCRIPT = """
+import sys
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+
+from analyse import config
+from analyse.analysis import pipeline, situation
+from analyse.render.exports import export_paths, write_exports
+from analyse.territory.reference import load_reference
+
+out = Path(sys.argv[1])
+reference = load_reference()
+selections = pipeline.match_selections([config.EMBEDDED_NATIONAL_LIST], reference)
+now = situation.Sources(selections, reference).at("2022-01")
+name = "part_population_au_dela_20km"
+panel = now.panel_rows()
+prepared = now.departement("05")
+write_exports(prepared, export_paths(out), "Hautes-Alpes")
+csv = pd.read_csv(out / config.CSV_NAME, dtype={"siren_epci": str})
+sheet = pd.read_excel(out / config.WORKBOOK_NAME, sheet_name=None)
+layer = gpd.read_file(out / config.GEOPACKAGE_NAME, layer="epci")
+fiches = now.fiche_rows(now.sirens_of(["05"]))
+print(
+    name in panel.columns,
+    name in csv.columns,
+    any("Part de la population à plus de 20 km" in str(c) for s in sheet.values() for c in s),
+    "part_au_dela_20km" in layer.columns,
+    name in fiches.epci.columns,
+    round(float(panel.set_index("siren_epci").at["200068765", name]), 4),
+)
+"""
+
+
+@pytest.mark.lent
+def test_a_new_indicator_is_one_function_and_one_schema_entry(tmp_path):
+    """docs/architecture.md, « Ajouter un indicateur »: a copy of the package with one
+    function in analysis/indicators.py and one column in schema.py computes it for every
+    EPCI of the situation, and it reaches the panel, the report's CSV, workbook and
+    GeoPackage, and the fiches' data."""
+    import shutil
+    import subprocess
+    import sys
+
+    copy = tmp_path / "src" / "analyse"
+    source = config.PROJECT_ROOT / "src" / "analyse"
+    shutil.copytree(source, copy, ignore=shutil.ignore_patterns("__pycache__"))
+    schema_py = copy / "schema.py"
+    text = schema_py.read_text(encoding="utf-8")
+    assert text.count("    # (none yet)\n") == 1
+    schema_py.write_text(text.replace("    # (none yet)\n", NEW_COLUMN), encoding="utf-8")
+    indicators_py = copy / "analysis" / "indicators.py"
+    indicators_py.write_text(
+        indicators_py.read_text(encoding="utf-8") + NEW_FUNCTION, encoding="utf-8"
+    )
+    (tmp_path / "sortie").mkdir()
+    run = subprocess.run(
+        [sys.executable, "-c", SCRIPT, str(tmp_path / "sortie")],
+        env={
+            **__import__("os").environ,
+            "PYTHONPATH": str(tmp_path / "src"),
+            "ANALYSE_RACINE": str(config.PROJECT_ROOT),
+        },
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert run.returncode == 0, run.stderr[-3000:]
+    *found, value = run.stdout.split()
+    assert found == ["True"] * 5, run.stdout
+    assert 0 <= float(value) < 1

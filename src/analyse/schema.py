@@ -338,6 +338,16 @@ EPCI_COLUMNS: list[Column] = [
     ),
 ]
 
+# Indicators of every EPCI computed from the other figures of its situation: each one is
+# a function of ``analysis.indicators`` registered under its name (``@epci_indicator``)
+# and its column here. Nothing else: the situation computes it for the whole country,
+# and it reaches the report's CSV, workbook and GeoPackage (with ``EPCI_COLUMNS``), the
+# panel and the fiches' data (docs/architecture.md, « Ajouter un indicateur »).
+DERIVED_EPCI_COLUMNS: list[Column] = [
+    # (none yet)
+]
+EPCI_COLUMNS += DERIVED_EPCI_COLUMNS
+
 # ------------------------------------------------------------- communes, places, scenario
 
 # Communes of the reference (analyse.territory.reference.COMMUNE_COLUMNS), with the nearest place
@@ -500,7 +510,7 @@ PANEL_ONLY_COLUMNS: list[Column] = [
         decimals=4,
         description=(
             "densité du programme en France à la fin du mois : postes attribués par les "
-            "comités jusque-là ÷ population de la France (pipeline.national_target)"
+            "comités jusque-là ÷ population de la France (situation.national_target)"
         ),
         shown=2,
         unit=_PER_10000,
@@ -626,6 +636,7 @@ PANEL_EPCI_COLUMNS: list[Column] = columns(
         "densite_mediane_meme_type",
         "densite_mediane_comparables",
         "ecart_comparables",
+        *names(DERIVED_EPCI_COLUMNS),
     ]
 )
 

@@ -1,8 +1,8 @@
 """The saved bundle of one département: the contract between three processes.
 
-The command (``analyse rapport``, ``rapports``, ``mensuel``) prepares a département
-(``pipeline.prepare``) and ``save``s it into a folder; the batch worker reads it back to
-write the analyst exports (``report.write_analyst_exports``); the report notebook's
+The command (``analyse rapport``, ``rapports``, ``mensuel``) cuts a département's slice of
+a situation (``situation.Situation.departement``) and ``save``s it into a folder; the
+batch worker reads it back to write the analyst exports (``report.write_analyst_exports``); the report notebook's
 kernel ``load``s it and shows it. Nothing else passes between them.
 
 The folder (``data_dir_for``: ``data/processed/departements/<dep>/`` by default,
@@ -60,21 +60,21 @@ BUNDLE_VERSION = 1
 class Context:
     """What a report says about its data: the ``context`` of ``contexte.json``, typed.
 
-    Filled by ``pipeline.prepare`` (and ``scenario.add_scenario`` for ``scenario``); its
-    fields are the JSON's keys, checked at ``load``. Templates and the notebook read it
+    Filled by ``situation.Situation.departement`` (and ``scenario.add_scenario`` for
+    ``scenario``); its fields are the JSON's keys, checked at ``load``. Templates and the notebook read it
     like the dictionary it is saved as (``context["nom"]``, ``context.get("scenario")``).
     """
 
     VERSION: ClassVar[int] = BUNDLE_VERSION
 
-    # The département and the month shown (``pipeline._departement_context``).
+    # The département and the month shown (``situation.Situation.departement``).
     departement: str  # INSEE code: 05, 2A, 974
     nom: str
     nom_avec_charniere: str  # « des Hautes-Alpes »
     collectivite_departementale: str  # with its article
     crs: int  # EPSG code of its maps and areas
     mois: str | None  # YYYY-MM of a monthly report, None for the current situation
-    situation: dict  # the date described (``pipeline.situation``)
+    situation: dict  # the date described (``situation.when``)
     epci_nouvellement_couverts: list
     # The data used: editions and files, checksums of the optional inputs.
     edition_reference: str
@@ -106,7 +106,7 @@ class Context:
     cible_departementale_calcul: str
     cible_choisie: float | None
     formule_priorite: str
-    # Priority territories and comparable EPCI (``pipeline.territory_columns``).
+    # Priority territories and comparable EPCI (``situation.Situation.compute``).
     territoires_prioritaires: dict
     comparables_definition: Any
     comparables_disponibles: bool

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 import geopandas as gpd
 import pandas as pd
 
-from analyse import config
+from analyse import config, digest, schema
 from analyse.analysis.scenario import Settings, build_instance, greedy_order, proposals_table
 
 # Columns of the indicators and gaps tables the fiche shows (as the report names them).
@@ -33,6 +33,7 @@ EPCI_COLUMNS = [
     "premier_mois_conseiller",
     *(config.beyond_column(km) for km in config.DISTANCE_THRESHOLDS_KM),
     "postes_manquants_cible_nationale",
+    *schema.names(schema.DERIVED_EPCI_COLUMNS),
 ]
 # What each record says of the département it comes from and of the nation.
 DEPARTEMENT_COLUMNS = [
@@ -146,24 +147,17 @@ class FicheRows:
 
 # The next posts of an EPCI are a function of its communes (population, town hall,
 # distance to the nearest place) alone: a monthly run computes them once for the months
-# that did not change them, not once a month. Kept by a digest of those communes.
-_NEXT_POSTS: dict[bytes, gpd.GeoDataFrame] = {}
+# that did not change them, not once a month. Kept under the project's one key rule
+# (``digest.key``: the code and the content of those communes).
+_NEXT_POSTS: dict[str, gpd.GeoDataFrame] = {}
 _NEXT_POSTS_KEPT = 20_000  # ≈ 16 EPCI-months of France; a few kB each
-
-
-def _communes_digest(communes: pd.DataFrame, crs: int) -> bytes:
-    import hashlib
-
-    digest = hashlib.sha256(f"{crs}|{list(communes.columns)}|{list(communes.dtypes)}".encode())
-    digest.update(pd.util.hash_pandas_object(communes, index=False).to_numpy().tobytes())
-    return digest.digest()
 
 
 def with_proposals(rows: FicheRows) -> FicheRows:
     """``rows`` (one EPCI's) with the best places for its next posts."""
     if len(rows.epci):
         crs = metric_crs(rows)
-        key = _communes_digest(rows.communes, crs)
+        key = digest.key("postes-suivants", rows.communes, crs)
         if key not in _NEXT_POSTS:
             if len(_NEXT_POSTS) >= _NEXT_POSTS_KEPT:
                 _NEXT_POSTS.clear()

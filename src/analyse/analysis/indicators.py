@@ -5,6 +5,8 @@ Pure functions: matched selections and reference tables in, tables out.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -34,6 +36,28 @@ def density(posts, population):
     if population is None or pd.isna(population) or not population:
         return float("nan")
     return float(posts) / float(population) * config.DENSITY_BASE
+
+
+# Indicators computed from the other figures of every EPCI (``schema.DERIVED_EPCI_COLUMNS``):
+# column name → function of the situation's table of EPCI, one value per row.
+EPCI_INDICATORS: dict[str, Callable[[pd.DataFrame], pd.Series]] = {}
+
+
+def epci_indicator(name: str):
+    """Register the function computing the derived indicator ``name`` (its column
+    declared in ``schema.DERIVED_EPCI_COLUMNS``)."""
+
+    def register(function: Callable[[pd.DataFrame], pd.Series]):
+        EPCI_INDICATORS[name] = function
+        return function
+
+    return register
+
+
+def derived_indicators(table: pd.DataFrame) -> dict[str, pd.Series]:
+    """The derived indicators declared in ``schema.DERIVED_EPCI_COLUMNS``, computed from
+    ``table`` (every EPCI of a situation, every other column computed)."""
+    return {c.name: EPCI_INDICATORS[c.name](table) for c in schema.DERIVED_EPCI_COLUMNS}
 
 
 def posts_per_epci(matched: pd.DataFrame) -> pd.Series:
@@ -110,28 +134,33 @@ def epci_indicators(
     table = table.loc[table["siren_epci"].isin(set(current["siren_epci"].dropna()))].copy()
     table["population"] = table["population"].astype("Int64")
     table = epci_measures(table, matched, config.metric_crs(departement))
-    table = departement_shares(table, communes, matched, departement)
+    pop_in_dep = populations_in_departements(communes).loc[departement]
+    table = departement_shares(table, pop_in_dep, departement_level_posts(matched, departement))
     table = table.sort_values("nom_epci").reset_index(drop=True)
     return table[CSV_COLUMNS + ["geometry"]]
 
 
+def populations_in_departements(communes: pd.DataFrame) -> pd.Series:
+    """Population of each EPCI in each département (index: département, SIREN), missing
+    where a commune's population is unknown: the key that spreads a Conseil
+    départemental's posts over its EPCI."""
+    current = communes.loc[(communes["type"] == "COM") & communes["siren_epci"].notna()]
+    return sum_or_missing(current["population"], [current["departement"], current["siren_epci"]])
+
+
 def departement_shares(
-    table: pd.DataFrame, communes: pd.DataFrame, matched: pd.DataFrame, departement: str
+    table: pd.DataFrame, pop_in_dep: pd.Series, departement_posts: int
 ) -> pd.DataFrame:
     """What the EPCI of ``table`` (measured by ``epci_measures``) are for one of their
-    départements: ``population_dans_departement``, and the posts of its Conseil
-    départemental, which are not in ``postes``, spread pro rata to that population
-    (the labelled variant ``*_avec_departementaux_repartis``)."""
-    in_dep = communes.loc[(communes["type"] == "COM") & (communes["departement"] == departement)]
-    in_dep = in_dep.loc[in_dep["siren_epci"].notna()]
-    pop_in_dep = sum_or_missing(in_dep["population"], in_dep["siren_epci"])
+    départements: ``population_dans_departement`` (``pop_in_dep``: by SIREN), and the
+    posts of its Conseil départemental, which are not in ``postes``, spread pro rata to
+    that population (the labelled variant ``*_avec_departementaux_repartis``)."""
     table = table.copy()
     table["population_dans_departement"] = table["siren_epci"].map(pop_in_dep).astype("Int64")
     population = _known_population(table)
     posts = table["postes"].astype(float)
-    dep_posts = departement_level_posts(matched, departement)
     share = table["population_dans_departement"] / table["population_dans_departement"].sum()
-    table["postes_departementaux_repartis"] = dep_posts * share
+    table["postes_departementaux_repartis"] = departement_posts * share
     table["postes_avec_departementaux_repartis"] = posts + table["postes_departementaux_repartis"]
     table["conseillers_pour_10000_hab_avec_departementaux_repartis"] = density(
         table["postes_avec_departementaux_repartis"], population

@@ -15,7 +15,7 @@ on the command.
 ``load_extras`` reads the optional inputs (IFN ``--fragilite``, places ``--lieux`` and
 ``--programmes``), the target density of the user's choice (``--cible``) and the
 settings of the placement scenario (``--postes``) into one ``Extras``;
-``pipeline.prepare`` uses it for each département.
+``analysis.situation`` computes the country with it.
 """
 
 from __future__ import annotations

@@ -140,9 +140,9 @@ def last_month(selections: MatchedSelections) -> str | None:
     return str(months.max()) if len(months) else None
 
 
-# The national list matched against a reference, once per process and version of the
-# file (see national_list): path, modification time and size.
-_NATIONAL_LISTS: dict[tuple, tuple[Reference, MatchedSelections]] = {}
+# The national list matched against a reference, once per process and content of the
+# file (see national_list).
+_NATIONAL_LISTS: dict[str, tuple[Reference, MatchedSelections]] = {}
 
 
 def national_list(selections: MatchedSelections, reference: Reference) -> MatchedSelections:
@@ -157,8 +157,7 @@ def national_list(selections: MatchedSelections, reference: Reference) -> Matche
     if covers_country(selections):
         return selections
     path = sources.national_list().path
-    stat = path.stat()
-    key = (path.resolve(), stat.st_mtime_ns, stat.st_size)
+    key = content_sha256(path)
     cached = _NATIONAL_LISTS.get(key)
     if cached is None or cached[0] is not reference:
         matched = match_selections([path], reference, tolerant=True)

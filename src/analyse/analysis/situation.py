@@ -49,7 +49,9 @@ from analyse.analysis.indicators import (
     CSV_COLUMNS,
     density,
     departement_shares,
+    derived_indicators,
     epci_measures,
+    populations_in_departements,
     posts_per_epci,
     reconciliations,
 )
@@ -217,6 +219,11 @@ class Sources:
         return epci_by_departement(self.reference)
 
     @functools.cached_property
+    def populations_in(self) -> pd.Series:
+        """Population of each EPCI in each département (``departement``, SIREN)."""
+        return populations_in_departements(self.reference.communes)
+
+    @functools.cached_property
     def target_population(self) -> float:
         """The population of France that the national target divides by."""
         communes = self.reference.communes
@@ -305,6 +312,8 @@ class Situation:
         table["cible_nationale"] = target[0]
         table["postes_manquants_cible_nationale"] = gaps.posts_missing(table, target[0])
         table["score_priorite"] = gaps.priority_score(table, target[0])
+        for name, values in derived_indicators(table).items():
+            table[name] = values
 
         previous = sources.rows.until(_previous_month(end)).table if end else current.iloc[:0]
         departements = departement_table(current, previous, reference, end)
@@ -360,7 +369,7 @@ class Situation:
             column: int(value) if value == value else None
             for column, value in self._beyond_of(departement).items()
         }
-        row = self.departements.set_index("code").loc[departement]
+        row = self._departements.loc[departement]
         dep_target, dep_label = row["cible_departementale"], row["cible_departementale_calcul"]
         national, national_label, national_month = self.target
         national_columns = ["postes_manquants_cible_nationale", "score_priorite"]
@@ -405,9 +414,7 @@ class Situation:
             cible_choisie=extras.custom_target,
             formule_priorite=gaps.SCORE_FORMULA,
             territoires_prioritaires={
-                "departement": priority_areas.summary(
-                    current.loc[current["departement"] == departement]
-                ),
+                "departement": self._flags_of(departement),
                 "france": dict(self.france) if self.france is not None else None,
             },
             comparables_definition=comparison.definition(),
@@ -438,13 +445,18 @@ class Situation:
         country's figures and the share of the département in each (its population
         there, the posts of its Conseil départemental spread over them)."""
         rows = self.epci.loc[self.epci["siren_epci"].isin(sirens)]
-        rows = departement_shares(rows, self.sources.reference.communes, self.current, departement)
+        rows = departement_shares(
+            rows,
+            self.sources.populations_in.loc[departement],
+            int(self._departements.at[departement, "departementaux"]),
+        )
         rows = rows.sort_values("nom_epci").reset_index(drop=True)
-        kept = [*CSV_COLUMNS, "geometry", *self.territory_columns, *_optional(rows)]
+        derived = schema.names(schema.DERIVED_EPCI_COLUMNS)
+        kept = [*CSV_COLUMNS, "geometry", *self.territory_columns, *_optional(rows), *derived]
         return gpd.GeoDataFrame(rows[kept], geometry="geometry", crs=self.epci.crs)
 
     def _counts(self, departement: str) -> dict:
-        row = self.departements.set_index("code").loc[departement]
+        row = self._departements.loc[departement]
         return {name: int(row[name]) for name in _COUNT_COLUMNS}
 
     def _changes(self, ours: pd.DataFrame, indicators: pd.DataFrame):
@@ -461,6 +473,22 @@ class Situation:
             ]
         )
         return changes, newly_covered
+
+    @functools.cached_property
+    def _departements(self) -> pd.DataFrame:
+        """``departements`` by code."""
+        return self.departements.set_index("code")
+
+    @functools.cached_property
+    def _flag_counts(self) -> pd.DataFrame:
+        """QPV / ZRR / France Services counts of the posts counted for each département."""
+        return priority_areas.flag_counts(self.current, "departement", self.sources.structures)
+
+    def _flags_of(self, departement: str) -> dict:
+        """``priority_areas.summary`` of the posts counted for ``departement``."""
+        if departement not in self._flag_counts.index:
+            return {}
+        return {k: int(v) for k, v in self._flag_counts.loc[departement].items()}
 
     @functools.cached_property
     def _posts_before(self) -> pd.Series:

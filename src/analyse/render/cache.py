@@ -21,14 +21,13 @@ from __future__ import annotations
 
 import base64
 import contextlib
-import functools
-import hashlib
 import json
 import os
 from collections.abc import Callable
 from pathlib import Path
 
 from analyse import config
+from analyse.digest import code_digest, key  # noqa: F401 - the one key rule, here too
 from analyse.render import store
 
 CACHE_SUBDIR = "cache"
@@ -58,69 +57,6 @@ def follow_output(reports_dir: Path) -> None:
     cache_dir = str(Path(reports_dir).resolve() / config.PREPARED_SUBDIR / CACHE_SUBDIR)
     os.environ["ANALYSE_CACHE_DIR"] = cache_dir
     _FOLLOWED.append(cache_dir)
-
-
-@functools.cache
-def code_digest() -> str:
-    """Digest of the code that makes the outputs: every file of the package (sources,
-    templates, styles) and the versions of the libraries that draw and write them."""
-    from importlib.metadata import PackageNotFoundError, version
-
-    package = Path(__file__).resolve().parents[1]
-    digest = hashlib.sha256()
-    for path in sorted(package.rglob("*")):
-        if path.is_file() and "__pycache__" not in path.parts:
-            # The file's place in the package (not the project: a copy elsewhere is the
-            # same code).
-            digest.update("/".join(path.parts[len(package.parts) :]).encode())
-            digest.update(path.read_bytes())
-    for name in ("matplotlib", "geopandas", "pandas", "pyogrio", "openpyxl", "folium", "shapely"):
-        try:
-            digest.update(f"{name}={version(name)}".encode())
-        except PackageNotFoundError:
-            digest.update(f"{name}=absent".encode())
-    return digest.hexdigest()
-
-
-def _update(digest, value) -> None:
-    """Feed ``value`` (frames, series, geometry, JSON-like values, bytes) to ``digest``."""
-    import geopandas as gpd
-    import pandas as pd
-
-    if isinstance(value, gpd.GeoSeries):
-        digest.update(b"geoseries" + str(value.crs).encode())
-        digest.update(b"".join(value.to_wkb(hex=False).fillna(b"").tolist()))
-    elif isinstance(value, pd.DataFrame):
-        digest.update(b"frame" + json.dumps([str(c) for c in value.columns]).encode())
-        digest.update(json.dumps([str(t) for t in value.dtypes]).encode())
-        for column in value.columns:
-            _update(digest, value[column])
-    elif isinstance(value, pd.Series):
-        if isinstance(value.dtype, gpd.array.GeometryDtype):
-            _update(digest, gpd.GeoSeries(value))
-            return
-        digest.update(b"series" + str(value.dtype).encode() + str(len(value)).encode())
-        try:
-            hashed = pd.util.hash_pandas_object(value, index=False).to_numpy()
-            digest.update(hashed.tobytes())
-        except TypeError:  # lists or dicts in cells
-            digest.update(json.dumps(value.tolist(), default=str, sort_keys=True).encode())
-    elif isinstance(value, bytes):
-        digest.update(b"bytes" + value)
-    elif isinstance(value, tuple | list):
-        digest.update(f"seq{len(value)}".encode())
-        for item in value:
-            _update(digest, item)
-    else:
-        digest.update(json.dumps(value, default=str, sort_keys=True).encode())
-
-
-def key(kind: str, *parts) -> str:
-    """The key of output ``kind`` computed from ``parts`` by the current code."""
-    digest = hashlib.sha256(kind.encode() + code_digest().encode())
-    for part in parts:
-        _update(digest, part)
-    return digest.hexdigest()
 
 
 FIGURE_FILE = "figure.json"
