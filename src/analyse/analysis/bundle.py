@@ -2,8 +2,8 @@
 
 The command (``analyse rapport``, ``rapports``, ``mensuel``) cuts a département's slice of
 a situation (``situation.Situation.departement``) and ``save``s it into a folder; the
-batch worker reads it back to write the analyst exports (``report.write_analyst_exports``); the report notebook's
-kernel ``load``s it and shows it. Nothing else passes between them.
+batch worker reads it back to write the analyst exports (``report.write_analyst_exports``);
+the report notebook's kernel ``load``s it and shows it. Nothing else passes between them.
 
 The folder (``data_dir_for``: ``data/processed/departements/<dep>/`` by default,
 ``<sortie>/.donnees/…`` for a run with ``--sortie``) holds:
@@ -61,8 +61,9 @@ class Context:
     """What a report says about its data: the ``context`` of ``contexte.json``, typed.
 
     Filled by ``situation.Situation.departement`` (and ``scenario.add_scenario`` for
-    ``scenario``); its fields are the JSON's keys, checked at ``load``. Templates and the notebook read it
-    like the dictionary it is saved as (``context["nom"]``, ``context.get("scenario")``).
+    ``scenario``); its fields are the JSON's keys, checked at ``load``. Templates and the
+    notebook read it like the dictionary it is saved as (``context["nom"]``,
+    ``context.get("scenario")``).
     """
 
     VERSION: ClassVar[int] = BUNDLE_VERSION
