@@ -74,8 +74,8 @@ notebooks: installer ## resynchronise les .ipynb depuis les .py appariés et ret
 	$(BIN)/jupytext --sync notebooks/*.py
 	$(BIN)/nbstripout notebooks/*.ipynb
 
-bench: installer ## mesure les temps (plancher, rapports, lot, trois mois d'historique) ; HISTORIQUE=1 : tout l'historique
-	$(BIN)/python bench/bench.py $(if $(HISTORIQUE),--historique)
+bench: installer ## mesure les temps et les compare aux cibles (plancher, rapports, lot, panel, fiches, tout l'historique ; 2 h environ) ; SANS_HISTORIQUE=1 : sans l'historique
+	$(BIN)/python bench/bench.py $(if $(SANS_HISTORIQUE),,--historique)
 
 artefacts: installer ## captures (téléphone, bureau) et PDF A4 de 05, 38, 59, 974 et de l'index de juin 2021 dans reports/artefacts/
 	$(BIN)/python scripts/artefacts.py
