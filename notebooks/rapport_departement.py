@@ -182,8 +182,8 @@ display(tableau_selections)
 # ## Contrôle : chaque poste est compté une fois
 #
 # Tous les postes comptés pour le département sont répartis ci-dessous ; aucun n'est
-# écarté sans être montré. Une structure est localisée dans la commune de son code
-# INSEE, donc dans l'intercommunalité de cette commune : c'est ce qui compte pour la
+# écarté sans être montré. Une structure est localisée dans la commune où elle a son
+# siège, donc dans l'intercommunalité de cette commune : c'est ce qui compte pour la
 # carte, même quand l'ANCT compte ses postes pour un autre département.
 
 # %%
