@@ -78,7 +78,8 @@ SLIPS = {
     "zéro négatif": r"[-−]0(?:,0+)?(?![,\d])",
     # French typography writes a negative number with the minus sign U+2212.
     "trait d'union pour un signe moins": r"(?<![\w\-/.:#])-\d",
-    "espace manquante après un point": rf"[{_LOWER}{_UPPER}\)]\.[{_UPPER}]",
+    # After a lower-case letter: « A.MALRAUX », « O.I » are initials in a name.
+    "espace manquante après un point": rf"[{_LOWER}\)]\.[{_UPPER}]",
     # After a word of two letters or more: « n. d. », « l. 12 » are abbreviations.
     "minuscule en début de phrase": rf"[{_LOWER}]{{2}}\.[ \u00a0][{_LOWER}]",
 }

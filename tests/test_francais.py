@@ -23,7 +23,7 @@ SEEN_WRONG = {
     "article non contracté": ["Densité de Le Grésivaudan", "de Les Balcons du Dauphiné"],
     "zéro négatif": ["écart -0,00", "écart −0,00"],
     "trait d'union pour un signe moins": ["(-0,38)", "\n-34\u202f297\n"],
-    "espace manquante après un point": ["aucun poste n'est documenté.Les décisions"],
+    "espace manquante après un point": ["aucun poste n'est documenté.Les décisions", "(x).Les"],
     "minuscule en début de phrase": ["Données utilisées. communes, intercommunalités"],
 }
 # The same, written right; and what looks like a slip but is not.
@@ -33,7 +33,7 @@ SAID_RIGHT = [
     "du Grésivaudan, des Balcons du Dauphiné, aux Orres, au Monêtier-les-Bains",
     "−0,38 ; −34\u202f297 ; +0,12 ; 0,00",
     "Saint-Martin-d'Hères, 2021-04, data.gouv.fr, route D-94 ; fin avril 2021.",
-    "n. d. : non documenté. Les décisions",
+    "n. d. : non documenté. Les décisions ; ASS DU CENTRE SOCIAL A.MALRAUX ; EMERGENCE O.I",
 ]
 
 
@@ -108,11 +108,11 @@ def test_ranking_says_what_it_rests_on_when_no_epci_lacks_posts(officials_report
     ranking is fragility and distance alone; the report says so where the ranking is
     shown and in « En bref »."""
     page = officials_reports["05"].read_text(encoding="utf-8")
-    said = "aucune intercommunalité ne manque de postes"
+    said = r"aucune intercommunalité ne manqu(?:e|ait) de postes"
     summary = _resume(page).lower()
-    assert said in summary.replace("\n", " "), summary
+    assert re.search(said, summary.replace("\n", " ")), summary
     ranking = page.split("Postes manquants et priorités", 1)[1].split("<h2", 1)[0]
-    assert said in visible_text(ranking).lower().replace("\n", " ")
+    assert re.search(said, visible_text(ranking).lower().replace("\n", " "))
 
 
 @pytest.mark.lot

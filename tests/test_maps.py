@@ -70,7 +70,7 @@ def test_one_national_class_gets_finer_classes_and_values(reference):
 @pytest.mark.parametrize(
     ("name", "label"),
     [
-        ("Métropole Européenne de Lille", "Métropole européenne de Lille"),
+        ("Métropole Européenne de Lille", "Métropole Européenne de Lille"),
         ("Communauté d'agglomération Intercommunale de la Réunion Est (CIREST)", "CIREST"),
         (
             "Communauté d'agglomération CIVIS (Communauté Intercommunale des Villes Solidaires)",

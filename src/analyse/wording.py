@@ -172,15 +172,13 @@ def _split_legal_form(name: str) -> tuple[str, str]:
 def short_epci_name(name: str) -> str:
     """EPCI name without its legal form, for map labels ('CC du Briançonnais' → 'Briançonnais').
 
-    A qualifier that needs its noun keeps it: 'Métropole Européenne de Lille' →
-    'Métropole européenne de Lille', not 'Européenne de Lille'.
+    A name whose next word needs its legal form stays whole, as the tables write it
+    (one name for one intercommunalité in a report): 'Métropole Européenne de Lille',
+    'Communauté d'agglomération Intercommunale de la Réunion Est (CIREST)'.
     """
     form, rest = _split_legal_form(name)
-    if not form:
+    if not form or rest.startswith(_QUALIFIERS):
         return name
-    if rest.startswith(_QUALIFIERS):
-        noun = "Communauté" if form.startswith("Communauté") else form
-        return f"{noun} {rest[0].lower()}{rest[1:]}"
     for article in ("du ", "de la ", "de l'", "des ", "de ", "d'"):
         if rest.startswith(article):
             return rest[len(article) :]
@@ -209,14 +207,13 @@ def esc(value: object) -> str:
 def epci_subject(name: str, start: bool = False) -> str:
     """An EPCI name as the subject of a sentence: 'la communauté d'agglomération X'.
 
-    'Communauté d'agglomération Intercommunale de la Réunion Est (CIREST)' reads
-    'la communauté intercommunale de la Réunion Est (CIREST)'.
+    A name whose next word needs its legal form is written as the tables write it:
+    'la Communauté d'agglomération Intercommunale de la Réunion Est (CIREST)'.
     """
     article = "La " if start else "la "
     form, rest = _split_legal_form(name)
     if form and rest.startswith(_QUALIFIERS):
-        short = short_epci_name(name)
-        return article + short[0].lower() + short[1:]
+        return article + name
     if form and rest.startswith(("Communauté ", "Métropole ")):
         return article + rest[0].lower() + rest[1:]
     for kind in ("Communauté", "Métropole"):

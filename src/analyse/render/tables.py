@@ -98,17 +98,21 @@ def html_table(
         )
     styler.format_index(lambda name: html.escape(shown.get(name, name)), axis=1)
     styler.set_td_classes(cell_classes).set_table_styles(_TABLE_STYLES)
-    styler.set_table_attributes(f'class="{" ".join(["tableau", *classes.split()])}"')
+    kinds = classes.split()
+    if len(names) >= 4 and "cartes" not in kinds:
+        # On a phone, a table of four columns or more reads as cards too: the header row
+        # would scroll out of sight, leaving figures without their names.
+        kinds.append("etiquetees")
+    styler.set_table_attributes(f'class="{" ".join(["tableau", *kinds])}"')
     text = styler.to_html()
-    if "cartes" in classes.split():
-        # Each cell carries its column's heading: on a phone the rows become cards, each
-        # figure with its label (the header row is out of sight there).
-        labels = [html.escape(shown.get(name, name), quote=True) for name in names]
-        text = re.sub(
-            r'<td (class="data row\d+ col(\d+))',
-            lambda m: f'<td data-label="{labels[int(m.group(2))]}" {m.group(1)}',
-            text,
-        )
+    # Each cell carries its column's heading: on a phone the rows become cards, each
+    # figure with its label (the header row is out of sight there).
+    labels = [html.escape(shown.get(name, name), quote=True) for name in names]
+    text = re.sub(
+        r'<td (class="data row\d+ col(\d+))',
+        lambda m: f'<td data-label="{labels[int(m.group(2))]}" {m.group(1)}',
+        text,
+    )
     # Focusable: a table wider than a phone scrolls inside its box, by keyboard too.
     return f'<div class="defile" tabindex="0">{text}</div>'
 
@@ -405,6 +409,28 @@ def places_edition(context: dict) -> str:
     return f"data.gouv.fr, édition de {when}" if not day else f"data.gouv.fr, édition du {when}"
 
 
+def control_html(prepared) -> str:
+    """The control section's tables (every post counted once, crossings, posts that
+    cannot be located), then the footer of the officials' part (``provenance_html``):
+    the last table and the footer in one block that printing keeps whole, so that no
+    page holds the footer alone."""
+    parts = [
+        part
+        for part in (
+            reconciliation_table(
+                prepared.counts,
+                prepared.context.get("collectivite_departementale", "le Conseil départemental"),
+            ),
+            crossing_tables(prepared),
+            unlocatable_table(prepared.selections),
+        )
+        if part
+    ]
+    last = parts.pop()
+    footer = provenance_html(prepared.context)
+    return "".join(parts) + f'<div class="fin-imprimee">{last}{footer}</div>'
+
+
 def provenance_html(context: dict) -> str:
     """Footer for officials: the data used, in words, and the date of the report."""
     return render(
@@ -420,9 +446,12 @@ def provenance_detail_html(context: dict) -> str:
         f"<li><code>{esc(f['fichier'])}</code> (sha256 {esc(f['sha256'][:12])}…)</li>"
         for f in context.get("fichiers_selection", [])
     )
+    reference = context.get("edition_reference", "")
+    if context.get("departement") != "976":  # Mayotte's own decree, where it is shown
+        reference = re.sub(r" ; Mayotte : [^;]*", "", reference)
     return (
         "<p>Référentiel territorial : "
-        f"{esc(context.get('edition_reference', ''))}. "
+        f"{esc(reference)}. "
         + _editions(context)
         + "Sélections des comités (fichiers utilisés) :</p>"
         f"<ul>{files}</ul>"

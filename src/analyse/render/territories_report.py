@@ -29,7 +29,6 @@ from analyse.wording import (
     month_label,
     short_epci_name,
     situation_label,
-    with_preposition,
 )
 
 PRIORITY_TITLE = "Quartiers prioritaires, zones rurales, France Services"
@@ -187,10 +186,7 @@ def trajectory_panels(trajectory: pd.DataFrame) -> dict:
                     else []
                 ),
                 "first": x_of(covered[0]) if len(covered) else None,
-                "alt": (
-                    f"Densité {with_preposition('de', short_epci_name(name))} à la fin de "
-                    f"chaque mois : {label}"
-                ),
+                "alt": f"Densité à la fin de chaque mois, {short_epci_name(name)} : {label}",
             }
         )
     return {
