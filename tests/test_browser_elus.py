@@ -89,9 +89,9 @@ def test_first_phone_screen_shows_the_posts_and_the_weakest_epci(browser, offici
         page.close()
 
 
-# Each long table (12 rows or more) of the officials' part: its 12th row scrolled to the top of the screen, are
-# its figures named on screen? Either the header row is still seen above it, or each of
-# its cells shows its column's name (a phone's cards).
+# Each long table (12 rows or more) of the officials' part: its 12th row scrolled to the
+# top of the screen, are its figures named on screen? Either the header row is still seen
+# above it, or each of its cells shows its column's name (a phone's cards).
 _HEADERS_SEEN = """() => {
   const out = [];
   for (const table of document.querySelectorAll('table.tableau')) {
