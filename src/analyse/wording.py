@@ -288,15 +288,19 @@ def summary_sentences(
     sentences are written at that date (« À la fin avril 2021, 18 postes avaient été
     attribués »). ``funding`` (context ``financement``): the State's funding of the posts.
     """
+    remoteness = _remoteness_sentence(beyond, rejected_places)
+    # Incomplete distances qualify every figure of remoteness: said right after the posts.
+    incomplete = bool(rejected_places and rejected_places.get("incomplet"))
     return [
         s
         for s in (
             _posts_sentence(counts, of_departement, collectivity, situation, funding),
+            remoteness if incomplete else "",
             _unknown_population_sentence(indicators),
             _coverage_sentence(indicators, situation),
             _lowest_density_sentence(indicators, situation),
             _priority_sentence(gaps, target_month, situation),
-            _remoteness_sentence(beyond, rejected_places),
+            "" if incomplete else remoteness,
         )
         if s
     ]
@@ -461,10 +465,9 @@ def _remoteness_sentence(beyond: dict | None, rejected: dict | None = None) -> s
         share = fmt_number(100 * far / beyond["population"], 1)
         return (
             f"Distances incomplètes : {plural(count, 'lieu', 'lieux')} sur "
-            f"{fmt_number(among)} du fichier des lieux pour ce département {verb} (liste "
-            f"dans la section sur l'éloignement) ; les {fmt_number(far)} habitants "
-            f"({share} %) comptés à plus de {config.FAR_KM} km à vol d'oiseau d'un lieu où "
-            "travaille un conseiller numérique sont donc une estimation haute."
+            f"{fmt_number(among)} du fichier des lieux pour ce département {verb} ; les "
+            f"{plural(far, 'habitant')} ({share} %) comptés à plus de {config.FAR_KM} km "
+            "d'un lieu sont donc une estimation haute."
         )
     if far == 0:
         return (

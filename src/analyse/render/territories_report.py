@@ -80,6 +80,7 @@ def priority_html(prepared) -> str:
     dep = territories.get("departement") or {}
     return _render(
         "prioritaires.html.j2",
+        phrase=Markup(priority_sentence(prepared)),
         lignes=priority_rows(territories),
         total=fmt_number(dep.get("postes", 0)),
         france=bool(territories.get("france")),
@@ -274,6 +275,7 @@ def comparison_html(prepared) -> str:
     )
     return _render(
         "comparaison.html.j2",
+        phrase=Markup(comparison_sentence(prepared)),
         tableau=Markup(table),
         disponible=prepared.context.get("comparables_disponibles", False),
         definition=prepared.context.get("comparables_definition", ""),
