@@ -107,7 +107,8 @@ _HEADERS_SEEN = """() => {
       const box = cell.getBoundingClientRect();
       if (!cell.getClientRects().length || box.right <= 0 || box.left >= innerWidth) continue;
       const label = getComputedStyle(cell, '::before').content;
-      if (i > 0 && label.includes(names[i].slice(0, 12))) continue;  // a card's label
+      const whole = cell.scrollWidth <= cell.clientWidth + 1;  // nothing cut at its edge
+      if (i > 0 && label.includes(names[i].slice(0, 12)) && whole) continue;  // a card's
       const top = th.getBoundingClientRect();
       const x = Math.min(Math.max((top.left + top.right) / 2, 1), innerWidth - 2);
       const y = top.top + Math.min(top.height / 2, 8);
