@@ -776,7 +776,7 @@ def departement_target(indicators: pd.DataFrame, counts: dict, departement: str)
     if aside:
         label += (
             f" ; {plural(aside, 'poste')} comptés pour le département hors de ses "
-            f"intercommunalités ({config.departemental_collectivity(departement)}, la Région, "
+            f"intercommunalités ({config.departemental_collectivity(departement)}, Région, "
             "structures situées ailleurs ou à vérifier) n'y entrent pas, puisqu'aucune "
             "intercommunalité n'en est créditée"
         )
