@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import os
 import re
 from pathlib import Path
@@ -269,13 +270,21 @@ def officials_pages(tmp_path_factory) -> dict[str, Path]:
     Hautes-Alpes and Isère (their folder, « fiches ») and their search page
     (« recherche »)."""
     from analyse import cli
+    from analyse.analysis import pipeline
     from analyse.run.monthly import run_months
     from analyse.territory.reference import load_reference
 
     out = tmp_path_factory.mktemp("pages_elus")
     reference = load_reference()
     selections = pipeline.match_selections(None, reference)
-    run_months(["2021-06"], selections, reference, [], out, 1, progress=False)
+    if "sources" in inspect.signature(run_months).parameters:  # one situation per month
+        from analyse.analysis import situation
+
+        run_months(
+            ["2021-06"], situation.Sources.of(selections, reference), [], out, 1, progress=False
+        )
+    else:
+        run_months(["2021-06"], selections, reference, [], out, 1, progress=False)
     assert cli.main(["fiches", "--departement", "05,38", "--sortie", str(out)]) == 0
     return {
         "index": out / "2021-06" / "index.html",
