@@ -455,3 +455,18 @@ def test_search_names_the_departements_it_covers(browser, officials_pages):
         assert "Hautes-Alpes" in said and "Isère" in said, said
     finally:
         page.close()
+
+
+@pytest.mark.parametrize("departement", ["38", "59"])
+def test_no_sideways_scroll_from_phone_to_desktop(browser, officials_reports, departement):
+    """Tables whose header sticks on a desktop must not push the page sideways on a
+    tablet: between a phone and a desktop they scroll in their own box."""
+    for width in (390, 800, 1024, 1280):
+        page = _open(browser, officials_reports[departement], {"width": width, "height": 900})
+        try:
+            overflow = page.evaluate(
+                "() => document.documentElement.scrollWidth - document.documentElement.clientWidth"
+            )
+            assert overflow <= 0, f"{width} px : la page défile de {overflow} px"
+        finally:
+            page.close()
