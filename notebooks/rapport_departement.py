@@ -182,25 +182,20 @@ display(tableau_selections)
 # ## Contrôle : chaque poste est compté une fois
 #
 # Tous les postes comptés pour le département sont répartis ci-dessous ; aucun n'est
-# écarté sans être montré. Une structure est localisée dans la commune de son code
-# INSEE, donc dans l'intercommunalité de cette commune : c'est ce qui compte pour la
+# écarté sans être montré. Une structure est localisée dans la commune où elle a son
+# siège, donc dans l'intercommunalité de cette commune : c'est ce qui compte pour la
 # carte, même quand l'ANCT compte ses postes pour un autre département.
 
 # %%
+# The control tables, then the sources of the officials' part (its footer): on paper
+# the footer stays with the last table, never alone on a page.
 tableau_controle = d.counts
-display(
-    HTML(tables.reconciliation_table(tableau_controle, d.context["collectivite_departementale"]))
-)
-display(HTML(tables.crossing_tables(d)))
-display(HTML(tables.unlocatable_table(d.selections)))
+display(HTML(tables.control_html(d)))
 
 # %% tags=["remove_cell"]
 import pandas as pd
 
 display(pd.Series(tableau_controle, name="postes").to_frame())
-
-# %%
-display(HTML(tables.provenance_html(d.context)))
 
 # %%
 display(HTML(tables.analysts_html(d)))

@@ -291,3 +291,42 @@ def whole_panel(tmp_path_factory) -> Path:
         assert cli.main(["panel", "--sortie", str(folder / "panel")]) == 0
 
     return built_once(tmp_path_factory, "panel_entier", build) / "panel"
+
+
+@pytest.fixture(scope="session")
+def officials_reports(national_reports, tmp_path_factory) -> dict[str, Path]:
+    """The reports an official reads, by name: Hautes-Alpes as ``make rapport`` makes it
+    (« 05 », the committees typed by hand), Isère from the national list with three
+    proposed posts (« 38 »), and the reports of ``national_reports`` (« 05-liste », 59,
+    75, 974, 2A)."""
+    from analyse import cli
+
+    out = tmp_path_factory.mktemp("rapports_elus")
+    assert cli.main(["rapport", "-d", "05", "--sortie", str(out)]) == 0
+    assert cli.main(["rapport", "-d", "38", "--postes", "3", "--sortie", str(out)]) == 0
+    found = {"05": out / "05" / "rapport.html", "38": out / "38" / "rapport.html"}
+    for code in OFFICIALS_DEPARTEMENTS:
+        found["05-liste" if code == "05" else code] = national_reports / code / "rapport.html"
+    return found
+
+
+@pytest.fixture(scope="session")
+def officials_pages(tmp_path_factory) -> dict[str, Path]:
+    """The pages made without a kernel: the index of June 2021 (« index »), the fiches of
+    Hautes-Alpes and Isère (their folder, « fiches ») and their search page
+    (« recherche »)."""
+    from analyse import cli
+    from analyse.analysis import pipeline, situation
+    from analyse.run.monthly import run_months
+    from analyse.territory.reference import load_reference
+
+    out = tmp_path_factory.mktemp("pages_elus")
+    reference = load_reference()
+    selections = pipeline.match_selections(None, reference)
+    run_months(["2021-06"], situation.Sources.of(selections, reference), [], out, 1, progress=False)
+    assert cli.main(["fiches", "--departement", "05,38", "--sortie", str(out)]) == 0
+    return {
+        "index": out / "2021-06" / "index.html",
+        "fiches": out / "epci",
+        "recherche": out / "epci" / "index.html",
+    }

@@ -286,3 +286,15 @@ def test_fiche_escapes_names_from_the_files(reference, tmp_path):
     siren = rows.structures.loc[rows.structures["structure"] == script, "siren_epci"].iloc[0]
     html = fiche_html(rows.of(siren), MapMaker(reference), {"05": "Hautes-Alpes"})
     assert script not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+
+
+def test_the_search_pages_fuzzy_matcher_is_the_published_one():
+    """uFuzzy is inlined as npm publishes it, with its licence beside it: its digest and
+    version are those the code names."""
+    import hashlib
+
+    from analyse.render import fiche
+
+    assert hashlib.sha256(fiche.UFUZZY.read_bytes()).hexdigest() == fiche.UFUZZY_SHA256
+    assert f"(v{fiche.UFUZZY_VERSION})" in fiche.UFUZZY.read_text(encoding="utf-8")[:80]
+    assert "MIT License" in (fiche.UFUZZY.parent / "uFuzzy.LICENSE").read_text()

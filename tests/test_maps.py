@@ -70,7 +70,7 @@ def test_one_national_class_gets_finer_classes_and_values(reference):
 @pytest.mark.parametrize(
     ("name", "label"),
     [
-        ("Métropole Européenne de Lille", "Métropole européenne de Lille"),
+        ("Métropole Européenne de Lille", "Métropole Européenne de Lille"),
         ("Communauté d'agglomération Intercommunale de la Réunion Est (CIREST)", "CIREST"),
         (
             "Communauté d'agglomération CIVIS (Communauté Intercommunale des Villes Solidaires)",
@@ -86,8 +86,9 @@ def test_map_labels(name, label):
 
 
 def test_report_maps_are_shown_with_their_title_and_alternative(prepared_05, monkeypatch):
-    """The notebook's map cells are one call each: the bundle's map, titled, shown with
-    its French text alternative and its legend; no fragility map without the IFN."""
+    """The notebook's map cells are one call each: the bundle's map, shown with its
+    French text alternative and its legend, no title drawn inside (the heading above
+    names it); no fragility map without the IFN."""
     import matplotlib.pyplot as plt
 
     shown = []
@@ -111,13 +112,13 @@ def test_report_maps_are_shown_with_their_title_and_alternative(prepared_05, mon
     maps.show_fragility_map(prepared_05)
     assert shown == [
         (
-            ["Hautes-Alpes\u00a0: conseillers numériques pour 10\u00a0000\u00a0habitants"],
+            [],
             "Carte des conseillers numériques pour 10 000 habitants par intercommunalité, "
             "Hautes-Alpes",
             "Conseillers pour 10\u202f000 habitants",
         ),
         (
-            ["Hautes-Alpes\u00a0: distance au lieu de médiation le plus proche"],
+            [],
             "Carte de la distance de chaque commune au lieu de médiation le plus proche, "
             "Hautes-Alpes",
             "Distance au lieu le plus proche",
@@ -147,7 +148,7 @@ def test_class_colours_are_colorbrewer_ylgnbu_without_importing_matplotlib():
 
 
 def test_every_text_of_a_map_stays_text_in_its_svg(prepared_05, reference):
-    """The polygons become one image in the page's SVG; the titles, names and codes
+    """The polygons become one image in the page's SVG; the names and codes
     stay text (readable at any width, found by a search): the density map of 05 and
     the index's map of France."""
     import re
@@ -166,7 +167,8 @@ def test_every_text_of_a_map_stays_text_in_its_svg(prepared_05, reference):
         "Hautes-Alpes : conseillers numériques pour 10 000 habitants",
     )
     drawn = texts(maps.figure_svg(fig, "carte"))
-    assert "Hautes-Alpes" in drawn and "Briançonnais" in drawn, drawn
+    # Names and codes, not a title repeating the heading above the figure.
+    assert "Briançonnais" in drawn and "conseillers numériques pour" not in drawn, drawn
     selections = pipeline.match_selections(None, reference)
     table = situation.Sources.of(selections, reference).at("2021-06").index_table()
     svg = maps.figure_svg(national.national_map(table, departement_shapes()), "carte")

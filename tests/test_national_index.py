@@ -193,8 +193,9 @@ def test_page_reads_as_before(pages, month):
     assert page["title"] == f"Conseillers numériques — situation fin {end}"
     assert page["h1"] == f"Conseillers numériques France Services — situation fin {end}"
     assert page["p"] == [
-        f"{expected['postes']} Cliquez sur un en-tête de colonne pour trier le tableau ; le "
-        "nom d'un département mène à son rapport.",
+        f"{expected['postes']} Le nom d'un département mène à son rapport ; chaque en-tête "
+        "de colonne trie le tableau. « n. d. » : non documenté (la liste nationale ne dit ni "
+        "oui ni non).",
         f"À savoir. {expected['note']}",
         # The map's legend, in HTML: readable on a phone.
         "Conseillers pour 10 000 habitants",

@@ -113,7 +113,7 @@ def test_html_is_for_officials(report_05):
         "(commit ",
         # By default, the embedded IFN and places, and the footer names every edition.
         "Toutes les communes et intercommunalités ont un indice",
-        "lieux de médiation numérique déclarés (fichier fourni)",
+        "lieux de médiation numérique déclarés (data.gouv.fr, édition de juillet 2022)",
         # The national list too: national figures and other départements' posts, read
         # back to the rounds' date.
         "Données : sélections des comités saisies dans data/raw/selections/ ; liste "
@@ -145,7 +145,7 @@ def test_isere_gets_a_complete_report_from_the_embedded_data(tmp_path, capsys):
     assert "Aucun poste de conseiller numérique n'apparaît" not in html
     assert "n'a pas été fourni" not in html  # neither the IFN nor the places
     assert "Toutes les communes et intercommunalités ont un indice" in html
-    assert "lieux de médiation numérique déclarés (fichier fourni)" in html
+    assert "lieux de médiation numérique déclarés (data.gouv.fr, édition de juillet 2022)" in html
     table = pd.read_csv(tmp_path / "38" / "indicateurs_epci.csv")
     assert len(table) == 18 and table["postes"].sum() == 39  # located in its EPCI
     prepared = bundle.load("38", bundle.data_dir_for("38", tmp_path))

@@ -179,7 +179,7 @@ def test_section_sentences_in_plain_french_and_escaped():
     # Communes that would bring exactly as much are counted, and the rule said.
     ties = int(first["ex_aequo"])
     assert ("ex aequo avec" in sentence) == (ties > 0)
-    assert sentence.endswith("code INSEE)." if ties else "conseiller.")
+    assert sentence.endswith("liste officielle des communes)." if ties else "conseiller.")
     html = scenario_report.section_html(result.proposals, summary)
     assert "<script>" not in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt; (CC Test) rapprocherait" in html

@@ -32,6 +32,11 @@ def _items(summary: str) -> list[str]:
     return [_text(item) for item in re.findall(r"<li>(.*?)</li>", summary, flags=re.S)]
 
 
+def _situation(summary: str) -> str:
+    """The line under « En bref »: the date described and where its figures come from."""
+    return _text(re.search(r'<p class="note situation">(.*?)</p>', summary, flags=re.S)[1])
+
+
 @pytest.fixture(scope="module")
 def extras(reference):
     # What « make rapport » uses by default: the embedded IFN and places.
@@ -60,10 +65,12 @@ def test_the_default_report_states_the_end_of_april_2021(hand_05):
         report_title(hand_05)
         == "Conseillers numériques — Hautes-Alpes (05), situation fin avril 2021"
     )
-    items = _items(summary.summary_html(hand_05))
-    assert items[0].startswith("Situation à la fin avril 2021")
-    # Sentences describe that date, not now.
-    assert items[1].startswith(
+    headline = summary.summary_html(hand_05)
+    items = _items(headline)
+    # The date and where the figures come from, under « En bref ».
+    assert _situation(headline).startswith("Situation à la fin avril 2021")
+    # Sentences describe that date, not now; the posts first.
+    assert items[0].startswith(
         "À la fin avril 2021, 18 postes de conseiller numérique avaient été attribués"
     )
     assert "avaient toutes au moins un conseiller" in " ".join(items)
@@ -74,9 +81,9 @@ def test_a_national_list_report_is_dated_by_its_edition(national, reference):
     prepared = situation.prepare("38", national, reference)
     assert prepared.context["situation"] == {"mois": "2023-04", "date": "2023-04-05"}
     assert report_title(prepared).endswith("(38), situation au 5 avril 2023")
-    items = _items(summary.summary_html(prepared))
-    assert items[0].startswith("Situation au 5 avril 2023")
-    assert items[1].startswith("Au 5 avril 2023, ")
+    headline = summary.summary_html(prepared)
+    assert _situation(headline).startswith("Situation au 5 avril 2023")
+    assert _items(headline)[0].startswith("Au 5 avril 2023, ")
     # A month asked for is the end of that month.
     monthly = situation.prepare("38", national, reference, month="2021-06")
     assert report_title(monthly).endswith("situation fin juin 2021")
@@ -102,7 +109,10 @@ def test_the_default_report_judges_05_by_the_target_of_april_2021(hand_05):
     # Gap-Tallard-Durance is above the national density of that date.
     gaps = hand_05.gaps.set_index("siren_epci")
     assert gaps.loc[EPCI_05["gap"], "postes_manquants_cible_nationale"] == 0
-    assert "Gap-Tallard-Durance" not in _items(summary.summary_html(hand_05))[5]
+    (priority,) = [
+        s for s in _items(summary.summary_html(hand_05)) if "classement de priorité" in s
+    ]
+    assert "Gap-Tallard-Durance" not in priority
 
 
 def test_posts_counted_for_04_in_the_sisteronais_come_from_the_national_list(hand_05):

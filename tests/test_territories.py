@@ -143,5 +143,5 @@ def test_index_shows_each_departement_trajectory(monthly_05):
     page = (monthly_05 / "index.html").read_text(encoding="utf-8")
     assert page.count('<svg class="sparkline"') >= 100
     assert "Hautes-Alpes : de 0,64 à 1,77 conseiller pour 10" in page
-    assert "<th>En ZRR</th>" in page
+    assert '<th><button type="button">En ZRR</button></th>' in page
     assert 'data-tri="0.400000">40 %<br><small>n. d. 0 %</small>' in page

@@ -20,9 +20,10 @@ def test_hautes_alpes_sentences_match_the_figures(prepared_05):
     beyond = prepared_05.context["population_au_dela"]
     gaps = prepared_05.gaps
     sentences = summary_sentences(table, prepared_05.counts, "des Hautes-Alpes", beyond, gaps)
-    assert 3 <= len(sentences) <= 5
-    # Sentences are HTML (input names escaped): compare their text.
-    posts, coverage, lowest, remote, priority = (unescape(x) for x in sentences)
+    assert len(sentences) == 5
+    # Sentences are HTML (input names escaped): compare their text. What changed for the
+    # territory first: posts, coverage, the least covered, the first to reinforce.
+    posts, coverage, lowest, priority, remote = (unescape(x) for x in sentences)
     counts = prepared_05.counts
     assert posts.startswith(f"{counts['lus']} postes de conseiller numérique ont été attribués")
     assert "900\u202f000\u202f€" in posts  # 18 × 50 000 €
@@ -48,7 +49,10 @@ def test_hautes_alpes_sentences_match_the_figures(prepared_05):
     assert f"({fmt_number(share, 1)} % de la population)" in remote
     first = gaps.sort_values("rang_priorite").iloc[0]
     assert first["nom_epci"].split(" ", 3)[-1] in priority
-    assert fmt_number(first["score_priorite"], 1) in priority
+    # Every EPCI reaches the national target: the ranking says what it rests on.
+    assert (gaps["postes_manquants_cible_nationale"] == 0).all()
+    assert priority.startswith("Aucune intercommunalité ne manque de postes")
+    assert "le classement de priorité ne tient qu'à l'éloignement des habitants" in priority
 
 
 def test_sentences_without_posts_or_distances():

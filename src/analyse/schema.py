@@ -180,7 +180,7 @@ GAP_COLUMNS: list[Column] = [
         "ifn",
         "Indice de fragilité numérique",
         description="IFN de La Mednum, de 1 à 10",
-        report_label="IFN (1 à 10)",
+        report_label="Fragilité numérique (IFN, de 1 faible à 10 forte)",
         shown=1,
     ),
     *(Column(f"ifn_{key}", f"IFN : {words}") for key, words in _IFN_PARTS.items()),

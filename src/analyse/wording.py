@@ -70,12 +70,27 @@ def situation_title(situation: dict | None) -> str:
     return f"situation {label}" if label.startswith("fin ") else f"situation au {label}"
 
 
+# The minus sign of French typography (a hyphen-minus is a hyphen, not a sign).
+MINUS = "\u2212"
+
+
 def fmt_number(value: float | int | None, decimals: int = 0) -> str:
-    """``1234.5`` → ``'1 234,5'`` (narrow no-break space, decimal comma)."""
+    """``1234.5`` → ``'1 234,5'`` (narrow no-break space, decimal comma); a negative
+    number with the minus sign « − », and never « −0,00 » for what rounds to zero."""
     if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
         return "–"
     text = f"{value:,.{decimals}f}"
+    if text.startswith("-"):
+        text = text[1:] if not text.strip("-0.,") else MINUS + text[1:]
     return text.replace(",", THIN_SPACE).replace(".", ",")
+
+
+def fmt_signed(value: float, decimals: int = 0) -> str:
+    """A change: ``8`` → ``'+8'``, ``-3`` → ``'−3'``, ``0`` (or what rounds to it) → ``'0'``."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    text = fmt_number(value, decimals)
+    return ("+" if value > 0 and text.strip("0,") else "") + text
 
 
 def fmt_percent(value: float, decimals: int = 1) -> str:
@@ -97,10 +112,15 @@ def fmt_euros(value: float | int) -> str:
     return f"{fmt_number(value)}{THIN_SPACE}€"
 
 
+def noun(count: float, singular: str, plural_form: str | None = None) -> str:
+    """The word alone, agreed with ``count``: 'poste' for 0 and 1, 'postes' from 2 (French:
+    0 and 1 are singular)."""
+    return singular if abs(count) < 2 else (plural_form or singular + "s")
+
+
 def plural(count: float, singular: str, plural_form: str | None = None) -> str:
     """'1 conseiller', '2 conseillers' (French: 0 and 1 are singular)."""
-    word = singular if abs(count) < 2 else (plural_form or singular + "s")
-    return f"{fmt_number(count)} {word}"
+    return f"{fmt_number(count)} {noun(count, singular, plural_form)}"
 
 
 def read_back_note(editions: list[dict], month: str | None) -> str:
@@ -152,15 +172,13 @@ def _split_legal_form(name: str) -> tuple[str, str]:
 def short_epci_name(name: str) -> str:
     """EPCI name without its legal form, for map labels ('CC du Briançonnais' → 'Briançonnais').
 
-    A qualifier that needs its noun keeps it: 'Métropole Européenne de Lille' →
-    'Métropole européenne de Lille', not 'Européenne de Lille'.
+    A name whose next word needs its legal form stays whole, as the tables write it
+    (one name for one intercommunalité in a report): 'Métropole Européenne de Lille',
+    'Communauté d'agglomération Intercommunale de la Réunion Est (CIREST)'.
     """
     form, rest = _split_legal_form(name)
-    if not form:
+    if not form or rest.startswith(_QUALIFIERS):
         return name
-    if rest.startswith(_QUALIFIERS):
-        noun = "Communauté" if form.startswith("Communauté") else form
-        return f"{noun} {rest[0].lower()}{rest[1:]}"
     for article in ("du ", "de la ", "de l'", "des ", "de ", "d'"):
         if rest.startswith(article):
             return rest[len(article) :]
@@ -189,14 +207,13 @@ def esc(value: object) -> str:
 def epci_subject(name: str, start: bool = False) -> str:
     """An EPCI name as the subject of a sentence: 'la communauté d'agglomération X'.
 
-    'Communauté d'agglomération Intercommunale de la Réunion Est (CIREST)' reads
-    'la communauté intercommunale de la Réunion Est (CIREST)'.
+    A name whose next word needs its legal form is written as the tables write it:
+    'la Communauté d'agglomération Intercommunale de la Réunion Est (CIREST)'.
     """
     article = "La " if start else "la "
     form, rest = _split_legal_form(name)
     if form and rest.startswith(_QUALIFIERS):
-        short = short_epci_name(name)
-        return article + short[0].lower() + short[1:]
+        return article + name
     if form and rest.startswith(("Communauté ", "Métropole ")):
         return article + rest[0].lower() + rest[1:]
     for kind in ("Communauté", "Métropole"):
@@ -256,7 +273,9 @@ def summary_sentences(
     situation: dict | None = None,
     funding: dict | None = None,
 ) -> list[str]:
-    """Three to five plain sentences for an elected official, computed from the figures.
+    """Plain sentences for an elected official, computed from the figures, what changed
+    for the territory first: its posts, the intercommunalités without any or the least
+    covered, the first to reinforce, then the inhabitants far from a conseiller.
 
     ``of_departement`` is the name with its charnière ('des Hautes-Alpes'); ``beyond``
     the département's population beyond ``config.DISTANCE_THRESHOLDS_KM``; ``gaps`` the
@@ -269,18 +288,22 @@ def summary_sentences(
     sentences are written at that date (« À la fin avril 2021, 18 postes avaient été
     attribués »). ``funding`` (context ``financement``): the State's funding of the posts.
     """
+    remoteness = _remoteness_sentence(beyond, rejected_places)
+    # Incomplete distances qualify every figure of remoteness: said right after the posts.
+    incomplete = bool(rejected_places and rejected_places.get("incomplet"))
     return [
         s
         for s in (
             _posts_sentence(counts, of_departement, collectivity, situation, funding),
+            remoteness if incomplete else "",
             _unknown_population_sentence(indicators),
             _coverage_sentence(indicators, situation),
             _lowest_density_sentence(indicators, situation),
-            _remoteness_sentence(beyond, rejected_places),
             _priority_sentence(gaps, target_month, situation),
+            "" if incomplete else remoteness,
         )
         if s
-    ][:5]
+    ]
 
 
 def _unknown(indicators: pd.DataFrame) -> pd.Series:
@@ -321,7 +344,7 @@ def _posts_sentence(
     for key, where in (
         ("departementaux", with_preposition("à", collectivity)),
         ("regionaux", "à la Région"),
-        ("localises_hors_departement", "dans des structures situées hors du département"),
+        ("localises_hors_departement", "dans des structures hors du département"),
         ("non_localisables", "non localisables"),
         ("en_revue", "encore à vérifier"),
     ):
@@ -348,8 +371,8 @@ def _funding_words(counts: dict, funding: dict | None) -> str:
     flat = funding.get("postes_forfait", 0)
     if flat and flat >= funding.get("postes", 0):
         text += (
-            f" (forfait de {fmt_euros(flat_rate)} par poste : les fichiers saisis ne "
-            "donnent pas le montant de chaque attribution)"
+            f" (forfait de {fmt_euros(flat_rate)} par poste, faute de montant dans les "
+            "fichiers saisis)"
         )
     elif flat:
         text += (
@@ -378,7 +401,7 @@ def _coverage_sentence(indicators: pd.DataFrame, situation: dict | None = None) 
     if not len(uncovered):
         if past:
             return (
-                f"{when}, les {fmt_number(len(indicators))} intercommunalités du département "
+                f"Les {fmt_number(len(indicators))} intercommunalités du département "
                 "avaient toutes au moins un conseiller numérique."
             )
         return (
@@ -394,13 +417,12 @@ def _coverage_sentence(indicators: pd.DataFrame, situation: dict | None = None) 
     if known.empty:
         people = "dont la population est inconnue"
     else:
-        people = f"pour {fmt_number(known['population'].sum())} habitants"
+        people = f"pour {plural(known['population'].sum(), 'habitant')}"
         if len(known) < len(uncovered):
             people += " (sans compter celles dont la population est inconnue)"
     return (
-        (f"{when}, " if when else "")
-        + f"{plural(len(uncovered), 'intercommunalité')} sur {fmt_number(len(indicators))} "
-        f"{verb} aucun conseiller numérique ({names}), {people}."
+        f"{capitalise(plural(len(uncovered), 'intercommunalité'))} sur "
+        f"{fmt_number(len(indicators))} {verb} aucun conseiller numérique ({names}), {people}."
     )
 
 
@@ -443,21 +465,20 @@ def _remoteness_sentence(beyond: dict | None, rejected: dict | None = None) -> s
         share = fmt_number(100 * far / beyond["population"], 1)
         return (
             f"Distances incomplètes : {plural(count, 'lieu', 'lieux')} sur "
-            f"{fmt_number(among)} du fichier des lieux pour ce département {verb} (liste "
-            f"dans la section sur l'éloignement) ; les {fmt_number(far)} habitants "
-            f"({share} %) comptés à plus de {config.FAR_KM} km à vol d'oiseau d'un lieu où "
-            "travaille un conseiller numérique sont donc une estimation haute."
+            f"{fmt_number(among)} du fichier des lieux pour ce département {verb} ; les "
+            f"{plural(far, 'habitant')} ({share} %) comptés à plus de {config.FAR_KM} km "
+            "d'un lieu sont donc une estimation haute."
         )
     if far == 0:
         return (
             f"Tous les habitants vivent à moins de {config.FAR_KM} km à vol d'oiseau d'un lieu où "
             "travaille un conseiller numérique."
         )
-    share = fmt_number(100 * far / beyond["population"], 1)
+    share = fmt_percent(100 * far / beyond["population"])
+    lives = "vit" if far < 2 else "vivent"
     return (
-        f"{fmt_number(far)} habitants ({share} % de la population) vivent à plus de "
-        f"{config.FAR_KM} km à vol d'oiseau du lieu le plus proche où travaille un conseiller "
-        "numérique."
+        f"{capitalise(plural(far, 'habitant'))} ({share} de la population) {lives} à plus de "
+        f"{config.FAR_KM} km à vol d'oiseau d'un lieu où travaille un conseiller numérique."
     )
 
 
@@ -470,6 +491,14 @@ def _priority_sentence(
     missing = first["postes_manquants_cible_nationale"]
     when = f" (fin {month_label(target_month)})" if target_month else ""
     past = bool(situation_label(situation))
+    if no_epci_lacks_posts(gaps):
+        lacks = "ne manquait" if past else "ne manque"
+        rests = "ne tenait" if past else "ne tient"
+        return (
+            f"Aucune intercommunalité {lacks} de postes pour atteindre la densité nationale "
+            f"du programme{when} : le classement de priorité {rests} qu'à "
+            f"{ranking_basis(gaps)} ; en tête, {esc(epci_subject(first['nom_epci']))}."
+        )
     if pd.isna(missing):
         tail = "la densité nationale du programme n'est pas connue."
     elif missing:
@@ -486,6 +515,26 @@ def _priority_sentence(
         f"de {fmt_number(first['score_priorite'], 1)} sur 100 (plus il est élevé, plus le besoin "
         f"de postes est grand) ; {tail}"
     )
+
+
+def no_epci_lacks_posts(gaps: pd.DataFrame | None) -> bool:
+    """Every ranked intercommunalité already reaches the national target: the deficit
+    term of the priority score is 0 everywhere, and the ranking rests on the rest."""
+    if gaps is None or not len(gaps) or "postes_manquants_cible_nationale" not in gaps:
+        return False
+    ranked = gaps.loc[gaps["rang_priorite"].notna(), "postes_manquants_cible_nationale"]
+    return bool(len(ranked)) and ranked.notna().all() and bool((ranked == 0).all())
+
+
+def ranking_basis(gaps: pd.DataFrame) -> str:
+    """What the priority ranking rests on when no intercommunalité lacks posts: the
+    other terms of the score that have data, in words."""
+    terms = []
+    if "ifn" in gaps and gaps["ifn"].notna().any():
+        terms.append("la fragilité numérique")
+    if config.FAR_COLUMN in gaps:
+        terms.append("l'éloignement des habitants")
+    return " et à ".join(terms) or "rien"
 
 
 _MARKUP_RE = re.compile(r"(<style.*?</style>|<script.*?</script>|<[^>]*>)", re.S | re.I)

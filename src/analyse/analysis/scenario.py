@@ -76,7 +76,7 @@ PROPOSAL_COLUMNS = [
 # How a tie is broken, in French: several communes would bring exactly as much.
 TIE_RULE = (
     "à apport égal, la commune de plus forte fragilité numérique (IFN), puis la plus "
-    "peuplée, puis le plus petit code INSEE"
+    "peuplée, puis la première dans la liste officielle des communes"
 )
 
 

@@ -21,7 +21,7 @@ import shapely
 
 from analyse import config
 from analyse.analysis.comparison import KIND_LABELS
-from analyse.render.fragments import render
+from analyse.render.fragments import TEMPLATES_DIR, Markup, render
 from analyse.render.tables import source_words
 from analyse.territory.reference import Reference, departement_shapes
 from analyse.wording import (
@@ -32,6 +32,7 @@ from analyse.wording import (
     fmt_number,
     french_date,
     month_label,
+    noun,
     plural,
     short_epci_name,
 )
@@ -450,6 +451,39 @@ def line_chart(trajectory: pd.DataFrame) -> dict | None:
     }
 
 
+# A proposed place's numbered disc (radius and stroke, pixels): two discs never closer
+# than their diameter, strokes and a pixel.
+DISC_RADIUS, DISC_STROKE = 8, 2
+DISC_SPACING = 2 * DISC_RADIUS + DISC_STROKE + 1
+
+
+def spread_discs(points: np.ndarray, width: float, height: float, rounds: int = 200) -> np.ndarray:
+    """Centres of the numbered discs of ``points`` (pixels), each pair pushed apart along
+    the line between them until none overlaps another, all within the figure; a disc
+    moved from its point is joined to it by a line (``fiche/carte.svg.j2``)."""
+    xy = np.array(points, dtype=float).reshape(-1, 2)
+    low, high = DISC_RADIUS + 1, np.array([width, height]) - DISC_RADIUS - 1
+    for _ in range(rounds):
+        moved = False
+        for i in range(len(xy)):
+            for j in range(i + 1, len(xy)):
+                step = xy[j] - xy[i]
+                distance = float(np.hypot(*step))
+                if distance >= DISC_SPACING:
+                    continue
+                if distance < 1e-6:  # the same point: apart along an angle of their own
+                    angle = 2.4 * j
+                    step, distance = np.array([np.cos(angle), np.sin(angle)]), 1.0
+                push = (DISC_SPACING - distance) / 2 * step / distance
+                xy[i] -= push
+                xy[j] += push
+                moved = True
+        xy = np.clip(xy, low, high)
+        if not moved:
+            break
+    return np.round(xy, 1)
+
+
 @dataclass
 class _Frame:
     """Projected metres → SVG pixels (y downwards), fitting ``bounds`` in the figure."""
@@ -601,9 +635,10 @@ class MapMaker:
         if len(proposals):
             spots = self.project(proposals.geometry.to_numpy(), crs)
             xy = frame.pixels(shapely.get_coordinates(spots))
+            discs = spread_discs(xy, frame.width, frame.height)
             proposed = [
-                {"x": a, "y": b, "rang": int(r)}
-                for (a, b), r in zip(xy, proposals["rang"], strict=True)
+                {"x": a, "y": b, "cx": c, "cy": d, "rang": int(r)}
+                for (a, b), (c, d), r in zip(xy, discs, proposals["rang"], strict=True)
             ]
         others = "".join(d for s, d in back.others.items() if s != siren)
         return {
@@ -642,30 +677,44 @@ def fiche_values(
     ]
     name = str(own["nom_epci"])
     population = own["population"]
+    posts = own["postes"]
     figures = [
-        ("postes", fmt_number(own["postes"]), "postes situés dans l'intercommunalité"),
+        (
+            "postes",
+            fmt_number(posts),
+            f"{noun(posts, 'poste situé', 'postes situés')} dans l'intercommunalité",
+        ),
         (
             "densite",
             fmt_number(own["conseillers_pour_10000_hab"], 2),
             f"conseiller pour {_BASE} habitants",
         ),
     ]
-    if pd.notna(own["postes_manquants_cible_nationale"]):
+    missing = own["postes_manquants_cible_nationale"]
+    if pd.notna(missing):
         figures.append(
             (
                 "manquants",
-                fmt_number(own["postes_manquants_cible_nationale"]),
-                "postes manquants pour la densité de la France",
+                fmt_number(missing),
+                f"{noun(missing, 'poste manquant', 'postes manquants')} pour la densité de "
+                "la France",
             )
         )
     if "ifn" in own and pd.notna(own["ifn"]):
-        figures.append(("ifn", fmt_number(own["ifn"], 1), "indice de fragilité numérique (1 à 10)"))
-    if pd.notna(own.get(config.FAR_COLUMN)):
+        figures.append(
+            (
+                "ifn",
+                fmt_number(own["ifn"], 1),
+                "fragilité numérique, de 1 (faible) à 10 (forte)",
+            )
+        )
+    far = own.get(config.FAR_COLUMN)
+    if pd.notna(far):
         figures.append(
             (
                 config.FAR_COLUMN.removeprefix("population_"),
-                fmt_number(own[config.FAR_COLUMN]),
-                f"habitants à plus de {config.FAR_KM} km d'un lieu",
+                fmt_number(far),
+                f"{noun(far, 'habitant')} à plus de {config.FAR_KM} km d'un lieu",
             )
         )
     return {
@@ -690,7 +739,7 @@ def fiche_values(
         "phrase_manquants": missing_sentence(rows),
         "phrases_postes_suivants": next_posts_sentences(proposals),
         "carte": maps.locator(rows, proposals, crs),
-        "sources": source_words(context),
+        "sources": source_words(context, mayotte="976" in str(own["departements"]).split(",")),
         "date": french_date(context.get("genere_le") or ""),
         "base": _BASE,
     }
@@ -739,5 +788,19 @@ def search_values(reference: Reference, sirens: set[str], context: dict) -> dict
     }
 
 
+# uFuzzy (Leon Sorokin, MIT licence beside it), the fuzzy matcher of the search page: a
+# commune is found despite a typo or two and whatever the order of its words, offline.
+# The minified build of the npm package @leeoniya/ufuzzy, as published; to update it:
+# « npm pack @leeoniya/ufuzzy@VERSION », copy dist/uFuzzy.iife.min.js here and change
+# the version and digest below (tests/test_fiches.py checks them).
+UFUZZY = TEMPLATES_DIR / "fiche" / "uFuzzy.iife.min.js"
+UFUZZY_VERSION = "1.0.19"
+UFUZZY_SHA256 = "3eef8ba0ad55444c31f0e86f8375f25916515402cf2d4d7b5a2c01b4b67f2e19"
+
+
 def search_page(reference: Reference, sirens: set[str], context: dict) -> str:
-    return render("fiche/index.html.j2", **search_values(reference, sirens, context))
+    return render(
+        "fiche/index.html.j2",
+        **search_values(reference, sirens, context),
+        ufuzzy=Markup(UFUZZY.read_text(encoding="utf-8")),
+    )

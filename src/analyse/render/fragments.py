@@ -15,7 +15,7 @@ from pathlib import Path
 
 from markupsafe import Markup
 
-from analyse.wording import fmt_number, month_label
+from analyse.wording import fmt_number, fmt_signed, month_label
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 FRAGMENTS_DIR = TEMPLATES_DIR / "fragments"
@@ -28,8 +28,8 @@ def _missing(value) -> bool:
 
 
 def signed(value: float, decimals: int = 0) -> str:
-    """``8`` → ``'+8'``, ``0`` → ``'0'``, ``-3`` → ``'-3'`` (a change, French format)."""
-    return ("+" if value > 0 else "") + fmt_number(value, decimals)
+    """``8`` → ``'+8'``, ``0`` → ``'0'``, ``-3`` → ``'−3'`` (a change, French format)."""
+    return fmt_signed(value, decimals)
 
 
 def percent(part: int, total: int) -> str:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 import math
 import re
-import textwrap
 
 import geopandas as gpd
 import matplotlib.pyplot as plt
@@ -28,14 +27,14 @@ from analyse.render.colours import (  # noqa: F401  (the maps' names for them)
     density_classes,
     range_labels,
 )
-from analyse.wording import fmt_number, french_spacing, map_label, month_label
+from analyse.wording import fmt_number, map_label, month_label, plural
 
 MAP_TOLERANCE_M = 50
 # Labels inside a map: their group identifier in the SVG (styled by the page).
 LABEL_GID = "etiquette"
 # Titles drawn in a figure: this size, wrapped at this many characters, on this many
 # lines at most (each this tall).
-TITLE_PT, TITLE_CHARS, TITLE_LINES, TITLE_LINE_IN = 11, 48, 2, 0.22
+TITLE_PT = 11
 # Type of structure → (label, colour) in the timeline; Okabe-Ito colours.
 TYPE_STYLES = {
     "epci": ("Intercommunalités", "#0072B2"),
@@ -136,30 +135,24 @@ def _map_figure(data: gpd.GeoDataFrame) -> tuple[Figure, plt.Axes]:
     xmin, ymin, xmax, ymax = data.total_bounds
     # The legend is HTML under the image: the map alone takes the figure's width.
     width = FIGURE_WIDTH_IN
-    title = TITLE_LINES * TITLE_LINE_IN + 0.1
-    height = float(np.clip(width * (ymax - ymin) / max(xmax - xmin, 1.0), 2.5, 6.5)) + title
+    height = float(np.clip(width * (ymax - ymin) / max(xmax - xmin, 1.0), 2.5, 6.5))
     fig, ax = plt.subplots(figsize=(width, height))
     # Axes off first: geopandas redraws the figure after each layer, and ticks that
     # nobody will see are the costliest part of those draws.
     ax.set_axis_off()
-    # Fixed margins (the title's lines at the top) rather than tight_layout, which draws
-    # every polygon once more only to measure an axes that has no ticks.
-    fig.subplots_adjust(left=0.01, right=0.99, bottom=0.01, top=1 - title / height)
+    # Fixed margins rather than tight_layout, which draws every polygon once more only to
+    # measure an axes that has no ticks. No title: the heading above the figure names it.
+    fig.subplots_adjust(left=0.01, right=0.99, bottom=0.01, top=0.99)
     # Polygons as one image (a commune map in vector would weigh megabytes).
     ax.set_rasterization_zorder(RASTER_BELOW_ZORDER)
     return fig, ax
 
 
-def wrap_title(title: str, lines: int | None = None) -> str:
-    """A title drawn in a figure, on lines as wide as the figure (a number's groups of
-    digits kept together)."""
-    kept = re.sub(r"(\d) (\d{3})", "\\1\u00a0\\2", french_spacing(title))
-    return "\n".join(textwrap.wrap(kept, TITLE_CHARS)[:lines])
-
-
 def set_map_title(ax: plt.Axes, title: str) -> None:
-    """The map's title, wrapped to the figure's width."""
-    ax.set_title(wrap_title(title, TITLE_LINES), loc="left", fontsize=TITLE_PT, linespacing=1.1)
+    """A map names itself by the heading above it and its text alternative, not by a
+    title drawn inside it that would repeat the heading: ``title`` is the map's name for
+    the cache and the analysts' notebook (``ax``'s label), never drawn."""
+    ax.set_label(title)
 
 
 def _plot_outline(ax: plt.Axes, outline: gpd.GeoSeries, crs: int, width: float) -> None:
@@ -500,8 +493,9 @@ def timeline_chart(selections: pd.DataFrame, title: str) -> Figure:
     ax.set_ylabel("Postes attribués")
     ax.set_ylim(0, bottom.max() * 1.2)
     ax.legend(frameon=False, fontsize=MIN_FONT_PT)
-    heading = f"{title} (total : {fmt_number(running[-1])})"
-    ax.set_title("\n".join(textwrap.wrap(heading, TITLE_CHARS)), loc="left", fontsize=TITLE_PT)
+    # The heading above names the chart: drawn inside, only what it does not say.
+    ax.set_title(f"Total : {plural(running[-1], 'poste')}", loc="left", fontsize=TITLE_PT)
+    ax.set_label(title)
     fig.tight_layout()
     return fig
 

@@ -5,6 +5,9 @@ Above ``tables`` and ``territories_report``, whose sentences it gathers.
 
 from __future__ import annotations
 
+import html
+import re
+
 from analyse.render.territories_report import summary_sentences as territory_sentences
 from analyse.wording import esc, fmt_date, situation_at, summary_sentences
 
@@ -35,8 +38,20 @@ def situation_sentence(context: dict) -> str:
     return text + "."
 
 
+# « En bref » is read on a phone's first screens: at most this many words.
+SUMMARY_WORDS = 150
+
+
+def _words(sentence: str) -> int:
+    """Words of an escaped sentence as a reader counts them (« 2 038 586 » is one)."""
+    text = re.sub(r"<[^>]+>", " ", html.unescape(sentence))
+    return len(re.sub(r"(\d)[\u202f\u00a0 ](?=\d{3}\b)", r"\1", text).split())
+
+
 def summary_html(prepared) -> str:
-    """The plain sentences at the top of the report, in a highlighted box."""
+    """The plain sentences at the top of the report, in a highlighted box: what changed
+    for the territory first, within ``SUMMARY_WORDS``; then, below the box, the date
+    described and where its figures come from."""
     of_name = prepared.context.get("nom_avec_charniere", prepared.nom)
     sentences = summary_sentences(
         prepared.indicators,
@@ -50,8 +65,14 @@ def summary_html(prepared) -> str:
         prepared.context.get("situation"),
         prepared.context.get("financement"),
     )
-    # Priority territories and comparable EPCI, when they say something.
+    # Comparable EPCI and priority territories, when they say something.
     sentences += territory_sentences(prepared)
+    kept, count = [], _words("En bref")
+    for sentence in sentences:  # in order of importance: the rest is in its section
+        if count + _words(sentence) <= SUMMARY_WORDS:
+            kept.append(sentence)
+            count += _words(sentence)
+    items = "".join(f"<li>{s}</li>" for s in kept)  # already escaped
     first = situation_sentence(prepared.context)
-    items = "".join(f"<li>{s}</li>" for s in [first, *sentences] if s)  # already escaped
-    return f'<div class="resume"><p><strong>En bref</strong></p><ul>{items}</ul></div>'
+    source = f'<p class="note situation">{first}</p>' if first else ""
+    return f'<div class="resume"><p><strong>En bref</strong></p><ul>{items}</ul></div>{source}'

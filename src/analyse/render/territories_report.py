@@ -25,6 +25,7 @@ from analyse.wording import (
     epci_subject,
     esc,
     fmt_number,
+    fmt_signed,
     month_label,
     short_epci_name,
     situation_label,
@@ -79,6 +80,7 @@ def priority_html(prepared) -> str:
     dep = territories.get("departement") or {}
     return _render(
         "prioritaires.html.j2",
+        phrase=Markup(priority_sentence(prepared)),
         lignes=priority_rows(territories),
         total=fmt_number(dep.get("postes", 0)),
         france=bool(territories.get("france")),
@@ -89,7 +91,8 @@ def priority_html(prepared) -> str:
 
 def priority_sentence(prepared) -> str:
     """« 40 % des postes du département sont dans des structures situées en ZRR, contre
-    18 % en France » — for the flag whose share differs most from the national one,
+    18 % des postes de toute la France : c'est une part des postes, pas la part des
+    habitants » — for the flag whose share differs most from the national one,
     when the gap reaches ``config.PRIORITY_GAP_POINTS``; '' otherwise."""
     territories = prepared.context.get("territoires_prioritaires") or {}
     dep, nat = territories.get("departement") or {}, territories.get("france") or {}
@@ -112,7 +115,8 @@ def priority_sentence(prepared) -> str:
     )
     return esc(
         f"{fmt_number(here)} % des postes du département sont dans des structures "
-        f"{FLAGS[flag]}, contre {fmt_number(there)} % des postes de toute la France{note}."
+        f"{FLAGS[flag]}, contre {fmt_number(there)} % des postes de toute la France{note} : "
+        "c'est une part des postes, pas la part des habitants."
     )
 
 
@@ -183,7 +187,7 @@ def trajectory_panels(trajectory: pd.DataFrame) -> dict:
                     else []
                 ),
                 "first": x_of(covered[0]) if len(covered) else None,
-                "alt": f"Densité de {short_epci_name(name)} à la fin de chaque mois : {label}",
+                "alt": f"Densité à la fin de chaque mois, {short_epci_name(name)} : {label}",
             }
         )
     return {
@@ -250,14 +254,15 @@ def trajectory_html(prepared) -> str:
 def comparison_html(prepared) -> str:
     """Each EPCI's density beside the median of its kind and of comparable EPCI."""
     ind = prepared.indicators.sort_values("nom_epci")
+    # The density and what it compares to first, beside the name: in sight on a phone.
     columns = [
         "nom_epci",
-        "type_epci",
-        "classe_densite",
         "conseillers_pour_10000_hab",
-        "densite_mediane_meme_type",
         "densite_mediane_comparables",
         "ecart_comparables",
+        "densite_mediane_meme_type",
+        "type_epci",
+        "classe_densite",
     ]
     classes = ind["classe_densite"]
     frame = ind[columns].assign(classe_densite=classes.where(classes != ""))
@@ -270,6 +275,7 @@ def comparison_html(prepared) -> str:
     )
     return _render(
         "comparaison.html.j2",
+        phrase=Markup(comparison_sentence(prepared)),
         tableau=Markup(table),
         disponible=prepared.context.get("comparables_disponibles", False),
         definition=prepared.context.get("comparables_definition", ""),
@@ -292,7 +298,7 @@ def _nature(kind: str) -> str:
 def _signed(value: float) -> str:
     if value is None or pd.isna(value):
         return "–"
-    return ("+" if value > 0 else "") + fmt_number(value, 2)
+    return fmt_signed(value, 2)
 
 
 def comparison_sentence(prepared) -> str:
@@ -327,7 +333,7 @@ def comparison_sentence(prepared) -> str:
 
 def summary_sentences(prepared) -> list[str]:
     """Sentences on priority territories and comparable EPCI for « En bref », if any."""
-    return [s for s in (priority_sentence(prepared), comparison_sentence(prepared)) if s]
+    return [s for s in (comparison_sentence(prepared), priority_sentence(prepared)) if s]
 
 
 # ------------------------------------------------------------ index sparklines

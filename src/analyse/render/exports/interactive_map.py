@@ -201,6 +201,26 @@ def _metric_scale():
     return scale
 
 
+# Leaflet writes a tooltip on one line, as wide as its longest value: on a phone it ran
+# past the screen. Its lines wrap; on a phone each label goes above its value, and the
+# tooltip, placed by Leaflet on the side of the point towards the map's centre, is never
+# wider than half the screen, so that it always fits.
+TOOLTIP_STYLE = """<style>
+.leaflet-tooltip.foliumtooltip { white-space: normal; width: max-content; max-width: 22rem; }
+.foliumtooltip th, .foliumtooltip td {
+  white-space: normal; overflow-wrap: anywhere; vertical-align: top;
+}
+@media (max-width: 640px) {
+  .leaflet-tooltip.foliumtooltip { max-width: calc(50vw - 24px); font-size: 12px; line-height: 1.3;
+                                   padding: 4px 6px; }
+  .foliumtooltip table, .foliumtooltip tbody, .foliumtooltip tr,
+  .foliumtooltip th, .foliumtooltip td { display: block; padding: 0; }
+  .foliumtooltip tr { margin-bottom: 3px; }
+  .foliumtooltip th { font-weight: normal; color: #444; }
+  .foliumtooltip td { font-weight: 600; }
+}
+</style>"""
+
 # folium's page disables pinch-zoom and names no language: a reader must be able to zoom
 # (WCAG 1.4.4) and a screen reader to know the page is French.
 _PAGE_FIXES = (
@@ -235,7 +255,15 @@ def interactive_map(
     polygons, epci_fields, epci_labels = _tooltip_layer(epci, EPCI_TOOLTIP, "epci", ["couleur"])
     points, place_fields, place_labels = _tooltip_layer(places, PLACE_TOOLTIP, "lieux")
 
-    fmap = folium.Map(location=[46.6, 2.5], zoom_start=6, control_scale=False, tiles=None)
+    # Quarter zoom steps: the territory fills the screen at the first zoom, not half of it.
+    fmap = folium.Map(
+        location=[46.6, 2.5],
+        zoom_start=6,
+        control_scale=False,
+        tiles=None,
+        zoom_snap=0.25,
+        zoom_delta=0.5,
+    )
     _inline_leaflet(fmap)
     # Off by default: nothing leaves the machine unless the reader asks for the background.
     folium.TileLayer(
@@ -279,6 +307,7 @@ def interactive_map(
     _metric_scale().add_to(fmap)
 
     root = fmap.get_root()
+    root.header.add_child(folium.Element(TOOLTIP_STYLE), name="infobulles")
     root.title = _html_text(title)
     if title:
         root.html.add_child(
