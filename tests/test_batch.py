@@ -74,7 +74,11 @@ def test_monthly_report_and_index(reference, tmp_path):
         1,
         progress=False,
     )
-    assert result.total_posts == 18 and all(r.ok for r in result.results)
+    # The index is the situation's: the rounds typed for 05 (18 posts), the national list
+    # read back to the end of April 2021 for the other départements.
+    rows = situation.Sources.of(selections, reference).at("2021-04").index_table()
+    assert rows.set_index("code").at["05", "postes"] == 18
+    assert result.total_posts == rows["postes"].sum() and all(r.ok for r in result.results)
     index = (tmp_path / "2021-04" / "index.html").read_text(encoding="utf-8")
     assert '<a href="05/rapport.html">Hautes-Alpes</a>' in index
     assert index.count("<tr>") == 1 + 101  # header + every département of the reference
@@ -127,10 +131,10 @@ def test_several_months_in_one_pool_index_as_soon_as_a_month_is_done(reference, 
         own = tmp_path / result.month / "05" / "rapport.html"
         seen.append((result.month, result.index.exists(), own.exists()))
 
+    sources = situation.Sources.of(selections, reference)
     results = run_months(
         ["2021-03", "2021-04", "2021-05"],
-        selections,
-        reference,
+        sources,
         ["05"],
         tmp_path,
         1,
@@ -138,7 +142,13 @@ def test_several_months_in_one_pool_index_as_soon_as_a_month_is_done(reference, 
         on_month=on_month,
     )
     assert seen == [("2021-03", True, True), ("2021-04", True, True), ("2021-05", True, True)]
-    assert [r.total_posts for r in results] == [11, 18, results[2].total_posts]
+    posts_05 = [
+        sources.at(m.month).index_table().set_index("code").at["05", "postes"] for m in results
+    ]
+    assert posts_05 == [11, 18, posts_05[2]]
+    assert [r.total_posts for r in results] == [
+        sources.at(m.month).index_table()["postes"].sum() for m in results
+    ]
     assert all(r.ok and r.month == m.month for m in results for r in m.results)
     assert (tmp_path / "2021-03" / "05" / "couverture.gpkg").exists()
 

@@ -190,3 +190,20 @@ def test_emptied_project_files_pin_nothing(tmp_path):
     empty.write_bytes(b"")
     assert read_aliases(empty).empty
     assert read_confirmed_duplicates(empty) == set()
+
+
+def test_a_worker_reports_its_own_memory_not_its_parents():
+    """Linux keeps ``ru_maxrss`` across the fork-and-exec that starts a worker: a worker
+    of a large parent (a test session, a run holding the country's tables) reported the
+    parent's memory as its own peak (1 213 Mio in the complete tier)."""
+    from concurrent.futures import ProcessPoolExecutor
+    from multiprocessing import get_context
+
+    from analyse.run import batch
+
+    held = bytearray(600 * 2**20)
+    held[::4096] = b"\x01" * len(held[::4096])  # resident, not only reserved
+    with ProcessPoolExecutor(1, mp_context=get_context("spawn")) as pool:
+        own, _ = pool.submit(batch._peak_rss_mb).result()
+    assert own < 400, own
+    del held

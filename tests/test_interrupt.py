@@ -37,6 +37,7 @@ FILES = (
     "couverture.xlsx",
     "couverture.gpkg",
     "carte_interactive.html",
+    "datapackage.json",
 )
 # One more post in each département: a commune (INSEE code) and the SIREN of its EPCI.
 EXTRA_POSTS = {
@@ -195,12 +196,14 @@ def _check_reports(out: Path, first: dict, first_copy: Path) -> dict[str, dict[s
     for dep in DEPARTEMENTS:
         folder = out / dep
         entries = {p.name: p for p in folder.iterdir()}
-        visible = sorted(n for n in entries if not n.startswith("."))
+        # The report's files, and its EPCI's fiches once the report was in place (« epci »).
+        visible = sorted(n for n in entries if not n.startswith(".") and n != "epci")
         assert visible == sorted(FILES), f"{folder} : {visible}"
         for name, entry in entries.items():
             if name.startswith("."):
                 # Left by the killed run: a staging folder or a temporary file, hidden.
-                assert name.startswith(".en-cours-") or ".tmp" in name, entry
+                staged = name.startswith((".en-cours-", ".epci.en-cours-", ".epci.old"))
+                assert staged or ".tmp" in name, entry
         state[dep] = {}
         for name in FILES:
             path = folder / name

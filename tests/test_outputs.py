@@ -224,13 +224,14 @@ def small_panels(reference):
 
 @pytest.fixture
 def small_disk(tmp_path):
-    """A tmpfs of 14 MiB: room for one panel of one month (10,5 Mo), not for two."""
+    """A tmpfs of 26 MiB: room for one panel of one month (about 17 Mo with its map for
+    QGIS), not for two."""
     import subprocess
 
     mount = tmp_path / "disque"
     mount.mkdir()
     done = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", "size=14m", "tmpfs", str(mount)],
+        ["mount", "-t", "tmpfs", "-o", "size=26m", "tmpfs", str(mount)],
         capture_output=True,
         text=True,
     )

@@ -55,13 +55,30 @@ def _init_worker(kernel_name: str, use_warm: bool = True) -> None:
     _USE_WARM = use_warm
 
 
+def _own_peak_kib() -> float:
+    """Peak resident memory of this process since it started its program, in KiB.
+
+    Linux keeps ``ru_maxrss`` across the fork-and-exec that starts a worker: a worker
+    started by a process of 1,5 Gio would report 1,5 Gio before doing anything. The high
+    water mark of its own address space (``VmHWM``) starts again at the exec."""
+    import resource
+
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return float(line.split()[1])
+    except OSError:
+        pass
+    return float(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+
+
 def _peak_rss_mb() -> tuple[float, float]:
     """Peak RSS of this worker and of its largest child (a kernel), in MiB."""
     import resource
 
-    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    return own / 1024, children / 1024  # kilobytes on Linux
+    return _own_peak_kib() / 1024, children / 1024  # kilobytes on Linux
 
 
 def _first_line(error: BaseException) -> str:

@@ -13,7 +13,10 @@ the table QGIS itself writes), applied when the layer is opened.
 
 from __future__ import annotations
 
+import errno
+import os
 import re
+import shutil
 import sqlite3
 import unicodedata
 from collections.abc import Callable, Mapping
@@ -62,33 +65,61 @@ def write_layers(
         # GDAL creates the GeoPackage itself: it cannot open the empty placeholder.
         tmp.unlink()
         try:
-            for name, layer in layers.items():
-                options = dict(layer_options)
-                if not tmp.exists():
-                    options["dataset_options"] = {"VERSION": GPKG_VERSION}
-                # Through Arrow when the layer has dates: GDAL then makes them Date
-                # fields (without, they would be text).
-                if any(isinstance(t, pd.ArrowDtype) for t in layer.dtypes):
-                    options["use_arrow"] = True
-                if isinstance(layer, gpd.GeoDataFrame):
-                    layer.to_file(
-                        tmp, driver="GPKG", layer=name, engine="pyogrio", index=False, **options
-                    )
-                else:
-                    pyogrio.write_dataframe(
-                        layer.reset_index(drop=True), tmp, layer=name, driver="GPKG", **options
-                    )
-            if finish is not None:
-                db = sqlite3.connect(tmp)
-                try:
-                    with db:  # one transaction, committed whole
-                        finish(db)
-                finally:
-                    db.close()
+            _write_all(tmp, layers, layer_options, finish)
+        except (
+            pyogrio.errors.DataSourceError,
+            pyogrio.errors.DataLayerError,
+            sqlite3.Error,
+        ) as error:
+            # GDAL and SQLite say « Failed to commit transaction » or « database or disk is
+            # full » on a full disk: said as one, naming the file.
+            said = str(error).lower()
+            if "disk is full" in said or "no space left" in said or not _room_left(tmp):
+                raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(target)) from error
+            raise
         finally:
             # SQLite side files, should GDAL fail with the database open.
             for suffix in ("-journal", "-wal", "-shm"):
                 Path(f"{tmp}{suffix}").unlink(missing_ok=True)
+
+
+def _room_left(path: Path, needed: int = 1 << 20) -> bool:
+    """Whether the file system of ``path`` has at least ``needed`` bytes free."""
+    try:
+        return shutil.disk_usage(Path(path).parent).free >= needed
+    except OSError:
+        return True
+
+
+def _write_all(
+    tmp: Path,
+    layers: Mapping[str, pd.DataFrame],
+    layer_options: dict,
+    finish: Callable[[sqlite3.Connection], None] | None,
+) -> None:
+    import pyogrio
+
+    for name, layer in layers.items():
+        options = dict(layer_options)
+        if not tmp.exists():
+            options["dataset_options"] = {"VERSION": GPKG_VERSION}
+        # Through Arrow when the layer has dates: GDAL then makes them Date
+        # fields (without, they would be text).
+        if any(isinstance(t, pd.ArrowDtype) for t in layer.dtypes):
+            options["use_arrow"] = True
+        if isinstance(layer, gpd.GeoDataFrame):
+            layer.to_file(tmp, driver="GPKG", layer=name, engine="pyogrio", index=False, **options)
+        else:
+            pyogrio.write_dataframe(
+                layer.reset_index(drop=True), tmp, layer=name, driver="GPKG", **options
+            )
+    if finish is not None:
+        db = sqlite3.connect(tmp)
+        try:
+            with db:  # one transaction, committed whole
+                finish(db)
+        finally:
+            db.close()
 
 
 # Layer → (column → field name): declared in analyse.schema.
