@@ -94,8 +94,8 @@ def test_each_epci_funding_is_the_lists_or_said_unknown(hand_05):
 def test_default_report_measures_distances_with_the_places_of_its_date(hand_05):
     beyond = hand_05.context["population_au_dela"]
     # End of April 2021, not every place of July 2022 (3 621 and 0).
-    assert beyond["population_au_dela_20km"] == pytest.approx(5_313, abs=150)
-    assert beyond["population_au_dela_30km"] == pytest.approx(468, abs=50)
+    assert beyond["population_au_dela_20km"] == 5_313
+    assert beyond["population_au_dela_30km"] == 468
     assert hand_05.context["lieux_dates"]["mois"] == "2021-04"
     first = hand_05.gaps.sort_values("rang_priorite").iloc[0]
     assert first["siren_epci"] == SISTERONAIS
@@ -156,25 +156,28 @@ def test_readme_report_and_code_state_one_dating_rule(listed, hand_05):
     assert rule in readme
     assert rule in _text(tables.dated_places_html(hand_05))
     # The counts the README gives are those the code finds.
-    counts = listed.dating["par_regle"]
+    counts = {rule: f"{n:,}".replace(",", " ") for rule, n in listed.dating["par_regle"].items()}
     said = (
-        f"Sur les 2 733 lieux embarqués, {counts[places.DATED_BY_SIRET]:,} sont datés par le "
+        f"Sur les 2 733 lieux embarqués, {counts[places.DATED_BY_SIRET]} sont datés par le "
         f"SIRET de leur structure, {counts[places.DATED_BY_SIREN]} par son SIREN, "
         f"{counts[places.DATED_BY_COMMUNE]} par leur commune, "
         f"{counts[places.DATED_BY_EPCI]} par leur intercommunalité et "
         f"{counts[places.DATED_BY_DEPARTEMENT]} par leur département."
-    ).replace(",", " ")
+    )
     assert said in readme
 
 
 def test_posts_of_an_epci_or_a_departement_date_no_commune(national, extras):
-    dated = places.date_places(extras.places, national.table).set_index("id")
-    # Vallouise's France Services links to no structure; Vallouise-Pelvoux has no post
-    # of its own: the CC du Pays des Écrins's post (24/03/2021) dates it by the EPCI.
-    vallouise = dated.loc[dated["nom"] == "Espace France Services Vallouise"].iloc[0]
-    assert vallouise["datation"] == places.DATED_BY_EPCI
-    assert vallouise["date_debut"] == pd.Timestamp("2021-03-24")
-    assert "Vallouise" in places.DATING_RULE
+    """The README's example: a place of Sisteron, the seat of the CC du Sisteronais-Buëch,
+    is dated by the CC's post at the EPCI's step, not as a post of Sisteron."""
+    dated = places.date_places(extras.places, national.table)
+    antenne = dated.loc[dated["nom"] == "ANTENNE LOCALE CROIX ROUGE DE SISTERON"].iloc[0]
+    assert antenne["insee"] == "04209"
+    assert antenne["datation"] == places.DATED_BY_EPCI
+    assert antenne["date_debut"] == pd.Timestamp("2021-03-24")
+    located = national.table.loc[national.table["statut"].eq("epci")]
+    assert not located["insee_commune"].eq("04209").any()  # no post situated in Sisteron
+    assert "Sisteron" in places.DATING_RULE and "24/03/2021" in places.DATING_RULE
 
 
 # ------------------------------------------------------------ 7. fiches break ties the rule's way

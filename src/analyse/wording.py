@@ -62,6 +62,34 @@ def situation_at(situation: dict | None, start: bool = False) -> str:
     return capitalise(text) if start else text
 
 
+def month_end(month: str, situation: dict | None = None) -> str:
+    """The end of ``month`` as a report dates it: 'fin avril 2021'; 'au 5 avril 2023'
+    when ``month`` is the month of a situation dated by a list's edition (its last
+    committee was on 5 April: the month was not over, and nothing is known after it)."""
+    if situation and situation.get("date") and situation.get("mois") == month:
+        return f"au {fmt_date(situation['date'])}"
+    return f"fin {month_label(month)}"
+
+
+def until_month_end(month: str, situation: dict | None = None) -> str:
+    """'jusqu'à fin avril 2021', or 'jusqu'au 5 avril 2023' (see ``month_end``)."""
+    end = month_end(month, situation)
+    return f"jusqu'{end}" if end.startswith("au ") else f"jusqu'à {end}"
+
+
+def committee_when(date, day_known: bool = True, article: str = "du") -> str:
+    """The date of a committee as it is known: 'du 14 avril 2021'; 'de mars 2021' (or
+    'd'avril 2021') for a round typed by its month only, never an invented first day.
+    ``article``: 'du' (from) or 'au' (to: 'au 14 avril 2021', 'à mars 2021')."""
+    iso = str(pd.Timestamp(date).date())
+    if day_known:
+        return f"{article} {fmt_date(iso)}"
+    month = month_label(iso[:7])
+    if article == "au":
+        return f"à {month}"
+    return f"d'{month}" if month[0] in "aeiou" else f"de {month}"
+
+
 def situation_title(situation: dict | None) -> str:
     """'situation fin avril 2021' or 'situation au 5 avril 2023', for a title."""
     label = situation_label(situation)
@@ -468,7 +496,7 @@ def _priority_sentence(
         return ""
     first = gaps.sort_values("rang_priorite", na_position="last").iloc[0]
     missing = first["postes_manquants_cible_nationale"]
-    when = f" (fin {month_label(target_month)})" if target_month else ""
+    when = f" ({month_end(target_month, situation)})" if target_month else ""
     past = bool(situation_label(situation))
     if pd.isna(missing):
         tail = "la densité nationale du programme n'est pas connue."

@@ -48,6 +48,9 @@ COLUMNS = [
     "ligne",
     "date_comite",
     "mois_comite",
+    # Whether the file gave the committee's day: a round typed by its month only
+    # (« 2021-03 ») is dated the first of it, a day nobody gave (« comité de mars 2021 »).
+    "jour_comite_connu",
     "departement",
     "structure",
     "type_structure",
@@ -501,6 +504,7 @@ def read_selections(
     table = pd.concat(frames, ignore_index=True)
     table["ligne"] = table["ligne"].astype("int64")
     table["postes"] = table["postes"].astype("int64")
+    table["jour_comite_connu"] = table["jour_comite_connu"].astype(bool)
     table["financement_etat_eur"] = table["financement_etat_eur"].astype(float)
     return table
 
@@ -647,6 +651,7 @@ def _clean_record(values: dict[str, str], name: str, line: int) -> dict:
         "ligne": line,
         "date_comite": date,
         "mois_comite": date.strftime("%Y-%m"),
+        "jour_comite_connu": not re.fullmatch(r"\d{4}-\d{2}", values["date_comite"].strip()),
         "departement": departement,
         "structure": structure,
         "type_structure": kind,
@@ -763,7 +768,9 @@ def _duplicate_key(departement: str, structure: str, month: str, posts: int) -> 
 
 # A row is "the same row" as another of its file when every value read is equal.
 # (A missing funding is NaN, which equals nothing: it is left out.)
-_ROW_IDENTITY = [c for c in COLUMNS if c not in ("ligne", "financement_etat_eur")]
+_ROW_IDENTITY = [
+    c for c in COLUMNS if c not in ("ligne", "financement_etat_eur", "jour_comite_connu")
+]
 
 
 def check_duplicates(

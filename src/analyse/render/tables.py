@@ -25,15 +25,18 @@ from analyse.territory.places import (
     DATED_BY_EPCI,
     DATED_BY_SIREN,
     DATED_BY_SIRET,
+    DATING_RULE,
 )
 from analyse.wording import (
     THIN_SPACE,
+    capitalise,
     esc,
     fmt_date,
     fmt_euros,
     fmt_number,
     fmt_percent,
     french_date,
+    month_end,
     month_label,
     plural,
     with_preposition,
@@ -593,7 +596,7 @@ def distance_html(prepared) -> str:
     dating = prepared.context.get("lieux_dates") or {}
     if prepared.context["lieux_source"] == "fichier" and dating.get("mois"):
         source += (
-            f", ceux qui existaient fin {month_label(dating['mois'])} "
+            f", ceux qui existaient {month_end(dating['mois'], prepared.context.get('situation'))} "
             f"({fmt_number(dating['retenus'])} sur {fmt_number(dating['total'])} ; "
             "voir « Date des lieux » dans la partie pour les analystes)"
         )
@@ -625,7 +628,7 @@ def distance_html(prepared) -> str:
 _DATING_PHRASES = {
     DATED_BY_SIRET: "par le SIRET de leur structure",
     DATED_BY_SIREN: "par le SIREN de leur structure",
-    DATED_BY_COMMUNE: "par le premier poste attribué dans leur commune",
+    DATED_BY_COMMUNE: "par le premier poste situé dans leur commune",
     DATED_BY_EPCI: "par celui de leur intercommunalité",
     DATED_BY_DEPARTEMENT: "par celui de leur département",
 }
@@ -650,9 +653,7 @@ def dated_places_html(prepared) -> str:
         "<p>Le fichier des lieux dit où travaillent les conseillers, pas depuis quand. "
         "<strong>Un lieu compte à partir du premier comité de sa structure</strong> : "
         "le SIRET de son champ « pivot » retrouvé dans la liste des structures retenues, "
-        "sinon son SIREN (les 9 premiers chiffres). Un lieu qu'aucune structure ne date "
-        "compte à partir du premier poste attribué dans sa commune, sinon dans son "
-        "intercommunalité, sinon dans son département. "
+        f"sinon son SIREN (les 9 premiers chiffres). {esc(DATING_RULE)} "
         f"Sur les {plural(summary['total'], 'lieu', 'lieux')} du fichier, "
         f"{esc(listed or 'aucun n’est daté')}"
     )
@@ -666,7 +667,7 @@ def dated_places_html(prepared) -> str:
     text += ". "
     if summary.get("mois"):
         text += (
-            f"Fin {month_label(summary['mois'])}, "
+            f"{capitalise(month_end(summary['mois'], prepared.context.get('situation')))}, "
             f"{plural(summary['retenus'], 'lieu compte', 'lieux comptent')} dans les distances."
         )
     else:
