@@ -368,23 +368,18 @@ def _posts_sentence(
 
 
 def _funding_words(counts: dict, funding: dict | None) -> str:
-    """The State's funding, and where the figure comes from when it is not the list's."""
-    flat_rate = config.STATE_FUNDING_PER_POST_EUR
-    if not funding:
-        return f"{fmt_euros(counts['lus'] * flat_rate)} de financement de l'État"
-    text = f"{fmt_euros(funding['total'])} de financement de l'État"
-    flat = funding.get("postes_forfait", 0)
-    if flat and flat >= funding.get("postes", 0):
-        text += (
-            f" (forfait de {fmt_euros(flat_rate)} par poste : les fichiers saisis ne "
-            "donnent pas le montant de chaque attribution)"
-        )
-    elif flat:
-        text += (
-            f" (montants de la liste nationale ; forfait de {fmt_euros(flat_rate)} pour "
-            f"{plural(flat, 'poste')} sans montant)"
-        )
-    return text
+    """The State's funding of the posts whose amount is known, and how many posts have
+    none (« montant non connu »: never a flat rate)."""
+    unknown = funding.get("postes_montant_inconnu", 0) if funding else counts["lus"]
+    if funding and unknown < funding.get("postes", 0):
+        text = f"{fmt_euros(funding['total'])} de financement de l'État"
+        if unknown:
+            text += (
+                f" (montants de la liste nationale ; montant non connu pour "
+                f"{plural(unknown, 'poste')})"
+            )
+        return text
+    return "un financement de l'État dont le montant n'est pas connu (absent des fichiers)"
 
 
 def _coverage_sentence(indicators: pd.DataFrame, situation: dict | None = None) -> str:

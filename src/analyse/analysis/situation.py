@@ -52,6 +52,7 @@ from analyse.analysis.indicators import (
     epci_measures,
     posts_per_epci,
     reconciliations,
+    state_funding,
 )
 from analyse.analysis.inputs import Extras
 from analyse.analysis.national import departement_table, epci_by_departement
@@ -196,11 +197,6 @@ class Sources:
         return table
 
     @functools.cached_property
-    def areas(self) -> pd.Series:
-        """Every EPCI's area in an equal-area projection (the comparables' classes)."""
-        return comparison.epci_areas_km2(self.reference.epci)
-
-    @functools.cached_property
     def structures(self) -> pd.Series:
         """The structure of every row (``priority_areas.structure_key``)."""
         return priority_areas.structure_key(self.rows.table)
@@ -275,7 +271,7 @@ class Situation:
         table["premier_mois_conseiller"] = first.astype(object).where(first.notna(), "")
         available = len(national_now) > 0
         national_epci = comparison.national_epci_table(
-            reference.epci, national_now if available else current, sources.areas
+            table, national_now if available else current
         )
         compared = comparison.comparable_medians(table, national_epci, available)
         for column in compared.columns:
@@ -396,7 +392,6 @@ class Situation:
             fichiers_complementaires=extras.sources,
             population_au_dela=beyond,
             lieux_rejetes=rejected_summary,
-            financement_par_poste_eur=config.STATE_FUNDING_PER_POST_EUR,
             financement=funding_summary(current, departement),
             venus_d_ailleurs=arrivals(current, departement, sirens, reference),
             drapeaux_repris=_flags_taken(current, departement),
@@ -740,19 +735,16 @@ def departement_targets(
 
 
 def funding_summary(current: pd.DataFrame, departement: str) -> dict:
-    """The State's funding of the posts counted for ``departement``: from each row's
-    amount where the file gives it (the national list's « Investissement financier
-    estimatif total de l'Etat »), else ``config.STATE_FUNDING_PER_POST_EUR`` per post.
-    ``total`` (euros), ``postes_forfait`` (posts at the flat rate) and ``forfait``."""
+    """The State's funding of the posts counted for ``departement``
+    (``indicators.state_funding``: the national list's amounts, those of its attributions
+    for hand-typed rows): ``total`` (euros) of the posts whose amount is known,
+    ``postes``, and ``postes_montant_inconnu`` (the posts no file gives an amount for)."""
     rows = current.loc[current["departement"] == departement]
-    flat = rows["postes"].astype(float) * config.STATE_FUNDING_PER_POST_EUR
-    given = rows.get("financement_etat_eur", pd.Series(float("nan"), index=rows.index))
-    given = given.astype(float)
+    given = state_funding(rows)
     return {
-        "total": float(given.fillna(flat).sum()),
+        "total": float(given.sum()),
         "postes": int(rows["postes"].sum()),
-        "postes_forfait": int(rows.loc[given.isna(), "postes"].sum()),
-        "forfait": config.STATE_FUNDING_PER_POST_EUR,
+        "postes_montant_inconnu": int(rows.loc[given.isna(), "postes"].sum()),
     }
 
 
@@ -794,7 +786,7 @@ def arrivals(
 
 def _flags_taken(current: pd.DataFrame, departement: str) -> int:
     """Hand rows of the département whose QPV / ZRR / France Services flags come from the
-    national list (``pipeline.flags_from_national``)."""
+    national list (``pipeline.from_national``)."""
     if "drapeaux_source" not in current:
         return 0
     ours = current.loc[current["departement"].eq(departement), "drapeaux_source"]

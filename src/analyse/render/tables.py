@@ -140,7 +140,12 @@ def indicators_table(indicators: pd.DataFrame, fiches: bool = False) -> str:
         "postes": indicators["postes"].sum(),
         "conseillers_pour_10000_hab": density(posts, population),
         "habitants_par_conseiller": population / posts if posts else None,
-        "financement_etat_eur": indicators["financement_etat_eur"].sum(),
+        # Never a partial sum: unknown when one EPCI's amount is.
+        "financement_etat_eur": (
+            indicators["financement_etat_eur"].sum()
+            if indicators["financement_etat_eur"].notna().all()
+            else None
+        ),
     }
     frame = pd.concat([frame, pd.DataFrame([total])], ignore_index=True)
     formats = {"financement_etat_eur": fmt_euros}
@@ -157,7 +162,7 @@ def indicators_table(indicators: pd.DataFrame, fiches: bool = False) -> str:
         frame,
         formats=formats,
         # Never 0 for want of a figure.
-        missing={"population": "population inconnue"},
+        missing={"population": "population inconnue", "financement_etat_eur": "montant non connu"},
         classes="cartes",
     )
 
