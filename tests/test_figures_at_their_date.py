@@ -20,6 +20,7 @@ from analyse import cli, config
 from analyse.analysis import inputs, pipeline, scenario, situation
 from analyse.render import summary, tables, territories_report
 from analyse.render.fiche import MapMaker, fiche_html
+from analyse.render.scenario_report import cli_text
 from analyse.territory import places
 
 SISTERONAIS = EPCI_05["sisteronais"]
@@ -103,14 +104,21 @@ def test_default_report_measures_distances_with_the_places_of_its_date(hand_05):
     assert "ceux qui existaient fin avril 2021" in _text(tables.distance_html(hand_05))
 
 
-def test_the_scenario_uses_and_states_the_places_of_its_date(hand_05, capsys):
+def test_the_scenario_uses_and_states_the_places_of_its_date(hand_05):
     result = scenario.scenario_for(hand_05, scenario.Settings(1))
     before = result.summary()["population_au_dela_avant"]
     assert before["20"] == hand_05.context["population_au_dela"]["population_au_dela_20km"]
+    # What « analyse scenario » prints.
+    out = cli_text(hand_05, result.proposals, result.summary()).replace("\u202f", " ")
+    line = next(x for x in out.splitlines() if x.startswith("Lieux existants"))
+    assert "1 200 lieux de médiation numérique qui existaient fin avril 2021" in line
+
+
+@pytest.mark.lent
+def test_the_scenario_command_states_the_date_of_its_places(capsys):
     assert cli.main(["scenario", "-d", "05", "--postes", "1"]) == 0
     out = capsys.readouterr().out.replace("\u202f", " ")
-    line = next(x for x in out.splitlines() if x.startswith("Lieux existants"))
-    assert "fin avril 2021" in line
+    assert "Lieux existants : les 1 200 lieux de médiation numérique qui existaient fin " in out
 
 
 # --------------------------------------------------------- 3. one structure, counted once
