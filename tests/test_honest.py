@@ -211,7 +211,7 @@ def test_a_month_is_judged_by_its_own_national_target(national, reference):
     assert "381 postes" in label and "fin mars 2021" in label
     full, label_full, _ = situation.Sources.of(national, reference).at().target
     assert full == pytest.approx(3_925 / population * 10_000)
-    assert "fin avril 2023" in label_full
+    assert "jusqu'au 5 avril 2023" in label_full  # the list's edition, not « fin avril »
     # Posts missing, scores and sentences follow the month's target.
     prepared = situation.prepare("05", national, reference, month="2021-03")
     assert prepared.context["cible_nationale"] == pytest.approx(target)

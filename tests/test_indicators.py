@@ -50,7 +50,8 @@ def test_density_and_spread_variant(tiny_reference):
     assert first["conseillers_pour_10000_hab"] == pytest.approx(2.0)
     assert first["habitants_par_conseiller"] == pytest.approx(5_000)
     assert pd.isna(second["habitants_par_conseiller"])  # no post: no ratio, not infinity
-    assert first["financement_etat_eur"] == 150_000
+    # Typed without an amount, in no list: not known (never 50 000 € a post); no post: 0.
+    assert pd.isna(first["financement_etat_eur"]) and second["financement_etat_eur"] == 0
     # The 4 département-level posts spread on population inside 05 (15 000 vs 5 000).
     assert table["postes_departementaux_repartis"].tolist() == pytest.approx([3.0, 1.0])
     assert table["postes_departementaux_repartis"].sum() == pytest.approx(4)
@@ -106,9 +107,11 @@ def test_hautes_alpes_figures(prepared_05):
     assert gap["population"] == 50_565
     assert gap["conseillers_pour_10000_hab"] == pytest.approx(0.198, abs=0.001)
     assert table["conseillers_pour_10000_hab"].idxmin() == EPCI_05["gap"]
-    # 14 posts typed by hand, at the flat rate (no amount in the files), and the 2 the
-    # national list counts for 04, at its amount.
-    assert table["financement_etat_eur"].sum() == 14 * 50_000 + 110_858
+    # The list's amounts of the attributions typed by hand and of the 2 posts it counts
+    # for 04; not known for the Briançonnais and Champsaur-Valgaudemar (not in the list).
+    funding = table["financement_etat_eur"]
+    assert set(funding.index[funding.isna()]) == {EPCI_05["briancon"], EPCI_05["champsaur"]}
+    assert funding.sum() == 886_862 - 221_715 + 110_858  # less the Département's 4 posts
     assert table["postes_departementaux_repartis"].sum() == pytest.approx(4)
     # Hautes-Alpes is 5 549 km²; its EPCI, whole, cover more.
     assert 5_500 < table["surface_km2"].sum() < 7_500

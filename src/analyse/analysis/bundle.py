@@ -53,7 +53,7 @@ from analyse.territory.places import REJECTED_COLUMNS
 
 # Format of the bundle (its tables and the fields of its context): a reader refuses a bundle
 # of another format rather than misread it. Raise it when either changes.
-BUNDLE_VERSION = 1
+BUNDLE_VERSION = 2
 
 
 @dataclass
@@ -88,7 +88,6 @@ class Context:
     version: str
     commit: str
     # Funding and the posts counted elsewhere.
-    financement_par_poste_eur: int
     financement: dict
     venus_d_ailleurs: Any
     drapeaux_repris: int

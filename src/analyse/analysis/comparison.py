@@ -6,6 +6,15 @@ inhabitants per km² of the whole EPCI). For each EPCI of a report: the median d
 of conseillers of the EPCI of its kind, and of its kind and class. An EPCI of unknown
 population is left out of the medians and gets none.
 
+One density, one class: the class of an EPCI is that of the inhabitants per km² its
+report shows beside it (``habitants_par_km2``: its area in the metric projection of its
+first département, Lambert-93 in mainland France, ``indicators.epci_measures``), and the
+same class groups the medians and looks its own median up (``national_epci_table`` gives
+every EPCI's class once; ``comparable_medians`` reads it). An equal-area projection of
+the globe would differ by less than 0.1 %, but then an EPCI shown at 150,00 hab./km²
+(CC du Pays d'Iroise: 149,89 in EPSG:6933) would be grouped with the intermediate ones
+while labelled « dense »: the class must be the one a reader can check.
+
 The medians need the selections of the whole country: the national list read back to
 the report's date (``pipeline.national_list_at``), whatever files the département's own
 figures come from.
@@ -49,23 +58,21 @@ def definition() -> str:
     )
 
 
-def epci_areas_km2(epci) -> pd.Series:
-    """Area of every EPCI in km², in an equal-area projection of the whole globe."""
-    return epci.geometry.to_crs(config.EQUAL_AREA_CRS).area / 1e6
-
-
-def national_epci_table(
-    epci, matched: pd.DataFrame, areas_km2: pd.Series | None = None
-) -> pd.DataFrame:
-    """Every EPCI of France: ``siren``, ``type``, ``classe_densite`` and its density.
-
-    ``areas_km2`` (``epci_areas_km2``) may be given when several months share them."""
-    table = pd.DataFrame(epci[["siren", "type", "population"]]).copy()
+def national_epci_table(epci: pd.DataFrame, matched: pd.DataFrame) -> pd.DataFrame:
+    """Every EPCI of France: ``siren``, ``type``, ``classe_densite`` and its density of
+    conseillers in ``matched``. ``epci``: every EPCI measured (``siren_epci``,
+    ``type_epci``, ``population``, ``habitants_par_km2``: ``indicators.epci_measures``),
+    whose density of population gives the class (see the module)."""
+    table = pd.DataFrame(
+        {
+            "siren": epci["siren_epci"].to_numpy(),
+            "type": epci["type_epci"].to_numpy(),
+            "population": epci["population"].to_numpy(),
+            "classe_densite": density_class(epci["habitants_par_km2"]).to_numpy(),
+        }
+    )
     population = table["population"].astype("Float64").astype(float)
     population = population.where(population > 0)
-    areas = areas_km2 if areas_km2 is not None else epci_areas_km2(epci)
-    area_km2 = areas.to_numpy()
-    table["classe_densite"] = density_class(pd.Series(population.to_numpy() / area_km2))
     posts = table["siren"].map(posts_per_epci(matched)).fillna(0)
     table["densite"] = density(posts, population)
     return table
@@ -78,7 +85,10 @@ def comparable_medians(
     and ``ecart_comparables`` (density minus the comparables' median) per EPCI of
     ``indicators``, in its order."""
     out = pd.DataFrame(index=indicators.index)
-    out["classe_densite"] = density_class(indicators["habitants_par_km2"])
+    # The class that groups the medians, the one shown, the one looked up: one class.
+    out["classe_densite"] = indicators["siren_epci"].map(
+        national.drop_duplicates("siren").set_index("siren")["classe_densite"]
+    )
     if not covers_country:
         for column in ("densite_mediane_meme_type", "densite_mediane_comparables"):
             out[column] = np.nan

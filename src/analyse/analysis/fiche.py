@@ -51,11 +51,14 @@ STRUCTURE_COLUMNS = [
     "nom_officiel",
     "postes",
     "date_comite",
+    "jour_comite_connu",
     "departement",
     "fichier",
     "ligne",
 ]
-COMMUNE_COLUMNS = ["insee", "nom", "departement", "siren_epci", "population", "distance_m"]
+# ``ifn`` (when the index was given): the placement's tie rule (``scenario.TIE_RULE``:
+# highest IFN, then most populous, then smallest code) reads it, as in the report.
+COMMUNE_COLUMNS = ["insee", "nom", "departement", "siren_epci", "population", "distance_m", "ifn"]
 
 # How many places the fiche proposes for the EPCI's next posts.
 NEXT_POSTS = 3

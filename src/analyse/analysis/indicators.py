@@ -68,18 +68,20 @@ def posts_per_epci(matched: pd.DataFrame) -> pd.Series:
 
 def state_funding(rows: pd.DataFrame) -> pd.Series:
     """The State's funding of each selection row, in euros: the national list's
-    « Investissement financier estimatif total de l'Etat » where the row gives it, else
-    ``config.STATE_FUNDING_PER_POST_EUR`` per post (hand-typed rows)."""
-    flat = rows["postes"].astype(float) * config.STATE_FUNDING_PER_POST_EUR
+    « Investissement financier estimatif total de l'Etat »; for a hand-typed row, its
+    file's amount, else the list's for the same attribution (``pipeline.from_national``).
+    NaN where nobody gives it (« montant non connu »): never a flat rate per post."""
     if "financement_etat_eur" not in rows:
-        return flat
-    return rows["financement_etat_eur"].astype(float).fillna(flat)
+        return pd.Series(np.nan, index=rows.index, dtype=float)
+    return rows["financement_etat_eur"].astype(float)
 
 
 def funding_per_epci(matched: pd.DataFrame) -> pd.Series:
-    """State funding of the posts located in each EPCI (by SIREN), in euros."""
+    """State funding of the posts located in each EPCI (by SIREN), in euros; missing
+    (never a partial sum) when the amount of one of its posts is not known."""
     located = matched.loc[matched["statut"] == LOCATED]
-    return state_funding(located).groupby(located["siren_epci"]).sum()
+    groups = state_funding(located).groupby(located["siren_epci"])
+    return groups.sum().mask(groups.count() < groups.size())
 
 
 def _known_population(table: pd.DataFrame) -> pd.Series:
@@ -109,9 +111,10 @@ def epci_measures(
     if "surface_km2" not in table:
         table["surface_km2"] = table.geometry.to_crs(crs).area / 1e6
     table["habitants_par_km2"] = population / table["surface_km2"]
-    # Whole euros, as the list gives them.
-    funding = table["siren_epci"].map(funding_per_epci(matched)).fillna(0.0)
-    table["financement_etat_eur"] = funding.round().astype("int64")
+    # Whole euros, as the list gives them; 0 without a post, empty where not known.
+    funding = table["siren_epci"].map(funding_per_epci(matched))
+    funding = funding.where(table["postes"] > 0, 0.0)
+    table["financement_etat_eur"] = funding.round().astype("Int64")
     return table
 
 

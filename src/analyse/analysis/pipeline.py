@@ -10,6 +10,7 @@ country, by ``analysis.situation``.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -179,9 +180,9 @@ def completed(selections: MatchedSelections, national: MatchedSelections) -> Mat
     """``selections`` completed by the national list where they say nothing: the national
     rows counted for the départements the files do not cover (a post counted for the
     Alpes-de-Haute-Provence in an EPCI that straddles the Hautes-Alpes), and each hand
-    row's QPV / ZRR / France Services flags when the list knows its structure
-    (``flags_from_national``). The départements the files cover keep the files' posts
-    only. Selections that cover the country come back unchanged.
+    row's QPV / ZRR / France Services flags, its structure's SIRET and its attribution's
+    funding when the list knows them (``from_national``). The départements the files
+    cover keep the files' posts only. Selections that cover the country come back unchanged.
 
     Reading back to a month (``until``) then keeps the same date for both sources.
     """
@@ -189,9 +190,10 @@ def completed(selections: MatchedSelections, national: MatchedSelections) -> Mat
         return selections
     own = set(selections.table["departement"]) | set(selections.anomalies["departement"])
     others = national.table.loc[~national.table["departement"].isin(own)]
-    hand = flags_from_national(selections.table, national.table)
+    hand = from_national(selections.table, national.table)
     table = pd.concat([hand, others], ignore_index=True)
     table["drapeaux_source"] = table["drapeaux_source"].fillna("")
+    table["siret_liste"] = table["siret_liste"].fillna("")
     files = [*selections.files, *national.files]
     editions = [*selections.editions, *national.editions]
     return MatchedSelections(table, files, selections.anomalies, editions, selections.skipped)
@@ -201,57 +203,89 @@ def completed(selections: MatchedSelections, national: MatchedSelections) -> Mat
 FLAGS_FROM_LIST = "liste nationale"
 
 
-def flags_from_national(rows: pd.DataFrame, national: pd.DataFrame) -> pd.DataFrame:
-    """Hand-typed rows with the QPV / ZRR / France Services flags the national list gives
-    their structure: same SIRET, or same SIREN (an EPCI's, or the code typed), else the
-    same commune for a commune, the same département for its Conseil départemental.
-    A flag is taken when every row of the list for that structure says the same (« oui »
-    or « non »); otherwise it stays unknown (''). Column ``drapeaux_source`` says which
-    rows got their flags from the list."""
-    from analyse.schema import FLAGS
+def listed_structure(row: pd.Series, listed: pd.DataFrame) -> pd.DataFrame:
+    """The rows of the national list (``listed``: its table) of the structure of a
+    hand-typed ``row``: same SIRET, or same SIREN (an EPCI's, or the code typed), else the
+    same commune for a commune, the same département for its Conseil départemental;
+    none when the list does not know the structure. The one matching of a hand row to the
+    list: its flags, its structure and its funding are read there (``from_national``)."""
     from analyse.territory.matching import DEPARTEMENT_LEVEL
+
+    codes = listed["code"].fillna("").astype(str)
+    code = str(row.get("code") or "")
+    if len(code) == 14 and code.isdigit():
+        return listed.loc[codes == code]
+    if len(code) == 9 and code.isdigit():
+        return listed.loc[codes.str[:9] == code]
+    kind, status = row["type_structure"], row["statut"]
+    if kind == "epci" and status == LOCATED and row["siren_epci"]:
+        return listed.loc[codes.str[:9] == row["siren_epci"]]
+    if kind == "commune" and row.get("insee_commune"):
+        return listed.loc[
+            listed["type_structure"].eq("commune")
+            & listed["insee_commune"].eq(row["insee_commune"])
+        ]
+    if status == DEPARTEMENT_LEVEL:
+        return listed.loc[
+            listed["statut"].eq(DEPARTEMENT_LEVEL) & listed["departement"].eq(row["departement"])
+        ]
+    return listed.iloc[0:0]
+
+
+def attribution_funding(row: pd.Series, found: pd.DataFrame) -> float:
+    """The State's funding of a hand-typed ``row`` from the list's rows of its structure
+    (``listed_structure``): the amount per post of the same attribution, times the row's
+    posts. The attribution is the structure's rows counted for the same département, those
+    of the same committee month when there are some (the Sisteronais-Buëch's 4 posts of
+    March 2021, not its 2 posts counted for 04 in April); NaN when the list has none
+    (« montant non connu »), never a flat rate."""
+    same = found.loc[found["departement"].eq(row["departement"])]
+    same = same.loc[same["financement_etat_eur"].notna() & same["postes"].gt(0)]
+    month = same.loc[same["mois_comite"].eq(row["mois_comite"])]
+    chosen = month if len(month) else same
+    posts = int(chosen["postes"].sum())
+    if not posts:
+        return float("nan")
+    return float(chosen["financement_etat_eur"].astype(float).sum()) / posts * int(row["postes"])
+
+
+def from_national(rows: pd.DataFrame, national: pd.DataFrame) -> pd.DataFrame:
+    """Hand-typed ``rows`` completed by what the national list says of their structure
+    (``listed_structure``), where the file says nothing:
+
+    - the QPV / ZRR / France Services flags, each taken when every row of the list for
+      that structure says the same (« oui » or « non »), otherwise unknown (''); column
+      ``drapeaux_source`` says which rows got their flags from the list;
+    - ``siret_liste``: the structure's SIRET in the list when it has only one, so that a
+      structure typed by hand and listed (« Sisteronais-Buëch », « CC DU
+      SISTERONAIS-BUECH ») is one structure (``priority_areas.structure_key``);
+    - ``financement_etat_eur``: the amount of its attribution in the list
+      (``attribution_funding``); NaN when the list does not know it.
+    """
+    from analyse.schema import FLAGS
 
     rows = rows.copy()
     rows["drapeaux_source"] = ""
+    rows["siret_liste"] = ""
     if national.empty or rows.empty:
         return rows
-    listed = national.assign(
-        _siret=national["code"].fillna("").astype(str),
-        _siren=national["code"].fillna("").astype(str).str[:9],
-    )
-
-    def candidates(row) -> pd.DataFrame:
-        code = str(row.get("code") or "")
-        if len(code) == 14 and code.isdigit():
-            return listed.loc[listed["_siret"] == code]
-        if len(code) == 9 and code.isdigit():
-            return listed.loc[listed["_siren"] == code]
-        kind, status = row["type_structure"], row["statut"]
-        if kind == "epci" and status == LOCATED and row["siren_epci"]:
-            return listed.loc[listed["_siren"] == row["siren_epci"]]
-        if kind == "commune" and row.get("insee_commune"):
-            return listed.loc[
-                listed["type_structure"].eq("commune")
-                & listed["insee_commune"].eq(row["insee_commune"])
-            ]
-        if status == DEPARTEMENT_LEVEL:
-            return listed.loc[
-                listed["statut"].eq(DEPARTEMENT_LEVEL)
-                & listed["departement"].eq(row["departement"])
-            ]
-        return listed.iloc[0:0]
-
     for index, row in rows.iterrows():
-        if row.get("source") == COSELEC_SOURCE or any(row.get(f) for f in FLAGS):
+        if row.get("source") == COSELEC_SOURCE:
             continue
-        found = candidates(row)
+        found = listed_structure(row, national)
         if found.empty:
             continue
-        for flag in FLAGS:
-            values = set(found[flag].fillna(""))
-            if len(values) == 1 and values != {""}:
-                rows.at[index, flag] = values.pop()
-        rows.at[index, "drapeaux_source"] = FLAGS_FROM_LIST
+        if not any(row.get(f) for f in FLAGS):
+            for flag in FLAGS:
+                values = set(found[flag].fillna(""))
+                if len(values) == 1 and values != {""}:
+                    rows.at[index, flag] = values.pop()
+            rows.at[index, "drapeaux_source"] = FLAGS_FROM_LIST
+        sirets = set(found["code"].fillna("").astype(str))
+        if len(sirets) == 1 and re.fullmatch(r"\d{14}", next(iter(sirets))):
+            rows.at[index, "siret_liste"] = sirets.pop()
+        if pd.isna(row.get("financement_etat_eur")):
+            rows.at[index, "financement_etat_eur"] = attribution_funding(row, found)
     return rows
 
 

@@ -7,7 +7,8 @@ when the list does not say ``oui`` or ``non``: that share is always counted apar
 never folded into « non ». Selection files other than the national list carry no flag,
 so all their posts are « non documentés ».
 
-A structure is its SIRET when the row has one, otherwise its name and commune.
+A structure is its SIRET when the row has one (or, typed by hand, when the national list
+gives it: ``structure_key``), otherwise its name and commune.
 """
 
 from __future__ import annotations
@@ -29,10 +30,16 @@ def _column(rows: pd.DataFrame, name: str) -> pd.Series:
 
 
 def structure_key(rows: pd.DataFrame) -> pd.Series:
-    """Identity of the structure of each row (SIRET, else name and commune)."""
+    """Identity of the structure of each row: its SIRET; for a hand-typed row without
+    one, the SIRET the national list gives its structure (``siret_liste``,
+    ``pipeline.from_national``: the CC typed « Sisteronais-Buëch » is the list's « CC DU
+    SISTERONAIS-BUECH », one structure); else its name and commune."""
+    is_siret = r"\d{14}"
     siret = _column(rows, "code")
+    listed = _column(rows, "siret_liste")
     fallback = _column(rows, "structure").map(normalise_name) + "|" + _column(rows, "commune")
-    return siret.where(siret.str.fullmatch(r"\d{14}"), fallback)
+    fallback = listed.where(listed.str.fullmatch(is_siret), fallback)
+    return siret.where(siret.str.fullmatch(is_siret), fallback)
 
 
 def flag_counts(

@@ -43,7 +43,7 @@ from analyse import config
 from analyse.analysis.distance import DEFAULT_THRESHOLDS_KM
 from analyse.errors import UserError
 from analyse.territory.places import town_hall_points
-from analyse.wording import fmt_number, plural
+from analyse.wording import fmt_number, month_end, plural, situation_at
 
 OBJECTIVES = ("couverture", "distance")
 WEIGHTINGS = (None, "ifn")
@@ -156,6 +156,7 @@ class Result:
     solve_seconds: float
     objective_value: float  # of the weighted objective, for the tests
     notes: list[str] = field(default_factory=list)
+    places: str = ""  # in French: the existing places it starts from, and their date
 
     def summary(self) -> dict:
         """JSON-ready description (stored in the prepared bundle's context)."""
@@ -172,6 +173,7 @@ class Result:
             "population_au_dela_apres": {str(k): v for k, v in self.beyond_after.items()},
             "remarques": self.notes,
             "regle_ex_aequo": TIE_RULE,
+            "lieux": self.places,
         }
 
 
@@ -564,12 +566,36 @@ def run(
 
 
 def scenario_for(prepared, settings: Settings, time_limit: float = TIME_LIMIT_S) -> Result:
-    """The scenario of a prepared département (``bundle.Prepared``)."""
+    """The scenario of a prepared département (``bundle.Prepared``): from the distances
+    of its report, to the places of its date (``places_note``)."""
     instance = build_instance(prepared.communes, prepared.crs, settings.check().ponderation)
     names = dict(
         zip(prepared.indicators["siren_epci"], prepared.indicators["nom_epci"], strict=True)
     )
-    return run(instance, settings, names, time_limit)
+    result = run(instance, settings, names, time_limit)
+    result.places = places_note(prepared.context)
+    return result
+
+
+def places_note(context) -> str:
+    """Which existing places the scenario starts from, and their date, in French: those
+    of the report's situation (the distances of its communes)."""
+    situation = context.get("situation")
+    dating = context.get("lieux_dates") or {}
+    if context.get("lieux_source") != "fichier":
+        when = situation_at(situation)
+        return (
+            "Lieux existants : les mairies des communes où siège une structure retenue"
+            + (f" {when}" if when else "")
+            + " (la liste des lieux de médiation numérique n'a pas été fournie)."
+        )
+    if dating.get("mois"):
+        return (
+            f"Lieux existants : les {plural(dating['retenus'], 'lieu', 'lieux')} de "
+            f"médiation numérique qui existaient {month_end(dating['mois'], situation)} "
+            f"(sur {fmt_number(dating['total'])} du fichier), ceux des distances du rapport."
+        )
+    return "Lieux existants : tous les lieux de médiation numérique du fichier."
 
 
 def add_scenario(prepared, settings: Settings) -> None:

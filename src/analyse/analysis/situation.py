@@ -54,6 +54,7 @@ from analyse.analysis.indicators import (
     populations_in_departements,
     posts_per_epci,
     reconciliations,
+    state_funding,
 )
 from analyse.analysis.inputs import Extras
 from analyse.analysis.national import departement_table, epci_by_departement
@@ -71,7 +72,7 @@ from analyse.territory.fragility import join_ifn
 from analyse.territory.matching import LOCATED, review_table
 from analyse.territory.places import REJECTED_COLUMNS, dating_summary, places_at, town_hall_points
 from analyse.territory.reference import Reference, sum_or_missing
-from analyse.wording import fmt_date, fmt_number, month_label, plural
+from analyse.wording import fmt_date, fmt_number, plural, until_month_end
 
 # Situations kept by a ``Sources`` (each holds the tables of the whole country): a
 # monthly run asks for one month after the other, a report for one date.
@@ -198,11 +199,6 @@ class Sources:
         return table
 
     @functools.cached_property
-    def areas(self) -> pd.Series:
-        """Every EPCI's area in an equal-area projection (the comparables' classes)."""
-        return comparison.epci_areas_km2(self.reference.epci)
-
-    @functools.cached_property
     def structures(self) -> pd.Series:
         """The structure of every row (``priority_areas.structure_key``)."""
         return priority_areas.structure_key(self.rows.table)
@@ -267,7 +263,7 @@ class Situation:
         end = month or last_month(sources.given)
         current = sources.rows.until(end).table
         national_now = sources.national.until(end).table
-        target = national_target(sources, end)
+        target = national_target(sources, end, when(sources.given, month))
 
         table = epci_measures(sources.epci, current)
         flags = priority_areas.epci_flag_counts(current, sources.structures)
@@ -282,14 +278,17 @@ class Situation:
         table["premier_mois_conseiller"] = first.astype(object).where(first.notna(), "")
         available = len(national_now) > 0
         national_epci = comparison.national_epci_table(
-            reference.epci, national_now if available else current, sources.areas
+            table, national_now if available else current
         )
         compared = comparison.comparable_medians(table, national_epci, available)
         for column in compared.columns:
             table[column] = compared[column]
         territory_columns += list(compared.columns)
 
-        places, dating = _places(sources, current, month)
+        # The places of the situation's date, whatever the path: the end of the month
+        # asked for, of the latest hand-typed committee, or of the list's edition (then
+        # every place of the file already counts).
+        places, dating = _places(sources, current, end)
         communes = sources.communes.copy()
         distances = _distances(communes, places)
         for column in _DISTANCE_COLUMNS:
@@ -402,7 +401,6 @@ class Situation:
             fichiers_complementaires=extras.sources,
             population_au_dela=beyond,
             lieux_rejetes=rejected_summary,
-            financement_par_poste_eur=config.STATE_FUNDING_PER_POST_EUR,
             financement=funding_summary(current, departement),
             venus_d_ailleurs=arrivals(current, departement, sirens, reference),
             drapeaux_repris=_flags_taken(current, departement),
@@ -557,7 +555,11 @@ class Situation:
         located = self.current.loc[
             self.current["statut"].eq(LOCATED) & self.current["siren_epci"].isin(sirens)
         ]
-        structures = pd.DataFrame(located[STRUCTURE_COLUMNS]).reset_index(drop=True)
+        structures = pd.DataFrame(located.reindex(columns=STRUCTURE_COLUMNS))
+        # A table typed without the column (tests, older bundles): the day was given.
+        day = structures["jour_comite_connu"]
+        structures["jour_comite_connu"] = day.where(day.notna(), True).astype(bool)
+        structures = structures.reset_index(drop=True)
         # Posts counted by the ANCT for a département the EPCI does not reach.
         reaches = structures["siren_epci"].map(own.set_index("siren_epci")["departements"])
         elsewhere = [
@@ -660,15 +662,15 @@ def _previous_month(month: str) -> str:
 
 
 def _places(
-    sources: Sources, current: pd.DataFrame, month: str | None
+    sources: Sources, current: pd.DataFrame, end: str | None
 ) -> tuple[gpd.GeoDataFrame, dict | None]:
-    """The places of mediation that existed at the end of ``month`` (all of them without
-    a month) and how they were dated; without a places file, the town halls of the
-    communes hosting a selected structure (not dated)."""
+    """The places of mediation that existed at the end of ``end`` (the situation's month;
+    all of them without one) and how they were dated; without a places file, the town
+    halls of the communes hosting a selected structure (not dated)."""
     if sources.dated_places is None:
         return sources.rows.town_halls(current, sources.reference), None
     dated = sources.dated_places
-    return places_at(dated, month), dating_summary(dated, month)
+    return places_at(dated, end), dating_summary(dated, end)
 
 
 def _distances(communes: gpd.GeoDataFrame, places: gpd.GeoDataFrame) -> pd.DataFrame:
@@ -682,7 +684,9 @@ def _distances(communes: gpd.GeoDataFrame, places: gpd.GeoDataFrame) -> pd.DataF
     return pd.concat(parts).reindex(communes.index)
 
 
-def national_target(sources: Sources, end: str | None) -> tuple[float, str, str | None]:
+def national_target(
+    sources: Sources, end: str | None, situation: dict | None = None
+) -> tuple[float, str, str | None]:
     """Density of the programme at the end of ``end``: posts of the national list read
     back to then ÷ national population.
 
@@ -702,10 +706,10 @@ def national_target(sources: Sources, end: str | None) -> tuple[float, str, str 
         ].sum()
     )
     posts = int(current["postes"].sum()) - left_out
-    until = f"fin {month_label(end)}" if end else "sa date"
+    # « jusqu'au 5 avril 2023 » at a list's edition: its month was not over.
+    until = until_month_end(end, situation) if end else "jusqu'à sa date"
     label = (
-        f"{fmt_number(posts)} postes attribués par les comités jusqu'à {until} ÷ population "
-        "de la France"
+        f"{fmt_number(posts)} postes attribués par les comités {until} ÷ population de la France"
     )
     if not covers_country(sources.given):
         editions = sources.national.national_editions
@@ -759,19 +763,16 @@ def departement_targets(
 
 
 def funding_summary(current: pd.DataFrame, departement: str) -> dict:
-    """The State's funding of the posts counted for ``departement``: from each row's
-    amount where the file gives it (the national list's « Investissement financier
-    estimatif total de l'Etat »), else ``config.STATE_FUNDING_PER_POST_EUR`` per post.
-    ``total`` (euros), ``postes_forfait`` (posts at the flat rate) and ``forfait``."""
+    """The State's funding of the posts counted for ``departement``
+    (``indicators.state_funding``: the national list's amounts, those of its attributions
+    for hand-typed rows): ``total`` (euros) of the posts whose amount is known,
+    ``postes``, and ``postes_montant_inconnu`` (the posts no file gives an amount for)."""
     rows = current.loc[current["departement"] == departement]
-    flat = rows["postes"].astype(float) * config.STATE_FUNDING_PER_POST_EUR
-    given = rows.get("financement_etat_eur", pd.Series(float("nan"), index=rows.index))
-    given = given.astype(float)
+    given = state_funding(rows)
     return {
-        "total": float(given.fillna(flat).sum()),
+        "total": float(given.sum()),
         "postes": int(rows["postes"].sum()),
-        "postes_forfait": int(rows.loc[given.isna(), "postes"].sum()),
-        "forfait": config.STATE_FUNDING_PER_POST_EUR,
+        "postes_montant_inconnu": int(rows.loc[given.isna(), "postes"].sum()),
     }
 
 
@@ -798,7 +799,10 @@ def arrivals(
                     {
                         "structure": str(r.structure),
                         "epci": str(r.nom_officiel),
-                        "date": pd.Timestamp(r.date_comite).strftime("%d/%m/%Y"),
+                        # A round typed by its month: « 03/2021 », no invented day.
+                        "date": pd.Timestamp(r.date_comite).strftime(
+                            "%d/%m/%Y" if getattr(r, "jour_comite_connu", True) else "%m/%Y"
+                        ),
                         "postes": int(r.postes),
                     }
                     for r in group.sort_values("date_comite").itertuples()
@@ -810,7 +814,7 @@ def arrivals(
 
 def _flags_taken(current: pd.DataFrame, departement: str) -> int:
     """Hand rows of the département whose QPV / ZRR / France Services flags come from the
-    national list (``pipeline.flags_from_national``)."""
+    national list (``pipeline.from_national``)."""
     if "drapeaux_source" not in current:
         return 0
     ours = current.loc[current["departement"].eq(departement), "drapeaux_source"]

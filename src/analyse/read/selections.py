@@ -48,6 +48,9 @@ COLUMNS = [
     "ligne",
     "date_comite",
     "mois_comite",
+    # Whether the file gave the committee's day: a round typed by its month only
+    # (« 2021-03 ») is dated the first of it, a day nobody gave (« comité de mars 2021 »).
+    "jour_comite_connu",
     "departement",
     "structure",
     "type_structure",
@@ -397,10 +400,39 @@ _EPCI_NAME_RE = re.compile(
     r"|COMMUNAUTE COMMUNES|METROPOLE|EUROMETROPOLE)\b"
 )
 _ASSOCIATION_NAME_RE = re.compile(r"\b(?:ASSOCIATION|ASSO|ASS|ASSOC)\b")
+# « COMMUNE DE VAL-DE-VIRIEU », « COMMUNE D'ORNANS »: what follows names the commune.
+_COMMUNE_NAME_RE = re.compile(r"^(?:COMMUNE|MAIRIE|VILLE) (?:DE |D |DU |DES )?(.+)$")
+# The column of the list that names the structure's commune (« Commune INSEE »).
+COSELEC_COMMUNE_NAME = "commune_insee"
 
 
-def structure_type_from_coselec(name: str, siret: str, legal_status: str) -> str:
-    """Type of structure of a COSELEC row, which only says public or private."""
+def is_commune(name: str, siret: str, commune_name: str = "") -> bool:
+    """Whether a public structure of the list is a commune. The list says only « publique »
+    and the reference knows no commune's SIREN, so a commune is recognised by its SIREN
+    when that says it: 21… for the communes that existed when SIRENs were given (the
+    commune de Gap, 210500617). A commune nouvelle (created since 2015: Val-de-Virieu,
+    2019) got a SIREN of the 200… series, which EPCI and syndicates share: it is a
+    commune when the list's own columns say so, its name being « COMMUNE DE » the very
+    commune where the list places it (« COMMUNE DE VAL-DE-VIRIEU », commune
+    Val-de-Virieu). A « COMMUNE DE VILLEURBANNE » with a public establishment's SIREN
+    (26…, a CCAS's) stays what its SIREN says it is."""
+    siren = siret[:9]
+    if siren.startswith("21"):
+        return True
+    found = _COMMUNE_NAME_RE.match(normalise_text(name).upper())
+    return (
+        siren.startswith("200")
+        and found is not None
+        and bool(commune_name.strip())
+        and normalise_name(found.group(1)) == normalise_name(commune_name)
+    )
+
+
+def structure_type_from_coselec(
+    name: str, siret: str, legal_status: str, commune_name: str = ""
+) -> str:
+    """Type of structure of a COSELEC row, which only says public or private.
+    ``commune_name``: the list's « Commune INSEE » (see ``is_commune``)."""
     upper = normalise_text(name).upper()
     siren = siret[:9]
     if siren.startswith("22") or _DEPARTEMENT_NAME_RE.match(upper):
@@ -408,7 +440,7 @@ def structure_type_from_coselec(name: str, siret: str, legal_status: str) -> str
     if _REGION_NAME_RE.match(upper):
         return "region"
     if normalise_text(legal_status) == "publique":
-        if siren.startswith("21"):  # SIREN of communes
+        if is_commune(name, siret, commune_name):
             return "commune"
         if _EPCI_NAME_RE.match(upper):
             return "epci"
@@ -429,7 +461,10 @@ def _coselec_values(cells: dict[str, str]) -> dict[str, str]:
     )
     values["financement"] = cells.get(COSELEC_FUNDING, "")
     values["type_structure"] = structure_type_from_coselec(
-        values["structure"], values["code"], values["statut_juridique"]
+        values["structure"],
+        values["code"],
+        values["statut_juridique"],
+        cells.get(COSELEC_COMMUNE_NAME, ""),
     )
     commune = clean_commune(values["commune"])
     # Saint-Martin (97801) and other overseas collectivities are listed with
@@ -469,6 +504,7 @@ def read_selections(
     table = pd.concat(frames, ignore_index=True)
     table["ligne"] = table["ligne"].astype("int64")
     table["postes"] = table["postes"].astype("int64")
+    table["jour_comite_connu"] = table["jour_comite_connu"].astype(bool)
     table["financement_etat_eur"] = table["financement_etat_eur"].astype(float)
     return table
 
@@ -615,6 +651,7 @@ def _clean_record(values: dict[str, str], name: str, line: int) -> dict:
         "ligne": line,
         "date_comite": date,
         "mois_comite": date.strftime("%Y-%m"),
+        "jour_comite_connu": not re.fullmatch(r"\d{4}-\d{2}", values["date_comite"].strip()),
         "departement": departement,
         "structure": structure,
         "type_structure": kind,
@@ -731,7 +768,9 @@ def _duplicate_key(departement: str, structure: str, month: str, posts: int) -> 
 
 # A row is "the same row" as another of its file when every value read is equal.
 # (A missing funding is NaN, which equals nothing: it is left out.)
-_ROW_IDENTITY = [c for c in COLUMNS if c not in ("ligne", "financement_etat_eur")]
+_ROW_IDENTITY = [
+    c for c in COLUMNS if c not in ("ligne", "financement_etat_eur", "jour_comite_connu")
+]
 
 
 def check_duplicates(

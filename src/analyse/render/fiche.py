@@ -27,10 +27,12 @@ from analyse.territory.reference import Reference, departement_shapes
 from analyse.wording import (
     at_commune,
     capitalise,
+    committee_when,
     epci_subject,
     fmt_date,
     fmt_number,
     french_date,
+    month_end,
     month_label,
     noun,
     plural,
@@ -123,26 +125,34 @@ def structures(rows: data.FicheRows) -> tuple[list[Structure], str, int]:
     grouped: dict[tuple, dict] = {}
     names = dict(zip(rows.communes["insee"], rows.communes["nom"], strict=True))
     table = rows.structures
-    for name, insee, posts, date in zip(
+    days = table["jour_comite_connu"] if "jour_comite_connu" in table else [True] * len(table)
+    for name, insee, posts, date, day in zip(
         table["structure"],
         table["insee_commune"],
         table["postes"],
         table["date_comite"],
+        days,
         strict=True,
     ):
         item = grouped.setdefault((str(name), insee), {"postes": 0, "dates": set()})
         item["postes"] += int(posts)
-        item["dates"].add(str(pd.Timestamp(date).date()))
+        item["dates"].add((str(pd.Timestamp(date).date()), bool(day)))
     ranked = sorted(grouped.items(), key=lambda kv: (-kv[1]["postes"], kv[0][0]))
     shown = []
     for (name, insee), item in ranked[:STRUCTURES_SHOWN]:
-        dates = [fmt_date(d) for d in sorted(item["dates"])]
+        dates = sorted(item["dates"])
+        # A round typed by its month is « de mars 2021 », never a first day nobody gave.
         if len(dates) == 1:
-            committees = f"comité du {dates[0]}"
+            committees = f"comité {committee_when(*dates[0])}"
+        elif len(dates) == 2 and all(day for _, day in dates):
+            committees = f"comités des {fmt_date(dates[0][0])} et {fmt_date(dates[1][0])}"
         elif len(dates) == 2:
-            committees = f"comités des {dates[0]} et {dates[1]}"
+            committees = f"comités {committee_when(*dates[0])} et {committee_when(*dates[1])}"
         else:
-            committees = f"{len(dates)} comités, du {dates[0]} au {dates[-1]}"
+            committees = (
+                f"{len(dates)} comités, {committee_when(*dates[0])} "
+                f"{committee_when(*dates[-1], article='au')}"
+            )
         shown.append(Structure(name, names.get(insee, ""), item["postes"], committees))
     rest = ranked[STRUCTURES_SHOWN:]
     more = ""
@@ -246,7 +256,7 @@ def density_sentence(rows: data.FicheRows) -> str:
         when = rows.context.get("cible_nationale_mois")
         parts.append(
             f"{_compare(density, national)} de celle de la France"
-            + (f" fin {month_label(when)}" if when else "")
+            + (f" {month_end(when, rows.context.get('situation'))}" if when else "")
             + f" ({fmt_number(national, 2)})"
         )
     median = own["densite_mediane_comparables"]
@@ -285,8 +295,9 @@ def trajectory_sentence(rows: data.FicheRows) -> str:
     months = list(history["mois"])
     shown = [m for m in months if m.endswith("-12")] + months[-1:]
     posts = history.set_index("mois")["postes"]
+    situation = rows.context.get("situation")
     steps = ", ".join(
-        f"{plural(int(posts[m]), 'poste')} fin {month_label(m)}" for m in dict.fromkeys(shown)
+        f"{plural(int(posts[m]), 'poste')} {month_end(m, situation)}" for m in dict.fromkeys(shown)
     )
     return f"Premier conseiller en {month_label(first)} ; {steps}."
 
@@ -323,9 +334,9 @@ def missing_sentence(rows: data.FicheRows) -> str:
     if national is None or pd.isna(missing):
         return ""
     when = rows.context.get("cible_nationale_mois")
+    at = f" {month_end(when, rows.context.get('situation'))}" if when else ""
     target = (
-        f"la densité de la France{f' fin {month_label(when)}' if when else ''} "
-        f"({fmt_number(national, 2)} conseiller pour {_BASE} habitants)"
+        f"la densité de la France{at} ({fmt_number(national, 2)} conseiller pour {_BASE} habitants)"
     )
     if int(missing) == 0:
         return f"L'intercommunalité atteint déjà {target}."

@@ -177,6 +177,8 @@ def cli_text(prepared, proposals: pd.DataFrame, summary: dict) -> str:
         + f" Durée de résolution : {fmt_number(summary['duree_resolution_s'], 2)} s."
     )
     lines += summary.get("remarques", [])
+    if summary.get("lieux"):
+        lines.append(summary["lieux"])
     if len(proposals):
         lines.append("")
         header = (

@@ -26,14 +26,17 @@ from analyse.territory.places import (
     DATED_BY_EPCI,
     DATED_BY_SIREN,
     DATED_BY_SIRET,
+    DATING_RULE,
 )
 from analyse.wording import (
+    capitalise,
     esc,
     fmt_date,
     fmt_euros,
     fmt_number,
     fmt_percent,
     french_date,
+    month_end,
     month_label,
     no_epci_lacks_posts,
     plural,
@@ -148,7 +151,12 @@ def indicators_table(indicators: pd.DataFrame, fiches: bool = False) -> str:
         "postes": indicators["postes"].sum(),
         "conseillers_pour_10000_hab": density(posts, population),
         "habitants_par_conseiller": population / posts if posts else None,
-        "financement_etat_eur": indicators["financement_etat_eur"].sum(),
+        # Never a partial sum: unknown when one EPCI's amount is.
+        "financement_etat_eur": (
+            indicators["financement_etat_eur"].sum()
+            if indicators["financement_etat_eur"].notna().all()
+            else None
+        ),
     }
     frame = pd.concat([frame, pd.DataFrame([total])], ignore_index=True)
     formats = {"financement_etat_eur": fmt_euros}
@@ -165,7 +173,7 @@ def indicators_table(indicators: pd.DataFrame, fiches: bool = False) -> str:
         frame,
         formats=formats,
         # Never 0 for want of a figure.
-        missing={"population": "population inconnue"},
+        missing={"population": "population inconnue", "financement_etat_eur": "montant non connu"},
         classes="cartes",
     )
 
@@ -658,7 +666,7 @@ def distance_html(prepared) -> str:
     dating = prepared.context.get("lieux_dates") or {}
     if prepared.context["lieux_source"] == "fichier" and dating.get("mois"):
         source += (
-            f", ceux qui existaient fin {month_label(dating['mois'])} "
+            f", ceux qui existaient {month_end(dating['mois'], prepared.context.get('situation'))} "
             f"({fmt_number(dating['retenus'])} sur {fmt_number(dating['total'])} ; "
             "voir « Date des lieux » dans la partie pour les analystes)"
         )
@@ -690,7 +698,7 @@ def distance_html(prepared) -> str:
 _DATING_PHRASES = {
     DATED_BY_SIRET: "par le SIRET de leur structure",
     DATED_BY_SIREN: "par le SIREN de leur structure",
-    DATED_BY_COMMUNE: "par le premier poste attribué dans leur commune",
+    DATED_BY_COMMUNE: "par le premier poste situé dans leur commune",
     DATED_BY_EPCI: "par celui de leur intercommunalité",
     DATED_BY_DEPARTEMENT: "par celui de leur département",
 }
@@ -715,9 +723,7 @@ def dated_places_html(prepared) -> str:
         "<p>Le fichier des lieux dit où travaillent les conseillers, pas depuis quand. "
         "<strong>Un lieu compte à partir du premier comité de sa structure</strong> : "
         "le SIRET de son champ « pivot » retrouvé dans la liste des structures retenues, "
-        "sinon son SIREN (les 9 premiers chiffres). Un lieu qu'aucune structure ne date "
-        "compte à partir du premier poste attribué dans sa commune, sinon dans son "
-        "intercommunalité, sinon dans son département. "
+        f"sinon son SIREN (les 9 premiers chiffres). {esc(DATING_RULE)} "
         f"Sur les {plural(summary['total'], 'lieu', 'lieux')} du fichier, "
         f"{esc(listed or 'aucun n’est daté')}"
     )
@@ -731,7 +737,7 @@ def dated_places_html(prepared) -> str:
     text += ". "
     if summary.get("mois"):
         text += (
-            f"Fin {month_label(summary['mois'])}, "
+            f"{capitalise(month_end(summary['mois'], prepared.context.get('situation')))}, "
             f"{plural(summary['retenus'], 'lieu compte', 'lieux comptent')} dans les distances."
         )
     else:

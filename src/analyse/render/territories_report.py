@@ -22,10 +22,12 @@ from analyse.render.tables import html_table
 from analyse.schema import FLAGS
 from analyse.territory.places import FORMAT_CURRENT
 from analyse.wording import (
+    capitalise,
     epci_subject,
     esc,
     fmt_number,
     fmt_signed,
+    month_end,
     month_label,
     short_epci_name,
     situation_label,
@@ -231,7 +233,8 @@ def trajectory_html(prepared) -> str:
     frame = rows[["nom_epci", "premier_mois_conseiller"]].reset_index(drop=True)
     # An EPCI without any month in the history has no post at any of them.
     in_history = rows["siren_epci"].isin(posts.index).to_numpy()
-    columns = {f"postes_{m}": f"Postes fin {month_label(m)}" for m in shown}
+    situation = prepared.context.get("situation")
+    columns = {f"postes_{m}": f"Postes {month_end(m, situation)}" for m in shown}
     for month, column in zip(shown, columns, strict=True):
         values = posts[month].reindex(rows["siren_epci"]).to_numpy()
         frame[column] = np.where(in_history, values, 0)
@@ -412,6 +415,10 @@ def places_programmes_html(prepared) -> str:
         lus=fmt_number(chosen.get("lus", 0)),
         retenus=fmt_number(chosen.get("retenus", 0)),
         format=chosen.get("format", ""),
-        mois=month_label(dating["mois"]) if dating.get("mois") else None,
+        mois=(
+            capitalise(month_end(dating["mois"], prepared.context.get("situation")))
+            if dating.get("mois")
+            else None
+        ),
         a_la_date=fmt_number(dating.get("retenus", 0)),
     )

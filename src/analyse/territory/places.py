@@ -720,7 +720,32 @@ def town_hall_places(
 # How a place got its date (column ``datation``), strongest evidence first. The places
 # file says where conseillers work, not since when: a place is dated by the first
 # committee of its structure (the ``pivot`` field is the structure's SIRET), else by the
-# first post granted where it stands (its commune, its EPCI, its département).
+# first post located where it stands (its commune, its EPCI, its département).
+#
+# « Located » as everywhere else in the project (maps, densities, the report's counts):
+# a post of a commune or of a structure with an address (association, CCAS…) in that
+# commune; a post of an intercommunalité in the whole EPCI, not in the commune of its
+# seat (its conseillers serve every commune: dating a place of the seat by it would
+# favour one commune the post is not more in than the others); the posts of a Conseil
+# départemental or a Région in no commune nor EPCI (a category apart, serving the whole
+# département: they date a place at the département's step only). A literal « posts
+# granted in its commune », seats included, would date 96 more of the embedded places
+# by a seat's commune, and 4 of them later than the first post of their EPCI.
+# The rule as the README and the report's « Date des lieux » state it, word for word:
+DATING_RULE = (
+    "Un lieu qu'aucune structure ne date compte à partir du premier poste situé dans sa "
+    "commune, sinon dans son intercommunalité, sinon du premier poste compté pour son "
+    "département. Un poste est situé là où le rapport le compte : celui d'une commune ou "
+    "d'une structure (association, CCAS…) dans sa commune ; celui d'une "
+    "intercommunalité dans toute l'intercommunalité, pas dans la commune de son siège ; "
+    "ceux du Conseil départemental ou de la Région dans aucune commune ni "
+    "intercommunalité, si bien qu'ils ne datent un lieu qu'au dernier pas, celui du "
+    "département. Ainsi l'antenne de la Croix-Rouge de Sisteron, structure absente de la "
+    "liste nationale, compte à partir du 24/03/2021, premier poste situé dans la "
+    "communauté de communes du Sisteronais-Buëch (celui de la communauté de communes "
+    "elle-même, dont le siège est à Sisteron, mais qui sert toutes ses communes) : aucun "
+    "poste n'est situé à Sisteron même."
+)
 DATED_BY_SIRET = "SIRET de la structure"
 DATED_BY_SIREN = "SIREN de la structure"
 DATED_BY_COMMUNE = "premier poste de la commune"
