@@ -144,3 +144,20 @@ def test_density_is_one_formula_for_numbers_and_columns():
     column = density(pd.Series([1, 5, 0]), pd.Series([50_565, pd.NA, 0], dtype="Int64"))
     assert column.iloc[0] == pytest.approx(0.198, abs=0.001)
     assert column.iloc[1:].isna().all()  # unknown or empty population: never 0, never inf
+
+
+def test_a_derived_indicator_is_computed_from_the_registry(monkeypatch):
+    """``schema.DERIVED_EPCI_COLUMNS`` names the indicators ``@epci_indicator`` computes
+    from the other columns of the situation's EPCI (docs/architecture.md)."""
+    from analyse import schema
+    from analyse.analysis import indicators
+
+    monkeypatch.setattr(indicators, "EPCI_INDICATORS", {})
+    monkeypatch.setattr(schema, "DERIVED_EPCI_COLUMNS", [schema.Column("double", "Double")])
+
+    @indicators.epci_indicator("double")
+    def double(table):
+        return table["postes"] * 2
+
+    out = indicators.derived_indicators(pd.DataFrame({"postes": [1, 2]}))
+    assert list(out) == ["double"] and out["double"].tolist() == [2, 4]

@@ -177,6 +177,11 @@ def _check_complete(path: Path, old: Path | None = None) -> None:
             assert workbook["Indicateurs"].max_row > 1, path
         finally:
             workbook.close()
+    elif name == "datapackage.json":
+        import json
+
+        package = json.loads(path.read_text(encoding="utf-8"))
+        assert [r["path"] for r in package["resources"]] == ["indicateurs_epci.csv"], path
     elif name == "couverture.gpkg":
         import pyogrio
 

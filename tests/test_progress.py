@@ -113,3 +113,32 @@ def test_mensuel_shows_its_steps_then_its_reports(tmp_path):
         ["lecture des données", "rapports"],
     )
     assert "1/1" in shown
+
+
+def test_steps_shown_in_french_with_the_time_left(capsys):
+    """The bar itself, in this process (the commands above show it on a terminal): each
+    step numbered out of all of them, the item within a step, the time spent and left;
+    what is printed while it runs goes above it; nothing is left on the line at the end."""
+    from analyse.run.progress import Steps, count_bar
+
+    with Steps([("lecture des données", 0.2)], progress=True) as steps:
+        steps.extend([("écriture des fiches", 0.2)])
+        with steps.step("lecture des données"):
+            steps.within(1, 2, "fiche")
+            with steps.paused():
+                print("Données utilisées : test")
+        with steps.step("écriture des fiches"):
+            for position in (1, 2):
+                steps.within(position, 2, "fiche")
+    out, err = capsys.readouterr()
+    assert out == "Données utilisées : test\n"
+    assert "Étape 1/2 : lecture des données" in err and "Étape 2/2 : fiche (2/2)" in err
+    assert "écoulé" in err and "reste" in err
+    with count_bar(3, "rapports", True, desc="rapports") as bar:
+        bar.update(3)
+    assert "3/3 rapports" in capsys.readouterr().err
+    quiet = Steps([("lecture des données", 1)], progress=False)
+    with quiet.step("lecture des données"):
+        quiet.within(1, 1, "rien")
+    quiet.close()
+    assert capsys.readouterr() == ("", "")

@@ -480,7 +480,9 @@ def _selections(args: argparse.Namespace, reference, codes: list[str] | None = N
 def _print_editions(selections, extras=None) -> None:
     from analyse.read.sources import editions_line
 
-    print(editions_line([*selections.editions, *(extras.editions if extras else [])]))
+    # Flushed at once: a log (the monthly job's) says which data a run reads as soon as
+    # they are read, not when the run ends.
+    print(editions_line([*selections.editions, *(extras.editions if extras else [])]), flush=True)
 
 
 def _departements(args: argparse.Namespace, reference) -> list[str]:

@@ -61,9 +61,11 @@ from analyse.analysis.national import departement_table, epci_by_departement
 from analyse.analysis.pipeline import (
     FLAGS_FROM_LIST,
     MatchedSelections,
+    check_departement,
     completed,
     covers_country,
     last_month,
+    match_selections,
     national_list,
 )
 from analyse.analysis.scenario import add_scenario
@@ -71,7 +73,7 @@ from analyse.read.selections import COSELEC_SOURCE
 from analyse.territory.fragility import join_ifn
 from analyse.territory.matching import LOCATED, review_table
 from analyse.territory.places import REJECTED_COLUMNS, dating_summary, places_at, town_hall_points
-from analyse.territory.reference import Reference, sum_or_missing
+from analyse.territory.reference import Reference, load_reference
 from analyse.wording import fmt_date, fmt_number, plural, until_month_end
 
 # Situations kept by a ``Sources`` (each holds the tables of the whole country): a
@@ -890,14 +892,10 @@ def prepare(
     return Sources.of(selections, reference, extras).at(month).departement(departement)
 
 
-def prepare_one(departement: str, selection_paths=None, reference: Reference | None = None):
+def prepare_one(
+    departement: str, selection_paths=None, reference: Reference | None = None
+) -> Prepared:
     """Convenience for one département: match its selection files, then prepare."""
-    from analyse.analysis.pipeline import check_departement, match_selections
-    from analyse.territory.reference import load_reference
-
     reference = reference or load_reference()
     departement = check_departement(reference, departement)
     return prepare(departement, match_selections(selection_paths, reference), reference)
-
-
-__all__ = ["Situation", "Sources", "prepare", "sum_or_missing", "when"]
