@@ -107,6 +107,23 @@ def built_once(tmp_path_factory, name: str, build: Callable[[Path], None]) -> Pa
     return folder
 
 
+@pytest.fixture(scope="module")
+def browser():
+    """Debian's Chromium driven by Playwright, one per module of browser tests (their
+    helpers: ``test_browser.py``). Where it is required (``ANALYSE_NAVIGATEUR_REQUIS=1``,
+    CI), a missing browser fails the tests instead of skipping them."""
+    from test_browser import _WHY, CHROMIUM_ARGS, _chromium
+
+    if _WHY:
+        pytest.fail(f"Tests dans un navigateur impossibles : {_WHY}", pytrace=False)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=_chromium(), args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()
+
+
 @pytest.fixture(scope="session")
 def reference():
     return load_reference()

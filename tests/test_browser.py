@@ -122,18 +122,6 @@ def pages(tmp_path_factory) -> dict[str, Path]:
     return {"rapport": out / "05" / "rapport.html", "index": out / "2021-04" / "index.html"}
 
 
-@pytest.fixture(scope="module")
-def browser():
-    if _WHY:  # ANALYSE_NAVIGATEUR_REQUIS=1: fail, do not skip
-        pytest.fail(f"Tests dans un navigateur impossibles : {_WHY}", pytrace=False)
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=_chromium(), args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
-
-
 def _open(browser, path: Path):
     """A new page showing ``path``, with the console errors and page errors it produced."""
     page = browser.new_page(viewport={"width": 1280, "height": 900})

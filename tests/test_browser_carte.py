@@ -9,24 +9,11 @@ console error. Same browser set-up (and the same skip rule) as ``test_browser.py
 from __future__ import annotations
 
 import pytest
-from test_browser import CHROMIUM_ARGS, _chromium, _missing_browser, axe_violations
+from test_browser import axe_violations
 
 from analyse.render import exports
 
 pytestmark = pytest.mark.navigateur
-
-
-@pytest.fixture(scope="module")
-def browser():
-    why = _missing_browser()
-    if why:
-        pytest.fail(f"Tests dans un navigateur impossibles : {why}", pytrace=False)
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=_chromium(), args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 @pytest.fixture(scope="module")

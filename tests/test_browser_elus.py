@@ -21,7 +21,6 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from test_browser import CHROMIUM_ARGS, _chromium, _missing_browser
 from test_browser_officiels import _FIGURE_TEXT_SIZES
 
 pytestmark = [pytest.mark.navigateur, pytest.mark.lot]
@@ -30,19 +29,6 @@ PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 900}
 # What a phone's own bars (address, tabs) hide of its 844 pixels.
 PHONE_BARS = 100
-
-
-@pytest.fixture(scope="module")
-def browser():
-    why = _missing_browser()
-    if why:
-        pytest.fail(f"Tests dans un navigateur impossibles : {why}", pytrace=False)
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=_chromium(), args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 def _open(browser, path: Path, viewport: dict):

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import nbformat
 import pytest
-from test_browser import CHROMIUM_ARGS, _chromium, _missing_browser
 
 from analyse import config
 
@@ -98,19 +97,6 @@ def explorer_html(whole_panel, tmp_path_factory, monkeypatch_module):
 def monkeypatch_module():
     with pytest.MonkeyPatch.context() as patch:
         yield patch
-
-
-@pytest.fixture(scope="module")
-def browser():
-    why = _missing_browser()
-    if why:
-        pytest.fail(f"Tests dans un navigateur impossibles : {why}", pytrace=False)
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=_chromium(), args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 def test_explorer_map_draws_its_polygons_offline(browser, explorer_html, whole_panel):

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 from conftest import EPCI_05
-from test_browser import _open, artefacts, axe_violations, browser  # noqa: F401 (fixtures)
+from test_browser import _open, artefacts, axe_violations  # noqa: F401 (fixture)
 
 pytestmark = pytest.mark.navigateur
 

@@ -14,13 +14,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from test_browser import (
-    CHROMIUM_ARGS,
-    _chromium,
-    _missing_browser,
-    artefacts_script,
-    axe_violations,
-)
+from test_browser import artefacts_script, axe_violations
 
 from analyse.analysis import situation
 
@@ -32,19 +26,6 @@ DESKTOP = {"width": 1280, "height": 900}
 MAX_PAGES = {"05": 8, "38": 12, "59": 12}
 # No page but the last may be filled less than this, from its top to its last line.
 MIN_FILL = 0.40
-
-
-@pytest.fixture(scope="module")
-def browser():
-    why = _missing_browser()
-    if why:
-        pytest.fail(f"Tests dans un navigateur impossibles : {why}", pytrace=False)
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=_chromium(), args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 @pytest.fixture(scope="module")

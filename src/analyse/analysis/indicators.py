@@ -270,6 +270,8 @@ ACCOUNTED = [
     "en_revue",
     "rejetes",
 ]
+# Every count of a reconciliation, in the order ``reconciliation`` gives them.
+RECONCILIATION_COUNTS = ["lus", *ACCOUNTED, "venus_d_ailleurs", "localises_dans_ses_epci"]
 
 
 def to_csv_frame(indicators: gpd.GeoDataFrame) -> pd.DataFrame:

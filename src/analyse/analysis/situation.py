@@ -47,6 +47,7 @@ from analyse.analysis.fiche import (
 )
 from analyse.analysis.indicators import (
     CSV_COLUMNS,
+    RECONCILIATION_COUNTS,
     density,
     departement_shares,
     derived_indicators,
@@ -457,7 +458,7 @@ class Situation:
 
     def _counts(self, departement: str) -> dict:
         row = self._departements.loc[departement]
-        return {name: int(row[name]) for name in _COUNT_COLUMNS}
+        return {name: int(row[name]) for name in RECONCILIATION_COUNTS}
 
     def _changes(self, ours: pd.DataFrame, indicators: pd.DataFrame):
         """The rows of the month's committees and the EPCI it covered for the first time
@@ -637,21 +638,6 @@ class Situation:
         return list(self.epci.loc[mask, "siren_epci"])
 
 
-# Reconciliation counts, as ``indicators.reconciliation`` names them.
-_COUNT_COLUMNS = [
-    "lus",
-    "localises_dans_un_epci_du_departement",
-    "localises_hors_departement",
-    "departementaux",
-    "regionaux",
-    "non_localisables",
-    "en_revue",
-    "rejetes",
-    "venus_d_ailleurs",
-    "localises_dans_ses_epci",
-]
-
-
 def _optional(rows: pd.DataFrame) -> list[str]:
     """Columns some situations have (the IFN, the distances), in the report's order."""
     optional = ["ifn", *(config.beyond_column(km) for km in config.DISTANCE_THRESHOLDS_KM)]
@@ -753,8 +739,8 @@ def departement_targets(
         if aside:
             label += (
                 f" ; {plural(int(aside), 'poste')} comptés pour le département hors de ses "
-                f"intercommunalités ({config.departemental_collectivity(code)}, Région, "
-                "structures situées ailleurs ou à vérifier) n'y entrent pas, puisqu'aucune "
+                f"intercommunalités ({config.departemental_collectivity(code)}, la Région, "
+                "les structures situées ailleurs ou à vérifier) n'y entrent pas, puisqu'aucune "
                 "intercommunalité n'en est créditée"
             )
         rows[code] = {
