@@ -357,6 +357,29 @@ def test_tooltip_of_a_tapped_epci_fits_a_phone(browser, officials_reports, depar
         context.close()
 
 
+def test_a_tooltip_opened_on_the_wrong_side_stays_on_the_phone(browser, officials_reports):
+    """CI tapped an Isère intercommunalité while the map was still busy: Leaflet put its
+    tooltip on the left of a point left of the centre, 9 px past the screen's edge. A
+    tooltip sent left of a point 20 px from the edge, as then, stays on the screen."""
+    context = browser.new_context(viewport=PHONE, has_touch=True, is_mobile=True)
+    page = context.new_page()
+    page.goto((officials_reports["38"].parent / "carte_interactive.html").as_uri())
+    try:
+        page.evaluate(
+            """() => { const map = window[Object.keys(window).find(k => /^map_/.test(k))];
+                 L.tooltip({direction: 'left', className: 'foliumtooltip'})
+                   .setLatLng(map.containerPointToLatLng([20, 400]))
+                   .setContent('Communauté de communes du Trièves : 0,87 pour 10 000 hab.')
+                   .openOn(map); }"""
+        )
+        page.wait_for_timeout(1000)  # the first zoom and the tooltip's move are over
+        tip = page.locator(".leaflet-tooltip").bounding_box()
+        box = [tip["x"], tip["x"] + tip["width"]]
+        assert box[0] >= 0 and box[1] <= PHONE["width"], box
+    finally:
+        context.close()
+
+
 def _overlaps(discs: list[dict]) -> list[tuple]:
     """Pairs of discs (their boxes as drawn) closer than their radii and strokes."""
 

@@ -221,6 +221,24 @@ TOOLTIP_STYLE = """<style>
 }
 </style>"""
 
+# Leaflet chooses a tooltip's side from the map's centre at the moment it opens; a tap
+# while the map still moves (a slow phone, a busy machine) put one 9 px past the screen's
+# left edge. After Leaflet places it, it is slid back inside the map, whatever the cause.
+TOOLTIP_INSIDE = """(function () {
+  var place = L.Tooltip.prototype._setPosition;
+  L.Tooltip.prototype._setPosition = function (pos) {
+    place.call(this, pos);
+    // In the map's own coordinates, not the screen's: during a zoom the screen shows
+    // the tooltip half-way through its move.
+    var el = this._container, at = L.DomUtil.getPosition(el);
+    var left = this._map.layerPointToContainerPoint(at).x
+      + (parseFloat(getComputedStyle(el).marginLeft) || 0);
+    var right = left + el.offsetWidth, width = this._map.getSize().x;
+    var shift = Math.max(0, -left) - Math.max(0, right - width);
+    if (shift) { L.DomUtil.setPosition(el, at.add([shift, 0])); }
+  };
+})();"""
+
 # folium's page disables pinch-zoom and names no language: a reader must be able to zoom
 # (WCAG 1.4.4) and a screen reader to know the page is French.
 _PAGE_FIXES = (
@@ -308,6 +326,7 @@ def interactive_map(
 
     root = fmap.get_root()
     root.header.add_child(folium.Element(TOOLTIP_STYLE), name="infobulles")
+    root.script.add_child(folium.Element(TOOLTIP_INSIDE), name="infobulles_dans_la_carte")
     root.title = _html_text(title)
     if title:
         root.html.add_child(
