@@ -91,3 +91,26 @@ def test_a_swap_killed_half_way_is_finished_by_the_next_run(tmp_path):
     aside.mkdir()
     atomic.recover_folder(target)
     assert [p.name for p in tmp_path.iterdir()] == ["panel"]
+
+
+def test_disk_full_is_found_behind_the_error_that_reports_it():
+    import errno
+
+    from analyse.errors import disk_full
+
+    full = OSError(errno.ENOSPC, "No space left on device")
+    try:
+        try:
+            raise full
+        except OSError as error:
+            raise RuntimeError("écriture du rapport") from error
+    except RuntimeError as wrapped:
+        assert disk_full(wrapped) is full
+    quota = OSError(errno.EDQUOT, "Disk quota exceeded")
+    assert disk_full(ValueError("x").with_traceback(None)) is None
+    assert disk_full(quota) is quota
+    looping = RuntimeError("a")
+    looping.__context__ = RuntimeError("b")
+    looping.__context__.__context__ = looping  # a cycle ends the walk
+    assert disk_full(looping) is None
+    assert disk_full(OSError(errno.EACCES, "Permission denied")) is None

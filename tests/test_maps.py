@@ -176,3 +176,41 @@ def test_every_text_of_a_map_stays_text_in_its_svg(prepared_05, reference):
     for name in ("75", "93", "Paris et", "Guadeloupe", "Mayotte"):
         assert name in drawn, (name, drawn)
     assert svg.count("<image") >= 1  # the polygons
+
+
+def _press_release_rounds(months: list[str] | None = None):
+    """The Hautes-Alpes press release of 28/04/2021: 11 posts to intercommunalités in
+    March, then 4 to the Conseil départemental and 1 each to Gap, Espinasses, Orpierre."""
+    import pandas as pd
+
+    rows = [("2021-03", "epci", 11), ("2021-04", "departement", 4), ("2021-04", "commune", 3)]
+    rows += [(m, "association", 1) for m in months or []]
+    return pd.DataFrame(rows, columns=["mois_comite", "type_structure", "postes"])
+
+
+def test_timeline_of_the_press_release_says_each_round_and_its_running_total():
+    fig = maps.timeline_chart(_press_release_rounds(), "Chronologie")
+    ax = fig.axes[0]
+    notes = [t.get_text() for t in ax.texts]
+    assert notes == ["11 (cumul 11)", "7 (cumul 18)"]
+    assert ax.get_title(loc="left") == "Total : 18 postes"
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["mars 2021", "avril 2021"]
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == [
+        "Intercommunalités",
+        "Communes",
+        "Département",
+    ]
+    assert ax.get_ylim()[1] == pytest.approx(11 * 1.2)
+
+
+def test_a_long_timeline_shows_totals_only_on_slanted_months():
+    later = ["2021-05", "2021-06", "2021-07", "2021-08"]
+    ax = maps.timeline_chart(_press_release_rounds(later), "Chronologie").axes[0]
+    assert [t.get_text() for t in ax.texts] == ["11", "7", "1", "1", "1", "1"]
+    assert ax.get_title(loc="left") == "Total : 22 postes"
+    assert {t.get_rotation() for t in ax.get_xticklabels()} == {45}
+
+
+def test_a_timeline_without_rounds_says_so():
+    ax = maps.timeline_chart(_press_release_rounds().iloc[0:0], "Chronologie").axes[0]
+    assert [t.get_text() for t in ax.texts] == ["Aucune sélection"]

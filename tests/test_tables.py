@@ -246,3 +246,28 @@ def test_unknown_population_reads_as_before(prepared):
     assert table[-1][0] == "Total des intercommunalités (population connue)"
     known = indicators.loc[indicators["population"].notna()]
     assert table[-1][2] == f"{known['population'].sum():,}".replace(",", _N)
+
+
+def test_what_the_notebook_shows_of_the_hautes_alpes(prepared, monkeypatch):
+    """The notebook's own calls, in-process: the timeline of the national list's rounds,
+    the IFN note, and the control tables closed by the footer printed with them."""
+    from analyse.render import maps
+
+    shown: list[str] = []
+    monkeypatch.setattr("IPython.display.display", lambda obj: shown.append(obj.data))
+    hautes_alpes = prepared["05"]
+    maps.show_timeline(hautes_alpes)
+    maps.show_fragility_map(hautes_alpes)
+    assert len(shown) == 2 and all("<svg" in html for html in shown)
+    # The 25 posts the national list grants the Hautes-Alpes (2021-03 … 2023-04).
+    assert re.findall(r"Total[^<]*", shown[0]) == ["Total : 25 postes"]
+    control = visible_tables(tables.control_html(hautes_alpes))
+    assert control, "no control table"
+    assert 'class="fin-imprimee"' in tables.control_html(hautes_alpes)
+    note = tables.fragility_note(hautes_alpes)
+    assert note == "<p>Toutes les communes et intercommunalités ont un indice.</p>"
+    without = type("P", (), {"context": {"ifn_fourni": False}})()
+    assert "n'a pas été fourni" in tables.fragility_note(without)
+    shown.clear()
+    maps.show_fragility_map(without)  # no IFN, no map
+    assert shown == []
