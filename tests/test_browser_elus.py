@@ -218,7 +218,7 @@ def _coloured_pixels(pdf: Path, tmp_path: Path) -> int:
         ["pdftoppm", "-r", "40", "-f", "1", "-l", "1", "-png", str(pdf), str(stem)], check=True
     )
     image = Image.open(next(tmp_path.glob("legende*.png"))).convert("RGB")
-    return sum(1 for r, g, b in image.getdata() if max(r, g, b) - min(r, g, b) > 40)
+    return sum(1 for r, g, b in image.get_flattened_data() if max(r, g, b) - min(r, g, b) > 40)
 
 
 @pytest.mark.parametrize("which", ["index", "05"])
