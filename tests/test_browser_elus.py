@@ -21,7 +21,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from test_browser_officiels import _FIGURE_TEXT_SIZES
+from test_browser_officiels import _FIGURE_TEXT_SIZES, _page_text
 
 pytestmark = [pytest.mark.navigateur, pytest.mark.lot]
 
@@ -243,15 +243,6 @@ def test_printed_legends_keep_their_colours(
     assert coloured > 100
 
 
-def _pdf_text(pdf: Path, number: int) -> str:
-    return subprocess.run(
-        ["pdftotext", "-f", str(number), "-l", str(number), str(pdf), "-"],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
-
-
 @pytest.mark.parametrize("departement", ["05", "38", "59", "75", "974", "2A"])
 def test_no_printed_page_holds_only_the_footer(browser, officials_reports, tmp_path, departement):
     if not shutil.which("pdftotext"):
@@ -273,7 +264,7 @@ def test_no_printed_page_holds_only_the_footer(browser, officials_reports, tmp_p
             ).stdout,
         ).group(1)
     )
-    last = re.sub(r"\s+", "", _pdf_text(pdf, pages))
+    last = re.sub(r"\s+", "", _page_text(pdf, pages))
     rest = last
     for word in footer.split():
         rest = rest.replace(word, "", 1)
@@ -281,7 +272,7 @@ def test_no_printed_page_holds_only_the_footer(browser, officials_reports, tmp_p
         f"{departement} : {pages} pages ; dernière page : {len(last)} caractères, "
         f"{len(rest)} hors du pied de page"
     )
-    assert len(rest) > 80, _pdf_text(pdf, pages)
+    assert len(rest) > 80, _page_text(pdf, pages)
 
 
 def test_index_headers_are_reached_with_the_tab_key(browser, officials_pages):
