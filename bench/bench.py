@@ -335,6 +335,15 @@ def cold_reference(work: Path) -> float:
     return time.perf_counter() - start
 
 
+def _against_budget(
+    what: str, seconds: float, reports: int, jobs: int, floor_s: float, target: float
+) -> tuple[str, float, float, str]:
+    """A run of ``reports`` reports on ``jobs`` workers, as a ratio to its budget: one
+    floor per report, shared by the workers."""
+    budget = reports * floor_s / jobs
+    return (f"{what} ÷ ({reports} × plancher ÷ {jobs})", seconds / budget, target, "×")
+
+
 def targets(figures: dict) -> list[tuple[str, float, float, str]]:
     """Each figure of the targets measured in this run: (what, value, target, unit), the
     unit « × » for a ratio to the floor (or to its budget), « s » or « Mio »."""
@@ -354,32 +363,24 @@ def targets(figures: dict) -> list[tuple[str, float, float, str]]:
             )
         )
         last_three = 3 * history["rapports"] // history["mois"]
-        budget = last_three * floor_s / history["jobs"]
         found.append(
-            (
-                f"3 derniers mois ÷ ({last_three} × plancher ÷ {history['jobs']})",
-                history["trois_derniers_mois_s"] / budget,
+            _against_budget(
+                "3 derniers mois",
+                history["trois_derniers_mois_s"],
+                last_three,
+                history["jobs"],
+                floor_s,
                 0.8,
-                "×",
             )
         )
     elif "trois_mois" in figures:
         run = figures["trois_mois"]
-        budget = run["rapports"] * floor_s / run["jobs"]
         found.append(
-            (
-                f"3 mois ÷ ({run['rapports']} × plancher ÷ {run['jobs']})",
-                run["s"] / budget,
-                0.8,
-                "×",
-            )
+            _against_budget("3 mois", run["s"], run["rapports"], run["jobs"], floor_s, 0.8)
         )
     if "lot" in figures:
         lot = figures["lot"]
-        budget = lot["rapports"] * floor_s / lot["jobs"]
-        found.append(
-            (f"lot ÷ ({lot['rapports']} × plancher ÷ {lot['jobs']})", lot["s"] / budget, 1.0, "×")
-        )
+        found.append(_against_budget("lot", lot["s"], lot["rapports"], lot["jobs"], floor_s, 1.0))
     if "fiches_tous_s" in figures:
         found.append(
             ("analyse fiches --tous ÷ plancher", figures["fiches_tous_s"] / floor_s, 20, "×")
